@@ -1,0 +1,176 @@
+# electrode-c: one build into build/, one test command, one demo command.
+#   make            build everything
+#   make deps       install missing Debian packages (root)
+#   make test       unit tests, BPF program tests, cluster tests
+#   make demo       5-replica cluster, closed-loop client, summary
+#   V=1             show full commands
+
+BUILD   := build
+CC      ?= cc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PROTOC  ?= protoc-c
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+DEB_PKGS := build-essential libbpf-dev libelf-dev zlib1g-dev libevent-dev \
+	libprotobuf-c-dev protobuf-c-compiler check clang llvm bpftool \
+	iproute2 pkg-config gnuplot-nox python3
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit \
+	   -Iproto -I$(BUILD)/proto -I$(BUILD) -Ireplica -Iclient
+LDLIBS_CORE := -lprotobuf-c
+LDLIBS_EV   := -levent_core
+LDLIBS_BPF  := -lbpf -lelf -lz
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf \
+	      -Wall -Wno-unused-value -Wno-compare-distinct-pointer-types
+
+# Pure code shared by the replica, the clients and the unit tests.
+CORE_SRCS := replica/wire.c replica/config.c replica/kv.c \
+	     replica/client_table.c replica/log.c replica/core.c \
+	     replica/core_normal.c replica/core_viewchange.c \
+	     replica/core_state.c
+# The replica daemon's glue: sockets, libevent, control socket, BPF loader.
+REPLICA_SRCS := replica/main.c replica/io.c replica/control.c
+CTL_SRCS     := replica/ctl.c
+CLIENT_COMMON_SRCS := client/session.c client/histogram.c
+BENCH_SRCS   := client/bench.c
+CLI_SRCS     := client/cli.c
+PORT_SRCS    := cluster/ec-port.c
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+PROTO_C := $(BUILD)/proto/ec.pb-c.c
+PROTO_H := $(BUILD)/proto/ec.pb-c.h
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJS := $(call obj,$(CORE_SRCS)) $(BUILD)/obj/proto/ec.pb-c.o
+LIBEC     := $(BUILD)/libec.a
+
+BINS := $(BUILD)/bin/ec-replica $(BUILD)/bin/ec-ctl $(BUILD)/bin/ec-bench \
+	$(BUILD)/bin/ec-cli $(BUILD)/bin/ec-port
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
+BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit-test bpf-test cluster-test demo bench clean
+
+all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(PROTO_C) $(PROTO_H): proto/ec.proto
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(BUILD)/proto
+	$(Q)$(PROTOC) --c_out=$(BUILD)/proto -Iproto $<
+
+$(BUILD)/vmlinux.h:
+	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(BUILD)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) proto/ec_wire.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(BUILD)/bpf
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
+	$(Q)rm -f $@.tmp.o
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+# Every object may include any generated header; generate them first.
+GEN_HDRS := $(PROTO_H) $(BPF_SKELS)
+
+$(BUILD)/obj/%.o: %.c $(GEN_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBEC): $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/ec-replica: $(call obj,$(REPLICA_SRCS)) $(LIBEC)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_BPF) $(LDLIBS_CORE)
+
+$(BUILD)/bin/ec-ctl: $(call obj,$(CTL_SRCS)) $(LIBEC)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE)
+
+$(BUILD)/bin/ec-bench: $(call obj,$(BENCH_SRCS) $(CLIENT_COMMON_SRCS)) $(LIBEC)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_CORE) -lm
+
+$(BUILD)/bin/ec-cli: $(call obj,$(CLI_SRCS) $(CLIENT_COMMON_SRCS)) $(LIBEC)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_CORE) -lm
+
+$(BUILD)/bin/ec-port: $(call obj,$(PORT_SRCS))
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF)
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBEC)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check)
+
+$(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o $(LIBEC)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)
+
+unit-test: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+bpf-test: $(BPFT_BINS)
+	$(Q)tests/run-unit.sh $(BPFT_BINS)
+
+cluster-test: all
+	$(Q)tests/cluster/run.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit-test bpf-test cluster-test
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)cluster/demo.sh
+
+bench: all
+	$(Q)cluster/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

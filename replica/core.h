@@ -1,0 +1,125 @@
+/*
+ * core.h - the replica's protocol core: Multi-Paxos, Viewstamped
+ * Replication style.  Pure: datagrams and time in, datagrams out.  No
+ * sockets, no clocks, no BPF; the libevent glue (main.c, io.c) feeds it
+ * and sends what it queues, and the unit tests drive it the same way.
+ *
+ * Views 0,1,2...; the leader of view v is replica v mod n.  A replica is
+ * in one of the statuses below.  Normal case: REQUEST -> PREPARE to all ->
+ * PREPARE_OK from f followers -> commit, execute, REPLY; the commit number
+ * rides on the next PREPARE or on a COMMIT heartbeat.
+ */
+#ifndef EC_REPLICA_CORE_H
+#define EC_REPLICA_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct ec_kv;
+
+/* A client's UDP address (both fields in network byte order). */
+struct ec_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
+enum ec_status {
+	EC_ST_NORMAL = 0,
+	EC_ST_VIEW_CHANGE,
+	EC_ST_RECOVERING,
+};
+
+struct ec_core_opts {
+	unsigned n;                /* replicas, 1..EC_MAX_REPLICAS */
+	unsigned self;             /* this replica's id */
+	uint64_t heartbeat_us;     /* leader sends COMMIT after this much idle */
+	uint64_t view_timeout_us;  /* follower starts a view change after this
+				    * long without hearing from the leader */
+	uint64_t retransmit_us;    /* leader resends PREPAREs a follower has not
+				    * acknowledged after this long; also the
+				    * retry interval of GET_STATE and view
+				    * change messages */
+	unsigned window;           /* max ops prepared but not committed */
+	bool recovering;           /* restarted: recover state from peers */
+	uint64_t nonce;            /* recovery nonce (random, nonzero) */
+};
+
+/* Defaults for the timing fields (microseconds) and window. */
+#define EC_DEFAULT_HEARTBEAT_US 10000
+#define EC_DEFAULT_VIEW_TIMEOUT_US 200000
+#define EC_DEFAULT_RETRANSMIT_US 20000
+#define EC_DEFAULT_WINDOW 32
+#define EC_MAX_WINDOW 40
+
+/* Where a queued datagram goes. */
+enum ec_dest {
+	EC_TO_REPLICA, /* replica id in .replica */
+	EC_TO_ALL,     /* every other replica (the broadcast offload's job) */
+	EC_TO_CLIENT,  /* .client */
+};
+
+struct ec_out {
+	enum ec_dest dest;
+	unsigned replica;
+	struct ec_addr client;
+	uint8_t type;        /* message type, for counters and offload switches */
+	size_t len;
+	uint8_t *buf;        /* the whole datagram, owned by the core */
+};
+
+/* Counters kept by the core (shown by the control interface). */
+struct ec_core_stats {
+	struct ec_parse_stats parse;
+	uint64_t rx[EC_MSG_TYPE_MAX];     /* accepted, by type */
+	uint64_t tx[EC_MSG_TYPE_MAX];     /* queued, by type (TO_ALL counts once) */
+	uint64_t ignored[EC_MSG_TYPE_MAX];/* parsed but dropped (stale view...) */
+	uint64_t view_changes;            /* views this replica entered */
+	uint64_t retransmits;             /* PREPAREs resent */
+	uint64_t gap_requests;            /* GET_STATEs sent */
+	uint64_t duplicate_requests;      /* client retries answered from cache */
+	uint64_t queued_requests;         /* requests that waited for window */
+	uint64_t executed;                /* ops applied to the store */
+};
+
+struct ec_core_state {
+	enum ec_status status;
+	uint32_t view;
+	uint32_t last_normal_view;
+	unsigned leader;
+	uint64_t op;         /* last op in the log */
+	uint64_t commit;     /* last committed op */
+	uint64_t executed;   /* last op applied to the store */
+};
+
+struct ec_core;
+
+/* Fill *o with defaults for replica self of n. */
+void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self);
+
+/* Create a core at time now (us, any monotonic origin).  NULL on bad
+ * options or no memory. */
+struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now);
+void ec_core_free(struct ec_core *c);
+
+/* Hand the core one received datagram.  from is the sender's address (used
+ * to reply to clients).  Invalid input is counted, never fatal. */
+void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
+		     const struct ec_addr *from, uint64_t now);
+
+/* Advance timers: heartbeats, retransmission, view change, recovery. */
+void ec_core_tick(struct ec_core *c, uint64_t now);
+
+/* Datagrams queued since the last clear, in order. */
+size_t ec_core_outputs(const struct ec_core *c, const struct ec_out **out);
+void ec_core_clear_outputs(struct ec_core *c);
+
+void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s);
+const struct ec_core_stats *ec_core_stats(const struct ec_core *c);
+const struct ec_kv *ec_core_kv(const struct ec_core *c);
+
+const char *ec_status_name(enum ec_status s);
+
+#endif /* EC_REPLICA_CORE_H */

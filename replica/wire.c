@@ -1,0 +1,130 @@
+/* wire.c - see wire.h. */
+#include "wire.h"
+
+#include <endian.h>
+#include <string.h>
+
+static const char *const parse_names[EC_PARSE_MAX] = {
+	[EC_PARSE_OK] = "ok",
+	[EC_PARSE_TRUNCATED] = "truncated",
+	[EC_PARSE_OVERSIZED] = "oversized",
+	[EC_PARSE_BAD_MAGIC] = "bad_magic",
+	[EC_PARSE_BAD_VERSION] = "bad_version",
+	[EC_PARSE_UNKNOWN_TYPE] = "unknown_type",
+	[EC_PARSE_BAD_SENDER] = "bad_sender",
+	[EC_PARSE_BAD_BODY] = "bad_body",
+};
+
+static const char *const type_names[EC_MSG_TYPE_MAX] = {
+	[EC_MSG_REQUEST] = "REQUEST",
+	[EC_MSG_REPLY] = "REPLY",
+	[EC_MSG_PREPARE] = "PREPARE",
+	[EC_MSG_PREPARE_OK] = "PREPARE_OK",
+	[EC_MSG_COMMIT] = "COMMIT",
+	[EC_MSG_START_VIEW_CHANGE] = "START_VIEW_CHANGE",
+	[EC_MSG_DO_VIEW_CHANGE] = "DO_VIEW_CHANGE",
+	[EC_MSG_START_VIEW] = "START_VIEW",
+	[EC_MSG_GET_STATE] = "GET_STATE",
+	[EC_MSG_NEW_STATE] = "NEW_STATE",
+	[EC_MSG_RECOVERY] = "RECOVERY",
+	[EC_MSG_RECOVERY_RESPONSE] = "RECOVERY_RESPONSE",
+};
+
+const char *ec_parse_result_name(enum ec_parse_result r)
+{
+	return (unsigned)r < EC_PARSE_MAX ? parse_names[r] : "?";
+}
+
+const char *ec_msg_type_name(unsigned type)
+{
+	if (type < EC_MSG_TYPE_MAX && type_names[type])
+		return type_names[type];
+	return "?";
+}
+
+static enum ec_parse_result parse(const uint8_t *buf, size_t len,
+				  unsigned n_replicas, struct ec_msg *m)
+{
+	struct ec_hdr h;
+	uint32_t body_len;
+
+	if (len > EC_MAX_MSG)
+		return EC_PARSE_OVERSIZED;
+	if (len < sizeof(h))
+		return EC_PARSE_TRUNCATED;
+	memcpy(&h, buf, sizeof(h));
+	if (be32toh(h.magic) != EC_MAGIC)
+		return EC_PARSE_BAD_MAGIC;
+	if (h.version != EC_VERSION)
+		return EC_PARSE_BAD_VERSION;
+	if (h.type == 0 || h.type >= EC_MSG_TYPE_MAX)
+		return EC_PARSE_UNKNOWN_TYPE;
+	body_len = be32toh(h.body_len);
+	if (body_len > len - sizeof(h))
+		return EC_PARSE_TRUNCATED;
+	if (body_len < len - sizeof(h))
+		return EC_PARSE_OVERSIZED;
+	if (h.type == EC_MSG_REQUEST) {
+		if (h.sender != EC_SENDER_CLIENT)
+			return EC_PARSE_BAD_SENDER;
+	} else if (h.sender >= n_replicas) {
+		return EC_PARSE_BAD_SENDER;
+	}
+	m->type = h.type;
+	m->flags = h.flags;
+	m->sender = h.sender;
+	m->view = be32toh(h.view);
+	m->op = be64toh(h.op);
+	m->commit = be64toh(h.commit);
+	m->body = buf + sizeof(h);
+	m->body_len = body_len;
+	return EC_PARSE_OK;
+}
+
+enum ec_parse_result ec_msg_parse(const void *buf, size_t len,
+				  unsigned n_replicas, struct ec_msg *m,
+				  struct ec_parse_stats *stats)
+{
+	enum ec_parse_result r = parse(buf, len, n_replicas, m);
+
+	if (stats)
+		stats->count[r]++;
+	return r;
+}
+
+ProtobufCMessage *ec_msg_unpack(const struct ec_msg *m,
+				const ProtobufCMessageDescriptor *desc,
+				struct ec_parse_stats *stats)
+{
+	ProtobufCMessage *pm;
+
+	pm = protobuf_c_message_unpack(desc, NULL, m->body_len, m->body);
+	if (!pm && stats)
+		stats->count[EC_PARSE_BAD_BODY]++;
+	return pm;
+}
+
+size_t ec_msg_encode(void *buf, size_t cap, const struct ec_msg *m,
+		     const ProtobufCMessage *body)
+{
+	struct ec_hdr h;
+	size_t body_len = body ? protobuf_c_message_get_packed_size(body) : 0;
+	size_t len = sizeof(h) + body_len;
+
+	if (len > cap || len > EC_MAX_MSG)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.magic = htobe32(EC_MAGIC);
+	h.version = EC_VERSION;
+	h.type = m->type;
+	h.flags = m->flags;
+	h.sender = m->sender;
+	h.view = htobe32(m->view);
+	h.body_len = htobe32((uint32_t)body_len);
+	h.op = htobe64(m->op);
+	h.commit = htobe64(m->commit);
+	memcpy(buf, &h, sizeof(h));
+	if (body)
+		protobuf_c_message_pack(body, (uint8_t *)buf + sizeof(h));
+	return len;
+}
