@@ -33,6 +33,7 @@ LDLIBS_EV   := -levent_core
 LDLIBS_BPF  := -lbpf -lelf -lz
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf \
+	      -I/usr/include/$(shell uname -m)-linux-gnu \
 	      -Wall -Wno-unused-value -Wno-compare-distinct-pointer-types
 
 # Pure code shared by the replica, the clients and the unit tests.
@@ -44,7 +45,7 @@ CORE_SRCS := replica/wire.c replica/config.c replica/kv.c \
 REPLICA_SRCS := replica/main.c replica/io.c replica/control.c
 CTL_SRCS     := replica/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c
-BENCH_SRCS   := client/bench.c
+BENCH_SRCS   := client/bench.c client/bench_opts.c
 CLI_SRCS     := client/cli.c
 PORT_SRCS    := cluster/ec-port.c
 
@@ -111,6 +112,11 @@ $(BUILD)/obj/%.o: %.c $(GEN_HDRS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/obj/proto/ec.pb-c.o: $(PROTO_C) $(PROTO_H)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
 $(LIBEC): $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -140,7 +146,7 @@ $(BUILD)/bin/ec-port: $(call obj,$(PORT_SRCS))
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF)
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBEC)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check)

@@ -52,7 +52,7 @@ struct ec_core_opts {
 #define EC_DEFAULT_VIEW_TIMEOUT_US 200000
 #define EC_DEFAULT_RETRANSMIT_US 20000
 #define EC_DEFAULT_WINDOW 32
-#define EC_MAX_WINDOW 40
+#define EC_MAX_WINDOW 32
 
 /* Where a queued datagram goes. */
 enum ec_dest {

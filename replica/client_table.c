@@ -1,0 +1,122 @@
+/* client_table.c - see client_table.h.  Open addressing on client_id. */
+#include "client_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ec_client_table {
+	struct ec_client_rec **slot; /* NULL = empty; never deleted */
+	size_t cap;                  /* power of two */
+	size_t count;
+};
+
+static size_t hash_id(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return (size_t)id;
+}
+
+struct ec_client_table *ec_ct_new(void)
+{
+	struct ec_client_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cap = 256;
+	t->slot = calloc(t->cap, sizeof(*t->slot));
+	if (!t->slot) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void ec_ct_free(struct ec_client_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (t->slot[i]) {
+			free(t->slot[i]->reply);
+			free(t->slot[i]);
+		}
+	}
+	free(t->slot);
+	free(t);
+}
+
+/* Index of id's slot: where it is, or the empty slot where it would go. */
+static size_t find(const struct ec_client_table *t, uint64_t id)
+{
+	size_t i = hash_id(id) & (t->cap - 1);
+
+	while (t->slot[i] && t->slot[i]->client_id != id)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+static int grow(struct ec_client_table *t)
+{
+	struct ec_client_table bigger = { .cap = t->cap * 2 };
+
+	bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+	if (!bigger.slot)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i])
+			bigger.slot[find(&bigger, t->slot[i]->client_id)] =
+				t->slot[i];
+	free(t->slot);
+	t->slot = bigger.slot;
+	t->cap = bigger.cap;
+	return 0;
+}
+
+struct ec_client_rec *ec_ct_get(struct ec_client_table *t, uint64_t client_id,
+				bool create)
+{
+	size_t i = find(t, client_id);
+	struct ec_client_rec *rec;
+
+	if (t->slot[i] || !create)
+		return t->slot[i];
+	if ((t->count + 1) * 2 > t->cap) {
+		if (grow(t) < 0)
+			return NULL;
+		i = find(t, client_id);
+	}
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return NULL;
+	rec->client_id = client_id;
+	t->slot[i] = rec;
+	t->count++;
+	return rec;
+}
+
+int ec_ct_set_reply(struct ec_client_rec *rec, const uint8_t *buf, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return -1;
+	memcpy(copy, buf, len);
+	free(rec->reply);
+	rec->reply = copy;
+	rec->reply_len = len;
+	return 0;
+}
+
+void ec_ct_reset_prepared(struct ec_client_table *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i])
+			t->slot[i]->prepared_req = t->slot[i]->executed_req;
+}
+
+size_t ec_ct_count(const struct ec_client_table *t)
+{
+	return t->count;
+}

@@ -1,0 +1,47 @@
+/*
+ * client_table.h - per-client de-duplication state.
+ *
+ * Every replica updates it when it executes an op, so after a view change
+ * the new leader still answers a retried request from the cache instead of
+ * executing it twice.  The leader also remembers the newest request it has
+ * put in the log (so a retry of an in-flight request is not prepared again)
+ * and where to send the reply.
+ */
+#ifndef EC_REPLICA_CLIENT_TABLE_H
+#define EC_REPLICA_CLIENT_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+
+struct ec_client_rec {
+	uint64_t client_id;
+	uint64_t executed_req; /* newest request executed (0: none) */
+	uint64_t prepared_req; /* leader: newest request in the log */
+	uint8_t *reply;        /* encoded Reply body for executed_req */
+	size_t reply_len;
+	struct ec_addr addr;   /* leader: where the client sent from */
+	bool has_addr;
+};
+
+struct ec_client_table;
+
+struct ec_client_table *ec_ct_new(void);
+void ec_ct_free(struct ec_client_table *t);
+
+/* Record of client_id, or NULL if absent.  With create, absent records are
+ * added (NULL only when out of memory). */
+struct ec_client_rec *ec_ct_get(struct ec_client_table *t, uint64_t client_id,
+				bool create);
+
+/* Replace rec's cached reply with a copy of buf.  -1 on no memory. */
+int ec_ct_set_reply(struct ec_client_rec *rec, const uint8_t *buf, size_t len);
+
+/* Forget every prepared_req (the log's uncommitted part was replaced). */
+void ec_ct_reset_prepared(struct ec_client_table *t);
+
+size_t ec_ct_count(const struct ec_client_table *t);
+
+#endif /* EC_REPLICA_CLIENT_TABLE_H */

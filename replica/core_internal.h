@@ -1,0 +1,174 @@
+/*
+ * core_internal.h - state and helpers shared by the core's files:
+ *   core.c            creation, dispatch, outputs, execution, timers
+ *   core_normal.c     REQUEST, PREPARE, PREPARE_OK, COMMIT
+ *   core_viewchange.c START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW
+ *   core_state.c      log installation, GET_STATE/NEW_STATE, recovery
+ *
+ * Invariant everything relies on: a replica whose status is normal in view
+ * v holds a prefix of the log of v's leader.  A log is only replaced by an
+ * atomic install of a view's log suffix (install()); below a replica's
+ * commit number, committed entries may be filled in at any time.
+ */
+#ifndef EC_REPLICA_CORE_INTERNAL_H
+#define EC_REPLICA_CORE_INTERNAL_H
+
+#include "client_table.h"
+#include "core.h"
+#include "kv.h"
+#include "log.h"
+
+/* Bytes of log entries one message may carry (header and slack aside). */
+#define EC_CHUNK_BUDGET (EC_MAX_MSG - 1024)
+/* PREPAREs resent to one follower per retransmission round. */
+#define EC_RETX_BATCH 16
+/* Requests the leader holds while the window is full. */
+#define EC_MAX_QUEUED 4096
+
+/* A DO_VIEW_CHANGE received (or built from our own log) by a new leader. */
+struct ec_dvc {
+	bool have;
+	uint32_t last_normal_view;
+	uint64_t op, commit, from; /* entries carried: from..op */
+	Ec__DoViewChange *msg;     /* NULL for our own */
+};
+
+_Static_assert((EC_MAX_WINDOW + 2) * (EC_MAX_ENTRY_BODY + 32) <= EC_CHUNK_BUDGET,
+	       "a log's uncommitted part must fit in one message");
+
+/* A view's log suffix waiting for our committed prefix to reach it. */
+struct ec_pending_install {
+	bool have;
+	uint32_t view;
+	uint64_t from, commit;
+	size_t n;
+	Ec__LogEntry **entries;  /* borrowed from msg */
+	ProtobufCMessage *msg;   /* owned */
+	unsigned source;         /* replica to fetch committed entries from */
+};
+
+struct ec_queued_req {
+	uint8_t *body;
+	size_t len;
+	uint64_t client_id, request_id;
+};
+
+struct ec_core {
+	struct ec_core_opts o;
+	unsigned f;
+
+	enum ec_status status;
+	uint32_t view;
+	uint32_t last_normal_view;
+	struct ec_log log;
+	uint64_t commit;
+	uint64_t executed;
+	struct ec_kv *kv;
+	struct ec_client_table *ct;
+
+	/* Leader, normal status. */
+	uint64_t acked[EC_MAX_REPLICAS];      /* highest op acked, this view */
+	uint64_t retx_at[EC_MAX_REPLICAS];    /* next retransmission due */
+	uint64_t retx_gap[EC_MAX_REPLICAS];   /* backoff interval */
+	uint64_t last_broadcast;              /* for COMMIT heartbeats */
+	struct ec_queued_req *queue;          /* ring of EC_MAX_QUEUED */
+	size_t queue_head, queue_len;
+
+	/* Follower. */
+	uint64_t last_heard;     /* from the leader of our view */
+	uint64_t leader_op;      /* leader's last op, as last heard */
+	uint64_t state_req_at;   /* last GET_STATE sent */
+
+	/* View change (status VIEW_CHANGE). */
+	uint64_t vc_started;
+	uint64_t vc_sent_at;
+	bool joining;            /* view adopted from its leader: no SVC/DVC,
+				  * just ask the leader for its log */
+	uint32_t svc_from;       /* bitmask of START_VIEW_CHANGE senders */
+	uint64_t svc_commit[EC_MAX_REPLICAS];
+	struct ec_dvc dvc[EC_MAX_REPLICAS];
+	struct ec_pending_install pending;
+
+	/* Recovery (status RECOVERING). */
+	uint32_t rec_from;       /* bitmask of RECOVERY_RESPONSE senders */
+	uint32_t rec_view;       /* highest view in the responses */
+	bool rec_have_leader;    /* leader of rec_view answered */
+	uint64_t rec_sent_at;
+	uint64_t rec_started;
+
+	uint64_t now;
+	struct ec_out *out;
+	size_t n_out, cap_out;
+	struct ec_core_stats stats;
+};
+
+static inline unsigned leader_of(const struct ec_core *c, uint32_t view)
+{
+	return view % c->o.n;
+}
+
+static inline bool is_leader(const struct ec_core *c)
+{
+	return leader_of(c, c->view) == c->o.self;
+}
+
+/* core.c */
+void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
+	       const struct ec_addr *client, uint8_t type, uint64_t op,
+	       const ProtobufCMessage *body);
+void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
+	       const struct ec_addr *client, uint8_t type, uint64_t op,
+	       const uint8_t *body, size_t len);
+void execute_committed(struct ec_core *c);
+void set_commit(struct ec_core *c, uint64_t commit);
+Ec__Request *unpack_request(const uint8_t *body, size_t len);
+
+/* core_normal.c */
+void on_request(struct ec_core *c, const struct ec_msg *m,
+		const struct ec_addr *from);
+void on_prepare(struct ec_core *c, const struct ec_msg *m);
+void on_prepare_ok(struct ec_core *c, const struct ec_msg *m);
+void on_commit(struct ec_core *c, const struct ec_msg *m);
+void leader_tick(struct ec_core *c);
+void follower_tick(struct ec_core *c);
+void drain_queue(struct ec_core *c);
+void drop_queue(struct ec_core *c);
+void reset_leader_state(struct ec_core *c);
+void send_prepare_ok(struct ec_core *c);
+void heard_from_leader(struct ec_core *c, const struct ec_msg *m);
+
+/* core_viewchange.c */
+void enter_normal(struct ec_core *c, uint64_t commit);
+void leave_view(struct ec_core *c, uint32_t view);
+void start_view_change(struct ec_core *c, uint32_t view);
+void join_view(struct ec_core *c, uint32_t view);
+void on_start_view_change(struct ec_core *c, const struct ec_msg *m);
+void on_do_view_change(struct ec_core *c, const struct ec_msg *m);
+void on_start_view(struct ec_core *c, const struct ec_msg *m);
+void view_change_tick(struct ec_core *c);
+void clear_view_change(struct ec_core *c);
+
+/* core_state.c */
+bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from);
+void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
+		   uint64_t commit, unsigned source, ProtobufCMessage *msg,
+		   Ec__LogEntry **entries, size_t n);
+bool try_install(struct ec_core *c);
+void clear_pending(struct ec_core *c);
+void request_state(struct ec_core *c, unsigned to, bool committed_only);
+void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
+		     unsigned to, uint64_t from, bool committed_only);
+uint64_t tail_start(const struct ec_core *c, uint64_t from);
+Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
+			     uint64_t last);
+void on_get_state(struct ec_core *c, const struct ec_msg *m);
+void on_new_state(struct ec_core *c, const struct ec_msg *m);
+void on_recovery(struct ec_core *c, const struct ec_msg *m);
+void on_recovery_response(struct ec_core *c, const struct ec_msg *m);
+void recovery_tick(struct ec_core *c);
+void start_recovery(struct ec_core *c);
+bool append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n);
+bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
+		     uint64_t sender_commit);
+
+#endif /* EC_REPLICA_CORE_INTERNAL_H */

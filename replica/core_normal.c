@@ -1,0 +1,315 @@
+/*
+ * core_normal.c - the normal case: REQUEST at the leader, PREPARE and
+ * COMMIT at followers, PREPARE_OK counting, heartbeats and retransmission.
+ */
+#include "core_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST). */
+static void reply_status(struct ec_core *c, const struct ec_addr *to,
+			 const Ec__Request *req, Ec__Status status)
+{
+	Ec__Reply reply = EC__REPLY__INIT;
+
+	reply.client_id = req->client_id;
+	reply.request_id = req->request_id;
+	reply.status = status;
+	queue_msg(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
+}
+
+/* Put a request in the next slot and send it to every follower. */
+static void prepare(struct ec_core *c, const uint8_t *body, size_t len,
+		    uint64_t client_id, uint64_t request_id)
+{
+	uint64_t op = ec_log_append(&c->log, c->view, body, len, client_id,
+				    request_id);
+
+	if (op == 0)
+		return; /* out of memory: the client will retry */
+	for (unsigned i = 0; i < c->o.n; i++)
+		if (i != c->o.self && c->acked[i] + 1 == op)
+			c->retx_at[i] = c->now + c->retx_gap[i];
+	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+	c->last_broadcast = c->now;
+	if (c->f == 0)
+		set_commit(c, op);
+}
+
+static bool window_full(const struct ec_core *c)
+{
+	return c->log.last - c->commit >= c->o.window;
+}
+
+void drop_queue(struct ec_core *c)
+{
+	while (c->queue_len) {
+		free(c->queue[c->queue_head].body);
+		c->queue_head = (c->queue_head + 1) % EC_MAX_QUEUED;
+		c->queue_len--;
+	}
+}
+
+/* Prepare queued requests while the window has room. */
+void drain_queue(struct ec_core *c)
+{
+	while (c->queue_len && !window_full(c)) {
+		struct ec_queued_req *q = &c->queue[c->queue_head];
+
+		prepare(c, q->body, q->len, q->client_id, q->request_id);
+		free(q->body);
+		c->queue_head = (c->queue_head + 1) % EC_MAX_QUEUED;
+		c->queue_len--;
+	}
+}
+
+/* Hold a request until the window has room; false if the queue is full. */
+static bool enqueue(struct ec_core *c, const struct ec_msg *m,
+		    const Ec__Request *req)
+{
+	struct ec_queued_req *q;
+	uint8_t *copy;
+
+	if (c->queue_len == EC_MAX_QUEUED)
+		return false;
+	copy = malloc(m->body_len ? m->body_len : 1);
+	if (!copy)
+		return false;
+	memcpy(copy, m->body, m->body_len);
+	q = &c->queue[(c->queue_head + c->queue_len) % EC_MAX_QUEUED];
+	q->body = copy;
+	q->len = m->body_len;
+	q->client_id = req->client_id;
+	q->request_id = req->request_id;
+	c->queue_len++;
+	c->stats.queued_requests++;
+	return true;
+}
+
+/*
+ * A client request.  Only the leader in normal status orders requests;
+ * others tell the client their view so it can find the leader.  A retry of
+ * an executed request is answered from the client table; a retry of one
+ * already in the log waits for its commit.
+ */
+void on_request(struct ec_core *c, const struct ec_msg *m,
+		const struct ec_addr *from)
+{
+	Ec__Request *req;
+	struct ec_client_rec *rec;
+
+	req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
+					   &c->stats.parse);
+	if (!req)
+		return;
+	if (c->status != EC_ST_NORMAL || !is_leader(c)) {
+		reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
+		goto out;
+	}
+	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0 ||
+	    m->body_len > EC_MAX_ENTRY_BODY) {
+		reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
+		goto out;
+	}
+	rec = ec_ct_get(c->ct, req->client_id, true);
+	if (!rec)
+		goto out;
+	rec->addr = *from;
+	rec->has_addr = true;
+	if (req->request_id <= rec->executed_req) {
+		if (req->request_id == rec->executed_req && rec->reply) {
+			c->stats.duplicate_requests++;
+			queue_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0,
+				  rec->reply, rec->reply_len);
+		}
+		goto out;
+	}
+	if (req->request_id <= rec->prepared_req)
+		goto out;
+	if (window_full(c) || c->queue_len) {
+		if (!enqueue(c, m, req))
+			goto out;
+	} else {
+		prepare(c, m->body, m->body_len, req->client_id,
+			req->request_id);
+	}
+	rec->prepared_req = req->request_id;
+out:
+	ec__request__free_unpacked(req, NULL);
+}
+
+void send_prepare_ok(struct ec_core *c)
+{
+	queue_msg(c, EC_TO_REPLICA, leader_of(c, c->view), NULL,
+		  EC_MSG_PREPARE_OK, c->log.last, NULL);
+}
+
+void heard_from_leader(struct ec_core *c, const struct ec_msg *m)
+{
+	c->last_heard = c->now;
+	if (m->op > c->leader_op)
+		c->leader_op = m->op;
+}
+
+/*
+ * Check that a PREPARE or COMMIT comes from the leader of a view we can
+ * follow.  From a newer view (or while we are not normal) we first ask
+ * that leader for its log.  Returns true when the caller should go on.
+ */
+static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
+{
+	if (m->view < c->view || m->sender != leader_of(c, m->view) ||
+	    m->sender == c->o.self) {
+		c->stats.ignored[m->type]++;
+		return false;
+	}
+	if (m->view > c->view || c->status != EC_ST_NORMAL) {
+		join_view(c, m->view);
+		return false;
+	}
+	heard_from_leader(c, m);
+	return true;
+}
+
+void on_prepare(struct ec_core *c, const struct ec_msg *m)
+{
+	Ec__Request *req;
+
+	if (!from_our_leader(c, m))
+		return;
+	if (m->op == c->log.last + 1) {
+		req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
+						   &c->stats.parse);
+		if (!req)
+			return;
+		ec_log_append(&c->log, m->view, m->body, m->body_len,
+			      req->client_id, req->request_id);
+		ec__request__free_unpacked(req, NULL);
+		send_prepare_ok(c);
+	} else if (m->op <= c->log.last) {
+		/* A retransmission: our ack was probably lost. */
+		send_prepare_ok(c);
+	} else {
+		request_state(c, leader_of(c, c->view), false);
+	}
+	set_commit(c, m->commit);
+}
+
+/* Commit the highest op that f followers have acknowledged. */
+static void update_commit(struct ec_core *c)
+{
+	uint64_t acks[EC_MAX_REPLICAS];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < c->o.n; i++)
+		if (i != c->o.self)
+			acks[k++] = c->acked[i];
+	/* f-th largest: partial selection sort, k <= 8. */
+	for (unsigned i = 0; i < c->f; i++)
+		for (unsigned j = i + 1; j < k; j++)
+			if (acks[j] > acks[i]) {
+				uint64_t t = acks[i];
+
+				acks[i] = acks[j];
+				acks[j] = t;
+			}
+	if (c->f > 0 && acks[c->f - 1] > c->commit) {
+		set_commit(c, acks[c->f - 1]);
+		drain_queue(c);
+	}
+}
+
+void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
+{
+	unsigned s = m->sender;
+	uint64_t op = m->op;
+
+	if (m->view != c->view || c->status != EC_ST_NORMAL || !is_leader(c)) {
+		c->stats.ignored[m->type]++;
+		return;
+	}
+	if (op > c->log.last)
+		op = c->log.last;
+	if (op > c->acked[s]) {
+		c->acked[s] = op;
+		c->retx_gap[s] = c->o.retransmit_us;
+		c->retx_at[s] = c->now + c->retx_gap[s];
+	}
+	update_commit(c);
+}
+
+void on_commit(struct ec_core *c, const struct ec_msg *m)
+{
+	if (!from_our_leader(c, m))
+		return;
+	if (m->op > c->log.last)
+		request_state(c, leader_of(c, c->view), false);
+	set_commit(c, m->commit);
+}
+
+/* Called when we become leader of c->view: forget per-follower progress,
+ * queued requests and in-flight markers of an earlier leadership, and mark
+ * the requests of the log's uncommitted part as in flight. */
+void reset_leader_state(struct ec_core *c)
+{
+	drop_queue(c);
+	for (unsigned i = 0; i < c->o.n; i++) {
+		c->acked[i] = 0;
+		c->retx_gap[i] = c->o.retransmit_us;
+		c->retx_at[i] = c->now + c->retx_gap[i];
+	}
+	c->last_broadcast = c->now;
+	ec_ct_reset_prepared(c->ct);
+	for (uint64_t op = c->commit + 1; op <= c->log.last; op++) {
+		const struct ec_entry *e = ec_log_at(&c->log, op);
+		struct ec_client_rec *rec = ec_ct_get(c->ct, e->client_id, true);
+
+		if (rec && rec->prepared_req < e->request_id)
+			rec->prepared_req = e->request_id;
+	}
+}
+
+/* Resend the PREPAREs after what follower i acknowledged, backing off
+ * while it stays silent (it may be down). */
+static void retransmit(struct ec_core *c, unsigned i)
+{
+	uint64_t op = c->acked[i] + 1;
+	uint64_t end = op + EC_RETX_BATCH - 1;
+
+	if (end > c->log.last)
+		end = c->log.last;
+	for (; op <= end; op++) {
+		const struct ec_entry *e = ec_log_at(&c->log, op);
+
+		queue_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE, op,
+			  e->body, e->len);
+		c->stats.retransmits++;
+	}
+	c->retx_at[i] = c->now + c->retx_gap[i];
+	if (c->retx_gap[i] < 32 * c->o.retransmit_us)
+		c->retx_gap[i] *= 2;
+}
+
+void leader_tick(struct ec_core *c)
+{
+	if (c->now - c->last_broadcast >= c->o.heartbeat_us) {
+		queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
+			  NULL);
+		c->last_broadcast = c->now;
+	}
+	for (unsigned i = 0; i < c->o.n; i++)
+		if (i != c->o.self && c->acked[i] < c->log.last &&
+		    c->now >= c->retx_at[i])
+			retransmit(c, i);
+}
+
+void follower_tick(struct ec_core *c)
+{
+	if (c->now - c->last_heard >= c->o.view_timeout_us) {
+		start_view_change(c, c->view + 1);
+		return;
+	}
+	if (c->leader_op > c->log.last)
+		request_state(c, leader_of(c, c->view), false);
+}

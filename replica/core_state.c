@@ -1,0 +1,447 @@
+/*
+ * core_state.c - moving log entries between replicas: GET_STATE and
+ * NEW_STATE (gap repair, catching up, joining a view), atomic installation
+ * of a view's log, and recovery of a restarted replica.
+ *
+ * Two kinds of transfer keep the core's invariant (core_internal.h):
+ *  - committed entries (at or below the sender's commit number) are the
+ *    same in every log that will ever hold them, so they may be placed
+ *    into any replica's log at any time, advancing its commit number;
+ *  - a view's uncommitted tail only replaces a replica's log as a whole
+ *    (install), once the replica's committed prefix reaches that tail.
+ */
+#include "core_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Size of one entry inside a LogChunk, generously rounded up. */
+static size_t entry_cost(const struct ec_entry *e)
+{
+	return e->len + 32;
+}
+
+/* Lowest op >= from such that from there to our last op fits in one
+ * message (the uncommitted part always does, see the _Static_assert). */
+uint64_t tail_start(const struct ec_core *c, uint64_t from)
+{
+	uint64_t start = c->log.last + 1;
+	size_t bytes = 0;
+
+	if (from == 0)
+		from = 1;
+	while (start > from) {
+		size_t cost = entry_cost(ec_log_at(&c->log, start - 1));
+
+		if (bytes + cost > EC_CHUNK_BUDGET)
+			break;
+		bytes += cost;
+		start--;
+	}
+	return start;
+}
+
+/* Highest op <= limit such that from..op fits in one message. */
+static uint64_t forward_end(const struct ec_core *c, uint64_t from,
+			    uint64_t limit)
+{
+	uint64_t end = from - 1;
+	size_t bytes = 0;
+
+	while (end < limit) {
+		size_t cost = entry_cost(ec_log_at(&c->log, end + 1));
+
+		if (bytes + cost > EC_CHUNK_BUDGET)
+			break;
+		bytes += cost;
+		end++;
+	}
+	return end;
+}
+
+/*
+ * LogEntry views of ops first..last (borrowing the log's bytes), as an
+ * array of pointers followed by the entries themselves, in one allocation
+ * the caller frees.  NULL when the range is empty or out of memory.
+ */
+Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
+			     uint64_t last)
+{
+	size_t n = last >= first ? last - first + 1 : 0;
+	Ec__LogEntry **ptrs;
+	Ec__LogEntry *e;
+
+	if (n == 0)
+		return NULL;
+	ptrs = malloc(n * (sizeof(*ptrs) + sizeof(*e)));
+	if (!ptrs)
+		return NULL;
+	e = (Ec__LogEntry *)(ptrs + n);
+	for (size_t i = 0; i < n; i++) {
+		const struct ec_entry *le = ec_log_at(&c->log, first + i);
+
+		ec__log_entry__init(&e[i]);
+		e[i].op = first + i;
+		e[i].view = le->view;
+		e[i].request.data = le->body;
+		e[i].request.len = le->len;
+		ptrs[i] = &e[i];
+	}
+	return ptrs;
+}
+
+/*
+ * Queue a START_VIEW or NEW_STATE.  committed_only: committed entries
+ * from `from` forward, as many as fit.  Otherwise our log's tail, starting
+ * as close to `from` as fits, always through our last op.
+ */
+void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
+		     unsigned to, uint64_t from, bool committed_only)
+{
+	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
+	uint64_t first, last;
+	Ec__LogEntry **entries;
+
+	if (committed_only) {
+		first = from;
+		last = forward_end(c, from, c->commit);
+	} else {
+		first = tail_start(c, from);
+		last = c->log.last;
+	}
+	entries = build_entries(c, first, last);
+	if (!entries && last >= first)
+		return;
+	chunk.n_entries = last >= first ? last - first + 1 : 0;
+	chunk.entries = entries;
+	chunk.committed_only = committed_only;
+	queue_msg(c, dest, to, NULL, type, c->log.last, &chunk.base);
+	free(entries);
+}
+
+/* Entries are contiguous from `from`, each a decodable, bounded request. */
+bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from)
+{
+	for (size_t i = 0; i < n; i++) {
+		Ec__Request *req;
+
+		if (entries[i]->op != from + i ||
+		    entries[i]->request.len > EC_MAX_ENTRY_BODY)
+			return false;
+		req = unpack_request(entries[i]->request.data,
+				     entries[i]->request.len);
+		if (!req)
+			return false;
+		ec__request__free_unpacked(req, NULL);
+	}
+	return true;
+}
+
+static bool append_one(struct ec_core *c, const Ec__LogEntry *e)
+{
+	Ec__Request *req = unpack_request(e->request.data, e->request.len);
+	uint64_t op;
+
+	if (!req)
+		return false;
+	op = ec_log_append(&c->log, e->view, e->request.data, e->request.len,
+			   req->client_id, req->request_id);
+	ec__request__free_unpacked(req, NULL);
+	return op != 0;
+}
+
+/* Append the entries that extend our log (ops already held are skipped:
+ * the caller has checked they are the same log).  False on a gap. */
+bool append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (entries[i]->op <= c->log.last)
+			continue;
+		if (entries[i]->op != c->log.last + 1 ||
+		    !append_one(c, entries[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Place committed entries just above our commit number.  An entry of ours
+ * that differs there was never committed, nor was anything after it. */
+bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
+		     uint64_t sender_commit)
+{
+	for (size_t i = 0; i < n; i++) {
+		const Ec__LogEntry *e = entries[i];
+
+		if (e->op > sender_commit)
+			break;
+		if (e->op <= c->commit)
+			continue;
+		if (e->op != c->commit + 1)
+			return false;
+		if (!ec_log_same(&c->log, e->op, e->view, e->request.data,
+				 e->request.len)) {
+			ec_log_truncate(&c->log, e->op - 1);
+			if (!append_one(c, e))
+				return false;
+		}
+		c->commit = e->op;
+	}
+	execute_committed(c);
+	return true;
+}
+
+void clear_pending(struct ec_core *c)
+{
+	if (c->pending.msg)
+		protobuf_c_message_free_unpacked(c->pending.msg, NULL);
+	memset(&c->pending, 0, sizeof(c->pending));
+}
+
+/* Remember a view's log tail to install; takes ownership of msg. */
+void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
+		   uint64_t commit, unsigned source, ProtobufCMessage *msg,
+		   Ec__LogEntry **entries, size_t n)
+{
+	clear_pending(c);
+	c->pending.have = true;
+	c->pending.view = view;
+	c->pending.from = from;
+	c->pending.commit = commit;
+	c->pending.source = source;
+	c->pending.msg = msg;
+	c->pending.entries = entries;
+	c->pending.n = n;
+}
+
+/*
+ * Install the pending tail if our committed prefix reaches it; otherwise
+ * ask its sender for the committed entries in between.  On success we are
+ * normal in the pending view.  Returns whether it was installed.
+ */
+bool try_install(struct ec_core *c)
+{
+	struct ec_pending_install *p = &c->pending;
+	uint64_t commit;
+
+	if (!p->have)
+		return false;
+	if (p->view != c->view || p->from + p->n <= c->commit) {
+		clear_pending(c); /* stale: from an older view or behind us */
+		return false;
+	}
+	if (c->commit + 1 < p->from) {
+		request_state(c, p->source, true);
+		return false;
+	}
+	ec_log_truncate(&c->log, p->from - 1);
+	if (!append_entries(c, p->entries, p->n)) {
+		/* Out of memory mid-install: our log no longer holds what
+		 * we may have acknowledged; only a restart is safe. */
+		abort();
+	}
+	commit = p->commit;
+	clear_pending(c);
+	enter_normal(c, commit);
+	return true;
+}
+
+/* Ask replica `to` for entries above what we hold (rate-limited). */
+void request_state(struct ec_core *c, unsigned to, bool committed_only)
+{
+	Ec__GetState gs = EC__GET_STATE__INIT;
+
+	if (c->state_req_at && c->now - c->state_req_at < c->o.retransmit_us)
+		return;
+	c->state_req_at = c->now;
+	gs.committed_only = committed_only;
+	if (!committed_only && c->status == EC_ST_NORMAL)
+		gs.from_op = c->log.last + 1;
+	else
+		gs.from_op = c->commit + 1;
+	queue_msg(c, EC_TO_REPLICA, to, NULL, EC_MSG_GET_STATE, gs.from_op,
+		  &gs.base);
+	c->stats.gap_requests++;
+}
+
+/* Committed entries: anyone may answer.  The view's log: its leader. */
+void on_get_state(struct ec_core *c, const struct ec_msg *m)
+{
+	Ec__GetState *gs;
+
+	gs = (Ec__GetState *)ec_msg_unpack(m, &ec__get_state__descriptor,
+					   &c->stats.parse);
+	if (!gs)
+		return;
+	if (gs->committed_only) {
+		if (gs->from_op >= 1 && gs->from_op <= c->commit)
+			queue_log_chunk(c, EC_MSG_NEW_STATE, EC_TO_REPLICA,
+					m->sender, gs->from_op, true);
+	} else if (c->status == EC_ST_NORMAL && is_leader(c) &&
+		   m->view <= c->view) {
+		queue_log_chunk(c, EC_MSG_NEW_STATE, EC_TO_REPLICA, m->sender,
+				gs->from_op, false);
+	} else {
+		c->stats.ignored[m->type]++;
+	}
+	ec__get_state__free_unpacked(gs, NULL);
+}
+
+/* Whether a recovering replica has learnt which view and leader to ask. */
+static bool recovery_ready(const struct ec_core *c)
+{
+	return (unsigned)__builtin_popcount(c->rec_from) >= c->f + 1 &&
+	       c->rec_have_leader;
+}
+
+/* A view's log from its leader: extend our log if it is already that
+ * view's log, else install it. */
+static void take_view_log(struct ec_core *c, const struct ec_msg *m,
+			  Ec__LogChunk *nc, uint64_t from)
+{
+	if (m->view < c->view || m->sender != leader_of(c, m->view) ||
+	    (c->status == EC_ST_RECOVERING && !recovery_ready(c))) {
+		c->stats.ignored[m->type]++;
+		ec__log_chunk__free_unpacked(nc, NULL);
+		return;
+	}
+	if (c->status == EC_ST_NORMAL && m->view == c->view &&
+	    from <= c->log.last + 1) {
+		append_entries(c, nc->entries, nc->n_entries);
+		ec__log_chunk__free_unpacked(nc, NULL);
+		heard_from_leader(c, m);
+		set_commit(c, m->commit);
+		send_prepare_ok(c);
+	} else {
+		if (m->view > c->view && c->status != EC_ST_RECOVERING)
+			leave_view(c, m->view);
+		c->view = m->view;
+		stash_install(c, m->view, from, m->commit, m->sender,
+			      &nc->base, nc->entries, nc->n_entries);
+		if (!try_install(c))
+			return;
+		heard_from_leader(c, m);
+	}
+	if (c->log.last < c->leader_op) {
+		c->state_req_at = 0; /* more to fetch: ask at once */
+		request_state(c, m->sender, false);
+	}
+}
+
+void on_new_state(struct ec_core *c, const struct ec_msg *m)
+{
+	Ec__LogChunk *nc;
+	uint64_t from;
+
+	nc = (Ec__LogChunk *)ec_msg_unpack(m, &ec__log_chunk__descriptor,
+					   &c->stats.parse);
+	if (!nc)
+		return;
+	from = nc->n_entries ? nc->entries[0]->op : m->op + 1;
+	if (!entries_valid(nc->entries, nc->n_entries, from) ||
+	    (!nc->committed_only && from + nc->n_entries != m->op + 1)) {
+		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+		ec__log_chunk__free_unpacked(nc, NULL);
+		return;
+	}
+	if (!nc->committed_only) {
+		take_view_log(c, m, nc, from);
+		return;
+	}
+	place_committed(c, nc->entries, nc->n_entries, m->commit);
+	ec__log_chunk__free_unpacked(nc, NULL);
+	c->state_req_at = 0;
+	if (c->pending.have)
+		try_install(c);
+}
+
+static void send_recovery(struct ec_core *c)
+{
+	Ec__Recovery r = EC__RECOVERY__INIT;
+
+	r.nonce = c->o.nonce;
+	queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_RECOVERY, 0, &r.base);
+	c->rec_sent_at = c->now;
+}
+
+/* A restarted replica has lost its state (nothing is on disk): it must not
+ * vote or acknowledge until f+1 replicas, the current leader among them,
+ * have told it the view, and it has installed that leader's log. */
+void start_recovery(struct ec_core *c)
+{
+	c->status = EC_ST_RECOVERING;
+	c->rec_from = 0;
+	c->rec_view = 0;
+	c->rec_have_leader = false;
+	c->rec_started = c->now;
+	clear_pending(c);
+	send_recovery(c);
+}
+
+void on_recovery(struct ec_core *c, const struct ec_msg *m)
+{
+	Ec__Recovery *r;
+	Ec__Recovery resp = EC__RECOVERY__INIT;
+
+	if (c->status != EC_ST_NORMAL) {
+		c->stats.ignored[m->type]++;
+		return;
+	}
+	r = (Ec__Recovery *)ec_msg_unpack(m, &ec__recovery__descriptor,
+					  &c->stats.parse);
+	if (!r)
+		return;
+	resp.nonce = r->nonce;
+	resp.normal = true;
+	queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_RECOVERY_RESPONSE,
+		  c->log.last, &resp.base);
+	ec__recovery__free_unpacked(r, NULL);
+}
+
+void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
+{
+	Ec__Recovery *r;
+
+	if (c->status != EC_ST_RECOVERING) {
+		c->stats.ignored[m->type]++;
+		return;
+	}
+	r = (Ec__Recovery *)ec_msg_unpack(m, &ec__recovery__descriptor,
+					  &c->stats.parse);
+	if (!r)
+		return;
+	if (r->nonce == c->o.nonce && r->normal) {
+		c->rec_from |= 1u << m->sender;
+		if (m->view > c->rec_view) {
+			c->rec_view = m->view;
+			c->rec_have_leader = false;
+		}
+		if (m->view == c->rec_view && m->sender == leader_of(c, m->view)) {
+			c->rec_have_leader = true;
+			c->leader_op = m->op;
+		}
+	}
+	ec__recovery__free_unpacked(r, NULL);
+	if (recovery_ready(c)) {
+		c->view = c->rec_view;
+		request_state(c, leader_of(c, c->view), false);
+	}
+}
+
+void recovery_tick(struct ec_core *c)
+{
+	if (c->now - c->rec_started >= 2 * c->o.view_timeout_us) {
+		start_recovery(c); /* the leader we were fetching from may be gone */
+		return;
+	}
+	if (c->now - c->rec_sent_at < c->o.retransmit_us)
+		return;
+	if (recovery_ready(c)) {
+		c->rec_sent_at = c->now;
+		if (c->pending.have)
+			request_state(c, c->pending.source, true);
+		else
+			request_state(c, leader_of(c, c->view), false);
+	} else {
+		send_recovery(c);
+	}
+}

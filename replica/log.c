@@ -1,0 +1,69 @@
+/* log.c - see log.h. */
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ec_log_init(struct ec_log *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void ec_log_free(struct ec_log *l)
+{
+	ec_log_truncate(l, 0);
+	free(l->slot);
+	memset(l, 0, sizeof(*l));
+}
+
+uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
+		       size_t len, uint64_t client_id, uint64_t request_id)
+{
+	struct ec_entry *e;
+	uint8_t *copy;
+
+	if (l->last == l->cap) {
+		uint64_t cap = l->cap ? l->cap * 2 : 1024;
+		struct ec_entry *s = realloc(l->slot, cap * sizeof(*s));
+
+		if (!s)
+			return 0;
+		l->slot = s;
+		l->cap = cap;
+	}
+	copy = malloc(len ? len : 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, body, len);
+	e = &l->slot[l->last];
+	e->view = view;
+	e->client_id = client_id;
+	e->request_id = request_id;
+	e->len = len;
+	e->body = copy;
+	return ++l->last;
+}
+
+const struct ec_entry *ec_log_at(const struct ec_log *l, uint64_t op)
+{
+	if (op == 0 || op > l->last)
+		return NULL;
+	return &l->slot[op - 1];
+}
+
+void ec_log_truncate(struct ec_log *l, uint64_t last)
+{
+	while (l->last > last) {
+		free(l->slot[l->last - 1].body);
+		l->last--;
+	}
+}
+
+int ec_log_same(const struct ec_log *l, uint64_t op, uint32_t view,
+		const uint8_t *body, size_t len)
+{
+	const struct ec_entry *e = ec_log_at(l, op);
+
+	return e && e->view == view && e->len == len &&
+	       memcmp(e->body, body, len) == 0;
+}

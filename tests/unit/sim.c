@@ -1,0 +1,287 @@
+/* sim.c - see sim.h. */
+#include "sim.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_internal.h"
+
+unsigned sim_rand(struct sim *s, unsigned n)
+{
+	/* xorshift64*: deterministic per seed, good enough for tests */
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return (unsigned)((s->rng * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
+static void must(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "sim: %s\n", what);
+		abort();
+	}
+}
+
+static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
+{
+	struct ec_core_opts o = s->opts;
+	struct ec_core *c;
+
+	o.self = i;
+	o.recovering = recovering;
+	o.nonce = recovering ? 1000 + s->now + i : 0;
+	c = ec_core_new(&o, s->now);
+	must(c != NULL, "ec_core_new failed");
+	return c;
+}
+
+struct sim *sim_new(unsigned n, uint64_t seed)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+
+	must(s != NULL, "no memory");
+	s->n = n;
+	s->rng = seed ? seed : 1;
+	s->now = 1000000;
+	ec_core_opts_default(&s->opts, n, 0);
+	for (unsigned i = 0; i < n; i++)
+		s->r[i] = make_core(s, i, false);
+	return s;
+}
+
+void sim_free(struct sim *s)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		ec_core_free(s->r[i]);
+	for (size_t i = 0; i < s->q_len; i++)
+		free(s->q[i].buf);
+	free(s->q);
+	free(s);
+}
+
+static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
+		 const uint8_t *buf, size_t len)
+{
+	struct sim_pkt *p;
+
+	if (s->q_len == s->q_cap) {
+		s->q_cap = s->q_cap ? s->q_cap * 2 : 256;
+		s->q = realloc(s->q, s->q_cap * sizeof(*s->q));
+		must(s->q != NULL, "no memory");
+	}
+	p = &s->q[s->q_len++];
+	p->from = from;
+	p->to = to;
+	p->type = type;
+	p->len = len;
+	p->buf = malloc(len);
+	must(p->buf != NULL, "no memory");
+	memcpy(p->buf, buf, len);
+}
+
+/* Move replica i's queued outputs onto the network. */
+static void collect(struct sim *s, unsigned i)
+{
+	const struct ec_out *out;
+	size_t n = ec_core_outputs(s->r[i], &out);
+
+	for (size_t k = 0; k < n; k++) {
+		const struct ec_out *o = &out[k];
+
+		if (o->dest == EC_TO_CLIENT) {
+			push(s, i, SIM_CLIENT + ntohs(o->client.port), o->type,
+			     o->buf, o->len);
+		} else if (o->dest == EC_TO_REPLICA) {
+			push(s, i, o->replica, o->type, o->buf, o->len);
+		} else {
+			for (unsigned j = 0; j < s->n; j++)
+				if (j != i)
+					push(s, i, j, o->type, o->buf, o->len);
+		}
+	}
+	ec_core_clear_outputs(s->r[i]);
+}
+
+void sim_crash(struct sim *s, unsigned i)
+{
+	s->down[i] = true;
+}
+
+void sim_restart(struct sim *s, unsigned i)
+{
+	ec_core_free(s->r[i]);
+	s->r[i] = make_core(s, i, true);
+	s->down[i] = false;
+	collect(s, i);
+}
+
+void sim_request(struct sim *s, unsigned client, unsigned to,
+		 uint64_t request_id, int kind, const char *key,
+		 const char *value, const char *expected)
+{
+	Ec__Request req = EC__REQUEST__INIT;
+	Ec__KvOp op = EC__KV_OP__INIT;
+	struct ec_msg m = { .type = EC_MSG_REQUEST, .sender = EC_SENDER_CLIENT };
+	uint8_t buf[EC_MAX_MSG];
+	size_t len;
+
+	op.kind = kind;
+	op.key.data = (uint8_t *)key;
+	op.key.len = strlen(key);
+	if (value) {
+		op.value.data = (uint8_t *)value;
+		op.value.len = strlen(value);
+	}
+	if (expected) {
+		op.expected.data = (uint8_t *)expected;
+		op.expected.len = strlen(expected);
+	}
+	req.client_id = 0xc0000000ULL + client;
+	req.request_id = request_id;
+	req.op = &op;
+	len = ec_msg_encode(buf, sizeof(buf), &m, &req.base);
+	must(len > 0, "encode request");
+	push(s, SIM_CLIENT + client, to, EC_MSG_REQUEST, buf, len);
+}
+
+static void to_client(struct sim *s, const struct sim_pkt *p)
+{
+	unsigned ci = p->to - SIM_CLIENT;
+	struct ec_msg m;
+	Ec__Reply *r;
+
+	if (ci >= 64 || ec_msg_parse(p->buf, p->len, s->n, &m, NULL) != 0)
+		return;
+	r = (Ec__Reply *)ec_msg_unpack(&m, &ec__reply__descriptor, NULL);
+	if (!r)
+		return;
+	s->reply[ci].have = true;
+	s->reply[ci].request_id = r->request_id;
+	s->reply[ci].status = r->status;
+	s->reply[ci].view = m.view;
+	snprintf(s->reply[ci].value, sizeof(s->reply[ci].value), "%.*s",
+		 (int)r->value.len, (const char *)r->value.data);
+	ec__reply__free_unpacked(r, NULL);
+}
+
+static void deliver_one(struct sim *s, struct sim_pkt *p)
+{
+	struct ec_addr from = { .ip = htonl(0x7f000001) };
+
+	s->delivered++;
+	if (p->to >= SIM_CLIENT) {
+		to_client(s, p);
+		return;
+	}
+	if (s->down[p->to] || (p->from < SIM_CLIENT && s->down[p->from]))
+		return;
+	if (s->filter && s->filter(s, p, s->filter_arg))
+		return;
+	if (s->loss_pct && sim_rand(s, 100) < s->loss_pct)
+		return;
+	from.port = htons((uint16_t)(p->from >= SIM_CLIENT ? p->from - SIM_CLIENT : 0));
+	ec_core_receive(s->r[p->to], p->buf, p->len, &from, s->now);
+	if (s->dup_pct && sim_rand(s, 100) < s->dup_pct)
+		ec_core_receive(s->r[p->to], p->buf, p->len, &from, s->now);
+	collect(s, p->to);
+}
+
+uint64_t sim_deliver(struct sim *s)
+{
+	uint64_t count = 0;
+
+	for (unsigned i = 0; i < s->n; i++)
+		collect(s, i);
+	while (s->q_len && count < 10000000) {
+		size_t k = s->reorder ? sim_rand(s, (unsigned)s->q_len) : 0;
+		struct sim_pkt p = s->q[k];
+
+		memmove(&s->q[k], &s->q[k + 1], (s->q_len - k - 1) * sizeof(p));
+		s->q_len--;
+		deliver_one(s, &p);
+		free(p.buf);
+		count++;
+	}
+	return count;
+}
+
+void sim_run(struct sim *s, uint64_t us, uint64_t step)
+{
+	for (uint64_t t = 0; t < us; t += step) {
+		s->now += step;
+		for (unsigned i = 0; i < s->n; i++) {
+			if (s->down[i])
+				continue;
+			ec_core_tick(s->r[i], s->now);
+			collect(s, i);
+		}
+		sim_deliver(s);
+	}
+}
+
+void sim_state(const struct sim *s, unsigned i, struct ec_core_state *st)
+{
+	ec_core_get_state(s->r[i], st);
+}
+
+int sim_leader(const struct sim *s)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		struct ec_core_state st;
+		unsigned normal = 0;
+
+		if (s->down[i])
+			continue;
+		ec_core_get_state(s->r[i], &st);
+		if (st.status != EC_ST_NORMAL || st.leader != i)
+			continue;
+		for (unsigned j = 0; j < s->n; j++) {
+			struct ec_core_state o;
+
+			if (s->down[j])
+				continue;
+			ec_core_get_state(s->r[j], &o);
+			normal += o.status == EC_ST_NORMAL && o.view == st.view;
+		}
+		if (normal >= s->n / 2 + 1)
+			return (int)i;
+	}
+	return -1;
+}
+
+const char *sim_check_agreement(const struct sim *s)
+{
+	static char why[200];
+
+	for (unsigned i = 0; i < s->n; i++) {
+		for (unsigned j = i + 1; j < s->n; j++) {
+			const struct ec_core *a = s->r[i], *b = s->r[j];
+			uint64_t upto = a->commit < b->commit ? a->commit : b->commit;
+
+			if (s->down[i] || s->down[j])
+				continue;
+			for (uint64_t op = 1; op <= upto; op++) {
+				const struct ec_entry *e = ec_log_at(&a->log, op);
+
+				if (!ec_log_same(&b->log, op, e->view, e->body,
+						 e->len)) {
+					snprintf(why, sizeof(why),
+						 "replicas %u and %u differ at committed op %llu",
+						 i, j, (unsigned long long)op);
+					return why;
+				}
+			}
+			if (a->executed == b->executed &&
+			    ec_kv_digest(a->kv) != ec_kv_digest(b->kv)) {
+				snprintf(why, sizeof(why),
+					 "replicas %u and %u executed %llu ops but differ",
+					 i, j, (unsigned long long)a->executed);
+				return why;
+			}
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,88 @@
+/*
+ * sim.h - a deterministic in-memory network for driving protocol cores in
+ * unit tests: no sockets, simulated time, packets that can be dropped,
+ * duplicated and reordered by a seeded generator.
+ */
+#ifndef EC_TEST_SIM_H
+#define EC_TEST_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+
+#define SIM_CLIENT 100 /* endpoint ids >= this are clients */
+
+struct sim_pkt {
+	unsigned from, to; /* replica id, or SIM_CLIENT + client index */
+	uint8_t type;
+	size_t len;
+	uint8_t *buf;
+};
+
+struct sim;
+
+/* Return true to drop the packet. */
+typedef bool sim_filter_fn(struct sim *s, const struct sim_pkt *p, void *arg);
+
+struct sim {
+	unsigned n;
+	struct ec_core *r[EC_MAX_REPLICAS];
+	bool down[EC_MAX_REPLICAS];
+	struct ec_core_opts opts;
+	uint64_t now;
+	struct sim_pkt *q;
+	size_t q_len, q_cap;
+	uint64_t rng;
+	unsigned loss_pct, dup_pct; /* random loss/duplication, percent */
+	bool reorder;
+	sim_filter_fn *filter;
+	void *filter_arg;
+	/* Replies received by clients, latest per client index. */
+	struct {
+		bool have;
+		uint64_t request_id;
+		int status;
+		char value[600];
+		uint32_t view;
+	} reply[64];
+	uint64_t delivered;
+};
+
+struct sim *sim_new(unsigned n, uint64_t seed);
+void sim_free(struct sim *s);
+
+/* Stop replica i (its packets are dropped) / restart it with an empty
+ * state in recovery. */
+void sim_crash(struct sim *s, unsigned i);
+void sim_restart(struct sim *s, unsigned i);
+
+/* Client `client` sends a request to replica `to`. kind is EC__OP_KIND__*;
+ * value/expected may be NULL. */
+void sim_request(struct sim *s, unsigned client, unsigned to,
+		 uint64_t request_id, int kind, const char *key,
+		 const char *value, const char *expected);
+
+/* Deliver packets until none are left (bounded); returns packets delivered. */
+uint64_t sim_deliver(struct sim *s);
+
+/* Advance time by `us` in steps of `step` us, ticking every live replica
+ * and delivering after each step. */
+void sim_run(struct sim *s, uint64_t us, uint64_t step);
+
+/* Current leader if some live replica is normal and leads its view, and a
+ * majority is normal in that view; else -1. */
+int sim_leader(const struct sim *s);
+
+/* State of replica i. */
+void sim_state(const struct sim *s, unsigned i, struct ec_core_state *st);
+
+/* Check that all live replicas' logs agree up to the smallest commit and
+ * that equal commit numbers mean equal store digests.  Returns NULL or a
+ * description of the violation. */
+const char *sim_check_agreement(const struct sim *s);
+
+/* Uniform random number below n. */
+unsigned sim_rand(struct sim *s, unsigned n);
+
+#endif /* EC_TEST_SIM_H */

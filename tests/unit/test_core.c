@@ -1,0 +1,526 @@
+/*
+ * test_core.c - the protocol core driven through the simulated network
+ * (sim.c): normal case, quorum counting, de-duplication, view change and
+ * log merge, gap repair, retransmission, recovery, and randomized faults.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_internal.h"
+#include "sim.h"
+
+#define MS 1000ULL
+
+static struct ec_core_state st(struct sim *s, unsigned i)
+{
+	struct ec_core_state x;
+
+	sim_state(s, i, &x);
+	return x;
+}
+
+static void put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
+		const char *key, const char *value)
+{
+	sim_request(s, client, to, rid, EC__OP_KIND__OP_PUT, key, value, NULL);
+}
+
+/* Drop packets of one type (any: -1) going to the replicas in to_mask
+ * (any: 0) while on. */
+struct drop_rule {
+	int type;
+	unsigned to_mask;
+	bool on;
+	unsigned count;
+};
+
+static bool drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg)
+{
+	struct drop_rule *r = arg;
+
+	(void)s;
+	if (!r->on || (r->type >= 0 && p->type != r->type) ||
+	    (r->to_mask && (p->to >= SIM_CLIENT || !(r->to_mask & (1u << p->to)))))
+		return false;
+	r->count++;
+	return true;
+}
+
+START_TEST(normal_case_commits_and_replies)
+{
+	struct sim *s = sim_new(5, 1);
+
+	put(s, 0, 0, 1, "k", "v1");
+	sim_deliver(s);
+	ck_assert(s->reply[0].have);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_OK);
+	ck_assert_uint_eq(st(s, 0).commit, 1);
+	sim_request(s, 0, 0, 2, EC__OP_KIND__OP_GET, "k", NULL, NULL);
+	sim_deliver(s);
+	ck_assert_str_eq(s->reply[0].value, "v1");
+	/* followers learn the commit from the heartbeat and execute */
+	sim_run(s, 30 * MS, MS);
+	for (unsigned i = 1; i < 5; i++)
+		ck_assert_uint_eq(st(s, i).executed, 2);
+	ck_assert_ptr_null(sim_check_agreement(s));
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(ops_are_sequenced_in_arrival_order)
+{
+	struct sim *s = sim_new(3, 1);
+	char key[16];
+
+	for (unsigned c = 0; c < 10; c++) {
+		snprintf(key, sizeof(key), "k%u", c);
+		put(s, c, 0, 1, key, "x");
+	}
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 0).op, 10);
+	for (uint64_t op = 1; op <= 10; op++)
+		ck_assert_uint_eq(ec_log_at(&s->r[1]->log, op)->client_id,
+				  0xc0000000ULL + op - 1);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(follower_redirects_client_to_leader)
+{
+	struct sim *s = sim_new(3, 1);
+
+	put(s, 0, 2, 1, "k", "v");
+	sim_deliver(s);
+	ck_assert(s->reply[0].have);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_NOT_LEADER);
+	ck_assert_uint_eq(s->reply[0].view, 0);
+	ck_assert_uint_eq(st(s, 0).op, 0);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(commit_needs_f_followers)
+{
+	struct sim *s = sim_new(5, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .on = true };
+
+	/* only replica 1 gets the PREPARE: 1 ack < f = 2 */
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	r.to_mask = 1u << 2 | 1u << 3 | 1u << 4;
+	put(s, 0, 0, 1, "k", "v");
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 0).commit, 0);
+	ck_assert(!s->reply[0].have);
+	/* a duplicate ack from the same follower must not count twice */
+	{
+		struct ec_msg m = { .type = EC_MSG_PREPARE_OK, .sender = 1, .view = 0, .op = 1 };
+		uint8_t buf[64];
+		size_t len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
+
+		for (int i = 0; i < 3; i++)
+			ec_core_receive(s->r[0], buf, len, NULL, s->now);
+	}
+	ck_assert_uint_eq(st(s, 0).commit, 0);
+	/* a second follower's ack completes the quorum */
+	{
+		struct ec_msg m = { .type = EC_MSG_PREPARE_OK, .sender = 4, .view = 0, .op = 1 };
+		uint8_t buf[64];
+		size_t len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
+
+		ec_core_receive(s->r[0], buf, len, NULL, s->now);
+	}
+	ck_assert_uint_eq(st(s, 0).commit, 1);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(stale_view_ack_is_ignored)
+{
+	struct sim *s = sim_new(3, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .on = true };
+	struct ec_msg m = { .type = EC_MSG_PREPARE_OK, .sender = 1, .view = 7, .op = 1 };
+	uint8_t buf[64];
+	size_t len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	put(s, 0, 0, 1, "k", "v");
+	sim_deliver(s);
+	ec_core_receive(s->r[0], buf, len, NULL, s->now);
+	ck_assert_uint_eq(st(s, 0).commit, 0);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(retried_request_executes_once)
+{
+	struct sim *s = sim_new(3, 1);
+
+	sim_request(s, 0, 0, 1, EC__OP_KIND__OP_CAS, "k", "a", NULL);
+	sim_deliver(s);
+	/* CAS with empty expected on a missing key fails: not found */
+	put(s, 0, 0, 2, "k", "v1");
+	sim_deliver(s);
+	put(s, 1, 0, 1, "k", "v2");
+	sim_deliver(s);
+	/* client 0 retries request 2 after another write: must not re-execute */
+	put(s, 0, 0, 2, "k", "v1");
+	sim_deliver(s);
+	ck_assert_uint_eq(s->reply[0].request_id, 2);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_OK);
+	ck_assert_uint_eq(st(s, 0).op, 3);
+	ck_assert_uint_eq(s->r[0]->stats.duplicate_requests, 1);
+	sim_request(s, 2, 0, 1, EC__OP_KIND__OP_GET, "k", NULL, NULL);
+	sim_deliver(s);
+	ck_assert_str_eq(s->reply[2].value, "v2");
+	/* an older request id gets nothing */
+	s->reply[0].have = false;
+	put(s, 0, 0, 1, "k", "old");
+	sim_deliver(s);
+	ck_assert(!s->reply[0].have);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(retry_of_in_flight_request_is_not_prepared_twice)
+{
+	struct sim *s = sim_new(3, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE_OK, .on = true };
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	put(s, 0, 0, 1, "k", "v");
+	sim_deliver(s);
+	put(s, 0, 0, 1, "k", "v");
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 0).op, 1);
+	r.on = false;
+	sim_run(s, 100 * MS, MS); /* retransmission gets the acks through */
+	ck_assert_uint_eq(st(s, 0).commit, 1);
+	ck_assert(s->reply[0].have);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(lost_prepares_are_repaired)
+{
+	struct sim *s = sim_new(3, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .on = true };
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	put(s, 0, 0, 1, "k", "v");
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 0).commit, 0);
+	r.on = false;
+	sim_run(s, 60 * MS, MS);
+	ck_assert_uint_eq(st(s, 0).commit, 1);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(lost_acks_trigger_retransmission)
+{
+	struct sim *s = sim_new(3, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE_OK, .on = true };
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	put(s, 0, 0, 1, "k", "v");
+	sim_run(s, 25 * MS, MS);
+	ck_assert_uint_eq(st(s, 0).commit, 0);
+	ck_assert(s->r[0]->stats.retransmits > 0);
+	r.on = false;
+	sim_run(s, 100 * MS, MS);
+	ck_assert_uint_eq(st(s, 0).commit, 1);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(follower_repairs_gap)
+{
+	struct sim *s = sim_new(3, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .to_mask = 1u << 2, .on = true };
+	char key[16];
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	for (unsigned i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		put(s, i, 0, 1, key, "v");
+		sim_deliver(s);
+	}
+	ck_assert_uint_eq(st(s, 2).op, 0);
+	r.on = false;
+	put(s, 9, 0, 1, "last", "v");
+	sim_deliver(s);
+	sim_run(s, 30 * MS, MS);
+	ck_assert_uint_eq(st(s, 2).op, 6);
+	ck_assert(s->r[2]->stats.gap_requests > 0);
+	ck_assert_ptr_null(sim_check_agreement(s));
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(view_change_after_leader_failure)
+{
+	struct sim *s = sim_new(5, 1);
+
+	put(s, 0, 0, 1, "a", "1");
+	sim_deliver(s);
+	sim_crash(s, 0);
+	sim_run(s, 400 * MS, MS);
+	ck_assert_int_eq(sim_leader(s), 1);
+	ck_assert_uint_eq(st(s, 1).view, 1);
+	put(s, 0, 1, 2, "b", "2");
+	sim_deliver(s);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_OK);
+	sim_request(s, 1, 1, 1, EC__OP_KIND__OP_GET, "a", NULL, NULL);
+	sim_deliver(s);
+	ck_assert_str_eq(s->reply[1].value, "1");
+	ck_assert_ptr_null(sim_check_agreement(s));
+	sim_free(s);
+}
+END_TEST
+
+/* An op prepared at only f followers may have been committed: the view
+ * change must keep it even though the new leader never saw it. */
+START_TEST(view_change_keeps_possibly_committed_op)
+{
+	struct sim *s = sim_new(5, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .to_mask = 1u << 1, .on = true };
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	put(s, 0, 0, 1, "a", "1");
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 0).commit, 1); /* replied, so committed */
+	ck_assert_uint_eq(st(s, 1).op, 0);
+	sim_crash(s, 0);
+	r.on = false;
+	sim_run(s, 400 * MS, MS);
+	ck_assert_int_eq(sim_leader(s), 1);
+	ck_assert_uint_ge(st(s, 1).commit, 1);
+	sim_request(s, 1, 1, 1, EC__OP_KIND__OP_GET, "a", NULL, NULL);
+	sim_deliver(s);
+	ck_assert_str_eq(s->reply[1].value, "1");
+	/* the client's retry is answered from the client table */
+	put(s, 0, 1, 1, "a", "1");
+	sim_deliver(s);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_OK);
+	ck_assert_ptr_null(sim_check_agreement(s));
+	sim_free(s);
+}
+END_TEST
+
+/* The new leader is far behind: the DO_VIEW_CHANGE tail does not reach
+ * down to its commit number, so it fetches committed entries first. */
+START_TEST(view_change_new_leader_fetches_missing_prefix)
+{
+	struct sim *s = sim_new(3, 1);
+	struct drop_rule r = { .type = -1, .to_mask = 1u << 1, .on = true };
+	char key[16], value[400];
+
+	memset(value, 'x', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	for (unsigned i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		put(s, i % 60, 0, 1 + i / 60, key, value);
+		sim_deliver(s);
+	}
+	ck_assert_uint_eq(st(s, 0).commit, 400);
+	ck_assert_uint_eq(st(s, 1).op, 0);
+	sim_crash(s, 0);
+	r.on = false;
+	sim_run(s, 600 * MS, MS);
+	ck_assert_int_eq(sim_leader(s), 1);
+	ck_assert_uint_eq(st(s, 1).commit, 400);
+	ck_assert_uint_eq(st(s, 1).executed, 400);
+	ck_assert_ptr_null(sim_check_agreement(s));
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(restarted_replica_recovers_state)
+{
+	struct sim *s = sim_new(3, 1);
+	char key[16], value[300];
+
+	memset(value, 'y', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	for (unsigned i = 0; i < 500; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		put(s, i % 50, 0, 1 + i / 50, key, value);
+		sim_deliver(s);
+	}
+	sim_crash(s, 2);
+	sim_restart(s, 2);
+	ck_assert_int_eq(st(s, 2).status, EC_ST_RECOVERING);
+	sim_run(s, 200 * MS, MS);
+	ck_assert_int_eq(st(s, 2).status, EC_ST_NORMAL);
+	ck_assert_uint_eq(st(s, 2).commit, 500);
+	ck_assert_uint_eq(ec_kv_digest(ec_core_kv(s->r[2])),
+			  ec_kv_digest(ec_core_kv(s->r[0])));
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(single_replica_commits_alone)
+{
+	struct sim *s = sim_new(1, 1);
+
+	put(s, 0, 0, 1, "k", "v");
+	sim_deliver(s);
+	ck_assert(s->reply[0].have);
+	ck_assert_uint_eq(st(s, 0).commit, 1);
+	sim_run(s, 500 * MS, 10 * MS);
+	ck_assert_int_eq(st(s, 0).status, EC_ST_NORMAL);
+	ck_assert_uint_eq(st(s, 0).view, 0);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(window_queues_excess_requests)
+{
+	struct sim *s = sim_new(3, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE_OK, .on = true };
+	char key[16];
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	for (unsigned i = 0; i < EC_DEFAULT_WINDOW + 5; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		put(s, i, 0, 1, key, "v");
+	}
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 0).op, EC_DEFAULT_WINDOW);
+	r.on = false;
+	sim_run(s, 100 * MS, MS);
+	ck_assert_uint_eq(st(s, 0).commit, EC_DEFAULT_WINDOW + 5);
+	sim_free(s);
+}
+END_TEST
+
+/*
+ * Randomized: clients keep writing through loss, duplication, reordering
+ * and leader crashes (with restarts in recovery).  Logs must agree on
+ * every committed op, every acknowledged write must be readable at the
+ * end, and the cluster must make progress.
+ */
+START_TEST(random_faults_keep_agreement)
+{
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		struct sim *s = sim_new(5, seed);
+		uint64_t rid[8] = { 0 }, last_acked[8] = { 0 };
+		unsigned acked = 0;
+		const char *bad;
+		int leader;
+
+		s->loss_pct = 10;
+		s->dup_pct = 5;
+		s->reorder = true;
+		for (unsigned round = 0; round < 400; round++) {
+			for (unsigned c = 0; c < 8; c++) {
+				char key[16], value[16];
+				int to;
+
+				if (s->reply[c].have && s->reply[c].request_id == rid[c] &&
+				    s->reply[c].status == EC__STATUS__ST_OK) {
+					acked++;
+					last_acked[c] = rid[c]++;
+				} else if (rid[c] == 0) {
+					rid[c] = 1;
+				} else if (sim_rand(s, 4) != 0) {
+					continue; /* wait a little before retrying */
+				}
+				s->reply[c].have = false;
+				snprintf(key, sizeof(key), "c%u", c);
+				snprintf(value, sizeof(value), "%llu",
+					 (unsigned long long)rid[c]);
+				to = sim_leader(s);
+				put(s, c, to < 0 ? sim_rand(s, 5) : (unsigned)to,
+				    rid[c], key, value);
+			}
+			sim_run(s, 2 * MS, MS);
+			if (round == 100 || round == 250) {
+				int l = sim_leader(s);
+
+				if (l >= 0)
+					sim_crash(s, (unsigned)l);
+			}
+			if (round == 180 || round == 330)
+				for (unsigned i = 0; i < 5; i++)
+					if (s->down[i])
+						sim_restart(s, i);
+			bad = sim_check_agreement(s);
+			ck_assert_msg(bad == NULL, "seed %llu round %u: %s",
+				      (unsigned long long)seed, round, bad);
+		}
+		s->loss_pct = s->dup_pct = 0;
+		sim_run(s, 1000 * MS, MS);
+		ck_assert_msg(acked > 100, "seed %llu: only %u acked",
+			      (unsigned long long)seed, acked);
+		bad = sim_check_agreement(s);
+		ck_assert_msg(bad == NULL, "seed %llu: %s",
+			      (unsigned long long)seed, bad);
+		/* every acknowledged write (or a later one) is what we read */
+		leader = sim_leader(s);
+		ck_assert_int_ge(leader, 0);
+		for (unsigned c = 0; c < 8; c++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "c%u", c);
+			sim_request(s, 20 + c, (unsigned)leader, 1,
+				    EC__OP_KIND__OP_GET, key, NULL, NULL);
+			sim_deliver(s);
+			ck_assert(s->reply[20 + c].have);
+			ck_assert_uint_ge(strtoull(s->reply[20 + c].value, NULL, 10),
+					  last_acked[c]);
+		}
+		sim_free(s);
+	}
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+	Suite *s = suite_create("core");
+	TCase *t = tcase_create("core");
+
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, normal_case_commits_and_replies);
+	tcase_add_test(t, ops_are_sequenced_in_arrival_order);
+	tcase_add_test(t, follower_redirects_client_to_leader);
+	tcase_add_test(t, commit_needs_f_followers);
+	tcase_add_test(t, stale_view_ack_is_ignored);
+	tcase_add_test(t, retried_request_executes_once);
+	tcase_add_test(t, retry_of_in_flight_request_is_not_prepared_twice);
+	tcase_add_test(t, lost_prepares_are_repaired);
+	tcase_add_test(t, lost_acks_trigger_retransmission);
+	tcase_add_test(t, follower_repairs_gap);
+	tcase_add_test(t, view_change_after_leader_failure);
+	tcase_add_test(t, view_change_keeps_possibly_committed_op);
+	tcase_add_test(t, view_change_new_leader_fetches_missing_prefix);
+	tcase_add_test(t, restarted_replica_recovers_state);
+	tcase_add_test(t, single_replica_commits_alone);
+	tcase_add_test(t, window_queues_excess_requests);
+	tcase_add_test(t, random_faults_keep_agreement);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(core_suite());
+	int failed;
+
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
