@@ -59,6 +59,8 @@ PROTO_H := $(BUILD)/proto/ec.pb-c.h
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJS := $(call obj,$(CORE_SRCS)) $(BUILD)/obj/proto/ec.pb-c.o
 LIBEC     := $(BUILD)/libec.a
+# Client-side protocol and statistics, shared by the clients and tests.
+LIBCLIENT := $(BUILD)/libecclient.a
 
 BINS := $(BUILD)/bin/ec-replica $(BUILD)/bin/ec-ctl $(BUILD)/bin/ec-bench \
 	$(BUILD)/bin/ec-cli $(BUILD)/bin/ec-port
@@ -121,6 +123,10 @@ $(LIBEC): $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(LIBCLIENT): $(call obj,$(CLIENT_COMMON_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/bin/ec-replica: $(call obj,$(REPLICA_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -131,12 +137,12 @@ $(BUILD)/bin/ec-ctl: $(call obj,$(CTL_SRCS)) $(LIBEC)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE)
 
-$(BUILD)/bin/ec-bench: $(call obj,$(BENCH_SRCS) $(CLIENT_COMMON_SRCS)) $(LIBEC)
+$(BUILD)/bin/ec-bench: $(call obj,$(BENCH_SRCS)) $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_CORE) -lm
 
-$(BUILD)/bin/ec-cli: $(call obj,$(CLI_SRCS) $(CLIENT_COMMON_SRCS)) $(LIBEC)
+$(BUILD)/bin/ec-cli: $(call obj,$(CLI_SRCS)) $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_CORE) -lm
@@ -146,10 +152,10 @@ $(BUILD)/bin/ec-port: $(call obj,$(PORT_SRCS))
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF)
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(LIBEC)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check) -lm
 
 $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o $(LIBEC)
 	$(call msg,LINK,$@)

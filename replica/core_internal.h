@@ -20,7 +20,7 @@
 
 /* Bytes of log entries one message may carry (header and slack aside). */
 #define EC_CHUNK_BUDGET (EC_MAX_MSG - 1024)
-/* PREPAREs resent to one follower per retransmission round. */
+/* PREPAREs resent per follower per retransmission round. */
 #define EC_RETX_BATCH 16
 /* Requests the leader holds while the window is full. */
 #define EC_MAX_QUEUED 4096
@@ -68,8 +68,8 @@ struct ec_core {
 
 	/* Leader, normal status. */
 	uint64_t acked[EC_MAX_REPLICAS];      /* highest op acked, this view */
-	uint64_t retx_at[EC_MAX_REPLICAS];    /* next retransmission due */
-	uint64_t retx_gap[EC_MAX_REPLICAS];   /* backoff interval */
+	uint64_t retx_at;        /* resend uncommitted PREPAREs at this time */
+	uint64_t retx_gap;       /* backoff interval while commit is stuck */
 	uint64_t last_broadcast;              /* for COMMIT heartbeats */
 	struct ec_queued_req *queue;          /* ring of EC_MAX_QUEUED */
 	size_t queue_head, queue_len;

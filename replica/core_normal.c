@@ -28,9 +28,8 @@ static void prepare(struct ec_core *c, const uint8_t *body, size_t len,
 
 	if (op == 0)
 		return; /* out of memory: the client will retry */
-	for (unsigned i = 0; i < c->o.n; i++)
-		if (i != c->o.self && c->acked[i] + 1 == op)
-			c->retx_at[i] = c->now + c->retx_gap[i];
+	if (c->commit + 1 == op)
+		c->retx_at = c->now + c->retx_gap;
 	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	c->last_broadcast = c->now;
 	if (c->f == 0)
@@ -196,6 +195,16 @@ void on_prepare(struct ec_core *c, const struct ec_msg *m)
 	set_commit(c, m->commit);
 }
 
+/* Commit up to op as leader: execute, reply, restart the retransmission
+ * clock and let queued requests in. */
+static void leader_commit(struct ec_core *c, uint64_t op)
+{
+	set_commit(c, op);
+	c->retx_gap = c->o.retransmit_us;
+	c->retx_at = c->now + c->retx_gap;
+	drain_queue(c);
+}
+
 /* Commit the highest op that f followers have acknowledged. */
 static void update_commit(struct ec_core *c)
 {
@@ -214,10 +223,8 @@ static void update_commit(struct ec_core *c)
 				acks[i] = acks[j];
 				acks[j] = t;
 			}
-	if (c->f > 0 && acks[c->f - 1] > c->commit) {
-		set_commit(c, acks[c->f - 1]);
-		drain_queue(c);
-	}
+	if (c->f > 0 && acks[c->f - 1] > c->commit)
+		leader_commit(c, acks[c->f - 1]);
 }
 
 void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
@@ -231,11 +238,8 @@ void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 	}
 	if (op > c->log.last)
 		op = c->log.last;
-	if (op > c->acked[s]) {
+	if (op > c->acked[s])
 		c->acked[s] = op;
-		c->retx_gap[s] = c->o.retransmit_us;
-		c->retx_at[s] = c->now + c->retx_gap[s];
-	}
 	update_commit(c);
 }
 
@@ -254,11 +258,9 @@ void on_commit(struct ec_core *c, const struct ec_msg *m)
 void reset_leader_state(struct ec_core *c)
 {
 	drop_queue(c);
-	for (unsigned i = 0; i < c->o.n; i++) {
-		c->acked[i] = 0;
-		c->retx_gap[i] = c->o.retransmit_us;
-		c->retx_at[i] = c->now + c->retx_gap[i];
-	}
+	memset(c->acked, 0, sizeof(c->acked));
+	c->retx_gap = c->o.retransmit_us;
+	c->retx_at = c->now + c->retx_gap;
 	c->last_broadcast = c->now;
 	ec_ct_reset_prepared(c->ct);
 	for (uint64_t op = c->commit + 1; op <= c->log.last; op++) {
@@ -270,25 +272,36 @@ void reset_leader_state(struct ec_core *c)
 	}
 }
 
-/* Resend the PREPAREs after what follower i acknowledged, backing off
- * while it stays silent (it may be down). */
-static void retransmit(struct ec_core *c, unsigned i)
+/*
+ * The commit number is stuck: resend the oldest uncommitted PREPAREs to
+ * every follower that has not acknowledged them, backing off while it
+ * stays stuck.  Keyed on the commit number rather than on per-follower
+ * acks, so it works when acks are counted elsewhere (in the kernel) and
+ * costs nothing while a quorum keeps up, even with a follower down; a
+ * follower that fell behind catches up itself with GET_STATE.
+ */
+static void retransmit(struct ec_core *c)
 {
-	uint64_t op = c->acked[i] + 1;
-	uint64_t end = op + EC_RETX_BATCH - 1;
+	uint64_t end = c->commit + EC_RETX_BATCH;
 
 	if (end > c->log.last)
 		end = c->log.last;
-	for (; op <= end; op++) {
-		const struct ec_entry *e = ec_log_at(&c->log, op);
+	for (unsigned i = 0; i < c->o.n; i++) {
+		uint64_t op = c->acked[i] > c->commit ? c->acked[i] : c->commit;
 
-		queue_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE, op,
-			  e->body, e->len);
-		c->stats.retransmits++;
+		if (i == c->o.self)
+			continue;
+		for (op++; op <= end; op++) {
+			const struct ec_entry *e = ec_log_at(&c->log, op);
+
+			queue_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE, op,
+				  e->body, e->len);
+			c->stats.retransmits++;
+		}
 	}
-	c->retx_at[i] = c->now + c->retx_gap[i];
-	if (c->retx_gap[i] < 32 * c->o.retransmit_us)
-		c->retx_gap[i] *= 2;
+	c->retx_at = c->now + c->retx_gap;
+	if (c->retx_gap < 32 * c->o.retransmit_us)
+		c->retx_gap *= 2;
 }
 
 void leader_tick(struct ec_core *c)
@@ -298,10 +311,8 @@ void leader_tick(struct ec_core *c)
 			  NULL);
 		c->last_broadcast = c->now;
 	}
-	for (unsigned i = 0; i < c->o.n; i++)
-		if (i != c->o.self && c->acked[i] < c->log.last &&
-		    c->now >= c->retx_at[i])
-			retransmit(c, i);
+	if (c->commit < c->log.last && c->now >= c->retx_at)
+		retransmit(c);
 }
 
 void follower_tick(struct ec_core *c)

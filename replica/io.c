@@ -1,0 +1,303 @@
+/* io.c - see io.h. */
+#define _GNU_SOURCE
+#include "io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "logging.h"
+
+/* Datagrams per recvmmsg, and recvmmsg calls per readable event before
+ * giving the timer and the control socket a turn. */
+#define IO_BATCH 32
+#define IO_BATCHES_PER_EVENT 4
+/* One byte more than the largest valid datagram, so that an oversized one
+ * arrives longer than EC_MAX_MSG and the core counts it as such. */
+#define IO_RXBUF (EC_MAX_MSG + 1)
+#define IO_SOCKBUF (4 << 20)
+
+struct ec_io {
+	struct ec_core *core;
+	int fd;
+	unsigned n, self;
+	struct sockaddr_in peers[EC_MAX_REPLICAS];
+	struct event *rx_ev;
+	struct event *tick_ev;
+	struct ec_io_stats stats;
+	struct ec_core_state last;         /* for logging transitions */
+	uint8_t *bufs;                     /* IO_BATCH * IO_RXBUF */
+	struct mmsghdr msgs[IO_BATCH];
+	struct iovec iov[IO_BATCH];
+	struct sockaddr_in from[IO_BATCH];
+};
+
+uint64_t ec_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void peer_addr(const struct ec_peer *p, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = p->ip;
+	sa->sin_port = htons(p->port);
+}
+
+/*
+ * Ask for a socket buffer of size bytes: the FORCE option (root) may exceed
+ * net.core.{r,w}mem_max, the plain one is capped by it.  Logs what it got.
+ */
+static void set_sockbuf(int fd, int force_opt, int opt, const char *name)
+{
+	int size = IO_SOCKBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size)) < 0)
+		pr_warn("setsockopt %s: %s", name, strerror(errno));
+	if (getsockopt(fd, SOL_SOCKET, opt, &got, &len) == 0)
+		pr_debug("%s is %d bytes", name, got);
+}
+
+/* Send one datagram, counting the syscall and its outcome.  A failed send
+ * is dropped: the protocol retransmits what matters. */
+static void send_one(struct ec_io *io, const struct ec_out *o,
+		     const struct sockaddr_in *to)
+{
+	ssize_t rc;
+
+	io->stats.tx_syscalls++;
+	rc = sendto(io->fd, o->buf, o->len, 0, (const struct sockaddr *)to,
+		    sizeof(*to));
+	if (rc >= 0) {
+		io->stats.tx_datagrams++;
+		return;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		io->stats.tx_eagain++;
+	else if (errno == ENOBUFS)
+		io->stats.tx_enobufs++;
+	else
+		io->stats.tx_errors++;
+	if (ec_log_enabled(EC_LOG_DEBUG)) {
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &to->sin_addr, ip, sizeof(ip));
+		pr_debug("send %s to %s:%u: %s", ec_msg_type_name(o->type), ip,
+			 ntohs(to->sin_port), strerror(errno));
+	}
+}
+
+/* Send o to every other replica.  This is the one place a datagram goes to
+ * all: the TC broadcast offload replaces the loop with a single send. */
+static void send_to_all(struct ec_io *io, const struct ec_out *o)
+{
+	for (unsigned i = 0; i < io->n; i++)
+		if (i != io->self)
+			send_one(io, o, &io->peers[i]);
+}
+
+/* Log a change of view or status: the core is pure and logs nothing. */
+static void log_transition(struct ec_io *io)
+{
+	struct ec_core_state s;
+
+	ec_core_get_state(io->core, &s);
+	if (s.view != io->last.view || s.status != io->last.status)
+		pr_info("view %u (leader %u), status %s, op %llu, commit %llu",
+			s.view, s.leader, ec_status_name(s.status),
+			(unsigned long long)s.op, (unsigned long long)s.commit);
+	io->last = s;
+}
+
+/* Send every datagram the core queued, then clear its queue. */
+static void flush(struct ec_io *io)
+{
+	const struct ec_out *out;
+	size_t n = ec_core_outputs(io->core, &out);
+	struct sockaddr_in to;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ec_out *o = &out[i];
+
+		switch (o->dest) {
+		case EC_TO_REPLICA:
+			if (o->replica >= io->n || o->replica == io->self) {
+				io->stats.tx_errors++;
+				pr_warn("core queued %s for replica %u of %u",
+					ec_msg_type_name(o->type), o->replica,
+					io->n);
+				break;
+			}
+			send_one(io, o, &io->peers[o->replica]);
+			break;
+		case EC_TO_ALL:
+			send_to_all(io, o);
+			break;
+		case EC_TO_CLIENT:
+			memset(&to, 0, sizeof(to));
+			to.sin_family = AF_INET;
+			to.sin_addr.s_addr = o->client.ip;
+			to.sin_port = o->client.port;
+			send_one(io, o, &to);
+			break;
+		}
+	}
+	if (n)
+		ec_core_clear_outputs(io->core);
+	log_transition(io);
+}
+
+/* Receive one recvmmsg batch and hand it to the core.  Returns the number
+ * of datagrams, 0 when the socket is drained or on error. */
+static int receive_batch(struct ec_io *io)
+{
+	uint64_t now;
+	int got;
+
+	for (int i = 0; i < IO_BATCH; i++) {
+		struct msghdr *h = &io->msgs[i].msg_hdr;
+
+		io->iov[i].iov_base = io->bufs + (size_t)i * IO_RXBUF;
+		io->iov[i].iov_len = IO_RXBUF;
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &io->from[i];
+		h->msg_namelen = sizeof(io->from[i]);
+		h->msg_iov = &io->iov[i];
+		h->msg_iovlen = 1;
+	}
+	io->stats.rx_syscalls++;
+	got = recvmmsg(io->fd, io->msgs, IO_BATCH, MSG_DONTWAIT, NULL);
+	if (got < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			io->stats.rx_errors++;
+			pr_debug("recvmmsg: %s", strerror(errno));
+		}
+		return 0;
+	}
+	now = ec_now_us();
+	for (int i = 0; i < got; i++) {
+		struct ec_addr from = {
+			.ip = io->from[i].sin_addr.s_addr,
+			.port = io->from[i].sin_port,
+		};
+
+		ec_core_receive(io->core, io->iov[i].iov_base,
+				io->msgs[i].msg_len, &from, now);
+	}
+	io->stats.rx_datagrams += (uint64_t)got;
+	return got;
+}
+
+/* libevent: the socket is readable.  Drain a few batches, sending what the
+ * core queued after each, so replies leave before the next batch is read. */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct ec_io *io = arg;
+
+	for (int b = 0; b < IO_BATCHES_PER_EVENT; b++) {
+		int got = receive_batch(io);
+
+		flush(io);
+		/* a short batch means the socket is empty: skip the
+		 * recvmmsg that would only say EAGAIN */
+		if (got < IO_BATCH)
+			return;
+		io->stats.rx_batches_full++;
+	}
+}
+
+/* libevent: periodic timer. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ec_io *io = arg;
+
+	io->stats.ticks++;
+	ec_core_tick(io->core, ec_now_us());
+	flush(io);
+}
+
+struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
+			unsigned self, struct ec_core *core, uint64_t tick_us)
+{
+	struct timeval tv = { .tv_sec = (time_t)(tick_us / 1000000u),
+			      .tv_usec = (suseconds_t)(tick_us % 1000000u) };
+	struct ec_io *io = calloc(1, sizeof(*io));
+	char ip[INET_ADDRSTRLEN];
+
+	if (!io) {
+		pr_warn("out of memory");
+		return NULL;
+	}
+	io->fd = -1;
+	io->core = core;
+	ec_core_get_state(core, &io->last);
+	io->n = cfg->n;
+	io->self = self;
+	for (unsigned i = 0; i < cfg->n; i++)
+		peer_addr(&cfg->peers[i], &io->peers[i]);
+	inet_ntop(AF_INET, &io->peers[self].sin_addr, ip, sizeof(ip));
+
+	io->bufs = malloc((size_t)IO_BATCH * IO_RXBUF);
+	if (!io->bufs) {
+		pr_warn("out of memory");
+		goto err;
+	}
+	io->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (io->fd < 0) {
+		pr_warn("socket: %s", strerror(errno));
+		goto err;
+	}
+	set_sockbuf(io->fd, SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF");
+	set_sockbuf(io->fd, SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF");
+	if (bind(io->fd, (struct sockaddr *)&io->peers[self],
+		 sizeof(io->peers[self])) < 0) {
+		pr_warn("bind %s:%u: %s", ip, cfg->peers[self].port,
+			strerror(errno));
+		goto err;
+	}
+	io->rx_ev = event_new(base, io->fd, EV_READ | EV_PERSIST, on_readable,
+			      io);
+	io->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, io);
+	if (!io->rx_ev || !io->tick_ev || event_add(io->rx_ev, NULL) < 0 ||
+	    event_add(io->tick_ev, &tv) < 0) {
+		pr_warn("cannot register the UDP socket with libevent");
+		goto err;
+	}
+	pr_info("listening on udp %s:%u", ip, cfg->peers[self].port);
+	return io;
+err:
+	ec_io_free(io);
+	return NULL;
+}
+
+void ec_io_free(struct ec_io *io)
+{
+	if (!io)
+		return;
+	if (io->rx_ev)
+		event_free(io->rx_ev);
+	if (io->tick_ev)
+		event_free(io->tick_ev);
+	if (io->fd >= 0)
+		close(io->fd);
+	free(io->bufs);
+	free(io);
+}
+
+const struct ec_io_stats *ec_io_stats(const struct ec_io *io)
+{
+	return &io->stats;
+}

@@ -1,0 +1,318 @@
+/*
+ * main.c - ec-replica: one replica of an electrode-c cluster.
+ *
+ * Reads options and the cluster config, creates the protocol core, the UDP
+ * socket and timer (io.c) and the control socket (control.c) on one
+ * libevent loop, and runs it until SIGINT or SIGTERM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config.h"
+#include "control.h"
+#include "core.h"
+#include "io.h"
+#include "logging.h"
+
+enum ec_log_level ec_log_max = EC_LOG_INFO;
+char ec_log_tag[16] = "ec-replica";
+
+/* Timer period: a fraction of the shortest protocol timeout, so that
+ * timeouts fire within a few percent of their setting. */
+#define TICK_DIVISOR 5
+#define TICK_MIN_US 500
+#define TICK_MAX_US 10000
+#define MAX_TIMEOUT_MS 600000
+
+struct options {
+	const char *config;
+	const char *control;
+	long id;
+	bool recover;
+	long heartbeat_ms, view_timeout_ms, retransmit_ms, window;
+};
+
+enum {
+	OPT_CONFIG = 256,
+	OPT_ID,
+	OPT_CONTROL,
+	OPT_RECOVER,
+	OPT_HEARTBEAT,
+	OPT_VIEW_TIMEOUT,
+	OPT_RETRANSMIT,
+	OPT_WINDOW,
+};
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "recover", no_argument, NULL, OPT_RECOVER },
+	{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
+	{ "view-timeout-ms", required_argument, NULL, OPT_VIEW_TIMEOUT },
+	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ec-replica --config FILE --id N [OPTIONS]\n"
+"\n"
+"Run replica N of the electrode-c cluster described in FILE (one line\n"
+"'replica <id> <ipv4> <udp-port> <mac> <interface>' per replica).  The\n"
+"replica binds UDP to its own address from FILE, logs to stderr and exits\n"
+"with status 0 on SIGINT or SIGTERM.\n"
+"\n"
+"  --config FILE         cluster configuration (required)\n"
+"  --id N                this replica's id in FILE (required)\n"
+"  --control PATH        serve the control socket at PATH (commands status,\n"
+"                        stats, dump, help; query it with ec-ctl)\n"
+"  --recover             this replica restarted and lost its state: recover\n"
+"                        it from the other replicas before taking part\n"
+"  --heartbeat-ms MS     the leader sends a COMMIT after MS idle (default %d)\n"
+"  --view-timeout-ms MS  a follower starts a view change after MS without\n"
+"                        hearing from the leader (default %d)\n"
+"  --retransmit-ms MS    resend unacknowledged PREPAREs, and retry state\n"
+"                        transfer and view change messages, after MS\n"
+"                        (default %d)\n"
+"  --window N            most ops prepared but not yet committed, 1..%d\n"
+"                        (default %d)\n"
+"  -v, --verbose         debug logging\n"
+"  -h, --help            show this help\n",
+		EC_DEFAULT_HEARTBEAT_US / 1000, EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
+		EC_DEFAULT_RETRANSMIT_US / 1000, EC_MAX_WINDOW,
+		EC_DEFAULT_WINDOW);
+}
+
+/* Parse a decimal integer in [min, max] for option name into *v.  Returns
+ * 0, or -1 after printing why. */
+static int parse_num(const char *name, const char *s, long min, long max,
+		     long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	if (errno || end == s || *end || *v < min || *v > max) {
+		fprintf(stderr, "ec-replica: %s: '%s' is not a number in %ld..%ld\n",
+			name, s, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill *o from argv.  Returns 0, 1 if --help was shown, -1 on a usage
+ * error (printed). */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int c, rc = 0;
+
+	*o = (struct options){
+		.id = -1,
+		.heartbeat_ms = EC_DEFAULT_HEARTBEAT_US / 1000,
+		.view_timeout_ms = EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
+		.retransmit_ms = EC_DEFAULT_RETRANSMIT_US / 1000,
+		.window = EC_DEFAULT_WINDOW,
+	};
+	while (rc == 0 &&
+	       (c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_ID:
+			rc = parse_num("--id", optarg, 0, EC_MAX_REPLICAS - 1,
+				       &o->id);
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			break;
+		case OPT_RECOVER:
+			o->recover = true;
+			break;
+		case OPT_HEARTBEAT:
+			rc = parse_num("--heartbeat-ms", optarg, 1,
+				       MAX_TIMEOUT_MS, &o->heartbeat_ms);
+			break;
+		case OPT_VIEW_TIMEOUT:
+			rc = parse_num("--view-timeout-ms", optarg, 1,
+				       MAX_TIMEOUT_MS, &o->view_timeout_ms);
+			break;
+		case OPT_RETRANSMIT:
+			rc = parse_num("--retransmit-ms", optarg, 1,
+				       MAX_TIMEOUT_MS, &o->retransmit_ms);
+			break;
+		case OPT_WINDOW:
+			rc = parse_num("--window", optarg, 1, EC_MAX_WINDOW,
+				       &o->window);
+			break;
+		case 'v':
+			ec_log_max = EC_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			rc = -1;
+			break;
+		}
+	}
+	if (rc)
+		goto usage_err;
+	if (optind < argc) {
+		fprintf(stderr, "ec-replica: unexpected argument '%s'\n",
+			argv[optind]);
+		goto usage_err;
+	}
+	if (!o->config || o->id < 0) {
+		fprintf(stderr, "ec-replica: --config and --id are required\n");
+		goto usage_err;
+	}
+	if (o->view_timeout_ms <= o->heartbeat_ms) {
+		fprintf(stderr,
+			"ec-replica: --view-timeout-ms (%ld) must be longer than "
+			"--heartbeat-ms (%ld), or followers time out between "
+			"heartbeats\n", o->view_timeout_ms, o->heartbeat_ms);
+		goto usage_err;
+	}
+	return 0;
+usage_err:
+	fprintf(stderr, "Try 'ec-replica --help'.\n");
+	return -1;
+}
+
+/* A random nonzero recovery nonce.  Returns 0, or -1 after logging. */
+static int make_nonce(uint64_t *nonce)
+{
+	do {
+		if (getrandom(nonce, sizeof(*nonce), 0) != sizeof(*nonce)) {
+			pr_warn("getrandom: %s", strerror(errno));
+			return -1;
+		}
+	} while (*nonce == 0);
+	return 0;
+}
+
+static uint64_t tick_period_us(const struct ec_core_opts *co)
+{
+	uint64_t t = co->heartbeat_us;
+
+	if (co->retransmit_us < t)
+		t = co->retransmit_us;
+	t /= TICK_DIVISOR;
+	if (t < TICK_MIN_US)
+		t = TICK_MIN_US;
+	if (t > TICK_MAX_US)
+		t = TICK_MAX_US;
+	return t;
+}
+
+/* libevent: SIGINT or SIGTERM. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	pr_info("%s: shutting down", strsignal((int)sig));
+	event_base_loopbreak(arg);
+}
+
+int main(int argc, char **argv)
+{
+	struct event *sig_int = NULL, *sig_term = NULL;
+	struct ec_control *ctl = NULL;
+	struct event_base *base = NULL;
+	struct ec_core *core = NULL;
+	struct ec_io *io = NULL;
+	struct ec_core_opts co;
+	struct ec_config cfg;
+	struct options o;
+	char err[256];
+	int rc = 1;
+
+	switch (parse_options(argc, argv, &o)) {
+	case 1:
+		return 0;
+	case -1:
+		return 2;
+	}
+	if (ec_config_load(o.config, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ec-replica: %s\n", err);
+		return 1;
+	}
+	if ((unsigned long)o.id >= cfg.n) {
+		fprintf(stderr, "ec-replica: --id %ld is not in %s (it lists "
+			"replicas 0..%u)\n", o.id, o.config, cfg.n - 1);
+		return 2;
+	}
+	snprintf(ec_log_tag, sizeof(ec_log_tag), "r%ld", o.id);
+
+	ec_core_opts_default(&co, cfg.n, (unsigned)o.id);
+	co.heartbeat_us = (uint64_t)o.heartbeat_ms * 1000;
+	co.view_timeout_us = (uint64_t)o.view_timeout_ms * 1000;
+	co.retransmit_us = (uint64_t)o.retransmit_ms * 1000;
+	co.window = (unsigned)o.window;
+	co.recovering = o.recover;
+	if (o.recover && make_nonce(&co.nonce) < 0)
+		goto out;
+
+	/* a peer that went away must not kill us through a control write */
+	signal(SIGPIPE, SIG_IGN);
+	base = event_base_new();
+	if (!base) {
+		pr_warn("cannot create the libevent loop");
+		goto out;
+	}
+	core = ec_core_new(&co, ec_now_us());
+	if (!core) {
+		pr_warn("cannot create the protocol core (bad options or out "
+			"of memory)");
+		goto out;
+	}
+	io = ec_io_new(base, &cfg, (unsigned)o.id, core, tick_period_us(&co));
+	if (!io)
+		goto out;
+	if (o.control) {
+		ctl = ec_control_new(base, o.control, (unsigned)o.id, core, io);
+		if (!ctl)
+			goto out;
+	}
+	sig_int = evsignal_new(base, SIGINT, on_signal, base);
+	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
+	if (!sig_int || !sig_term || evsignal_add(sig_int, NULL) < 0 ||
+	    evsignal_add(sig_term, NULL) < 0) {
+		pr_warn("cannot register signal handlers");
+		goto out;
+	}
+	pr_info("replica %ld of %u%s, heartbeat %ld ms, view timeout %ld ms, "
+		"retransmit %ld ms, window %ld", o.id, cfg.n,
+		o.recover ? " (recovering)" : "", o.heartbeat_ms,
+		o.view_timeout_ms, o.retransmit_ms, o.window);
+	if (event_base_dispatch(base) < 0) {
+		pr_warn("event loop failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (sig_int)
+		event_free(sig_int);
+	if (sig_term)
+		event_free(sig_term);
+	ec_control_free(ctl);
+	ec_io_free(io);
+	if (core)
+		ec_core_free(core);
+	if (base)
+		event_base_free(base);
+	return rc;
+}
