@@ -1,0 +1,630 @@
+/*
+ * bench.c - ec-bench, the closed-loop load generator.
+ *
+ * C logical clients, each with one request outstanding, share one UDP
+ * socket; replies are demultiplexed by client_id (a random base plus the
+ * client's index).  A point is: warmup (not measured), the measured
+ * duration, then a grace period in which no new request starts and the
+ * outstanding ones may finish.  One libevent loop runs it all: a socket
+ * read event and a periodic tick that drives retries and phase changes.
+ */
+#define _GNU_SOURCE /* recvmmsg */
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "config.h"
+#include "histogram.h"
+#include "kv.h"
+#include "session.h"
+
+#define GRACE_US 2000000ull
+#define RX_BATCH 32
+#define RX_BUF 2048
+#define SOCK_BUF (8 << 20)
+
+static const Ec__OpKind kind_ops[K_MAX] = {
+	[K_GET] = EC__OP_KIND__OP_GET,
+	[K_PUT] = EC__OP_KIND__OP_PUT,
+	[K_CAS] = EC__OP_KIND__OP_CAS,
+	[K_DELETE] = EC__OP_KIND__OP_DELETE,
+};
+
+struct client {
+	struct ec_session s;
+	bool put_pending;  /* --verify-log: the outstanding request is a PUT */
+	unsigned put_key;  /* its key index among this client's keys */
+	uint64_t seq;      /* --verify-log: last seq this client sent */
+};
+
+/* --verify-log: what happened to one key. */
+struct verify_key {
+	uint64_t acked;
+	uint64_t sent;
+};
+
+enum phase { PH_WARMUP, PH_MEASURE, PH_GRACE };
+
+/* Results of one point.  ops and the histogram cover the measured period;
+ * retries, timeouts and errors everything after warmup. */
+struct point {
+	struct ec_hist hist;
+	uint64_t ops, retries, timeouts, errors;
+	uint64_t last_done;  /* last measured completion, for max_stall */
+	uint64_t max_stall;
+	uint64_t measured_us;
+};
+
+struct bench {
+	struct bench_opts o;
+	struct ec_config cfg;
+	struct sockaddr_in addr[EC_MAX_REPLICAS];
+	int fd;
+	struct event_base *base;
+	struct event *rx_ev, *tick_ev, *sigint_ev, *sigterm_ev;
+	struct client *cl;
+	unsigned active;          /* clients taking part in this point */
+	uint64_t id_base;
+	uint64_t rng;
+	struct verify_key *vk;    /* max_clients * keys_per_client, or NULL */
+	unsigned keys_per_client;
+	enum phase phase;
+	uint64_t t_measure, t_end, t_grace_end, t_progress;
+	bool interrupted;
+	struct point pt;
+	uint64_t stray;           /* datagrams not answering an active client */
+	uint64_t send_errors;
+	uint8_t filler[EC_MAX_VALUE];
+};
+
+/* Monotonic time in microseconds. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Next pseudo-random number (splitmix64): reproducible with --seed. */
+static uint64_t rnd(struct bench *b)
+{
+	uint64_t z = (b->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Send a datagram the session handed back, to one replica or to all.  A
+ * failed send is a lost packet: the retry timer covers it. */
+static void send_out(struct bench *b, const struct ec_sess_send *out)
+{
+	for (unsigned i = 0; i < b->cfg.n; i++) {
+		if (out->to != EC_SESS_TO_ALL && (unsigned)out->to != i)
+			continue;
+		if (sendto(b->fd, out->buf, out->len, 0,
+			   (const struct sockaddr *)&b->addr[i],
+			   sizeof(b->addr[i])) < 0) {
+			if (b->o.verbose && b->send_errors == 0)
+				fprintf(stderr, "ec-bench: send to replica %u: %s\n",
+					i, strerror(errno));
+			b->send_errors++;
+		}
+	}
+}
+
+/* Draw an op kind according to --mix. */
+static unsigned pick_kind(struct bench *b)
+{
+	unsigned r = (unsigned)(rnd(b) % 100), k;
+
+	for (k = 0; k < K_MAX - 1; k++) {
+		if (r < b->o.mix[k])
+			break;
+		r -= b->o.mix[k];
+	}
+	return k;
+}
+
+/* Start client c's next request at time now.  Returns 0, or -1 if the
+ * session refused it (a bug: sizes were checked at start-up). */
+static int issue(struct bench *b, struct client *c, uint64_t now)
+{
+	Ec__KvOp op = EC__KV_OP__INIT;
+	struct ec_sess_send out;
+	char key[EC_MAX_KEY + 1];
+	char val[EC_MAX_VALUE + 1];
+	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b), k = 0;
+	bool verify_put = b->vk && kind == K_PUT;
+	int klen, vlen;
+
+	op.kind = kind_ops[kind];
+	if (verify_put) {
+		k = (unsigned)(rnd(b) % b->keys_per_client);
+		klen = snprintf(key, sizeof(key), "v%u-%u", ci, k);
+		/* "<seq>", padded to --value-size as "<seq>:xxxx". */
+		vlen = snprintf(val, sizeof(val), "%llu",
+				(unsigned long long)(c->seq + 1));
+		if ((unsigned)vlen + 1 < b->o.value_size) {
+			val[vlen] = ':';
+			memcpy(val + vlen + 1, b->filler,
+			       b->o.value_size - (unsigned)vlen - 1);
+			vlen = (int)b->o.value_size;
+		}
+		op.value.data = (uint8_t *)val;
+		op.value.len = (size_t)vlen;
+	} else if (b->vk) {
+		/* Reads may go to any client's keys. */
+		klen = snprintf(key, sizeof(key), "v%u-%u",
+				(unsigned)(rnd(b) % b->o.max_clients),
+				(unsigned)(rnd(b) % b->keys_per_client));
+	} else {
+		klen = snprintf(key, sizeof(key), "k%u",
+				(unsigned)(rnd(b) % b->o.keys));
+		if (kind == K_PUT || kind == K_CAS) {
+			op.value.data = b->filler;
+			op.value.len = b->o.value_size;
+		}
+		/* CAS expects what PUT writes, so it succeeds on written keys. */
+		if (kind == K_CAS)
+			op.expected = op.value;
+	}
+	op.key.data = (uint8_t *)key;
+	op.key.len = (size_t)klen;
+	if (ec_session_start(&c->s, &op, now, &out) < 0) {
+		fprintf(stderr, "ec-bench: client %u: request does not fit\n", ci);
+		return -1;
+	}
+	c->put_pending = verify_put;
+	if (verify_put) {
+		c->seq++;
+		c->put_key = k;
+		b->vk[(size_t)ci * b->keys_per_client + k].sent = c->seq;
+	}
+	send_out(b, &out);
+	return 0;
+}
+
+/* Start the next request of c unless the point is winding down; a
+ * refusal ends the run. */
+static void next(struct bench *b, struct client *c, uint64_t now)
+{
+	if (b->phase == PH_GRACE)
+		return;
+	if (issue(b, c, now) < 0) {
+		b->interrupted = true;
+		b->t_grace_end = now;
+		event_base_loopbreak(b->base);
+	}
+}
+
+/* Move through the phases of the point as time passes. */
+static void advance(struct bench *b, uint64_t now)
+{
+	if (b->phase == PH_WARMUP && now >= b->t_measure) {
+		b->phase = PH_MEASURE;
+		b->pt.last_done = b->t_measure;
+		b->t_progress = b->t_measure + 1000000;
+	}
+	if (b->phase == PH_MEASURE && now >= b->t_end) {
+		if (b->t_end - b->pt.last_done > b->pt.max_stall)
+			b->pt.max_stall = b->t_end - b->pt.last_done;
+		b->pt.measured_us = b->t_end - b->t_measure;
+		b->phase = PH_GRACE;
+	}
+}
+
+/* Account for client c's answered request. */
+static void on_done(struct bench *b, struct client *c,
+		    const struct ec_sess_result *res, uint64_t now)
+{
+	bool ok = res->status == EC__STATUS__ST_OK ||
+		  res->status == EC__STATUS__ST_NOT_FOUND ||
+		  res->status == EC__STATUS__ST_CAS_FAILED;
+
+	if (c->put_pending && res->status == EC__STATUS__ST_OK) {
+		struct verify_key *vk = &b->vk[(size_t)(c - b->cl) *
+					       b->keys_per_client + c->put_key];
+
+		/* Requests of one client are sequential: this is its newest
+		 * acknowledged write to the key. */
+		vk->acked = c->seq;
+	}
+	c->put_pending = false;
+	if (!ok && b->phase != PH_WARMUP) {
+		if (b->o.verbose && b->pt.errors == 0)
+			fprintf(stderr, "ec-bench: request refused with status %d\n",
+				res->status);
+		b->pt.errors++;
+	}
+	if (ok && b->phase == PH_MEASURE) {
+		ec_hist_record(&b->pt.hist, res->latency_us);
+		b->pt.ops++;
+		if (now - b->pt.last_done > b->pt.max_stall)
+			b->pt.max_stall = now - b->pt.last_done;
+		b->pt.last_done = now;
+	}
+	next(b, c, now);
+}
+
+/* Handle one received datagram. */
+static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
+			uint64_t now)
+{
+	struct ec_sess_result res;
+	struct ec_sess_send out;
+	struct client *c;
+	Ec__Reply *rep;
+	uint32_t view;
+	uint64_t idx;
+
+	rep = ec_reply_decode(buf, len, b->cfg.n, &view);
+	if (!rep) {
+		b->stray++;
+		return;
+	}
+	idx = rep->client_id - b->id_base;
+	if (idx >= b->active) {
+		b->stray++;
+		goto out;
+	}
+	c = &b->cl[idx];
+	switch (ec_session_on_reply(&c->s, rep, view, now, &out, &res)) {
+	case EC_SESS_SEND:
+		send_out(b, &out);
+		if (b->phase != PH_WARMUP)
+			b->pt.retries++;
+		break;
+	case EC_SESS_DONE:
+		on_done(b, c, &res, now);
+		break;
+	default:
+		break;
+	}
+out:
+	ec__reply__free_unpacked(rep, NULL);
+}
+
+/* libevent: the socket is readable; drain it in batches. */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	static uint8_t bufs[RX_BATCH][RX_BUF];
+	struct bench *b = arg;
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	uint64_t now;
+	int n;
+
+	do {
+		memset(msgs, 0, sizeof(msgs));
+		for (int i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = RX_BUF;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		now = now_us();
+		advance(b, now);
+		for (int i = 0; i < n; i++) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				b->stray++;
+			else
+				on_datagram(b, bufs[i], msgs[i].msg_len, now);
+		}
+	} while (n == RX_BATCH);
+}
+
+/* Print a progress line every measured second (-v). */
+static void progress(struct bench *b, uint64_t now)
+{
+	if (!b->o.verbose || b->phase != PH_MEASURE || now < b->t_progress)
+		return;
+	fprintf(stderr, "  %4.0f s: %llu ops, %llu retries, %llu timeouts\n",
+		(double)(now - b->t_measure) / 1e6,
+		(unsigned long long)b->pt.ops,
+		(unsigned long long)b->pt.retries,
+		(unsigned long long)b->pt.timeouts);
+	b->t_progress += 1000000;
+}
+
+/* libevent: periodic tick.  Resend or give up timed-out requests, move
+ * phases, and end the point when the grace period is over. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct bench *b = arg;
+	uint64_t now = now_us();
+	struct ec_sess_send out;
+	bool idle = true;
+
+	advance(b, now);
+	for (unsigned i = 0; i < b->active; i++) {
+		struct client *c = &b->cl[i];
+
+		switch (ec_session_tick(&c->s, now, &out)) {
+		case EC_SESS_SEND:
+			send_out(b, &out);
+			if (b->phase != PH_WARMUP)
+				b->pt.retries++;
+			break;
+		case EC_SESS_GAVE_UP:
+			if (b->phase != PH_WARMUP)
+				b->pt.timeouts++;
+			c->put_pending = false;
+			next(b, c, now);
+			break;
+		default:
+			break;
+		}
+		idle = idle && !c->s.busy;
+	}
+	progress(b, now);
+	if (b->phase == PH_GRACE && (idle || now >= b->t_grace_end))
+		event_base_loopbreak(b->base);
+}
+
+/* libevent: SIGINT/SIGTERM.  The first ends the measurement now (results
+ * are still reported), the second the grace period too. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct bench *b = arg;
+	uint64_t now = now_us();
+
+	if (b->interrupted) {
+		b->t_grace_end = now;
+		return;
+	}
+	b->interrupted = true;
+	if (b->phase != PH_GRACE) {
+		if (b->t_measure > now)
+			b->t_measure = now;
+		b->t_end = now;
+		advance(b, now);
+	}
+}
+
+/* Print (and append to --csv) the results of a point.  Returns 0, or -1
+ * if the CSV file could not be written. */
+static int report(struct bench *b, unsigned clients)
+{
+	const struct point *p = &b->pt;
+	struct bench_row r = {
+		.clients = clients,
+		.ops = p->ops,
+		.seconds = (double)p->measured_us / 1e6,
+		.mean_us = ec_hist_mean(&p->hist),
+		.p50_us = ec_hist_percentile(&p->hist, 50),
+		.p90_us = ec_hist_percentile(&p->hist, 90),
+		.p99_us = ec_hist_percentile(&p->hist, 99),
+		.p999_us = ec_hist_percentile(&p->hist, 99.9),
+		.retries = p->retries,
+		.timeouts = p->timeouts,
+		.errors = p->errors,
+		.max_stall_ms = (double)p->max_stall / 1e3,
+	};
+
+	if (r.seconds > 0)
+		r.ops_per_s = (double)r.ops / r.seconds;
+	return bench_print_row(&b->o, b->cfg.n, &r);
+}
+
+/* Run one point with `clients` clients.  Returns 0, or -1 if the event
+ * loop failed. */
+static int run_point(struct bench *b, unsigned clients)
+{
+	uint64_t now = now_us();
+
+	memset(&b->pt, 0, sizeof(b->pt));
+	ec_hist_reset(&b->pt.hist);
+	b->active = clients;
+	b->phase = PH_WARMUP;
+	b->t_measure = now + b->o.warmup_us;
+	b->t_end = b->t_measure + b->o.duration_us;
+	b->t_grace_end = b->t_end + GRACE_US;
+	advance(b, now);
+	for (unsigned i = 0; i < clients && !b->interrupted; i++)
+		next(b, &b->cl[i], now);
+	if (event_base_dispatch(b->base) < 0) {
+		fprintf(stderr, "ec-bench: event loop failed\n");
+		return -1;
+	}
+	advance(b, now_us());
+	/* Requests still unanswered at the end of the grace period count as
+	 * given up; --verify-log already has them as sent. */
+	for (unsigned i = 0; i < clients; i++) {
+		if (b->cl[i].s.busy) {
+			b->pt.timeouts++;
+			ec_session_abandon(&b->cl[i].s);
+		}
+		b->cl[i].put_pending = false;
+	}
+	return 0;
+}
+
+/* Write the --verify-log file: "KEY ACKED_SEQ SENT_SEQ" per key written.
+ * Returns 0, or -1 with a message. */
+static int write_verify_log(struct bench *b)
+{
+	FILE *f = fopen(b->o.verify_log, "w");
+
+	if (!f)
+		goto err;
+	for (unsigned c = 0; c < b->o.max_clients; c++)
+		for (unsigned k = 0; k < b->keys_per_client; k++) {
+			const struct verify_key *vk =
+				&b->vk[(size_t)c * b->keys_per_client + k];
+
+			if (vk->sent)
+				fprintf(f, "v%u-%u %llu %llu\n", c, k,
+					(unsigned long long)vk->acked,
+					(unsigned long long)vk->sent);
+		}
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto err;
+	}
+	return 0;
+err:
+	fprintf(stderr, "ec-bench: %s: %s\n", b->o.verify_log, strerror(errno));
+	if (f)
+		fclose(f);
+	return -1;
+}
+
+/* Open the UDP socket with large buffers (forced past the sysctl limits
+ * when privileged: thousands of clients can burst).  Returns the fd or -1. */
+static int open_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int size = SOCK_BUF;
+
+	if (fd < 0) {
+		perror("ec-bench: socket");
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	return fd;
+}
+
+/* Allocate clients, the verify table, the socket and the events.
+ * Returns 0, or -1 with a message (bench_free cleans up either way). */
+static int setup(struct bench *b)
+{
+	struct timeval tick = { 0, 0 };
+	uint64_t tick_us, seq_base;
+	struct timespec wall;
+
+	for (unsigned i = 0; i < b->cfg.n; i++) {
+		b->addr[i].sin_family = AF_INET;
+		b->addr[i].sin_addr.s_addr = b->cfg.peers[i].ip;
+		b->addr[i].sin_port = htons(b->cfg.peers[i].port);
+	}
+	for (unsigned i = 0; i < sizeof(b->filler); i++)
+		b->filler[i] = (uint8_t)('a' + i % 26);
+	b->rng = b->o.seed;
+	/* Random ids so that two runs, or a run and an ec-cli, never share a
+	 * client_id and trip over each other's request_ids. */
+	if (getrandom(&b->id_base, sizeof(b->id_base), 0) != sizeof(b->id_base)) {
+		perror("ec-bench: getrandom");
+		return -1;
+	}
+	b->cl = calloc(b->o.max_clients, sizeof(*b->cl));
+	if (!b->cl)
+		goto nomem;
+	/* Seqs start at the wall clock in microseconds, so a later run's
+	 * writes always carry larger seqs than an earlier run's. */
+	clock_gettime(CLOCK_REALTIME, &wall);
+	seq_base = (uint64_t)wall.tv_sec * 1000000 + (uint64_t)wall.tv_nsec / 1000;
+	for (unsigned i = 0; i < b->o.max_clients; i++) {
+		if (ec_session_init(&b->cl[i].s, b->id_base + i, b->cfg.n,
+				    b->o.timeout_us, b->o.give_up_us) < 0) {
+			fprintf(stderr, "ec-bench: bad session parameters\n");
+			return -1;
+		}
+		b->cl[i].seq = seq_base;
+	}
+	if (b->o.verify_log) {
+		b->keys_per_client = b->o.keys / b->o.max_clients;
+		b->vk = calloc((size_t)b->o.max_clients * b->keys_per_client,
+			       sizeof(*b->vk));
+		if (!b->vk)
+			goto nomem;
+	}
+	b->fd = open_socket();
+	if (b->fd < 0)
+		return -1;
+	b->base = event_base_new();
+	if (!b->base)
+		goto nomem;
+	tick_us = b->o.timeout_us / 4;
+	tick_us = tick_us < 1000 ? 1000 : tick_us > 10000 ? 10000 : tick_us;
+	tick.tv_usec = (suseconds_t)tick_us;
+	b->rx_ev = event_new(b->base, b->fd, EV_READ | EV_PERSIST, on_readable, b);
+	b->tick_ev = event_new(b->base, -1, EV_PERSIST, on_tick, b);
+	b->sigint_ev = evsignal_new(b->base, SIGINT, on_signal, b);
+	b->sigterm_ev = evsignal_new(b->base, SIGTERM, on_signal, b);
+	if (!b->rx_ev || !b->tick_ev || !b->sigint_ev || !b->sigterm_ev)
+		goto nomem;
+	if (event_add(b->rx_ev, NULL) < 0 || event_add(b->tick_ev, &tick) < 0 ||
+	    event_add(b->sigint_ev, NULL) < 0 || event_add(b->sigterm_ev, NULL) < 0) {
+		fprintf(stderr, "ec-bench: cannot register events\n");
+		return -1;
+	}
+	return 0;
+nomem:
+	fprintf(stderr, "ec-bench: out of memory\n");
+	return -1;
+}
+
+/* Release everything setup() made. */
+static void bench_free(struct bench *b)
+{
+	struct event *evs[] = { b->rx_ev, b->tick_ev, b->sigint_ev, b->sigterm_ev };
+
+	for (unsigned i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i])
+			event_free(evs[i]);
+	if (b->base)
+		event_base_free(b->base);
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->vk);
+	free(b->cl);
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b = { .fd = -1 };
+	char err[256];
+	unsigned points;
+	int rc = 1;
+	bool all_ops = true;
+
+	if (bench_parse_opts(argc, argv, &b.o) < 0)
+		return 1;
+	if (ec_config_load(b.o.config, &b.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ec-bench: %s\n", err);
+		return 1;
+	}
+	if (setup(&b) < 0)
+		goto out;
+	bench_print_header(&b.o, b.cfg.n);
+	points = b.o.n_sweep ? b.o.n_sweep : 1;
+	for (unsigned i = 0; i < points && !b.interrupted; i++) {
+		unsigned clients = b.o.n_sweep ? b.o.sweep[i] : b.o.clients;
+
+		if (run_point(&b, clients) < 0 || report(&b, clients) < 0)
+			goto out;
+		all_ops = all_ops && b.pt.ops > 0;
+	}
+	if (b.o.verbose)
+		fprintf(stderr, "ec-bench: %llu stray datagrams, %llu send errors\n",
+			(unsigned long long)b.stray,
+			(unsigned long long)b.send_errors);
+	rc = 0;
+	if (b.o.verify_log && write_verify_log(&b) < 0)
+		rc = 1;
+	if (!all_ops) {
+		fprintf(stderr, "ec-bench: no operation completed in a measured period (is the cluster up?)\n");
+		rc = 1;
+	}
+out:
+	bench_free(&b);
+	return rc;
+}

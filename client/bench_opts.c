@@ -1,0 +1,394 @@
+/* bench_opts.c - ec-bench's command line and result output; see bench.h. */
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv.h"
+
+static const char *const kind_names[K_MAX] = {
+	[K_GET] = "get", [K_PUT] = "put", [K_CAS] = "cas", [K_DELETE] = "delete",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ec-bench --config FILE [options]\n"
+"\n"
+"Closed-loop load generator for an electrode-c cluster.  Each logical\n"
+"client keeps exactly one request outstanding and starts the next as soon as\n"
+"the answer arrives.  A point runs a warmup (not measured), the measured\n"
+"duration, then up to 2 s of grace in which no request starts and the\n"
+"outstanding ones may finish (those that do not count as timeouts).\n"
+"\n"
+"  --config FILE       cluster configuration (replica addresses), required\n"
+"  --clients C         concurrent logical clients (default 1, max %d)\n"
+"  --sweep LIST        comma-separated client counts, e.g. 1,2,4,8: one point\n"
+"                      and one table row each (instead of --clients)\n"
+"  --duration S        measured seconds per point (default 5)\n"
+"  --warmup S          unmeasured seconds before each point (default 1)\n"
+"  --mix SPEC          op percentages summing to 100, e.g.\n"
+"                      get=50,put=40,cas=5,delete=5; unnamed kinds are 0\n"
+"                      (default get=50,put=50).  CAS expects the value PUT\n"
+"                      writes, so it succeeds on keys a PUT wrote\n"
+"  --keys K            key space: keys k0..k<K-1>, uniform (default 1000)\n"
+"  --value-size B      bytes per PUT/CAS value (default 64, max %d)\n"
+"  --timeout-ms T      resend an unanswered request to every replica after\n"
+"                      T ms, same request id (default 100)\n"
+"  --give-up-ms G      abandon a request G ms after its first send and count\n"
+"                      a timeout (default 5000)\n"
+"  --csv FILE          append one row per point (header line first if the\n"
+"                      file is new): clients,ops,seconds,ops_per_s,mean_us,\n"
+"                      p50_us,p90_us,p99_us,p999_us,retries,timeouts\n"
+"  --verify-log FILE   lost-write check mode: client c PUTs only its own keys\n"
+"                      v<c>-<k>, k < K / (largest client count), with value\n"
+"                      \"<seq>\" (strictly increasing per client, starting\n"
+"                      from the wall clock in microseconds, padded as\n"
+"                      \"<seq>:xxx\" to the value size); GETs read any such\n"
+"                      key.  Only get and put are allowed in --mix.  At exit\n"
+"                      FILE gets \"KEY ACKED_SEQ SENT_SEQ\" per key written:\n"
+"                      the seq of the last PUT answered OK (0 if none) and\n"
+"                      of the last PUT sent\n"
+"  --seed N            seed of the op/key choices (default 1); client ids\n"
+"                      are random whatever the seed\n"
+"  -v, --verbose       progress every second and diagnostics on stderr\n"
+"  -h, --help          this text\n"
+"\n"
+"Output: a line with the parameters; per point either a table row (--sweep)\n"
+"or a detail line (ops, mean, retries, timeouts, errors, \"max stall X ms\",\n"
+"the longest measured interval with no completion) followed by, as the last\n"
+"line, \"summary: ... N ops/s, p50 N us, p90 N us, p99 N us, p99.9 N us\".\n"
+"Retries count every resend (timeouts and NOT_LEADER redirects) after\n"
+"warmup.  SIGINT/SIGTERM ends the measurement early and still reports; a\n"
+"second one also cuts the grace period.  Exit status 1 if a point completed\n"
+"no op or on error, else 0.\n",
+		BENCH_MAX_CLIENTS, EC_MAX_VALUE);
+}
+
+/* Parse a whole unsigned decimal in [min, max] into *v.  Returns 0, or -1
+ * after naming the option. */
+static int parse_uint(const char *s, const char *name, unsigned long long min,
+		      unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *v < min || *v > max) {
+		fprintf(stderr, "ec-bench: %s: expected an integer in %llu..%llu, got '%s'\n",
+			name, min, max, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse non-negative seconds (decimals allowed) into microseconds. */
+static int parse_seconds(const char *s, const char *name, uint64_t *us)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 1e6) {
+		fprintf(stderr, "ec-bench: %s: expected seconds, got '%s'\n",
+			name, s);
+		return -1;
+	}
+	*us = (uint64_t)(v * 1e6 + 0.5);
+	return 0;
+}
+
+/* Parse "get=G,put=P,..." into mix[]; unnamed kinds are 0. */
+static int parse_mix(const char *spec, unsigned mix[K_MAX])
+{
+	char buf[128], *item, *save = NULL;
+	unsigned sum = 0;
+
+	if (strlen(spec) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, spec);
+	memset(mix, 0, K_MAX * sizeof(mix[0]));
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		unsigned long long v;
+		unsigned k;
+
+		if (!eq)
+			goto bad;
+		*eq = '\0';
+		for (k = 0; k < K_MAX && strcmp(item, kind_names[k]); k++)
+			;
+		if (k == K_MAX || parse_uint(eq + 1, "--mix", 0, 100, &v) < 0)
+			goto bad;
+		mix[k] = (unsigned)v;
+		sum += (unsigned)v;
+	}
+	if (sum != 100)
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "ec-bench: --mix: expected get=G,put=P,cas=C,delete=D summing to 100, got '%s'\n",
+		spec);
+	return -1;
+}
+
+/* Parse "1,2,4" into o->sweep. */
+static int parse_sweep(const char *list, struct bench_opts *o)
+{
+	char buf[512], *item, *save = NULL;
+	unsigned long long v;
+
+	if (strlen(list) >= sizeof(buf)) {
+		fprintf(stderr, "ec-bench: --sweep: list too long\n");
+		return -1;
+	}
+	strcpy(buf, list);
+	o->n_sweep = 0;
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		if (o->n_sweep == BENCH_MAX_SWEEP) {
+			fprintf(stderr, "ec-bench: --sweep: at most %d points\n",
+				BENCH_MAX_SWEEP);
+			return -1;
+		}
+		if (parse_uint(item, "--sweep", 1, BENCH_MAX_CLIENTS, &v) < 0)
+			return -1;
+		o->sweep[o->n_sweep++] = (unsigned)v;
+	}
+	if (o->n_sweep == 0) {
+		fprintf(stderr, "ec-bench: --sweep: empty list\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Cross-option checks once everything is parsed. */
+static int check_opts(struct bench_opts *o, bool have_clients)
+{
+	if (!o->config) {
+		fprintf(stderr, "ec-bench: --config FILE is required (see --help)\n");
+		return -1;
+	}
+	if (have_clients && o->n_sweep) {
+		fprintf(stderr, "ec-bench: use either --clients or --sweep\n");
+		return -1;
+	}
+	o->max_clients = o->clients;
+	for (unsigned i = 0; i < o->n_sweep; i++)
+		if (i == 0 || o->sweep[i] > o->max_clients)
+			o->max_clients = o->sweep[i];
+	if (o->duration_us == 0) {
+		fprintf(stderr, "ec-bench: --duration must be positive\n");
+		return -1;
+	}
+	if (o->give_up_us < o->timeout_us) {
+		fprintf(stderr, "ec-bench: --give-up-ms must be at least --timeout-ms\n");
+		return -1;
+	}
+	if (o->verify_log && (o->mix[K_CAS] || o->mix[K_DELETE])) {
+		fprintf(stderr, "ec-bench: --verify-log allows only get and put in --mix\n");
+		return -1;
+	}
+	if (o->verify_log && o->keys < o->max_clients) {
+		fprintf(stderr, "ec-bench: --verify-log needs --keys >= clients (%u) so every client owns a key\n",
+			o->max_clients);
+		return -1;
+	}
+	return 0;
+}
+
+int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "sweep", required_argument, NULL, 'S' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "value-size", required_argument, NULL, 'b' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "give-up-ms", required_argument, NULL, 'g' },
+		{ "csv", required_argument, NULL, 'C' },
+		{ "verify-log", required_argument, NULL, 'V' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long long v;
+	bool have_clients = false;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->clients = 1;
+	o->duration_us = 5000000;
+	o->warmup_us = 1000000;
+	o->mix[K_GET] = 50;
+	o->mix[K_PUT] = 50;
+	o->keys = 1000;
+	o->value_size = 64;
+	o->timeout_us = 100000;
+	o->give_up_us = 5000000;
+	o->seed = 1;
+	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			o->config = optarg;
+			break;
+		case 'c':
+			if (parse_uint(optarg, "--clients", 1, BENCH_MAX_CLIENTS, &v) < 0)
+				return -1;
+			o->clients = (unsigned)v;
+			have_clients = true;
+			break;
+		case 'S':
+			if (parse_sweep(optarg, o) < 0)
+				return -1;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, "--duration", &o->duration_us) < 0)
+				return -1;
+			break;
+		case 'w':
+			if (parse_seconds(optarg, "--warmup", &o->warmup_us) < 0)
+				return -1;
+			break;
+		case 'm':
+			if (parse_mix(optarg, o->mix) < 0)
+				return -1;
+			break;
+		case 'k':
+			if (parse_uint(optarg, "--keys", 1, 100000000, &v) < 0)
+				return -1;
+			o->keys = (unsigned)v;
+			break;
+		case 'b':
+			if (parse_uint(optarg, "--value-size", 0, EC_MAX_VALUE, &v) < 0)
+				return -1;
+			o->value_size = (unsigned)v;
+			break;
+		case 't':
+			if (parse_uint(optarg, "--timeout-ms", 1, 3600000, &v) < 0)
+				return -1;
+			o->timeout_us = v * 1000;
+			break;
+		case 'g':
+			if (parse_uint(optarg, "--give-up-ms", 1, 3600000, &v) < 0)
+				return -1;
+			o->give_up_us = v * 1000;
+			break;
+		case 'C':
+			o->csv = optarg;
+			break;
+		case 'V':
+			o->verify_log = optarg;
+			break;
+		case 's':
+			if (parse_uint(optarg, "--seed", 0, UINT64_MAX, &v) < 0)
+				return -1;
+			o->seed = v;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "ec-bench: see --help\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ec-bench: unexpected argument '%s' (see --help)\n",
+			argv[optind]);
+		return -1;
+	}
+	return check_opts(o, have_clients);
+}
+
+void bench_print_header(const struct bench_opts *o, unsigned replicas)
+{
+	printf("ec-bench: %u replicas, ", replicas);
+	if (o->n_sweep) {
+		printf("clients ");
+		for (unsigned i = 0; i < o->n_sweep; i++)
+			printf("%s%u", i ? "," : "", o->sweep[i]);
+	} else {
+		printf("%u clients", o->clients);
+	}
+	printf(", warmup %.1f s, duration %.1f s, mix get=%u,put=%u,cas=%u,delete=%u, %u keys, %u-byte values, timeout %llu ms%s\n",
+	       (double)o->warmup_us / 1e6, (double)o->duration_us / 1e6,
+	       o->mix[K_GET], o->mix[K_PUT], o->mix[K_CAS], o->mix[K_DELETE],
+	       o->keys, o->value_size,
+	       (unsigned long long)(o->timeout_us / 1000),
+	       o->verify_log ? ", verify log" : "");
+	if (o->n_sweep)
+		printf("%7s %10s %10s %9s %8s %8s %8s %8s %8s %8s %9s\n",
+		       "clients", "ops", "ops/s", "mean_us", "p50_us", "p90_us",
+		       "p99_us", "p999_us", "retries", "timeouts", "stall_ms");
+	fflush(stdout);
+}
+
+/* Append r to the CSV file at path, with a header if the file is empty. */
+static int csv_row(const char *path, const struct bench_row *r)
+{
+	FILE *f = fopen(path, "a");
+
+	if (!f)
+		goto err;
+	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0)
+		fprintf(f, "clients,ops,seconds,ops_per_s,mean_us,p50_us,p90_us,p99_us,p999_us,retries,timeouts\n");
+	fprintf(f, "%u,%llu,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu\n",
+		r->clients, (unsigned long long)r->ops, r->seconds, r->ops_per_s,
+		r->mean_us, (unsigned long long)r->p50_us,
+		(unsigned long long)r->p90_us, (unsigned long long)r->p99_us,
+		(unsigned long long)r->p999_us, (unsigned long long)r->retries,
+		(unsigned long long)r->timeouts);
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto err;
+	}
+	return 0;
+err:
+	fprintf(stderr, "ec-bench: %s: %s\n", path, strerror(errno));
+	if (f)
+		fclose(f);
+	return -1;
+}
+
+int bench_print_row(const struct bench_opts *o, unsigned replicas,
+		    const struct bench_row *r)
+{
+	if (o->n_sweep) {
+		printf("%7u %10llu %10.0f %9.1f %8llu %8llu %8llu %8llu %8llu %8llu %9.1f\n",
+		       r->clients, (unsigned long long)r->ops, r->ops_per_s,
+		       r->mean_us, (unsigned long long)r->p50_us,
+		       (unsigned long long)r->p90_us,
+		       (unsigned long long)r->p99_us,
+		       (unsigned long long)r->p999_us,
+		       (unsigned long long)r->retries,
+		       (unsigned long long)r->timeouts, r->max_stall_ms);
+	} else {
+		printf("%llu ops, mean %.1f us, retries %llu, timeouts %llu, errors %llu, max stall %.1f ms\n",
+		       (unsigned long long)r->ops, r->mean_us,
+		       (unsigned long long)r->retries,
+		       (unsigned long long)r->timeouts,
+		       (unsigned long long)r->errors, r->max_stall_ms);
+		printf("summary: %u replicas, %u clients, %.1f s: %.0f ops/s, p50 %llu us, p90 %llu us, p99 %llu us, p99.9 %llu us\n",
+		       replicas, r->clients, r->seconds, r->ops_per_s,
+		       (unsigned long long)r->p50_us,
+		       (unsigned long long)r->p90_us,
+		       (unsigned long long)r->p99_us,
+		       (unsigned long long)r->p999_us);
+	}
+	fflush(stdout);
+	return o->csv ? csv_row(o->csv, r) : 0;
+}

@@ -1,0 +1,360 @@
+/*
+ * cli.c - ec-cli, a one-shot command-line client: one request, its answer
+ * on stdout, the outcome in the exit status.  Retries, leader discovery and
+ * the deadline come from the session (session.c); this file only parses
+ * the command, runs a poll() loop and prints.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "kv.h"
+#include "session.h"
+
+/* Exit statuses. */
+#define EXIT_OK 0
+#define EXIT_ERROR 1
+#define EXIT_NO 2 /* NOT_FOUND or CAS_FAILED */
+
+struct cli {
+	struct ec_config cfg;
+	struct sockaddr_in addr[EC_MAX_REPLICAS];
+	struct ec_session s;
+	int fd;
+	bool verbose;
+	bool is_get;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ec-cli --config FILE [--timeout-ms T] [--deadline-ms D] [-v] COMMAND\n"
+"\n"
+"Send one request to an electrode-c cluster and print the answer.\n"
+"\n"
+"Commands:\n"
+"  put KEY VALUE              set KEY; prints OK\n"
+"  get KEY                    prints the value (raw bytes, then a newline)\n"
+"  delete KEY                 remove KEY; prints OK\n"
+"  cas KEY EXPECTED NEW       set KEY to NEW if it holds EXPECTED\n"
+"  cas-absent KEY NEW         set KEY to NEW if it does not exist\n"
+"\n"
+"Keys are at most %d bytes, values at most %d.  A failed lookup prints\n"
+"NOT_FOUND; a failed cas prints CAS_FAILED current=<value>, or CAS_FAILED\n"
+"absent if the key does not exist.\n"
+"\n"
+"Options (before the command):\n"
+"  --config FILE       cluster configuration (replica addresses), required\n"
+"  --timeout-ms T      resend to every replica after T ms without an answer,\n"
+"                      same request id (default 100)\n"
+"  --deadline-ms D     give up D ms after the first send (default 5000)\n"
+"  -v, --verbose       show redirects and retries on stderr\n"
+"  -h, --help          this text\n"
+"\n"
+"Exit status: 0 OK, 2 NOT_FOUND or CAS_FAILED, 1 error or no answer before\n"
+"the deadline.\n",
+		EC_MAX_KEY, EC_MAX_VALUE);
+}
+
+/* Monotonic time in microseconds. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Parse milliseconds in 1..3600000 for option name.  Returns the value in
+ * microseconds, or 0 after a message. */
+static uint64_t parse_ms(const char *s, const char *name)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v == 0 || v > 3600000) {
+		fprintf(stderr, "ec-cli: %s: expected milliseconds in 1..3600000, got '%s'\n",
+			name, s);
+		return 0;
+	}
+	return v * 1000;
+}
+
+/* Point b at a command-line argument, checking its length. */
+static int set_bytes(ProtobufCBinaryData *b, const char *arg, size_t max,
+		     const char *what)
+{
+	size_t len = strlen(arg);
+
+	if (len > max) {
+		fprintf(stderr, "ec-cli: %s is %zu bytes, at most %zu allowed\n",
+			what, len, max);
+		return -1;
+	}
+	b->data = (uint8_t *)arg;
+	b->len = len;
+	return 0;
+}
+
+/* Build op from the command words args[0..n).  Returns 0, or -1 after a
+ * message. */
+static int parse_command(char **args, int n, Ec__KvOp *op, bool *is_get)
+{
+	static const struct {
+		const char *name;
+		int argc;
+		Ec__OpKind kind;
+	} cmds[] = {
+		{ "put", 3, EC__OP_KIND__OP_PUT },
+		{ "get", 2, EC__OP_KIND__OP_GET },
+		{ "delete", 2, EC__OP_KIND__OP_DELETE },
+		{ "cas", 4, EC__OP_KIND__OP_CAS },
+		{ "cas-absent", 3, EC__OP_KIND__OP_CAS },
+	};
+	unsigned i;
+
+	if (n == 0) {
+		fprintf(stderr, "ec-cli: no command (see --help)\n");
+		return -1;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(args[0], cmds[i].name) == 0)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+		fprintf(stderr, "ec-cli: unknown command '%s' (see --help)\n",
+			args[0]);
+		return -1;
+	}
+	if (n != cmds[i].argc) {
+		fprintf(stderr, "ec-cli: %s takes %d argument%s (see --help)\n",
+			args[0], cmds[i].argc - 1, cmds[i].argc == 2 ? "" : "s");
+		return -1;
+	}
+	op->kind = cmds[i].kind;
+	*is_get = op->kind == EC__OP_KIND__OP_GET;
+	op->expect_absent = strcmp(args[0], "cas-absent") == 0;
+	if (set_bytes(&op->key, args[1], EC_MAX_KEY, "KEY") < 0)
+		return -1;
+	if (op->kind == EC__OP_KIND__OP_CAS && !op->expect_absent) {
+		if (set_bytes(&op->expected, args[2], EC_MAX_VALUE, "EXPECTED") < 0)
+			return -1;
+		return set_bytes(&op->value, args[3], EC_MAX_VALUE, "NEW");
+	}
+	if (n == 3)
+		return set_bytes(&op->value, args[2], EC_MAX_VALUE,
+				 op->kind == EC__OP_KIND__OP_PUT ? "VALUE" : "NEW");
+	return 0;
+}
+
+/* Send a datagram the session handed back.  A failed send is only a lost
+ * packet to the session, which retries; say so with -v. */
+static void send_out(struct cli *c, const struct ec_sess_send *out)
+{
+	for (unsigned i = 0; i < c->cfg.n; i++) {
+		if (out->to != EC_SESS_TO_ALL && (unsigned)out->to != i)
+			continue;
+		if (sendto(c->fd, out->buf, out->len, 0,
+			   (const struct sockaddr *)&c->addr[i],
+			   sizeof(c->addr[i])) < 0 && c->verbose)
+			fprintf(stderr, "ec-cli: send to replica %u: %s\n", i,
+				strerror(errno));
+	}
+}
+
+/* Print the answer and return the exit status for it. */
+static int print_result(const struct cli *c, const struct ec_sess_result *r)
+{
+	switch (r->status) {
+	case EC__STATUS__ST_OK:
+		if (c->is_get) {
+			fwrite(r->value, 1, r->value_len, stdout);
+			putchar('\n');
+		} else {
+			puts("OK");
+		}
+		return EXIT_OK;
+	case EC__STATUS__ST_NOT_FOUND:
+		puts("NOT_FOUND");
+		return EXIT_NO;
+	case EC__STATUS__ST_CAS_FAILED:
+		if (!r->found) {
+			puts("CAS_FAILED absent");
+			return EXIT_NO;
+		}
+		fputs("CAS_FAILED current=", stdout);
+		fwrite(r->value, 1, r->value_len, stdout);
+		putchar('\n');
+		return EXIT_NO;
+	case EC__STATUS__ST_BAD_REQUEST:
+		fprintf(stderr, "ec-cli: the cluster rejected the request as malformed\n");
+		return EXIT_ERROR;
+	default:
+		fprintf(stderr, "ec-cli: unexpected reply status %d\n", r->status);
+		return EXIT_ERROR;
+	}
+}
+
+/* Read every queued datagram.  Returns an exit status once the request
+ * is answered, else -1. */
+static int receive(struct cli *c)
+{
+	uint8_t buf[EC_MAX_MSG];
+	struct ec_sess_result res;
+	struct ec_sess_send out;
+	Ec__Reply *rep;
+	uint32_t view;
+	ssize_t len;
+	int rc = -1;
+
+	while (rc < 0 && (len = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+		rep = ec_reply_decode(buf, (size_t)len, c->cfg.n, &view);
+		if (!rep)
+			continue;
+		switch (ec_session_on_reply(&c->s, rep, view, now_us(), &out, &res)) {
+		case EC_SESS_SEND:
+			if (c->verbose)
+				fprintf(stderr, "ec-cli: not the leader; view %u, trying replica %d\n",
+					view, out.to);
+			send_out(c, &out);
+			break;
+		case EC_SESS_DONE:
+			if (c->verbose)
+				fprintf(stderr, "ec-cli: answered in %llu us after %u send%s\n",
+					(unsigned long long)res.latency_us,
+					res.sends, res.sends == 1 ? "" : "s");
+			rc = print_result(c, &res);
+			break;
+		default:
+			break;
+		}
+		ec__reply__free_unpacked(rep, NULL);
+	}
+	return rc;
+}
+
+/* Send op and wait for its answer.  Returns the exit status. */
+static int run(struct cli *c, const Ec__KvOp *op, uint64_t deadline_us)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct ec_sess_send out;
+	uint64_t now = now_us(), next;
+	int rc;
+
+	if (ec_session_start(&c->s, op, now, &out) < 0) {
+		fprintf(stderr, "ec-cli: request too large for one message\n");
+		return EXIT_ERROR;
+	}
+	send_out(c, &out);
+	for (;;) {
+		next = ec_session_next_tick(&c->s);
+		now = now_us();
+		if (poll(&pfd, 1, next > now ? (int)((next - now + 999) / 1000) : 0) < 0 &&
+		    errno != EINTR) {
+			perror("ec-cli: poll");
+			return EXIT_ERROR;
+		}
+		if (pfd.revents & POLLIN && (rc = receive(c)) >= 0)
+			return rc;
+		switch (ec_session_tick(&c->s, now_us(), &out)) {
+		case EC_SESS_SEND:
+			if (c->verbose)
+				fprintf(stderr, "ec-cli: no answer yet; resending to all replicas\n");
+			send_out(c, &out);
+			break;
+		case EC_SESS_GAVE_UP:
+			fprintf(stderr, "ec-cli: no answer within %llu ms\n",
+				(unsigned long long)(deadline_us / 1000));
+			return EXIT_ERROR;
+		default:
+			break;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "deadline-ms", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { .fd = -1 };
+	Ec__KvOp op = EC__KV_OP__INIT;
+	uint64_t timeout_us = 100000, deadline_us = 5000000, client_id;
+	const char *config = NULL;
+	char err[256];
+	int opt, rc = EXIT_ERROR;
+
+	/* "+": stop at the command, so keys and values may start with '-'. */
+	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			config = optarg;
+			break;
+		case 't':
+			if (!(timeout_us = parse_ms(optarg, "--timeout-ms")))
+				return EXIT_ERROR;
+			break;
+		case 'd':
+			if (!(deadline_us = parse_ms(optarg, "--deadline-ms")))
+				return EXIT_ERROR;
+			break;
+		case 'v':
+			c.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "ec-cli: see --help\n");
+			return EXIT_ERROR;
+		}
+	}
+	if (!config) {
+		fprintf(stderr, "ec-cli: --config FILE is required (see --help)\n");
+		return EXIT_ERROR;
+	}
+	if (parse_command(argv + optind, argc - optind, &op, &c.is_get) < 0)
+		return EXIT_ERROR;
+	if (ec_config_load(config, &c.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ec-cli: %s\n", err);
+		return EXIT_ERROR;
+	}
+	for (unsigned i = 0; i < c.cfg.n; i++) {
+		c.addr[i].sin_family = AF_INET;
+		c.addr[i].sin_addr.s_addr = c.cfg.peers[i].ip;
+		c.addr[i].sin_port = htons(c.cfg.peers[i].port);
+	}
+	/* A fresh random client id: request id 1 is then always new. */
+	if (getrandom(&client_id, sizeof(client_id), 0) != sizeof(client_id)) {
+		perror("ec-cli: getrandom");
+		return EXIT_ERROR;
+	}
+	if (ec_session_init(&c.s, client_id, c.cfg.n, timeout_us, deadline_us) < 0) {
+		fprintf(stderr, "ec-cli: bad retry parameters\n");
+		return EXIT_ERROR;
+	}
+	c.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (c.fd < 0) {
+		perror("ec-cli: socket");
+		return EXIT_ERROR;
+	}
+	rc = run(&c, &op, deadline_us);
+	close(c.fd);
+	return rc;
+}

@@ -1,0 +1,151 @@
+/* session.c - see session.h. */
+#include "session.h"
+
+#include <endian.h>
+#include <string.h>
+
+#include "wire.h"
+
+int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
+		    uint64_t timeout_us, uint64_t give_up_us)
+{
+	if (n == 0 || n > EC_MAX_REPLICAS || timeout_us == 0 || give_up_us == 0)
+		return -1;
+	memset(s, 0, sizeof(*s));
+	s->client_id = client_id;
+	s->next_request_id = 1;
+	s->n = n;
+	s->timeout_us = timeout_us;
+	s->give_up_us = give_up_us;
+	return 0;
+}
+
+/* Write the current view guess into the stored datagram's header, so a
+ * resend tells the replicas what the client now believes. */
+static void stamp_view(struct ec_session *s)
+{
+	uint32_t v = htobe32(s->view);
+
+	memcpy(s->dgram + offsetof(struct ec_hdr, view), &v, sizeof(v));
+}
+
+/* Describe the stored datagram as going to `to`, counting the send. */
+static enum ec_sess_event send_to(struct ec_session *s, int to,
+				  struct ec_sess_send *out)
+{
+	s->sends++;
+	out->to = to;
+	out->buf = s->dgram;
+	out->len = s->dgram_len;
+	return EC_SESS_SEND;
+}
+
+int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
+		     struct ec_sess_send *out)
+{
+	Ec__Request req = EC__REQUEST__INIT;
+	struct ec_msg m = {
+		.type = EC_MSG_REQUEST,
+		.sender = EC_SENDER_CLIENT,
+		.view = s->view,
+	};
+
+	if (s->busy)
+		return -1;
+	req.client_id = s->client_id;
+	req.request_id = s->next_request_id;
+	req.op = (Ec__KvOp *)op;
+	s->dgram_len = ec_msg_encode(s->dgram, sizeof(s->dgram), &m,
+				     &req.base);
+	if (s->dgram_len == 0)
+		return -1;
+	s->request_id = s->next_request_id++;
+	s->busy = true;
+	s->started = now;
+	s->retry_at = now + s->timeout_us;
+	s->sends = 0;
+	send_to(s, (int)ec_session_leader(s), out);
+	return 0;
+}
+
+Ec__Reply *ec_reply_decode(const void *buf, size_t len, unsigned n,
+			   uint32_t *view)
+{
+	struct ec_msg m;
+
+	if (ec_msg_parse(buf, len, n, &m, NULL) != EC_PARSE_OK ||
+	    m.type != EC_MSG_REPLY)
+		return NULL;
+	*view = m.view;
+	return (Ec__Reply *)ec_msg_unpack(&m, &ec__reply__descriptor, NULL);
+}
+
+enum ec_sess_event ec_session_on_reply(struct ec_session *s,
+				       const Ec__Reply *rep, uint32_t view,
+				       uint64_t now, struct ec_sess_send *out,
+				       struct ec_sess_result *res)
+{
+	if (!s->busy || rep->client_id != s->client_id ||
+	    rep->request_id != s->request_id) {
+		s->stats.stale++;
+		return EC_SESS_NONE;
+	}
+	if (rep->status == EC__STATUS__ST_NOT_LEADER) {
+		/* Only a newer view teaches anything; an older or equal one
+		 * (a follower behind us, or a leader mid view change) would
+		 * only bounce the request around, so the timer handles it. */
+		if (view <= s->view) {
+			s->stats.stale++;
+			return EC_SESS_NONE;
+		}
+		s->view = view;
+		stamp_view(s);
+		s->stats.redirects++;
+		return send_to(s, (int)ec_session_leader(s), out);
+	}
+	/* A real answer comes from a replica in the current view (executing
+	 * needs a quorum in it), so trust its view even if it is lower: that
+	 * undoes a guess taken from a replica stuck in a failed view change. */
+	s->view = view;
+	s->busy = false;
+	res->request_id = rep->request_id;
+	res->status = rep->status;
+	res->found = rep->found;
+	res->value = rep->value.data;
+	res->value_len = rep->value.len;
+	res->latency_us = now - s->started;
+	res->sends = s->sends;
+	return EC_SESS_DONE;
+}
+
+enum ec_sess_event ec_session_tick(struct ec_session *s, uint64_t now,
+				   struct ec_sess_send *out)
+{
+	if (!s->busy)
+		return EC_SESS_NONE;
+	if (now - s->started >= s->give_up_us) {
+		s->busy = false;
+		s->stats.gave_up++;
+		return EC_SESS_GAVE_UP;
+	}
+	if (now < s->retry_at)
+		return EC_SESS_NONE;
+	s->retry_at = now + s->timeout_us;
+	s->stats.retries++;
+	return send_to(s, EC_SESS_TO_ALL, out);
+}
+
+uint64_t ec_session_next_tick(const struct ec_session *s)
+{
+	uint64_t give_up;
+
+	if (!s->busy)
+		return UINT64_MAX;
+	give_up = s->started + s->give_up_us;
+	return s->retry_at < give_up ? s->retry_at : give_up;
+}
+
+void ec_session_abandon(struct ec_session *s)
+{
+	s->busy = false;
+}

@@ -1,0 +1,146 @@
+/*
+ * session.h - the client side of the electrode-c protocol.
+ *
+ * A session is one logical client: its client_id, the next request_id, a
+ * guess of the current view (the leader is view mod n), and at most one
+ * outstanding request with its retry timer.  It is pure: the caller passes
+ * the time in and sends the datagrams the session hands back, so the same
+ * logic drives ec-bench, ec-cli and the unit tests.
+ *
+ * Retry policy.  A request goes first to the guessed leader.  A
+ * NOT_LEADER reply naming a newer view moves the guess and resends at once
+ * to that view's leader.  When the retry timeout passes with no answer the
+ * same datagram (same request_id) goes to every replica: the leader answers
+ * (replicas de-duplicate retries), followers answer NOT_LEADER and so teach
+ * the view.  A request unanswered give_up_us after its first send is
+ * abandoned; its request_id is never reused.
+ */
+#ifndef EC_CLIENT_SESSION_H
+#define EC_CLIENT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ec_wire.h"
+#include "ec.pb-c.h"
+
+/* Destination meaning "every replica". */
+#define EC_SESS_TO_ALL (-1)
+
+/* Largest REQUEST datagram: a request must fit in one PREPARE body. */
+#define EC_SESS_MAX_DGRAM (sizeof(struct ec_hdr) + EC_MAX_ENTRY_BODY)
+
+enum ec_sess_event {
+	EC_SESS_NONE = 0, /* nothing to do (stale, duplicate or not yet due) */
+	EC_SESS_SEND,     /* send the datagram described by the ec_sess_send */
+	EC_SESS_DONE,     /* the outstanding request got its answer */
+	EC_SESS_GAVE_UP,  /* the outstanding request was abandoned */
+};
+
+/* A datagram to send: to a replica id, or EC_SESS_TO_ALL.  buf points into
+ * the session and stays valid until the session's next call. */
+struct ec_sess_send {
+	int to;
+	const uint8_t *buf;
+	size_t len;
+};
+
+/* The answer to a request.  value points into the Reply it came from. */
+struct ec_sess_result {
+	uint64_t request_id;
+	Ec__Status status;
+	bool found;
+	const uint8_t *value;
+	size_t value_len;
+	uint64_t latency_us; /* from the first send to the answer */
+	unsigned sends;      /* transmissions of the request, first included */
+};
+
+/* Counters over the session's life. */
+struct ec_sess_stats {
+	uint64_t retries;    /* timeouts that resent a request to all */
+	uint64_t redirects;  /* NOT_LEADER replies that resent to a new leader */
+	uint64_t gave_up;    /* requests abandoned */
+	uint64_t stale;      /* replies for another client or no outstanding
+			      * request, duplicates, stale NOT_LEADERs */
+};
+
+struct ec_session {
+	uint64_t client_id;
+	uint64_t next_request_id;
+	unsigned n;            /* replicas */
+	uint32_t view;         /* guessed view; leader = view % n */
+	uint64_t timeout_us;   /* retry interval */
+	uint64_t give_up_us;   /* abandon a request this long after it started */
+
+	bool busy;             /* a request is outstanding */
+	uint64_t request_id;   /* of the outstanding request */
+	uint64_t started;      /* its first send */
+	uint64_t retry_at;     /* when to resend it to all */
+	unsigned sends;
+	uint8_t dgram[EC_SESS_MAX_DGRAM];
+	size_t dgram_len;
+
+	struct ec_sess_stats stats;
+};
+
+/*
+ * Set up s for client_id against n replicas (1..EC_MAX_REPLICAS), with the
+ * given retry interval and give-up limit (both > 0).  Returns 0, or -1 on
+ * bad arguments.
+ */
+int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
+		    uint64_t timeout_us, uint64_t give_up_us);
+
+/*
+ * Start a request for op at time now under the next request_id.  Fills
+ * *out with the datagram for the guessed leader.  Returns 0, or -1 if a
+ * request is already outstanding or the request does not fit a PREPARE.
+ */
+int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
+		     struct ec_sess_send *out);
+
+/*
+ * Parse one received datagram as a REPLY.  Returns the unpacked Reply
+ * (free it with ec__reply__free_unpacked) and sets *view to the header's
+ * view, or NULL if it is not a valid REPLY from one of n replicas.
+ */
+Ec__Reply *ec_reply_decode(const void *buf, size_t len, unsigned n,
+			   uint32_t *view);
+
+/*
+ * Hand s a decoded reply whose header carried view.  Returns EC_SESS_DONE
+ * with *res filled (pointing into rep) if it answers the outstanding
+ * request, EC_SESS_SEND with *out filled if it was a NOT_LEADER naming a
+ * newer view, else EC_SESS_NONE.
+ */
+enum ec_sess_event ec_session_on_reply(struct ec_session *s,
+				       const Ec__Reply *rep, uint32_t view,
+				       uint64_t now, struct ec_sess_send *out,
+				       struct ec_sess_result *res);
+
+/*
+ * Advance s's timer to now.  Returns EC_SESS_SEND with *out filled (a
+ * resend to all) when the retry timeout passed, EC_SESS_GAVE_UP when the
+ * give-up limit passed (s is idle again), else EC_SESS_NONE.
+ */
+enum ec_sess_event ec_session_tick(struct ec_session *s, uint64_t now,
+				   struct ec_sess_send *out);
+
+/* Time at which ec_session_tick next has something to do, or UINT64_MAX
+ * when no request is outstanding. */
+uint64_t ec_session_next_tick(const struct ec_session *s);
+
+/* Drop the outstanding request, if any, without counting it as given up
+ * (the caller stops waiting, e.g. at exit).  Late replies to it are
+ * ignored. */
+void ec_session_abandon(struct ec_session *s);
+
+/* Replica the session believes leads. */
+static inline unsigned ec_session_leader(const struct ec_session *s)
+{
+	return s->view % s->n;
+}
+
+#endif /* EC_CLIENT_SESSION_H */

@@ -1,0 +1,325 @@
+/* test_session.c - the client session's retry and redirect logic, driven
+ * with crafted REPLY datagrams and a fake clock. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+#include "wire.h"
+
+#define N 5
+#define CID 0xc11e47ull
+#define TIMEOUT 100000
+#define GIVE_UP 1000000
+
+static struct ec_session s;
+static struct ec_sess_send out;
+static struct ec_sess_result res;
+static uint8_t key[] = "k1", val[] = "v1";
+static Ec__KvOp put_op = EC__KV_OP__INIT;
+
+static void setup(void)
+{
+	ck_assert_int_eq(ec_session_init(&s, CID, N, TIMEOUT, GIVE_UP), 0);
+	put_op.kind = EC__OP_KIND__OP_PUT;
+	put_op.key.data = key;
+	put_op.key.len = 2;
+	put_op.value.data = val;
+	put_op.value.len = 2;
+	memset(&out, 0, sizeof(out));
+	memset(&res, 0, sizeof(res));
+}
+
+/* Check that d is a REQUEST for (CID, rid) carrying put_op with header
+ * view `view`. */
+static void ck_request(const struct ec_sess_send *d, uint64_t rid,
+		       uint32_t view)
+{
+	struct ec_msg m;
+	Ec__Request *req;
+
+	ck_assert_int_eq(ec_msg_parse(d->buf, d->len, N, &m, NULL),
+			 EC_PARSE_OK);
+	ck_assert_uint_eq(m.type, EC_MSG_REQUEST);
+	ck_assert_uint_eq(m.sender, EC_SENDER_CLIENT);
+	ck_assert_uint_eq(m.view, view);
+	ck_assert_uint_eq(m.op, 0);
+	ck_assert_uint_eq(m.commit, 0);
+	req = (Ec__Request *)ec_msg_unpack(&m, &ec__request__descriptor, NULL);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_uint_eq(req->client_id, CID);
+	ck_assert_uint_eq(req->request_id, rid);
+	ck_assert_ptr_nonnull(req->op);
+	ck_assert_int_eq(req->op->kind, EC__OP_KIND__OP_PUT);
+	ck_assert_mem_eq(req->op->key.data, "k1", 2);
+	ck_assert_mem_eq(req->op->value.data, "v1", 2);
+	ec__request__free_unpacked(req, NULL);
+}
+
+/* Feed s a REPLY built from the arguments, through the same decoding
+ * path the tools use.  Returns the session's event. */
+static enum ec_sess_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
+				uint32_t view, unsigned sender, uint64_t now)
+{
+	uint8_t buf[256];
+	Ec__Reply r = EC__REPLY__INIT, *got;
+	struct ec_msg m = { .type = EC_MSG_REPLY, .sender = sender,
+			    .view = view };
+	enum ec_sess_event ev;
+	uint32_t hv;
+	size_t len;
+
+	r.client_id = cid;
+	r.request_id = rid;
+	r.status = st;
+	r.value.data = val;
+	r.value.len = 2;
+	r.found = 1;
+	len = ec_msg_encode(buf, sizeof(buf), &m, &r.base);
+	ck_assert_uint_gt(len, 0);
+	got = ec_reply_decode(buf, len, N, &hv);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(hv, view);
+	ev = ec_session_on_reply(&s, got, hv, now, &out, &res);
+	/* The result points into the reply: copy what the tests look at. */
+	if (ev == EC_SESS_DONE) {
+		ck_assert_uint_eq(res.value_len, 2);
+		ck_assert_mem_eq(res.value, "v1", 2);
+		res.value = NULL;
+	}
+	ec__reply__free_unpacked(got, NULL);
+	return ev;
+}
+
+START_TEST(first_send_goes_to_guessed_leader)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 1000, &out), 0);
+	ck_assert_int_eq(out.to, 0);
+	ck_request(&out, 1, 0);
+	ck_assert_uint_eq(ec_session_next_tick(&s), 1000 + TIMEOUT);
+}
+END_TEST
+
+START_TEST(one_outstanding_request)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), -1);
+}
+END_TEST
+
+START_TEST(oversized_request_is_refused)
+{
+	static uint8_t big[EC_MAX_ENTRY_BODY];
+	Ec__KvOp op = EC__KV_OP__INIT;
+
+	op.kind = EC__OP_KIND__OP_PUT;
+	op.value.data = big;
+	op.value.len = sizeof(big);
+	ck_assert_int_eq(ec_session_start(&s, &op, 0, &out), -1);
+	ck_assert(!s.busy);
+	/* The refused request used no request_id. */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_request(&out, 1, 0);
+}
+END_TEST
+
+START_TEST(matching_reply_completes)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 1000, &out), 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 1250),
+			 EC_SESS_DONE);
+	ck_assert_uint_eq(res.request_id, 1);
+	ck_assert_int_eq(res.status, EC__STATUS__ST_OK);
+	ck_assert(res.found);
+	ck_assert_uint_eq(res.latency_us, 250);
+	ck_assert_uint_eq(res.sends, 1);
+	ck_assert_uint_eq(ec_session_next_tick(&s), UINT64_MAX);
+	ck_assert_int_eq(ec_session_tick(&s, 10 * GIVE_UP, &out), EC_SESS_NONE);
+}
+END_TEST
+
+START_TEST(duplicate_and_foreign_replies_are_ignored)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(reply(CID + 1, 1, EC__STATUS__ST_OK, 0, 0, 10),
+			 EC_SESS_NONE);
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_OK, 0, 0, 10),
+			 EC_SESS_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 20),
+			 EC_SESS_DONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 30),
+			 EC_SESS_NONE);
+	/* A late answer to request 1 must not complete request 2. */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 40, &out), 0);
+	ck_request(&out, 2, 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_FOUND, 0, 0, 50),
+			 EC_SESS_NONE);
+	ck_assert_uint_eq(s.stats.stale, 4);
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_NOT_FOUND, 0, 0, 60),
+			 EC_SESS_DONE);
+	ck_assert_int_eq(res.status, EC__STATUS__ST_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(not_leader_redirects_at_once)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 7, 0, 10),
+			 EC_SESS_SEND);
+	ck_assert_int_eq(out.to, 7 % N);
+	ck_assert_uint_eq(ec_session_leader(&s), 2);
+	ck_request(&out, 1, 7);
+	ck_assert_uint_eq(s.stats.redirects, 1);
+	/* Other followers saying the same thing send nothing more. */
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 7, 1, 11),
+			 EC_SESS_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 6, 3, 12),
+			 EC_SESS_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 7, 2, 20),
+			 EC_SESS_DONE);
+	ck_assert_uint_eq(res.sends, 2);
+	/* The next request goes straight to the learned leader. */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 30, &out), 0);
+	ck_assert_int_eq(out.to, 2);
+	ck_request(&out, 2, 7);
+}
+END_TEST
+
+START_TEST(not_leader_for_current_view_does_not_bounce)
+{
+	/* A replica that leads its view but is still changing views answers
+	 * NOT_LEADER with the view the client already has. */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 0, 10),
+			 EC_SESS_NONE);
+	ck_assert_uint_eq(s.stats.redirects, 0);
+}
+END_TEST
+
+START_TEST(answer_view_replaces_guess)
+{
+	/* A guess taken from a replica stuck in a failed view change is
+	 * undone by the real leader's answer in a lower view. */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 9, 4, 5),
+			 EC_SESS_SEND);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 8, 3, 10),
+			 EC_SESS_DONE);
+	ck_assert_uint_eq(ec_session_leader(&s), 3);
+}
+END_TEST
+
+START_TEST(timeout_resends_same_request_to_all)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT - 1, &out), EC_SESS_NONE);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT, &out), EC_SESS_SEND);
+	ck_assert_int_eq(out.to, EC_SESS_TO_ALL);
+	ck_request(&out, 1, 0);
+	ck_assert_uint_eq(ec_session_next_tick(&s), 2 * TIMEOUT);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT + 1, &out), EC_SESS_NONE);
+	ck_assert_int_eq(ec_session_tick(&s, 2 * TIMEOUT + 5, &out),
+			 EC_SESS_SEND);
+	ck_request(&out, 1, 0);
+	ck_assert_uint_eq(s.stats.retries, 2);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 2 * TIMEOUT + 9),
+			 EC_SESS_DONE);
+	ck_assert_uint_eq(res.sends, 3);
+	ck_assert_uint_eq(res.latency_us, 2 * TIMEOUT + 9);
+}
+END_TEST
+
+START_TEST(gives_up_and_moves_on)
+{
+	uint64_t t = 0;
+	enum ec_sess_event ev;
+
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	while ((ev = ec_session_tick(&s, t, &out)) != EC_SESS_GAVE_UP) {
+		ck_assert_uint_lt(t, GIVE_UP);
+		t = ec_session_next_tick(&s);
+	}
+	ck_assert_uint_eq(t, GIVE_UP);
+	ck_assert_uint_eq(s.stats.gave_up, 1);
+	ck_assert_uint_eq(s.stats.retries, GIVE_UP / TIMEOUT - 1);
+	ck_assert_uint_eq(ec_session_next_tick(&s), UINT64_MAX);
+	/* A late answer is ignored; the next request has a new id. */
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, t + 1),
+			 EC_SESS_NONE);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, t + 2, &out), 0);
+	ck_request(&out, 2, 0);
+}
+END_TEST
+
+START_TEST(abandon_forgets_request)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ec_session_abandon(&s);
+	ck_assert_uint_eq(s.stats.gave_up, 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 1),
+			 EC_SESS_NONE);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 2, &out), 0);
+	ck_request(&out, 2, 0);
+}
+END_TEST
+
+START_TEST(decode_rejects_non_replies)
+{
+	uint8_t buf[128];
+	struct ec_msg m = { .type = EC_MSG_COMMIT, .sender = 1 };
+	uint32_t v;
+	size_t len;
+
+	len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
+	ck_assert_ptr_null(ec_reply_decode(buf, len, N, &v));
+	m.type = EC_MSG_REPLY;
+	m.sender = N; /* not a replica of this cluster */
+	len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
+	ck_assert_ptr_null(ec_reply_decode(buf, len, N, &v));
+	ck_assert_ptr_null(ec_reply_decode("garbage", 7, N, &v));
+}
+END_TEST
+
+START_TEST(init_rejects_bad_arguments)
+{
+	ck_assert_int_eq(ec_session_init(&s, 1, 0, TIMEOUT, GIVE_UP), -1);
+	ck_assert_int_eq(ec_session_init(&s, 1, EC_MAX_REPLICAS + 1, TIMEOUT,
+					 GIVE_UP), -1);
+	ck_assert_int_eq(ec_session_init(&s, 1, N, 0, GIVE_UP), -1);
+	ck_assert_int_eq(ec_session_init(&s, 1, N, TIMEOUT, 0), -1);
+}
+END_TEST
+
+static Suite *session_suite(void)
+{
+	Suite *su = suite_create("session");
+	TCase *tc = tcase_create("session");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, first_send_goes_to_guessed_leader);
+	tcase_add_test(tc, one_outstanding_request);
+	tcase_add_test(tc, oversized_request_is_refused);
+	tcase_add_test(tc, matching_reply_completes);
+	tcase_add_test(tc, duplicate_and_foreign_replies_are_ignored);
+	tcase_add_test(tc, not_leader_redirects_at_once);
+	tcase_add_test(tc, not_leader_for_current_view_does_not_bounce);
+	tcase_add_test(tc, answer_view_replaces_guess);
+	tcase_add_test(tc, timeout_resends_same_request_to_all);
+	tcase_add_test(tc, gives_up_and_moves_on);
+	tcase_add_test(tc, abandon_forgets_request);
+	tcase_add_test(tc, decode_rejects_non_replies);
+	tcase_add_test(tc, init_rejects_bad_arguments);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(session_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
