@@ -32,7 +32,7 @@ LDLIBS_CORE := -lprotobuf-c
 LDLIBS_EV   := -levent_core
 LDLIBS_BPF  := -lbpf -lelf -lz
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf \
 	      -I/usr/include/$(shell uname -m)-linux-gnu \
 	      -Wall -Wno-unused-value -Wno-compare-distinct-pointer-types
 
@@ -40,7 +40,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf \
 CORE_SRCS := replica/wire.c replica/config.c replica/kv.c \
 	     replica/client_table.c replica/log.c replica/core.c \
 	     replica/core_normal.c replica/core_viewchange.c \
-	     replica/core_state.c
+	     replica/core_state.c replica/offload_switch.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
 REPLICA_SRCS := replica/main.c replica/io.c replica/control.c
 CTL_SRCS     := replica/ctl.c
@@ -71,6 +71,8 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 
 .DELETE_ON_ERROR:
+# Keep BPF objects between builds (they are intermediates of the skeletons).
+.SECONDARY:
 .PHONY: all deps test unit-test bpf-test cluster-test demo bench clean
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
@@ -106,10 +108,12 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-# Every object may include any generated header; generate them first.
-GEN_HDRS := $(PROTO_H) $(BPF_SKELS)
+# Every object may include the protobuf header; only the BPF loaders and
+# the BPF tests include skeletons.
+SKEL_USERS := $(call obj,replica/offload.c $(PORT_SRCS) $(BPFT_SRCS))
+$(SKEL_USERS): $(BPF_SKELS)
 
-$(BUILD)/obj/%.o: %.c $(GEN_HDRS)
+$(BUILD)/obj/%.o: %.c $(PROTO_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

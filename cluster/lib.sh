@@ -1,0 +1,401 @@
+# shellcheck shell=bash
+#
+# cluster/lib.sh - a local electrode-c cluster in network namespaces.
+# Source it; every name it defines starts with ec_ or EC_.
+#
+# Layout (all addresses are derived here and nowhere else):
+#   P-br        bridge namespace, bridge br0, ports P-b<i> and P-bc
+#   P-r<i>      replica i: eth0 198.18.NET.<10+i>/24, MAC 02:ec:NET:00:00:<10+i>
+#   P-c         client: eth0 198.18.NET.100/24, MAC 02:ec:NET:00:00:64
+#   /run/electrode-c/P/   cluster.conf, r<i>.sock, r<i>.pid, r<i>.log
+# where P is EC_PREFIX (default ec), NET is EC_NET (0..255, default 0) and
+# the replica count is EC_N (1..9, default 5).  Replicas listen on UDP 7000.
+#
+# Every namespace has permanent neighbour entries for every other node and
+# the bridge has static FDB entries, so no ARP and no flooding happen.  Each
+# bridge-side veth end runs the bridge-port XDP program (build/bin/ec-port):
+# a replica's XDP_TX on its eth0 needs an XDP program on the peer end.
+
+EC_PREFIX=${EC_PREFIX:-ec}
+EC_NET=${EC_NET:-0}
+EC_N=${EC_N:-5}
+EC_UDP_PORT=7000
+EC_MAX_REPLICAS=9
+EC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+EC_BIN=${EC_BIN:-$EC_ROOT/build/bin}
+EC_RUN=/run/electrode-c/$EC_PREFIX
+EC_CONF=$EC_RUN/cluster.conf
+# Seconds to wait for a replica to become ready or to exit.
+EC_READY_TIMEOUT=${EC_READY_TIMEOUT:-15}
+EC_STOP_TIMEOUT=${EC_STOP_TIMEOUT:-5}
+
+# Print an error and exit 1 (an EXIT trap then tears down).
+ec_die() {
+	echo "${0##*/}: error: $*" >&2
+	exit 1
+}
+
+# Print a progress line.
+ec_info() {
+	echo "[$EC_PREFIX] $*"
+}
+
+# Check the environment variables; die on a bad value.
+ec_check_env() {
+	[[ $EC_PREFIX =~ ^[a-z][a-z0-9]{0,9}$ ]] ||
+		ec_die "EC_PREFIX '$EC_PREFIX' must be 1-10 of [a-z0-9], starting with a letter"
+	if ! [[ $EC_NET =~ ^(0|[1-9][0-9]{0,2})$ ]] || ((EC_NET > 255)); then
+		ec_die "EC_NET '$EC_NET' must be 0..255"
+	fi
+	if ! [[ $EC_N =~ ^[0-9]$ ]] || ((EC_N < 1 || EC_N > EC_MAX_REPLICAS)); then
+		ec_die "EC_N '$EC_N' must be 1..$EC_MAX_REPLICAS"
+	fi
+}
+
+# Die unless running as root.
+ec_require_root() {
+	[ "$(id -u)" -eq 0 ] ||
+		ec_die "needs root (network namespaces, XDP); try: sudo $0"
+}
+
+# Die unless every named program exists in build/bin.
+ec_require_bins() {
+	local b
+	for b in "$@"; do
+		[ -x "$EC_BIN/$b" ] || ec_die "$EC_BIN/$b missing; run make first"
+	done
+}
+
+# Namespace names.
+ec_ns_replica() { echo "$EC_PREFIX-r$1"; }
+ec_ns_bridge() { echo "$EC_PREFIX-br"; }
+ec_ns_client() { echo "$EC_PREFIX-c"; }
+
+# Host number of a node: replica i is 10+i, the client ("c") is 100.
+ec_host() {
+	if [ "$1" = c ]; then echo 100; else echo $((10 + $1)); fi
+}
+
+# Node addresses; $1 is a replica id or "c".
+ec_ip() { echo "198.18.$EC_NET.$(ec_host "$1")"; }
+ec_mac() { printf '02:ec:%02x:00:00:%02x\n' "$EC_NET" "$(ec_host "$1")"; }
+# Namespace of a node, and its port (veth end) in the bridge namespace.
+ec_ns_of() {
+	if [ "$1" = c ]; then ec_ns_client; else ec_ns_replica "$1"; fi
+}
+ec_port_of() { echo "$EC_PREFIX-b$1"; }
+
+# Per-replica run files.
+ec_sock() { echo "$EC_RUN/r$1.sock"; }
+ec_pidfile() { echo "$EC_RUN/r$1.pid"; }
+ec_logfile() { echo "$EC_RUN/r$1.log"; }
+
+# Every namespace of this prefix that exists now, one per line.
+ec_namespaces() {
+	ip netns list | awk -v p="$EC_PREFIX-" \
+		'index($1, p) == 1 && substr($1, length(p) + 1) ~ /^(br|c|r[0-9])$/ { print $1 }'
+}
+
+# Succeed if any part of a cluster with this prefix exists.
+ec_exists() {
+	[ -n "$(ec_namespaces)" ] || [ -e "$EC_RUN" ]
+}
+
+# Number of replicas in the running cluster's config.
+ec_count() {
+	[ -r "$EC_CONF" ] || ec_die "no cluster '$EC_PREFIX' ($EC_CONF missing)"
+	grep -c '^replica ' "$EC_CONF"
+}
+
+# Write cluster.conf for $1 replicas (the format of replica/config.h).
+ec_write_config() {
+	local i
+	{
+		echo "# electrode-c cluster '$EC_PREFIX', written by cluster/lib.sh"
+		echo "# replica <id> <ipv4> <udp-port> <mac> <interface>"
+		for ((i = 0; i < $1; i++)); do
+			echo "replica $i $(ec_ip "$i") $EC_UDP_PORT $(ec_mac "$i") eth0"
+		done
+	} >"$EC_CONF"
+}
+
+# Build namespace, veth and bridge port for node $1 (replica id or "c").
+ec_add_node() {
+	local ns br port
+	ns=$(ec_ns_of "$1")
+	br=$(ec_ns_bridge)
+	port=$(ec_port_of "$1")
+	ip netns add "$ns"
+	# No IPv6: its router solicitations and DAD only add noise.
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || :
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add eth0 address "$(ec_mac "$1")" type veth \
+		peer name "$port" netns "$br"
+	ip -n "$ns" addr add "$(ec_ip "$1")/24" dev eth0
+	ip -n "$br" link set "$port" master br0
+	ip -n "$ns" link set eth0 up
+	ip -n "$br" link set "$port" up
+	bridge -n "$br" fdb replace "$(ec_mac "$1")" dev "$port" master static
+}
+
+# Give node $1 permanent neighbour entries for every other node in $2...
+ec_add_neighbours() {
+	local ns self=$1 peer
+	ns=$(ec_ns_of "$1")
+	shift
+	for peer in "$@"; do
+		[ "$peer" = "$self" ] && continue
+		ip -n "$ns" neigh replace "$(ec_ip "$peer")" \
+			lladdr "$(ec_mac "$peer")" dev eth0 nud permanent
+	done
+}
+
+# Build the topology for $1 replicas (no processes) and write cluster.conf.
+# On failure the caller's EXIT trap (ec_down) removes the partial build.
+ec_topology_up() {
+	local n=$1 br i nodes=() ports=()
+	br=$(ec_ns_bridge)
+	ec_exists && ec_die "cluster '$EC_PREFIX' exists; run EC_PREFIX=$EC_PREFIX cluster/down.sh"
+	mkdir -p "$EC_RUN"
+	ip netns add "$br"
+	ip -n "$br" link set lo up
+	ip -n "$br" link add br0 type bridge
+	ip -n "$br" link set br0 up
+	for ((i = 0; i < n; i++)); do
+		nodes+=("$i")
+	done
+	nodes+=(c)
+	for i in "${nodes[@]}"; do
+		ec_add_node "$i"
+		ports+=("$(ec_port_of "$i")")
+	done
+	for i in "${nodes[@]}"; do
+		ec_add_neighbours "$i" "${nodes[@]}"
+	done
+	ip netns exec "$br" "$EC_BIN/ec-port" attach "${ports[@]}" ||
+		ec_die "attaching the bridge-port XDP program failed"
+	ec_write_config "$n"
+}
+
+# Succeed if pid $1 is a live (not zombie) process whose command line
+# contains $2; guards against pid reuse.  Uses no external command: it runs
+# in polling loops on a machine the benchmark keeps busy.
+ec_pid_alive() {
+	local state args=() IFS=' '
+	[ -n "$1" ] || return 1
+	read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[ "$state" != Z ] || return 1
+	mapfile -d '' -t args 2>/dev/null <"/proc/$1/cmdline" || return 1
+	[[ "${args[*]}" == *"$2"* ]]
+}
+
+# Pid of replica $1 if it is running, else nothing (and status 1).
+ec_replica_pid() {
+	local pid
+	read -r pid 2>/dev/null <"$EC_RUN/r$1.pid" || return 1
+	ec_pid_alive "$pid" "--control $(ec_sock "$1")" || return 1
+	echo "$pid"
+}
+
+# Wait until pid $1 (command line containing $2) is gone, at most $3
+# seconds.  Reaps it if it is our child.  Fails on timeout.
+ec_wait_gone() {
+	local deadline=$((SECONDS + $3))
+	while ec_pid_alive "$1" "$2"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.02
+	done
+	wait "$1" 2>/dev/null || :
+}
+
+# Start replica $1 with extra replica arguments $2...; does not wait.
+ec_start() {
+	local id=$1 sock log
+	shift
+	sock=$(ec_sock "$id")
+	log=$(ec_logfile "$id")
+	[ -r "$EC_CONF" ] || ec_die "no cluster '$EC_PREFIX' to start replica $id in"
+	if ec_replica_pid "$id" >/dev/null; then
+		ec_die "replica $id is already running"
+	fi
+	rm -f "$sock"
+	echo "=== $(date '+%F %T') start: ec-replica --id $id $*" >>"$log"
+	# ip netns exec execs the replica, so $! is the replica's own pid.
+	ip netns exec "$(ec_ns_replica "$id")" "$EC_BIN/ec-replica" \
+		--config "$EC_CONF" --id "$id" --control "$sock" "$@" \
+		</dev/null >>"$log" 2>&1 &
+	echo $! >"$(ec_pidfile "$id")"
+}
+
+# Run an ec-ctl command against replica $1; prints the answer.  (ec-ctl
+# has its own receive timeout.)
+ec_ctl() {
+	local id=$1
+	shift
+	"$EC_BIN/ec-ctl" "$(ec_sock "$id")" "$@"
+}
+
+# Print field $2 of replica $1's status (e.g. view, commit, digest).
+ec_field() {
+	ec_ctl "$1" status 2>/dev/null | awk -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# Show the last lines of replica $1's log on stderr.
+ec_log_tail() {
+	echo "--- last lines of $(ec_logfile "$1"):" >&2
+	tail -n "${2:-20}" "$(ec_logfile "$1")" >&2 2>/dev/null || :
+}
+
+# Wait until replica $1 answers "status normal"; die if it exits or the
+# deadline passes.
+ec_wait_ready() {
+	local id=$1 deadline=$((SECONDS + EC_READY_TIMEOUT)) st
+	while :; do
+		st=$(ec_ctl "$id" status 2>/dev/null) || st=
+		grep -qx 'status normal' <<<"$st" && return 0
+		if ! ec_replica_pid "$id" >/dev/null; then
+			ec_log_tail "$id"
+			ec_die "replica $id exited before becoming ready"
+		fi
+		if ((SECONDS >= deadline)); then
+			ec_log_tail "$id"
+			ec_die "replica $id not ready after ${EC_READY_TIMEOUT}s (status: ${st:-no answer})"
+		fi
+		sleep 0.02
+	done
+}
+
+# Build the topology for $1 replicas, start them all with extra replica
+# arguments $2... and wait until every one is ready.
+ec_up() {
+	local n=$1 i
+	shift
+	ec_topology_up "$n"
+	for ((i = 0; i < n; i++)); do
+		ec_start "$i" "$@"
+	done
+	for ((i = 0; i < n; i++)); do
+		ec_wait_ready "$i"
+	done
+	ec_info "$n replicas ready; config $EC_CONF"
+}
+
+# Stop replica $1: SIGTERM, then SIGKILL after EC_STOP_TIMEOUT seconds.
+ec_stop() {
+	local id=$1 pid tag
+	tag="--control $(ec_sock "$id")"
+	pid=$(ec_replica_pid "$id") || { rm -f "$(ec_pidfile "$id")"; return 0; }
+	kill -TERM "$pid" 2>/dev/null || :
+	if ! ec_wait_gone "$pid" "$tag" "$EC_STOP_TIMEOUT"; then
+		echo "replica $id ignored SIGTERM for ${EC_STOP_TIMEOUT}s; SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null || :
+		ec_wait_gone "$pid" "$tag" 5 || :
+	fi
+	rm -f "$(ec_pidfile "$id")"
+}
+
+# Crash replica $1 (SIGKILL) and wait until it is gone.  $2, if given, is
+# its pid from ec_replica_pid, so that the signal goes out at once.
+ec_kill() {
+	local id=$1 pid=${2:-}
+	if [ -z "$pid" ]; then
+		pid=$(ec_replica_pid "$id") || ec_die "replica $id is not running"
+	fi
+	kill -KILL "$pid"
+	ec_wait_gone "$pid" "--control $(ec_sock "$id")" 5 ||
+		ec_die "replica $id (pid $pid) survived SIGKILL"
+	rm -f "$(ec_pidfile "$id")" "$(ec_sock "$id")"
+}
+
+# Run a command in the client namespace.
+ec_client() {
+	ip netns exec "$(ec_ns_client)" "$@"
+}
+
+# Set the drop rate (per mille) of frames sent by node $1 (id or "c").
+ec_loss() {
+	ip netns exec "$(ec_ns_bridge)" "$EC_BIN/ec-port" set \
+		"$(ec_port_of "$1")" --drop-permille "$2"
+}
+
+# Wait until the replicas $2... are all normal with the same view and
+# commit, executed == commit and the same digest, at most $1 seconds.
+# Prints "view V commit C digest D"; fails (status 1) on timeout after
+# printing their last status lines to stderr.
+ec_wait_converged() {
+	local deadline=$((SECONDS + $1)) id st line want ok
+	shift
+	while :; do
+		ok=1 want=
+		for id in "$@"; do
+			st=$(ec_ctl "$id" status 2>/dev/null) || { ok=0; break; }
+			line=$(awk '
+				{ f[$1] = $2 }
+				END {
+					if (f["status"] == "normal" && f["executed"] == f["commit"])
+						print "view", f["view"], "commit", f["commit"], "digest", f["digest"]
+				}' <<<"$st")
+			if [ -z "$line" ] || { [ -n "$want" ] && [ "$line" != "$want" ]; }; then
+				ok=0
+				break
+			fi
+			want=$line
+		done
+		if ((ok)); then
+			echo "$want"
+			return 0
+		fi
+		if ((SECONDS >= deadline)); then
+			for id in "$@"; do
+				echo "replica $id: $(ec_ctl "$id" status 2>&1 | tr '\n' ' ')" >&2
+			done
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Kill every process this cluster started (pid files first, then anything
+# still inside its namespaces), delete its namespaces and run directory.
+# Idempotent, never fails, safe in an EXIT trap.
+ec_down() {
+	local f id pid ns pids
+	for f in "$EC_RUN"/r*.pid; do
+		[ -e "$f" ] || continue
+		id=${f##*/r}
+		id=${id%.pid}
+		ec_stop "$id" || :
+	done
+	for ns in $(ec_namespaces); do
+		pids=$(ip netns pids "$ns" 2>/dev/null) || pids=
+		[ -n "$pids" ] || continue
+		# shellcheck disable=SC2086 # a list of pids
+		kill -TERM $pids 2>/dev/null || :
+		for pid in $pids; do
+			ec_wait_gone "$pid" "" "$EC_STOP_TIMEOUT" ||
+				kill -KILL "$pid" 2>/dev/null || :
+		done
+	done
+	for ns in $(ec_namespaces); do
+		ip netns del "$ns" 2>/dev/null || :
+	done
+	rm -rf "$EC_RUN"
+	rmdir /run/electrode-c 2>/dev/null || :
+}
+
+# Print what of this cluster is left: namespaces, run dir.  Prints
+# nothing when teardown was complete.
+ec_leftovers() {
+	ec_namespaces | sed 's/^/namespace /'
+	[ -e "$EC_RUN" ] && echo "directory $EC_RUN"
+	return 0
+}
+
+# For a script that owns a cluster for its whole run: tear it down on any
+# exit, including Ctrl-C and SIGTERM.
+ec_trap_down() {
+	trap ec_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}

@@ -1,0 +1,120 @@
+/*
+ * ec_offload.h - the interface between the replica and its BPF programs.
+ *
+ * Like ec_wire.h this is shared by user space and BPF, so its layouts are
+ * fixed: explicit widths and padding, sizes pinned below.  Two objects use
+ * it:
+ *   bpf/ec_broadcast.bpf.c  TC egress: clone a "to all" packet to every peer
+ *   bpf/ec_xdp.bpf.c        XDP: follower fast ack, leader wait-on-quorum
+ *
+ * Topology (peers, own id, interface) is read-only data set by the loader
+ * before load.  What changes at run time (switches, view, role, op
+ * numbers) lives in the objects' .bss, which user space maps and updates
+ * with atomic operations, no syscall per update.
+ */
+#ifndef EC_OFFLOAD_H
+#define EC_OFFLOAD_H
+
+#include <linux/types.h>
+
+#include "ec_wire.h"
+
+/* The offloads.  Each has a switch word in which bit (1 << msg type) turns
+ * it on for that message type. */
+enum ec_offload_kind {
+	EC_OFFLOAD_BROADCAST = 0, /* TC: PREPARE, COMMIT, START_VIEW_CHANGE,
+				   * START_VIEW, RECOVERY */
+	EC_OFFLOAD_FASTACK = 1,   /* XDP follower: PREPARE */
+	EC_OFFLOAD_QUORUM = 2,    /* XDP leader: PREPARE_OK */
+	EC_OFFLOAD_MAX = 3,
+};
+
+/* skb->mark on clones made by the broadcast program: a marked packet that
+ * re-enters the egress hook passes untouched (no recursion). */
+#define EC_CLONE_MARK 0xec0c1013u
+
+/* One replica's address, as the BPF programs rewrite and check frames. */
+struct ec_bpf_peer {
+	__be32 ip;
+	__be16 port;
+	__u8 mac[6];
+	__u8 valid;     /* 1 for ids below n */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct ec_bpf_peer) == 16, "shared layout");
+
+/* XDP run-time state, one instance in ec_xdp.bpf.c's .bss. */
+struct ec_xdp_state {
+	__u32 switches[EC_OFFLOAD_MAX]; /* only FASTACK and QUORUM are read */
+	__u32 view;       /* our view */
+	__u32 leader;     /* leader of that view */
+	__u32 lead;       /* 1: we are the leader of view in normal status */
+	__u64 expected;   /* follower: next op the kernel may fast-ack;
+			   * 0 = fast ack closed (not normal, leader, ...).
+			   * The kernel advances it with compare-and-swap; user
+			   * space closes it with an atomic exchange */
+	__u64 commit;     /* leader: commit number user space knows */
+	__u32 quorum;     /* leader: follower acks that make a quorum (f) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");
+
+/* Per-slot ack bitsets of the leader: slot op % EC_QUORUM_SLOTS holds
+ * (op << 16) | bitmask of followers that acked op in state.view.  User
+ * space writes (op << 16) when it prepares op; the kernel ORs bits in
+ * with compare-and-swap, so an ack for another op never lands in it. */
+#define EC_QUORUM_SLOTS 1024
+#define EC_SLOT_OP(w) ((w) >> 16)
+#define EC_SLOT_BITS(w) ((__u32)((w) & 0xffff))
+
+/* A PREPARE the follower's XDP program acknowledged: the UDP payload
+ * (ec_hdr + body), as a ring buffer record of fixed size. */
+#define EC_FA_DATA_MAX (sizeof(struct ec_hdr) + EC_MAX_ENTRY_BODY)
+struct ec_fa_record {
+	__u32 len;
+	__u32 pad;
+	__u8 data[EC_FA_DATA_MAX];
+};
+
+/* Verdicts, counted per CPU in each object's `counters` array.  Keep the
+ * names in replica/offload.c in step. */
+enum ec_tc_verdict {
+	EC_TC_CLONED = 0,        /* one per clone sent */
+	EC_TC_BROADCAST,         /* "to all" originals consumed */
+	EC_TC_PASS_NOT_EC,       /* not an electrode-c datagram from us */
+	EC_TC_PASS_NOT_TO_ALL,   /* ours, but not marked to all */
+	EC_TC_PASS_OFF,          /* marked, but the switch is off */
+	EC_TC_PASS_CLONE,        /* a clone re-entering the hook */
+	EC_TC_CLONE_FAILED,      /* bpf_clone_redirect error (per peer) */
+	EC_TC_MAX,
+};
+
+enum ec_xdp_verdict {
+	EC_XDP_PASS_NOT_EC = 0,  /* not an electrode-c datagram for us */
+	EC_XDP_PASS_OTHER,       /* ours, a type no offload handles */
+	/* follower fast ack (PREPARE) */
+	EC_XDP_FA_ACKED,         /* stored and answered with XDP_TX */
+	EC_XDP_FA_OFF,           /* switch off */
+	EC_XDP_FA_CLOSED,        /* not a normal follower right now */
+	EC_XDP_FA_VIEW,          /* view differs from ours */
+	EC_XDP_FA_NOT_LEADER,    /* not from our view's leader */
+	EC_XDP_FA_GAP,           /* op beyond the next expected */
+	EC_XDP_FA_OLD,           /* op already held (duplicate, resend) */
+	EC_XDP_FA_OVERSIZED,     /* body too large to store */
+	EC_XDP_FA_FULL,          /* ring buffer full */
+	EC_XDP_FA_RACE,          /* lost the compare-and-swap */
+	EC_XDP_FA_MALFORMED,     /* lengths do not add up */
+	/* leader wait on quorum (PREPARE_OK) */
+	EC_XDP_Q_QUORUM,         /* completed a quorum: passed, flagged */
+	EC_XDP_Q_LATE,           /* past quorum, commit not yet known up */
+	EC_XDP_Q_PENDING,        /* counted, below quorum: dropped */
+	EC_XDP_Q_DUP,            /* same follower again: dropped */
+	EC_XDP_Q_COMMITTED,      /* op already committed up: dropped */
+	EC_XDP_Q_OFF,            /* switch off */
+	EC_XDP_Q_NOT_LEADER,     /* we do not lead right now */
+	EC_XDP_Q_VIEW,           /* view differs from ours */
+	EC_XDP_Q_UNKNOWN,        /* slot holds another op */
+	EC_XDP_MAX,
+};
+
+#endif /* EC_OFFLOAD_H */

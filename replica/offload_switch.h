@@ -1,0 +1,51 @@
+/*
+ * offload_switch.h - the table of offload switches, one per (offload,
+ * message type), and its text form.
+ *
+ * A switch table is one word per offload (enum ec_offload_kind) with bit
+ * (1 << message type) set where the offload is on.  Text form, for
+ * --offload and the control command: a comma-separated list of items,
+ * each "all", "none", an offload name ("broadcast", "fastack", "quorum":
+ * every message type it handles) or "offload.type" ("broadcast.commit").
+ */
+#ifndef EC_REPLICA_OFFLOAD_SWITCH_H
+#define EC_REPLICA_OFFLOAD_SWITCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ec_offload.h"
+
+struct ec_switches {
+	uint32_t on[EC_OFFLOAD_MAX];
+};
+
+/* Name of an offload ("broadcast"), NULL if out of range. */
+const char *ec_offload_name(unsigned kind);
+
+/* Message types an offload can handle, as a mask of (1 << type). */
+uint32_t ec_offload_types(unsigned kind);
+
+/*
+ * Turn on (on = true) or off every switch the spec names in *sw.  "none"
+ * turns everything off whatever on says.  Returns 0, or -1 with a message
+ * naming the bad item in err.
+ */
+int ec_switches_apply(struct ec_switches *sw, const char *spec, bool on,
+		      char *err, size_t errlen);
+
+/* Whether offload kind is on for message type. */
+static inline bool ec_switch_on(const struct ec_switches *sw, unsigned kind,
+				unsigned type)
+{
+	return kind < EC_OFFLOAD_MAX && type < 32 &&
+	       (sw->on[kind] & (1u << type));
+}
+
+/* Call fn for every switch that exists, e.g. ("broadcast.prepare", on). */
+typedef void ec_switch_visit_fn(const char *name, bool on, void *arg);
+void ec_switches_foreach(const struct ec_switches *sw, ec_switch_visit_fn *fn,
+			 void *arg);
+
+#endif /* EC_REPLICA_OFFLOAD_SWITCH_H */
