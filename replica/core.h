@@ -45,6 +45,16 @@ struct ec_core_opts {
 	unsigned window;           /* max ops prepared but not committed */
 	bool recovering;           /* restarted: recover state from peers */
 	uint64_t nonce;            /* recovery nonce (random, nonzero) */
+	/*
+	 * Called before the core leaves normal status or replaces entries
+	 * of its log.  Whoever acknowledges PREPAREs on the core's behalf
+	 * (the fast-ack XDP program) must stop, and hand every PREPARE it
+	 * already acknowledged to ec_core_absorb before returning: the
+	 * core's DO_VIEW_CHANGE must contain every op it acknowledged.
+	 * NULL when nothing acknowledges for the core.
+	 */
+	void (*quiesce)(void *arg);
+	void *quiesce_arg;
 };
 
 /* Defaults for the timing fields (microseconds) and window. */
@@ -82,6 +92,8 @@ struct ec_core_stats {
 	uint64_t duplicate_requests;      /* client retries answered from cache */
 	uint64_t queued_requests;         /* requests that waited for window */
 	uint64_t executed;                /* ops applied to the store */
+	uint64_t absorbed;                /* PREPAREs acknowledged in the kernel */
+	uint64_t quorum_commits;          /* commits learnt from EC_F_QUORUM */
 };
 
 struct ec_core_state {
@@ -108,6 +120,20 @@ void ec_core_free(struct ec_core *c);
  * to reply to clients).  Invalid input is counted, never fatal. */
 void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 		     const struct ec_addr *from, uint64_t now);
+
+/*
+ * Hand the core a PREPARE datagram that was already acknowledged on its
+ * behalf (stored by the fast-ack XDP program).  It is appended exactly as
+ * if it had been received, but no PREPARE_OK is sent.  Must be called, in
+ * order, before any datagram that arrived after it is received.
+ */
+void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
+		    uint64_t now);
+
+/* Believe PREPARE_OKs flagged EC_F_QUORUM (set by the leader's
+ * wait-on-quorum XDP program) only while that program is on: then the
+ * flagged ack stands for a quorum of acks for (view, op). */
+void ec_core_trust_quorum_flag(struct ec_core *c, bool on);
 
 /* Advance timers: heartbeats, retransmission, view change, recovery. */
 void ec_core_tick(struct ec_core *c, uint64_t now);

@@ -96,6 +96,8 @@ struct ec_core {
 	uint64_t rec_sent_at;
 	uint64_t rec_started;
 
+	bool trust_quorum;       /* see ec_core_trust_quorum_flag */
+
 	uint64_t now;
 	struct ec_out *out;
 	size_t n_out, cap_out;

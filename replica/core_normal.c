@@ -171,12 +171,13 @@ static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
 	return true;
 }
 
-void on_prepare(struct ec_core *c, const struct ec_msg *m)
+/* Append the PREPARE if it is the next op; acknowledge (cumulatively)
+ * unless the kernel already did; ask for what is missing on a gap. */
+static void accept_prepare(struct ec_core *c, const struct ec_msg *m,
+			   bool send_ack)
 {
 	Ec__Request *req;
 
-	if (!from_our_leader(c, m))
-		return;
 	if (m->op == c->log.last + 1) {
 		req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
 						   &c->stats.parse);
@@ -185,14 +186,49 @@ void on_prepare(struct ec_core *c, const struct ec_msg *m)
 		ec_log_append(&c->log, m->view, m->body, m->body_len,
 			      req->client_id, req->request_id);
 		ec__request__free_unpacked(req, NULL);
-		send_prepare_ok(c);
+		if (send_ack)
+			send_prepare_ok(c);
 	} else if (m->op <= c->log.last) {
 		/* A retransmission: our ack was probably lost. */
-		send_prepare_ok(c);
+		if (send_ack)
+			send_prepare_ok(c);
 	} else {
 		request_state(c, leader_of(c, c->view), false);
 	}
 	set_commit(c, m->commit);
+}
+
+void on_prepare(struct ec_core *c, const struct ec_msg *m)
+{
+	if (from_our_leader(c, m))
+		accept_prepare(c, m, true);
+}
+
+void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
+		    uint64_t now)
+{
+	struct ec_msg m;
+
+	c->now = now;
+	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK ||
+	    m.type != EC_MSG_PREPARE)
+		return;
+	c->stats.absorbed++;
+	/* The kernel only acks the next op of our view from its leader while
+	 * we are a normal follower, and we quiesce it before changing that;
+	 * anything else here is a bug upstream, so it is not adopted. */
+	if (c->status != EC_ST_NORMAL || m.view != c->view ||
+	    m.sender != leader_of(c, c->view) || m.op > c->log.last + 1) {
+		c->stats.ignored[EC_MSG_PREPARE]++;
+		return;
+	}
+	heard_from_leader(c, &m);
+	accept_prepare(c, &m, false);
+}
+
+void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
+{
+	c->trust_quorum = on;
 }
 
 /* Commit up to op as leader: execute, reply, restart the retransmission
@@ -240,6 +276,13 @@ void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 		op = c->log.last;
 	if (op > c->acked[s])
 		c->acked[s] = op;
+	if ((m->flags & EC_F_QUORUM) && c->trust_quorum) {
+		/* the kernel saw f followers ack (view, op) */
+		c->stats.quorum_commits++;
+		if (op > c->commit)
+			leader_commit(c, op);
+		return;
+	}
 	update_commit(c);
 }
 

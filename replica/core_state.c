@@ -225,6 +225,10 @@ bool try_install(struct ec_core *c)
 
 	if (!p->have)
 		return false;
+	/* before deciding anything from our log: it may still grow by ops
+	 * the kernel acknowledged for us */
+	if (c->o.quiesce)
+		c->o.quiesce(c->o.quiesce_arg);
 	if (p->view != c->view || p->from + p->n <= c->commit) {
 		clear_pending(c); /* stale: from an older view or behind us */
 		return false;

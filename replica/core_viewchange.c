@@ -27,6 +27,8 @@ void clear_view_change(struct ec_core *c)
  * view (queued requests, view change votes, a pending install). */
 void leave_view(struct ec_core *c, uint32_t view)
 {
+	if (c->o.quiesce)
+		c->o.quiesce(c->o.quiesce_arg);
 	if (view > c->view)
 		c->stats.view_changes++;
 	c->view = view;
