@@ -2,6 +2,7 @@
 #include "sim.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,138 @@ static void must(bool ok, const char *what)
 	}
 }
 
+static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
+		 const uint8_t *buf, size_t len);
+
+/* Hand replica i's core every PREPARE its "kernel" acked, in order. */
+static void kern_absorb_all(struct sim *s, unsigned i)
+{
+	struct sim_kernel *k = &s->kern[i];
+
+	for (size_t r = 0; r < k->n_records; r++) {
+		ec_core_absorb(s->r[i], k->records[r].buf, k->records[r].len,
+			       s->now);
+		free(k->records[r].buf);
+	}
+	k->n_records = 0;
+}
+
+/* ec_core_opts.quiesce: close the fast ack, absorb what it acked. */
+static void kern_quiesce(void *arg)
+{
+	struct sim_kernel *k = arg;
+
+	k->expected = 0;
+	kern_absorb_all(k->s, k->id);
+}
+
+/* What replica/offload.c's ec_offload_sync does after every core call. */
+static void kern_sync(struct sim *s, unsigned i)
+{
+	struct sim_kernel *k = &s->kern[i];
+	struct ec_core_state st;
+	bool normal;
+
+	ec_core_get_state(s->r[i], &st);
+	normal = st.status == EC_ST_NORMAL;
+	if (s->kernel_quorum) {
+		if (!normal || st.leader != i) {
+			k->lead = false;
+		} else {
+			if (!k->lead || k->view != st.view) {
+				memset(k->slots, 0, sizeof(k->slots));
+				k->view = st.view;
+				k->lead = true;
+			}
+			k->commit = st.commit;
+		}
+	}
+	if (!s->kernel_fastack)
+		return;
+	if (!normal || st.leader == i) {
+		if (k->expected)
+			kern_quiesce(k);
+		return;
+	}
+	if (k->expected && (k->view != st.view || k->leader != st.leader)) {
+		kern_quiesce(k);
+		ec_core_get_state(s->r[i], &st);
+	}
+	if (k->expected == 0) {
+		k->view = st.view;
+		k->leader = st.leader;
+		k->expected = st.op + 1;
+	} else if (k->expected < st.op + 1) {
+		k->expected = st.op + 1;
+	}
+}
+
+/* Model the follower's fast-ack XDP program on a PREPARE for replica i.
+ * Returns true if the "kernel" took it. */
+static bool kern_fastack(struct sim *s, unsigned i, const struct sim_pkt *p,
+			 const struct ec_msg *m)
+{
+	struct sim_kernel *k = &s->kern[i];
+	struct ec_msg ack = { .type = EC_MSG_PREPARE_OK, .flags = EC_F_FAST_ACK };
+	uint8_t buf[64];
+	struct sim_pkt *r;
+
+	if (!k->expected || m->view != k->view || m->sender != k->leader ||
+	    p->from != k->leader || m->op != k->expected)
+		return false;
+	if (k->n_records == k->cap_records) {
+		k->cap_records = k->cap_records ? k->cap_records * 2 : 64;
+		k->records = realloc(k->records,
+				     k->cap_records * sizeof(*k->records));
+		must(k->records != NULL, "no memory");
+	}
+	r = &k->records[k->n_records++];
+	*r = *p;
+	r->buf = malloc(p->len);
+	must(r->buf != NULL, "no memory");
+	memcpy(r->buf, p->buf, p->len);
+	k->expected++;
+	k->fast_acked++;
+	ack.sender = (uint8_t)i;
+	ack.view = m->view;
+	ack.op = m->op;
+	push(s, i, p->from, EC_MSG_PREPARE_OK, buf,
+	     ec_msg_encode(buf, sizeof(buf), &ack, NULL));
+	return true;
+}
+
+/* Model the leader's wait-on-quorum XDP program on a PREPARE_OK for
+ * replica i.  Returns true if the "kernel" dropped it; may set the
+ * EC_F_QUORUM flag in p. */
+static bool kern_quorum(struct sim *s, unsigned i, struct sim_pkt *p,
+			const struct ec_msg *m)
+{
+	struct sim_kernel *k = &s->kern[i];
+	uint64_t *slot = &k->slots[m->op % 64];
+	unsigned f = (s->n - 1) / 2, bit = 1u << m->sender;
+	unsigned bits = (unsigned)(*slot & 0xffff);
+
+	if (!k->lead || m->view != k->view)
+		return false;
+	if (m->op <= k->commit)
+		goto drop;
+	if ((*slot >> 16) != m->op)
+		return false;
+	if (!(bits & bit)) {
+		bits |= bit;
+		*slot = m->op << 16 | bits;
+	} else if ((unsigned)__builtin_popcount(bits) < f) {
+		goto drop;
+	}
+	if ((unsigned)__builtin_popcount(bits) < f)
+		goto drop;
+	((struct ec_hdr *)p->buf)->flags |= EC_F_QUORUM;
+	return false;
+drop:
+	k->quorum_dropped++;
+	return true;
+}
+
 static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 {
 	struct ec_core_opts o = s->opts;
@@ -33,12 +166,18 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 	o.self = i;
 	o.recovering = recovering;
 	o.nonce = recovering ? 1000 + s->now + i : 0;
+	if (s->kernel_fastack) {
+		o.quiesce = kern_quiesce;
+		o.quiesce_arg = &s->kern[i];
+	}
 	c = ec_core_new(&o, s->now);
 	must(c != NULL, "ec_core_new failed");
+	ec_core_trust_quorum_flag(c, s->kernel_quorum);
 	return c;
 }
 
-struct sim *sim_new(unsigned n, uint64_t seed)
+struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
+			    bool quorum)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 
@@ -46,10 +185,33 @@ struct sim *sim_new(unsigned n, uint64_t seed)
 	s->n = n;
 	s->rng = seed ? seed : 1;
 	s->now = 1000000;
+	s->kernel_fastack = fastack;
+	s->kernel_quorum = quorum;
 	ec_core_opts_default(&s->opts, n, 0);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		s->kern[i].s = s;
+		s->kern[i].id = i;
 		s->r[i] = make_core(s, i, false);
+	}
 	return s;
+}
+
+struct sim *sim_new(unsigned n, uint64_t seed)
+{
+	return sim_new_offload(n, seed, false, false);
+}
+
+/* A crashed replica's kernel state goes with it (the XDP program is
+ * attached through a link owned by the process). */
+static void kern_reset(struct sim *s, unsigned i)
+{
+	struct sim_kernel *k = &s->kern[i];
+
+	for (size_t r = 0; r < k->n_records; r++)
+		free(k->records[r].buf);
+	k->n_records = 0;
+	k->expected = 0;
+	k->lead = false;
 }
 
 void sim_free(struct sim *s)
@@ -58,6 +220,10 @@ void sim_free(struct sim *s)
 		ec_core_free(s->r[i]);
 	for (size_t i = 0; i < s->q_len; i++)
 		free(s->q[i].buf);
+	for (unsigned i = 0; i < s->n; i++) {
+		kern_reset(s, i);
+		free(s->kern[i].records);
+	}
 	free(s->q);
 	free(s);
 }
@@ -86,8 +252,10 @@ static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
 static void collect(struct sim *s, unsigned i)
 {
 	const struct ec_out *out;
-	size_t n = ec_core_outputs(s->r[i], &out);
+	size_t n;
 
+	kern_sync(s, i);
+	n = ec_core_outputs(s->r[i], &out);
 	for (size_t k = 0; k < n; k++) {
 		const struct ec_out *o = &out[k];
 
@@ -97,6 +265,14 @@ static void collect(struct sim *s, unsigned i)
 		} else if (o->dest == EC_TO_REPLICA) {
 			push(s, i, o->replica, o->type, o->buf, o->len);
 		} else {
+			struct sim_kernel *k = &s->kern[i];
+			const struct ec_hdr *h = (const void *)o->buf;
+
+			if (k->lead && o->type == EC_MSG_PREPARE) {
+				uint64_t op = be64toh(h->op);
+
+				k->slots[op % 64] = op << 16;
+			}
 			for (unsigned j = 0; j < s->n; j++)
 				if (j != i)
 					push(s, i, j, o->type, o->buf, o->len);
@@ -108,6 +284,7 @@ static void collect(struct sim *s, unsigned i)
 void sim_crash(struct sim *s, unsigned i)
 {
 	s->down[i] = true;
+	kern_reset(s, i);
 }
 
 void sim_restart(struct sim *s, unsigned i)
@@ -182,6 +359,20 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 		return;
 	if (s->loss_pct && sim_rand(s, 100) < s->loss_pct)
 		return;
+	if (p->from < SIM_CLIENT && (s->kernel_fastack || s->kernel_quorum)) {
+		struct ec_msg m;
+
+		if (ec_msg_parse(p->buf, p->len, s->n, &m, NULL) == EC_PARSE_OK) {
+			if (s->kernel_fastack && m.type == EC_MSG_PREPARE &&
+			    kern_fastack(s, p->to, p, &m))
+				return;
+			if (s->kernel_quorum && m.type == EC_MSG_PREPARE_OK &&
+			    kern_quorum(s, p->to, p, &m))
+				return;
+		}
+	}
+	/* what the kernel buffered before this datagram goes first */
+	kern_absorb_all(s, p->to);
 	from.port = htons((uint16_t)(p->from >= SIM_CLIENT ? p->from - SIM_CLIENT : 0));
 	ec_core_receive(s->r[p->to], p->buf, p->len, &from, s->now);
 	if (s->dup_pct && sim_rand(s, 100) < s->dup_pct)
@@ -215,6 +406,10 @@ void sim_run(struct sim *s, uint64_t us, uint64_t step)
 		for (unsigned i = 0; i < s->n; i++) {
 			if (s->down[i])
 				continue;
+			/* drained in batches, now and then */
+			if (s->kernel_fastack && !s->kernel_lazy &&
+			    sim_rand(s, 4) == 0)
+				kern_absorb_all(s, i);
 			ec_core_tick(s->r[i], s->now);
 			collect(s, i);
 		}

@@ -346,6 +346,34 @@ START_TEST(view_change_new_leader_fetches_missing_prefix)
 }
 END_TEST
 
+/* Replica 1's kernel acknowledged op 1 and nothing handed it to user
+ * space before the leader died: the view change must still carry it (the
+ * core quiesces the fast ack before leaving normal status). */
+START_TEST(view_change_keeps_op_acked_only_in_kernel)
+{
+	struct sim *s = sim_new_offload(3, 1, true, false);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .to_mask = 1u << 2, .on = true };
+
+	s->kernel_lazy = true;
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	sim_run(s, MS, MS); /* let the followers open their fast ack */
+	put(s, 0, 0, 1, "a", "1");
+	sim_deliver(s);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_OK);
+	ck_assert_uint_eq(s->kern[1].fast_acked, 1);
+	ck_assert_uint_eq(st(s, 1).op, 0); /* still only in the kernel */
+	sim_crash(s, 0);
+	r.on = false;
+	sim_run(s, 400 * MS, MS);
+	ck_assert_int_eq(sim_leader(s), 1);
+	sim_request(s, 1, 1, 1, EC__OP_KIND__OP_GET, "a", NULL, NULL);
+	sim_deliver(s);
+	ck_assert_str_eq(s->reply[1].value, "1");
+	sim_free(s);
+}
+END_TEST
+
 START_TEST(restarted_replica_recovers_state)
 {
 	struct sim *s = sim_new(3, 1);
@@ -410,80 +438,113 @@ END_TEST
  * Randomized: clients keep writing through loss, duplication, reordering
  * and leader crashes (with restarts in recovery).  Logs must agree on
  * every committed op, every acknowledged write must be readable at the
- * end, and the cluster must make progress.
+ * end, and the cluster must make progress.  Optionally with the XDP
+ * offloads modelled (sim.c): then the kernel must have done real work.
  */
+static void run_random(uint64_t seed, bool fastack, bool quorum)
+{
+	struct sim *s = sim_new_offload(5, seed, fastack, quorum);
+	uint64_t rid[8] = { 0 }, last_acked[8] = { 0 };
+	uint64_t fast_acked = 0, quorum_dropped = 0;
+	unsigned acked = 0;
+	const char *bad;
+	int leader;
+
+	s->loss_pct = 10;
+	s->dup_pct = 5;
+	s->reorder = true;
+	for (unsigned round = 0; round < 400; round++) {
+		for (unsigned c = 0; c < 8; c++) {
+			char key[16], value[16];
+			int to;
+
+			if (s->reply[c].have && s->reply[c].request_id == rid[c] &&
+			    s->reply[c].status == EC__STATUS__ST_OK) {
+				acked++;
+				last_acked[c] = rid[c]++;
+			} else if (rid[c] == 0) {
+				rid[c] = 1;
+			} else if (sim_rand(s, 4) != 0) {
+				continue; /* wait a little before retrying */
+			}
+			s->reply[c].have = false;
+			snprintf(key, sizeof(key), "c%u", c);
+			snprintf(value, sizeof(value), "%llu",
+				 (unsigned long long)rid[c]);
+			to = sim_leader(s);
+			put(s, c, to < 0 ? sim_rand(s, 5) : (unsigned)to, rid[c],
+			    key, value);
+		}
+		sim_run(s, 2 * MS, MS);
+		if (round == 100 || round == 250) {
+			int l = sim_leader(s);
+
+			if (l >= 0)
+				sim_crash(s, (unsigned)l);
+		}
+		if (round == 180 || round == 330)
+			for (unsigned i = 0; i < 5; i++)
+				if (s->down[i])
+					sim_restart(s, i);
+		bad = sim_check_agreement(s);
+		ck_assert_msg(bad == NULL, "seed %llu round %u: %s",
+			      (unsigned long long)seed, round, bad);
+	}
+	s->loss_pct = s->dup_pct = 0;
+	sim_run(s, 1000 * MS, MS);
+	ck_assert_msg(acked > 100, "seed %llu: only %u acked",
+		      (unsigned long long)seed, acked);
+	bad = sim_check_agreement(s);
+	ck_assert_msg(bad == NULL, "seed %llu: %s", (unsigned long long)seed,
+		      bad);
+	/* every acknowledged write (or a later one) is what we read */
+	leader = sim_leader(s);
+	ck_assert_int_ge(leader, 0);
+	for (unsigned c = 0; c < 8; c++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "c%u", c);
+		sim_request(s, 20 + c, (unsigned)leader, 1, EC__OP_KIND__OP_GET,
+			    key, NULL, NULL);
+		sim_deliver(s);
+		ck_assert(s->reply[20 + c].have);
+		ck_assert_uint_ge(strtoull(s->reply[20 + c].value, NULL, 10),
+				  last_acked[c]);
+	}
+	for (unsigned i = 0; i < 5; i++) {
+		fast_acked += s->kern[i].fast_acked;
+		quorum_dropped += s->kern[i].quorum_dropped;
+	}
+	ck_assert(!fastack || fast_acked > 100);
+	ck_assert(!quorum || quorum_dropped > 100);
+	sim_free(s);
+}
+
 START_TEST(random_faults_keep_agreement)
 {
-	for (uint64_t seed = 1; seed <= 20; seed++) {
-		struct sim *s = sim_new(5, seed);
-		uint64_t rid[8] = { 0 }, last_acked[8] = { 0 };
-		unsigned acked = 0;
-		const char *bad;
-		int leader;
+	for (uint64_t seed = 1; seed <= 20; seed++)
+		run_random(seed, false, false);
+}
+END_TEST
 
-		s->loss_pct = 10;
-		s->dup_pct = 5;
-		s->reorder = true;
-		for (unsigned round = 0; round < 400; round++) {
-			for (unsigned c = 0; c < 8; c++) {
-				char key[16], value[16];
-				int to;
+START_TEST(random_faults_keep_agreement_with_fast_ack)
+{
+	for (uint64_t seed = 1; seed <= 12; seed++)
+		run_random(seed, true, false);
+}
+END_TEST
 
-				if (s->reply[c].have && s->reply[c].request_id == rid[c] &&
-				    s->reply[c].status == EC__STATUS__ST_OK) {
-					acked++;
-					last_acked[c] = rid[c]++;
-				} else if (rid[c] == 0) {
-					rid[c] = 1;
-				} else if (sim_rand(s, 4) != 0) {
-					continue; /* wait a little before retrying */
-				}
-				s->reply[c].have = false;
-				snprintf(key, sizeof(key), "c%u", c);
-				snprintf(value, sizeof(value), "%llu",
-					 (unsigned long long)rid[c]);
-				to = sim_leader(s);
-				put(s, c, to < 0 ? sim_rand(s, 5) : (unsigned)to,
-				    rid[c], key, value);
-			}
-			sim_run(s, 2 * MS, MS);
-			if (round == 100 || round == 250) {
-				int l = sim_leader(s);
+START_TEST(random_faults_keep_agreement_with_quorum_offload)
+{
+	for (uint64_t seed = 1; seed <= 12; seed++)
+		run_random(seed, false, true);
+}
+END_TEST
 
-				if (l >= 0)
-					sim_crash(s, (unsigned)l);
-			}
-			if (round == 180 || round == 330)
-				for (unsigned i = 0; i < 5; i++)
-					if (s->down[i])
-						sim_restart(s, i);
-			bad = sim_check_agreement(s);
-			ck_assert_msg(bad == NULL, "seed %llu round %u: %s",
-				      (unsigned long long)seed, round, bad);
-		}
-		s->loss_pct = s->dup_pct = 0;
-		sim_run(s, 1000 * MS, MS);
-		ck_assert_msg(acked > 100, "seed %llu: only %u acked",
-			      (unsigned long long)seed, acked);
-		bad = sim_check_agreement(s);
-		ck_assert_msg(bad == NULL, "seed %llu: %s",
-			      (unsigned long long)seed, bad);
-		/* every acknowledged write (or a later one) is what we read */
-		leader = sim_leader(s);
-		ck_assert_int_ge(leader, 0);
-		for (unsigned c = 0; c < 8; c++) {
-			char key[16];
-
-			snprintf(key, sizeof(key), "c%u", c);
-			sim_request(s, 20 + c, (unsigned)leader, 1,
-				    EC__OP_KIND__OP_GET, key, NULL, NULL);
-			sim_deliver(s);
-			ck_assert(s->reply[20 + c].have);
-			ck_assert_uint_ge(strtoull(s->reply[20 + c].value, NULL, 10),
-					  last_acked[c]);
-		}
-		sim_free(s);
-	}
+START_TEST(random_faults_keep_agreement_with_both_offloads)
+{
+	for (uint64_t seed = 1; seed <= 12; seed++)
+		run_random(seed, true, true);
 }
 END_TEST
 
@@ -506,10 +567,14 @@ static Suite *core_suite(void)
 	tcase_add_test(t, view_change_after_leader_failure);
 	tcase_add_test(t, view_change_keeps_possibly_committed_op);
 	tcase_add_test(t, view_change_new_leader_fetches_missing_prefix);
+	tcase_add_test(t, view_change_keeps_op_acked_only_in_kernel);
 	tcase_add_test(t, restarted_replica_recovers_state);
 	tcase_add_test(t, single_replica_commits_alone);
 	tcase_add_test(t, window_queues_excess_requests);
 	tcase_add_test(t, random_faults_keep_agreement);
+	tcase_add_test(t, random_faults_keep_agreement_with_fast_ack);
+	tcase_add_test(t, random_faults_keep_agreement_with_quorum_offload);
+	tcase_add_test(t, random_faults_keep_agreement_with_both_offloads);
 	suite_add_tcase(s, t);
 	return s;
 }
