@@ -23,7 +23,11 @@
  * it on for that message type. */
 enum ec_offload_kind {
 	EC_OFFLOAD_BROADCAST = 0, /* TC: PREPARE, COMMIT, START_VIEW_CHANGE,
-				   * START_VIEW, RECOVERY */
+				   * START_VIEW, RECOVERY.  User space reads
+				   * this switch when it marks a datagram
+				   * EC_F_TO_ALL; the TC program clones every
+				   * marked datagram, so a flip never leaves
+				   * a peer without its copy */
 	EC_OFFLOAD_FASTACK = 1,   /* XDP follower: PREPARE */
 	EC_OFFLOAD_QUORUM = 2,    /* XDP leader: PREPARE_OK */
 	EC_OFFLOAD_MAX = 3,
@@ -49,22 +53,33 @@ struct ec_xdp_state {
 	__u32 view;       /* our view */
 	__u32 leader;     /* leader of that view */
 	__u32 lead;       /* 1: we are the leader of view in normal status */
-	__u64 expected;   /* follower: next op the kernel may fast-ack;
-			   * 0 = fast ack closed (not normal, leader, ...).
-			   * The kernel advances it with compare-and-swap; user
-			   * space closes it with an atomic exchange */
+	__u64 expected;   /* follower: (epoch << EC_FA_EPOCH_SHIFT) | next
+			   * op the kernel may fast-ack; 0 = fast ack closed
+			   * (not normal, leader, ...).  The kernel advances
+			   * it with compare-and-swap; user space closes it
+			   * with an atomic exchange and reopens it with a new
+			   * epoch, so a program run that read it before a
+			   * close cannot store into the reopened window */
 	__u64 commit;     /* leader: commit number user space knows */
 	__u32 quorum;     /* leader: follower acks that make a quorum (f) */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");
 
-/* Per-slot ack bitsets of the leader: slot op % EC_QUORUM_SLOTS holds
- * (op << 16) | bitmask of followers that acked op in state.view.  User
- * space writes (op << 16) when it prepares op; the kernel ORs bits in
- * with compare-and-swap, so an ack for another op never lands in it. */
+#define EC_FA_EPOCH_SHIFT 48
+#define EC_FA_OP(w) ((w) & ((1ULL << EC_FA_EPOCH_SHIFT) - 1))
+
+/* Per-slot ack bitsets of the leader: slot op % EC_QUORUM_SLOTS holds a
+ * tag (op and the low byte of the view) and the bitmask of followers that
+ * acked op in that view.  User space writes the tag when it prepares op;
+ * the kernel ORs bits in with compare-and-swap against a word carrying
+ * the ack's own op and view, so an ack for another op, or from another
+ * view (even one read before a view change), never lands in it. */
 #define EC_QUORUM_SLOTS 1024
-#define EC_SLOT_OP(w) ((w) >> 16)
+#define EC_SLOT_TAG(op, view) \
+	(((__u64)(op) << 24) | ((__u64)((view) & 0xff) << 16))
+#define EC_SLOT_MATCHES(w, op, view) \
+	(((w) & ~0xffffULL) == EC_SLOT_TAG(op, view))
 #define EC_SLOT_BITS(w) ((__u32)((w) & 0xffff))
 
 /* A PREPARE the follower's XDP program acknowledged: the UDP payload
@@ -83,7 +98,6 @@ enum ec_tc_verdict {
 	EC_TC_BROADCAST,         /* "to all" originals consumed */
 	EC_TC_PASS_NOT_EC,       /* not an electrode-c datagram from us */
 	EC_TC_PASS_NOT_TO_ALL,   /* ours, but not marked to all */
-	EC_TC_PASS_OFF,          /* marked, but the switch is off */
 	EC_TC_PASS_CLONE,        /* a clone re-entering the hook */
 	EC_TC_CLONE_FAILED,      /* bpf_clone_redirect error (per peer) */
 	EC_TC_MAX,
@@ -106,7 +120,9 @@ enum ec_xdp_verdict {
 	EC_XDP_FA_MALFORMED,     /* lengths do not add up */
 	/* leader wait on quorum (PREPARE_OK) */
 	EC_XDP_Q_QUORUM,         /* completed a quorum: passed, flagged */
-	EC_XDP_Q_LATE,           /* past quorum, commit not yet known up */
+	EC_XDP_Q_LATE,           /* a follower acks again a slot at quorum
+				  * (the leader retransmitted because the
+				  * commit stalled): passed, flagged */
 	EC_XDP_Q_PENDING,        /* counted, below quorum: dropped */
 	EC_XDP_Q_DUP,            /* same follower again: dropped */
 	EC_XDP_Q_COMMITTED,      /* op already committed up: dropped */
@@ -114,6 +130,8 @@ enum ec_xdp_verdict {
 	EC_XDP_Q_NOT_LEADER,     /* we do not lead right now */
 	EC_XDP_Q_VIEW,           /* view differs from ours */
 	EC_XDP_Q_UNKNOWN,        /* slot holds another op */
+	EC_XDP_Q_EXTRA,          /* first ack of a follower for a slot
+				  * already at quorum: dropped */
 	EC_XDP_MAX,
 };
 

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fastack.h - follower fast ack with in-kernel log buffering.
+ *
+ * A PREPARE that is exactly the next op user space expects (ec_state.
+ * expected), in our view, from our view's leader, is stored whole in the
+ * fa_log ring buffer and the same frame goes back to the leader as our
+ * PREPARE_OK (XDP_TX).  Anything else goes up untouched.
+ *
+ * Order: a record is reserved before expected moves past its op, and
+ * expected moves one op at a time, so records sit in the ring in op order
+ * and user space drains them in that order.  expected only moves once the
+ * copy is done, so every op below it is in the ring (possibly not yet
+ * submitted, for a few instructions).  The compare-and-swap is on the
+ * whole word, epoch included: if user space closed the window after we
+ * read it (and even reopened it for the same op in a new view), it fails.
+ *
+ * Included by ec_xdp.bpf.c after its maps and globals.
+ */
+#ifndef EC_BPF_FASTACK_H
+#define EC_BPF_FASTACK_H
+
+/* Bytes in front of the electrode-c header (IPv4 without options). */
+#define FA_L2L4_LEN \
+	(sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
+/* Length of the PREPARE_OK frame we send back. */
+#define FA_ACK_LEN (FA_L2L4_LEN + sizeof(struct ec_hdr))
+
+/* 1 if the UDP length, the IP total length and body_len agree with each
+ * other and the frame holds them all (bytes past the IP datagram are link
+ * padding and are ignored). */
+static __always_inline int fa_lengths_ok(struct xdp_md *ctx,
+					 const struct ec_pkt *p, __u32 body_len)
+{
+	__u32 udp_len = sizeof(struct udphdr) + sizeof(struct ec_hdr) + body_len;
+	__u32 ip_len = sizeof(struct iphdr) + udp_len;
+	__u32 frame_len = ctx->data_end - ctx->data;
+
+	return bpf_ntohs(p->udp->len) == udp_len &&
+	       bpf_ntohs(p->ip->tot_len) == ip_len &&
+	       frame_len >= sizeof(struct ethhdr) + ip_len;
+}
+
+/* Wake the consumer only when the ring is more than half full: user
+ * space drains in batches, before it handles anything from the socket. */
+static __always_inline __u64 fa_wakeup_flag(void)
+{
+	__u64 avail = bpf_ringbuf_query(&fa_log, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&fa_log, BPF_RB_RING_SIZE);
+
+	return avail > size / 2 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * Store the PREPARE (UDP payload: header and body_len bytes) in fa_log and
+ * advance ec_state.expected from w, the word read when its op was checked,
+ * to w + 1.  Returns EC_XDP_FA_ACKED when both happened, otherwise the
+ * reason neither did (FULL, RACE, MALFORMED).
+ */
+static __always_inline enum ec_xdp_verdict fa_store(struct xdp_md *ctx,
+						    __u64 w, __u32 body_len)
+{
+	struct ec_fa_record *rec;
+	__u32 len;
+
+	/* masked and re-checked so the verifier can bound the copy */
+	len = (sizeof(struct ec_hdr) + body_len) & 0x7ff;
+	if (len < sizeof(struct ec_hdr) || len > EC_FA_DATA_MAX)
+		return EC_XDP_FA_MALFORMED;
+	rec = bpf_ringbuf_reserve(&fa_log, sizeof(*rec), 0);
+	if (!rec)
+		return EC_XDP_FA_FULL;
+	if (bpf_xdp_load_bytes(ctx, FA_L2L4_LEN, rec->data, len) < 0) {
+		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
+		return EC_XDP_FA_MALFORMED;
+	}
+	rec->len = len;
+	rec->pad = 0;
+	if (__sync_val_compare_and_swap(&ec_state.expected, w, w + 1) != w) {
+		/* another CPU stored op, or user space closed or moved
+		 * the window: nothing of ours may stay in the log */
+		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
+		return EC_XDP_FA_RACE;
+	}
+	bpf_ringbuf_submit(rec, fa_wakeup_flag());
+	return EC_XDP_FA_ACKED;
+}
+
+/* Swap the six-byte MACs a and b. */
+static __always_inline void fa_swap_mac(__u8 *a, __u8 *b)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, a, ETH_ALEN);
+	__builtin_memcpy(a, b, ETH_ALEN);
+	__builtin_memcpy(b, tmp, ETH_ALEN);
+}
+
+/*
+ * Turn the stored PREPARE into our PREPARE_OK for the same view and op,
+ * addressed back to where it came from, without the body.  Returns
+ * EC_XDP_FA_ACKED, or EC_XDP_FA_MALFORMED (frame passed up, a duplicate of
+ * the stored entry) if the frame cannot be re-parsed, which shrinking it to
+ * the headers cannot cause.
+ */
+static __always_inline enum ec_xdp_verdict fa_make_ack(struct xdp_md *ctx)
+{
+	__u32 frame_len = ctx->data_end - ctx->data;
+	struct ec_pkt p;
+	__be32 addr;
+	__be16 port;
+
+	/* Should shrinking fail, the body stays behind the IP datagram,
+	 * where receivers ignore it: the ack is still good. */
+	if (frame_len > FA_ACK_LEN)
+		bpf_xdp_adjust_tail(ctx, (int)FA_ACK_LEN - (int)frame_len);
+	if (parse_ec_pkt((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			 &p) < 0)
+		return EC_XDP_FA_MALFORMED;
+
+	fa_swap_mac(p.eth->h_dest, p.eth->h_source);
+
+	addr = p.ip->saddr;
+	p.ip->saddr = p.ip->daddr;
+	p.ip->daddr = addr;
+	p.ip->tot_len = bpf_htons(FA_ACK_LEN - sizeof(struct ethhdr));
+	p.ip->ttl = 64;
+	p.ip->check = ipv4_csum(p.ip);
+
+	port = p.udp->source;
+	p.udp->source = p.udp->dest;
+	p.udp->dest = port;
+	p.udp->len = bpf_htons(sizeof(struct udphdr) + sizeof(struct ec_hdr));
+	p.udp->check = 0;
+
+	p.ec->type = EC_MSG_PREPARE_OK;
+	p.ec->flags = EC_F_FAST_ACK;
+	p.ec->sender = ec_self;
+	p.ec->body_len = 0;
+	p.ec->commit = 0;
+	return EC_XDP_FA_ACKED;
+}
+
+/*
+ * Fast ack of a PREPARE from a valid peer addressed to us.  Returns
+ * EC_XDP_FA_ACKED (entry stored, frame rewritten into the PREPARE_OK, to
+ * be sent with XDP_TX) or the reason the frame goes up untouched.
+ */
+static __always_inline enum ec_xdp_verdict fa_prepare(struct xdp_md *ctx,
+						      struct ec_pkt *p)
+{
+	struct ec_hdr *h = p->ec;
+	__u64 w, expected, op;
+	__u32 body_len;
+	enum ec_xdp_verdict v;
+
+	if (!(READ_ONCE(ec_state.switches[EC_OFFLOAD_FASTACK]) &
+	      (1u << EC_MSG_PREPARE)))
+		return EC_XDP_FA_OFF;
+	w = READ_ONCE(ec_state.expected);
+	if (w == 0)
+		return EC_XDP_FA_CLOSED;
+	expected = EC_FA_OP(w);
+	if (bpf_ntohl(h->view) != READ_ONCE(ec_state.view))
+		return EC_XDP_FA_VIEW;
+	if (h->sender != READ_ONCE(ec_state.leader))
+		return EC_XDP_FA_NOT_LEADER;
+	op = bpf_be64_to_cpu(h->op);
+	if (op < expected)
+		return EC_XDP_FA_OLD;
+	if (op > expected)
+		return EC_XDP_FA_GAP;
+	body_len = bpf_ntohl(h->body_len);
+	if (body_len > EC_MAX_ENTRY_BODY)
+		return EC_XDP_FA_OVERSIZED;
+	if (!fa_lengths_ok(ctx, p, body_len))
+		return EC_XDP_FA_MALFORMED;
+
+	v = fa_store(ctx, w, body_len);
+	if (v != EC_XDP_FA_ACKED)
+		return v;
+	/* p's pointers die here: fa_make_ack re-derives them */
+	return fa_make_ack(ctx);
+}
+
+#endif /* EC_BPF_FASTACK_H */
