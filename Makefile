@@ -42,7 +42,8 @@ CORE_SRCS := replica/wire.c replica/config.c replica/kv.c \
 	     replica/core_normal.c replica/core_viewchange.c \
 	     replica/core_state.c replica/offload_switch.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
-REPLICA_SRCS := replica/main.c replica/io.c replica/control.c
+REPLICA_SRCS := replica/main.c replica/io.c replica/control.c \
+		replica/offload.c replica/offload_ctl.c
 CTL_SRCS     := replica/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c
 BENCH_SRCS   := client/bench.c client/bench_opts.c
@@ -97,7 +98,8 @@ $(BUILD)/vmlinux.h:
 	$(Q)mkdir -p $(BUILD)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) proto/ec_wire.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) proto/ec_wire.h \
+		      proto/ec_offload.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(BUILD)/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o

@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "logging.h"
+#include "offload.h"
 
 /* Datagrams per recvmmsg, and recvmmsg calls per readable event before
  * giving the timer and the control socket a turn. */
@@ -26,6 +27,8 @@
 
 struct ec_io {
 	struct ec_core *core;
+	struct ec_offload *off;
+	struct event *ring_ev;   /* fast-ack log has entries */
 	int fd;
 	unsigned n, self;
 	struct sockaddr_in peers[EC_MAX_REPLICAS];
@@ -101,9 +104,14 @@ static void send_one(struct ec_io *io, const struct ec_out *o,
 }
 
 /* Send o to every other replica.  This is the one place a datagram goes to
- * all: the TC broadcast offload replaces the loop with a single send. */
-static void send_to_all(struct ec_io *io, const struct ec_out *o)
+ * all: with the broadcast offload on, it is sent once (to any peer) and
+ * the TC egress program clones it to every peer. */
+static void send_to_all(struct ec_io *io, struct ec_out *o)
 {
+	if (io->off && ec_offload_prepare_to_all(io->off, o)) {
+		send_one(io, o, &io->peers[io->self == 0 ? 1 : 0]);
+		return;
+	}
 	for (unsigned i = 0; i < io->n; i++)
 		if (i != io->self)
 			send_one(io, o, &io->peers[i]);
@@ -122,15 +130,19 @@ static void log_transition(struct ec_io *io)
 	io->last = s;
 }
 
-/* Send every datagram the core queued, then clear its queue. */
+/* Bring the kernel's view of the replica up to date, then send every
+ * datagram the core queued and clear its queue. */
 static void flush(struct ec_io *io)
 {
 	const struct ec_out *out;
-	size_t n = ec_core_outputs(io->core, &out);
 	struct sockaddr_in to;
+	size_t n;
 
+	if (io->off)
+		ec_offload_sync(io->off);
+	n = ec_core_outputs(io->core, &out);
 	for (size_t i = 0; i < n; i++) {
-		const struct ec_out *o = &out[i];
+		struct ec_out *o = (struct ec_out *)&out[i];
 
 		switch (o->dest) {
 		case EC_TO_REPLICA:
@@ -187,6 +199,10 @@ static int receive_batch(struct ec_io *io)
 		}
 		return 0;
 	}
+	/* Entries the kernel acknowledged before these datagrams reached the
+	 * socket go to the core first (read the socket, then drain). */
+	if (io->off && got > 0)
+		ec_offload_drain(io->off);
 	now = ec_now_us();
 	for (int i = 0; i < got; i++) {
 		struct ec_addr from = {
@@ -225,12 +241,25 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct ec_io *io = arg;
 
 	io->stats.ticks++;
+	if (io->off)
+		ec_offload_drain(io->off);
 	ec_core_tick(io->core, ec_now_us());
 	flush(io);
 }
 
+/* libevent: the fast-ack ring buffer has entries (the kernel wakes us only
+ * when it is half full; ticks and received datagrams drain it too). */
+static void on_ring(evutil_socket_t fd, short what, void *arg)
+{
+	struct ec_io *io = arg;
+
+	ec_offload_drain(io->off);
+	flush(io);
+}
+
 struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
-			unsigned self, struct ec_core *core, uint64_t tick_us)
+			unsigned self, struct ec_core *core,
+			struct ec_offload *off, uint64_t tick_us)
 {
 	struct timeval tv = { .tv_sec = (time_t)(tick_us / 1000000u),
 			      .tv_usec = (suseconds_t)(tick_us % 1000000u) };
@@ -243,6 +272,7 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 	}
 	io->fd = -1;
 	io->core = core;
+	io->off = off;
 	ec_core_get_state(core, &io->last);
 	io->n = cfg->n;
 	io->self = self;
@@ -260,6 +290,11 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 		pr_warn("socket: %s", strerror(errno));
 		goto err;
 	}
+	/* UDP checksum 0 (legal on IPv4): the BPF programs rewrite and build
+	 * frames without recomputing a checksum over the payload */
+	if (setsockopt(io->fd, SOL_SOCKET, SO_NO_CHECK, &(int){ 1 },
+		       sizeof(int)) < 0)
+		pr_warn("setsockopt SO_NO_CHECK: %s", strerror(errno));
 	set_sockbuf(io->fd, SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF");
 	set_sockbuf(io->fd, SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF");
 	if (bind(io->fd, (struct sockaddr *)&io->peers[self],
@@ -276,6 +311,14 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 		pr_warn("cannot register the UDP socket with libevent");
 		goto err;
 	}
+	if (off) {
+		io->ring_ev = event_new(base, ec_offload_ring_fd(off),
+					EV_READ | EV_PERSIST, on_ring, io);
+		if (!io->ring_ev || event_add(io->ring_ev, NULL) < 0) {
+			pr_warn("cannot register the fast-ack ring with libevent");
+			goto err;
+		}
+	}
 	pr_info("listening on udp %s:%u", ip, cfg->peers[self].port);
 	return io;
 err:
@@ -291,6 +334,8 @@ void ec_io_free(struct ec_io *io)
 		event_free(io->rx_ev);
 	if (io->tick_ev)
 		event_free(io->tick_ev);
+	if (io->ring_ev)
+		event_free(io->ring_ev);
 	if (io->fd >= 0)
 		close(io->fd);
 	free(io->bufs);

@@ -16,6 +16,7 @@
 struct event_base;
 struct ec_core;
 struct ec_io;
+struct ec_offload;
 
 /*
  * Socket-level counters.  Syscalls are counted so that the cost of one
@@ -39,11 +40,14 @@ uint64_t ec_now_us(void);
 
 /*
  * Bind replica self's address from cfg and register the socket and a timer
- * firing every tick_us with base.  The core must outlive the io.  Returns
- * NULL after logging the reason.
+ * firing every tick_us with base.  With off (may be NULL), datagrams to
+ * all go through the broadcast offload when it is on, and the fast-ack
+ * log is drained before the core sees anything newer.  The core and off
+ * must outlive the io.  Returns NULL after logging the reason.
  */
 struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
-			unsigned self, struct ec_core *core, uint64_t tick_us);
+			unsigned self, struct ec_core *core,
+			struct ec_offload *off, uint64_t tick_us);
 
 /* Unregister and close the socket.  NULL is fine. */
 void ec_io_free(struct ec_io *io);

@@ -22,6 +22,8 @@
 #include "core.h"
 #include "io.h"
 #include "logging.h"
+#include "offload.h"
+#include "offload_ctl.h"
 
 enum ec_log_level ec_log_max = EC_LOG_INFO;
 char ec_log_tag[16] = "ec-replica";
@@ -38,6 +40,8 @@ struct options {
 	const char *control;
 	long id;
 	bool recover;
+	bool no_bpf;
+	struct ec_switches offload;
 	long heartbeat_ms, view_timeout_ms, retransmit_ms, window;
 };
 
@@ -50,6 +54,8 @@ enum {
 	OPT_VIEW_TIMEOUT,
 	OPT_RETRANSMIT,
 	OPT_WINDOW,
+	OPT_OFFLOAD,
+	OPT_NO_BPF,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +67,8 @@ static const struct option long_opts[] = {
 	{ "view-timeout-ms", required_argument, NULL, OPT_VIEW_TIMEOUT },
 	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "offload", required_argument, NULL, OPT_OFFLOAD },
+	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -90,6 +98,13 @@ static void usage(FILE *f)
 "                        (default %d)\n"
 "  --window N            most ops prepared but not yet committed, 1..%d\n"
 "                        (default %d)\n"
+"  --offload SPEC        BPF offloads to turn on at start, comma-separated:\n"
+"                        all, none, broadcast, fastack, quorum, or one\n"
+"                        message type of one, e.g. broadcast.commit\n"
+"                        (default none; `ec-ctl SOCKET offload` shows and\n"
+"                        changes them at run time)\n"
+"  --no-bpf              do not load the BPF programs at all (no root or\n"
+"                        BPF needed; offloads cannot be turned on)\n"
 "  -v, --verbose         debug logging\n"
 "  -h, --help            show this help\n",
 		EC_DEFAULT_HEARTBEAT_US / 1000, EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
@@ -159,6 +174,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = parse_num("--window", optarg, 1, EC_MAX_WINDOW,
 				       &o->window);
 			break;
+		case OPT_OFFLOAD: {
+			char err[200];
+
+			if (ec_switches_apply(&o->offload, optarg, true, err,
+					      sizeof(err)) < 0) {
+				fprintf(stderr, "ec-replica: --offload: %s\n", err);
+				rc = -1;
+			}
+			break;
+		}
+		case OPT_NO_BPF:
+			o->no_bpf = true;
+			break;
 		case 'v':
 			ec_log_max = EC_LOG_DEBUG;
 			break;
@@ -179,6 +207,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!o->config || o->id < 0) {
 		fprintf(stderr, "ec-replica: --config and --id are required\n");
+		goto usage_err;
+	}
+	if (o->no_bpf && (o->offload.on[0] | o->offload.on[1] | o->offload.on[2])) {
+		fprintf(stderr, "ec-replica: --offload needs the BPF programs: "
+			"drop --no-bpf\n");
 		goto usage_err;
 	}
 	if (o->view_timeout_ms <= o->heartbeat_ms) {
@@ -232,6 +265,7 @@ int main(int argc, char **argv)
 	struct event *sig_int = NULL, *sig_term = NULL;
 	struct ec_control *ctl = NULL;
 	struct event_base *base = NULL;
+	struct ec_offload *off = NULL;
 	struct ec_core *core = NULL;
 	struct ec_io *io = NULL;
 	struct ec_core_opts co;
@@ -273,18 +307,28 @@ int main(int argc, char **argv)
 		pr_warn("cannot create the libevent loop");
 		goto out;
 	}
+	if (!o.no_bpf) {
+		off = ec_offload_new(&cfg, (unsigned)o.id, &o.offload);
+		if (!off)
+			goto out;
+		co.quiesce = ec_offload_quiesce;
+		co.quiesce_arg = off;
+	}
 	core = ec_core_new(&co, ec_now_us());
 	if (!core) {
 		pr_warn("cannot create the protocol core (bad options or out "
 			"of memory)");
 		goto out;
 	}
-	io = ec_io_new(base, &cfg, (unsigned)o.id, core, tick_period_us(&co));
+	if (off)
+		ec_offload_set_core(off, core);
+	io = ec_io_new(base, &cfg, (unsigned)o.id, core, off,
+		       tick_period_us(&co));
 	if (!io)
 		goto out;
 	if (o.control) {
 		ctl = ec_control_new(base, o.control, (unsigned)o.id, core, io);
-		if (!ctl)
+		if (!ctl || ec_offload_ctl_register(ctl, off) < 0)
 			goto out;
 	}
 	sig_int = evsignal_new(base, SIGINT, on_signal, base);
@@ -310,6 +354,8 @@ out:
 		event_free(sig_term);
 	ec_control_free(ctl);
 	ec_io_free(io);
+	/* detach before the core goes: the kernel must stop acking for it */
+	ec_offload_free(off);
 	if (core)
 		ec_core_free(core);
 	if (base)

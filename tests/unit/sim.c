@@ -128,7 +128,9 @@ static bool kern_fastack(struct sim *s, unsigned i, const struct sim_pkt *p,
 
 /* Model the leader's wait-on-quorum XDP program on a PREPARE_OK for
  * replica i.  Returns true if the "kernel" dropped it; may set the
- * EC_F_QUORUM flag in p. */
+ * EC_F_QUORUM flag in p.  Only the ack that completes a quorum goes up,
+ * and a follower's repeated ack of a slot at quorum (it answers a
+ * retransmission: the quorum ack may have been lost on its way up). */
 static bool kern_quorum(struct sim *s, unsigned i, struct sim_pkt *p,
 			const struct ec_msg *m)
 {
@@ -136,6 +138,7 @@ static bool kern_quorum(struct sim *s, unsigned i, struct sim_pkt *p,
 	uint64_t *slot = &k->slots[m->op % 64];
 	unsigned f = (s->n - 1) / 2, bit = 1u << m->sender;
 	unsigned bits = (unsigned)(*slot & 0xffff);
+	bool had_quorum = (unsigned)__builtin_popcount(bits) >= f;
 
 	if (!k->lead || m->view != k->view)
 		return false;
@@ -143,14 +146,15 @@ static bool kern_quorum(struct sim *s, unsigned i, struct sim_pkt *p,
 		goto drop;
 	if ((*slot >> 16) != m->op)
 		return false;
-	if (!(bits & bit)) {
+	if (bits & bit) {
+		if (!had_quorum)
+			goto drop;
+	} else {
 		bits |= bit;
 		*slot = m->op << 16 | bits;
-	} else if ((unsigned)__builtin_popcount(bits) < f) {
-		goto drop;
+		if (had_quorum || (unsigned)__builtin_popcount(bits) < f)
+			goto drop;
 	}
-	if ((unsigned)__builtin_popcount(bits) < f)
-		goto drop;
 	((struct ec_hdr *)p->buf)->flags |= EC_F_QUORUM;
 	return false;
 drop:
