@@ -151,7 +151,7 @@ static __always_inline enum ec_xdp_verdict fa_prepare(struct xdp_md *ctx,
 {
 	struct ec_hdr *h = p->ec;
 	__u64 w, expected, op;
-	__u32 body_len;
+	__u32 body_len, view;
 	enum ec_xdp_verdict v;
 
 	if (!(READ_ONCE(ec_state.switches[EC_OFFLOAD_FASTACK]) &
@@ -161,7 +161,9 @@ static __always_inline enum ec_xdp_verdict fa_prepare(struct xdp_md *ctx,
 	if (w == 0)
 		return EC_XDP_FA_CLOSED;
 	expected = EC_FA_OP(w);
-	if (bpf_ntohl(h->view) != READ_ONCE(ec_state.view))
+	view = bpf_ntohl(h->view);
+	if ((view & 0xff) != EC_FA_VIEW_TAG(w) ||
+	    view != READ_ONCE(ec_state.view))
 		return EC_XDP_FA_VIEW;
 	if (h->sender != READ_ONCE(ec_state.leader))
 		return EC_XDP_FA_NOT_LEADER;

@@ -53,21 +53,27 @@ struct ec_xdp_state {
 	__u32 view;       /* our view */
 	__u32 leader;     /* leader of that view */
 	__u32 lead;       /* 1: we are the leader of view in normal status */
-	__u64 expected;   /* follower: (epoch << EC_FA_EPOCH_SHIFT) | next
-			   * op the kernel may fast-ack; 0 = fast ack closed
-			   * (not normal, leader, ...).  The kernel advances
-			   * it with compare-and-swap; user space closes it
-			   * with an atomic exchange and reopens it with a new
+	__u64 expected;   /* follower: EC_FA_WORD(view, epoch, next op the
+			   * kernel may fast-ack); 0 = fast ack closed (not
+			   * normal, leader, ...).  The kernel advances it
+			   * with compare-and-swap; user space closes it with
+			   * an atomic exchange and reopens it with a new
 			   * epoch, so a program run that read it before a
-			   * close cannot store into the reopened window */
+			   * close cannot store into the reopened window, and
+			   * the view tag is checked from the very word that
+			   * is swapped, whatever order loads complete in */
 	__u64 commit;     /* leader: commit number user space knows */
 	__u32 quorum;     /* leader: follower acks that make a quorum (f) */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");
 
-#define EC_FA_EPOCH_SHIFT 48
-#define EC_FA_OP(w) ((w) & ((1ULL << EC_FA_EPOCH_SHIFT) - 1))
+#define EC_FA_OP_MASK ((1ULL << 48) - 1)
+#define EC_FA_OP(w) ((w) & EC_FA_OP_MASK)
+#define EC_FA_VIEW_TAG(w) ((__u32)((w) >> 56))
+#define EC_FA_WORD(view, epoch, op)                                  \
+	((((__u64)(view) & 0xff) << 56) | (((__u64)(epoch) & 0xff) << 48) | \
+	 ((__u64)(op) & EC_FA_OP_MASK))
 
 /* Per-slot ack bitsets of the leader: slot op % EC_QUORUM_SLOTS holds a
  * tag (op and the low byte of the view) and the bitmask of followers that

@@ -4,6 +4,7 @@
  */
 #include "core_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,21 +20,23 @@ static void reply_status(struct ec_core *c, const struct ec_addr *to,
 	queue_msg(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
 }
 
-/* Put a request in the next slot and send it to every follower. */
-static void prepare(struct ec_core *c, const uint8_t *body, size_t len,
+/* Put a request in the next slot and send it to every follower.  False
+ * if out of memory (the client will retry). */
+static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
 		    uint64_t client_id, uint64_t request_id)
 {
 	uint64_t op = ec_log_append(&c->log, c->view, body, len, client_id,
 				    request_id);
 
 	if (op == 0)
-		return; /* out of memory: the client will retry */
+		return false;
 	if (c->commit + 1 == op)
 		c->retx_at = c->now + c->retx_gap;
 	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	c->last_broadcast = c->now;
 	if (c->f == 0)
 		set_commit(c, op);
+	return true;
 }
 
 static bool window_full(const struct ec_core *c)
@@ -126,13 +129,9 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	}
 	if (req->request_id <= rec->prepared_req)
 		goto out;
-	if (window_full(c) || c->queue_len) {
-		if (!enqueue(c, m, req))
-			goto out;
-	} else {
-		prepare(c, m->body, m->body_len, req->client_id,
-			req->request_id);
-	}
+	if (window_full(c) || c->queue_len ? !enqueue(c, m, req) :
+	    !prepare(c, m->body, m->body_len, req->client_id, req->request_id))
+		goto out;
 	rec->prepared_req = req->request_id;
 out:
 	ec__request__free_unpacked(req, NULL);
@@ -171,37 +170,39 @@ static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
 	return true;
 }
 
-/* Append the PREPARE if it is the next op; acknowledge (cumulatively)
- * unless the kernel already did; ask for what is missing on a gap. */
-static void accept_prepare(struct ec_core *c, const struct ec_msg *m,
-			   bool send_ack)
+/* Append the PREPARE at op log.last + 1.  False if its body does not
+ * decode or we are out of memory. */
+static bool append_prepare(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__Request *req;
+	uint64_t op;
 
+	req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
+					   &c->stats.parse);
+	if (!req)
+		return false;
+	op = ec_log_append(&c->log, m->view, m->body, m->body_len,
+			   req->client_id, req->request_id);
+	ec__request__free_unpacked(req, NULL);
+	return op != 0;
+}
+
+/* Append the PREPARE if it is the next op and acknowledge (cumulatively);
+ * ask for what is missing on a gap. */
+void on_prepare(struct ec_core *c, const struct ec_msg *m)
+{
+	if (!from_our_leader(c, m))
+		return;
 	if (m->op == c->log.last + 1) {
-		req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
-						   &c->stats.parse);
-		if (!req)
-			return;
-		ec_log_append(&c->log, m->view, m->body, m->body_len,
-			      req->client_id, req->request_id);
-		ec__request__free_unpacked(req, NULL);
-		if (send_ack)
+		if (append_prepare(c, m))
 			send_prepare_ok(c);
 	} else if (m->op <= c->log.last) {
 		/* A retransmission: our ack was probably lost. */
-		if (send_ack)
-			send_prepare_ok(c);
+		send_prepare_ok(c);
 	} else {
 		request_state(c, leader_of(c, c->view), false);
 	}
 	set_commit(c, m->commit);
-}
-
-void on_prepare(struct ec_core *c, const struct ec_msg *m)
-{
-	if (from_our_leader(c, m))
-		accept_prepare(c, m, true);
 }
 
 void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
@@ -214,16 +215,25 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 	    m.type != EC_MSG_PREPARE)
 		return;
 	c->stats.absorbed++;
-	/* The kernel only acks the next op of our view from its leader while
-	 * we are a normal follower, and we quiesce it before changing that;
-	 * anything else here is a bug upstream, so it is not adopted. */
+	if (m.op <= c->log.last)
+		return; /* we appended it ourselves meanwhile */
+	/*
+	 * The kernel already told the leader we hold this op.  It only acks
+	 * the next op of our view from its leader while we are a normal
+	 * follower, and we quiesce it before changing that, so anything else
+	 * is a broken invariant; and if we cannot keep the entry we must not
+	 * go on voting as if we did.  Stop: a restart recovers (--recover).
+	 */
 	if (c->status != EC_ST_NORMAL || m.view != c->view ||
-	    m.sender != leader_of(c, c->view) || m.op > c->log.last + 1) {
-		c->stats.ignored[EC_MSG_PREPARE]++;
-		return;
+	    m.sender != leader_of(c, c->view) || m.op != c->log.last + 1 ||
+	    !append_prepare(c, &m)) {
+		fprintf(stderr, "ec-core: cannot keep op %llu of view %u that "
+			"the kernel acknowledged for us; aborting\n",
+			(unsigned long long)m.op, m.view);
+		abort();
 	}
 	heard_from_leader(c, &m);
-	accept_prepare(c, &m, false);
+	set_commit(c, m.commit);
 }
 
 void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
@@ -319,9 +329,12 @@ void reset_leader_state(struct ec_core *c)
  * The commit number is stuck: resend the oldest uncommitted PREPAREs to
  * every follower that has not acknowledged them, backing off while it
  * stays stuck.  Keyed on the commit number rather than on per-follower
- * acks, so it works when acks are counted elsewhere (in the kernel) and
- * costs nothing while a quorum keeps up, even with a follower down; a
- * follower that fell behind catches up itself with GET_STATE.
+ * acks, so it costs nothing while a quorum keeps up, even with a follower
+ * down; a follower that fell behind catches up itself with GET_STATE.
+ * While the kernel counts acks (trust_quorum), acked[] misses the ones it
+ * dropped, and a quorum may be split between its count and ours (the
+ * switch flipped): then every follower gets the resend, and its repeated
+ * ack completes the kernel's count.
  */
 static void retransmit(struct ec_core *c)
 {
@@ -330,7 +343,8 @@ static void retransmit(struct ec_core *c)
 	if (end > c->log.last)
 		end = c->log.last;
 	for (unsigned i = 0; i < c->o.n; i++) {
-		uint64_t op = c->acked[i] > c->commit ? c->acked[i] : c->commit;
+		uint64_t op = c->acked[i] > c->commit && !c->trust_quorum ?
+				      c->acked[i] : c->commit;
 
 		if (i == c->o.self)
 			continue;

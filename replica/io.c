@@ -31,6 +31,7 @@ struct ec_io {
 	struct event *ring_ev;   /* fast-ack log has entries */
 	int fd;
 	unsigned n, self;
+	unsigned carrier;                  /* peer a broadcast is addressed to */
 	struct sockaddr_in peers[EC_MAX_REPLICAS];
 	struct event *rx_ev;
 	struct event *tick_ev;
@@ -103,13 +104,19 @@ static void send_one(struct ec_io *io, const struct ec_out *o,
 	}
 }
 
-/* Send o to every other replica.  This is the one place a datagram goes to
- * all: with the broadcast offload on, it is sent once (to any peer) and
- * the TC egress program clones it to every peer. */
+/*
+ * Send o to every other replica.  This is the one place a datagram goes to
+ * all: with the broadcast offload on, it is sent once and the TC egress
+ * program clones it to every peer.  The one datagram must still get past
+ * neighbour resolution to reach the egress hook, so it is addressed to the
+ * peer we heard from last: one that is up, whose neighbour entry is fresh.
+ */
 static void send_to_all(struct ec_io *io, struct ec_out *o)
 {
+	if (io->n == 1)
+		return;
 	if (io->off && ec_offload_prepare_to_all(io->off, o)) {
-		send_one(io, o, &io->peers[io->self == 0 ? 1 : 0]);
+		send_one(io, o, &io->peers[io->carrier]);
 		return;
 	}
 	for (unsigned i = 0; i < io->n; i++)
@@ -172,6 +179,18 @@ static void flush(struct ec_io *io)
 	log_transition(io);
 }
 
+/* Remember a peer we just heard from as the broadcast carrier. */
+static void note_peer(struct ec_io *io, const struct sockaddr_in *from)
+{
+	for (unsigned i = 0; i < io->n; i++)
+		if (i != io->self &&
+		    io->peers[i].sin_addr.s_addr == from->sin_addr.s_addr &&
+		    io->peers[i].sin_port == from->sin_port) {
+			io->carrier = i;
+			return;
+		}
+}
+
 /* Receive one recvmmsg batch and hand it to the core.  Returns the number
  * of datagrams, 0 when the socket is drained or on error. */
 static int receive_batch(struct ec_io *io)
@@ -210,6 +229,7 @@ static int receive_batch(struct ec_io *io)
 			.port = io->from[i].sin_port,
 		};
 
+		note_peer(io, &io->from[i]);
 		ec_core_receive(io->core, io->iov[i].iov_base,
 				io->msgs[i].msg_len, &from, now);
 	}
@@ -276,6 +296,7 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 	ec_core_get_state(core, &io->last);
 	io->n = cfg->n;
 	io->self = self;
+	io->carrier = self == 0 ? 1 : 0;
 	for (unsigned i = 0; i < cfg->n; i++)
 		peer_addr(&cfg->peers[i], &io->peers[i]);
 	inet_ntop(AF_INET, &io->peers[self].sin_addr, ip, sizeof(ip));

@@ -48,7 +48,8 @@ struct ec_offload {
 	struct ec_core *core;
 	int xdp_link;            /* closing it detaches the XDP program */
 	uint64_t fa_epoch;       /* bumped each time the fast ack reopens
-				  * (16 bits used; wrapping is harmless) */
+				  * (8 bits used; a program run would have
+				  * to stall across 256 reopens to care) */
 	size_t to_all_max;       /* largest datagram the TC program can fan
 				  * out: one frame (it passes IP fragments
 				  * untouched, so they would reach one peer) */
@@ -291,9 +292,12 @@ void ec_offload_quiesce(void *arg)
 		if (ec_now_us() > deadline)
 			break;
 	}
+	/* The core is about to report a log without ops the leader counted
+	 * as ours: never.  A restart recovers (--recover). */
 	pr_warn("fast ack: the kernel acked up to op %llu but only %llu "
-		"reached the log", (unsigned long long)closed - 1,
+		"reached the log; aborting", (unsigned long long)closed - 1,
 		(unsigned long long)s.op);
+	abort();
 }
 
 /* Become (or stop being) the kernel's leader of view: slots from an
@@ -321,37 +325,33 @@ static void sync_leader(struct ec_offload *o, const struct ec_core_state *s,
 	__atomic_store_n(&xs->commit, s->commit, __ATOMIC_RELEASE);
 }
 
-/* Open, advance or close the follower's fast ack. */
-static void sync_follower(struct ec_offload *o, struct ec_core_state *s,
+/* Open, advance or close the follower's fast ack.  The core quiesces it
+ * (closes and absorbs) before it leaves normal status or its view, so an
+ * open window always belongs to the core's current view. */
+static void sync_follower(struct ec_offload *o, const struct ec_core_state *s,
 			  bool follow)
 {
 	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
 	uint64_t cur = __atomic_load_n(&xs->expected, __ATOMIC_ACQUIRE);
 	uint64_t want = s->op + 1;
-	uint64_t epoch = cur & ~EC_FA_OP(~0ULL);
 
-	if (!follow || (cur && (xs->view != s->view || xs->leader != s->leader))) {
+	if (!follow) {
 		if (cur)
-			ec_offload_quiesce(o); /* may append to the log */
-		if (!follow)
-			return;
-		cur = 0;
-		ec_core_get_state(o->core, s);
-		want = s->op + 1;
+			ec_offload_quiesce(o);
+		return;
 	}
 	if (cur == 0) {
-		o->fa_epoch++;
 		__atomic_store_n(&xs->view, s->view, __ATOMIC_RELAXED);
 		__atomic_store_n(&xs->leader, s->leader, __ATOMIC_RELAXED);
 		__atomic_store_n(&xs->expected,
-				 (o->fa_epoch << EC_FA_EPOCH_SHIFT) | want,
+				 EC_FA_WORD(s->view, ++o->fa_epoch, want),
 				 __ATOMIC_RELEASE);
 	} else if (EC_FA_OP(cur) < want) {
 		/* we appended ops ourselves (slow path): move the kernel past
 		 * them unless it moved first */
-		__atomic_compare_exchange_n(&xs->expected, &cur, epoch | want,
-					    false, __ATOMIC_SEQ_CST,
-					    __ATOMIC_SEQ_CST);
+		__atomic_compare_exchange_n(&xs->expected, &cur,
+					    (cur & ~EC_FA_OP_MASK) | want, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	}
 }
 

@@ -236,7 +236,7 @@ static void follower(unsigned ring_bytes)
 	st->switches[EC_OFFLOAD_FASTACK] = 1u << EC_MSG_PREPARE;
 	st->view = F_VIEW;
 	st->leader = F_LEADER;
-	st->expected = F_NEXT;
+	st->expected = EC_FA_WORD(F_VIEW, 1, F_NEXT);
 }
 
 static void setup_follower(void) { follower(0); }
@@ -376,7 +376,8 @@ static void assert_record(unsigned i, const uint8_t *f, size_t body_len)
 
 static uint64_t expected(void)
 {
-	return __atomic_load_n(&skel->bss->ec_state.expected, __ATOMIC_ACQUIRE);
+	return EC_FA_OP(__atomic_load_n(&skel->bss->ec_state.expected,
+					__ATOMIC_ACQUIRE));
 }
 
 /* ---- follower fast ack ---- */
@@ -606,9 +607,10 @@ START_TEST(fa_ring_full)
 }
 END_TEST
 
-/* What user space does on closing: move expected under the program's
- * feet (here between F_NEXT and 0).  Lost compare-and-swaps must pass the
- * frame up untouched and leave nothing in the log. */
+/* What user space does on closing and reopening: move expected under the
+ * program's feet (here between 0 and F_NEXT in a new epoch each time).
+ * Lost compare-and-swaps must pass the frame up untouched and leave
+ * nothing in the log. */
 struct closer {
 	volatile bool stop;
 	__u64 *expected;
@@ -618,9 +620,10 @@ static void *close_reopen(void *arg)
 {
 	struct closer *c = arg;
 
-	while (!c->stop) {
+	for (unsigned epoch = 2; !c->stop; epoch++) {
 		__atomic_store_n(c->expected, 0, __ATOMIC_SEQ_CST);
-		__atomic_store_n(c->expected, F_NEXT, __ATOMIC_SEQ_CST);
+		__atomic_store_n(c->expected, EC_FA_WORD(F_VIEW, epoch, F_NEXT),
+				 __ATOMIC_SEQ_CST);
 	}
 	return NULL;
 }
@@ -710,7 +713,7 @@ START_TEST(fa_concurrent_prepares_once_each)
 	static struct fa_worker w[FA_THREADS];
 	unsigned acked = 0;
 
-	skel->bss->ec_state.expected = 1;
+	skel->bss->ec_state.expected = EC_FA_WORD(F_VIEW, 1, 1);
 	for (int i = 0; i < FA_THREADS; i++)
 		ck_assert_int_eq(pthread_create(&w[i].th, NULL, fa_work, &w[i]), 0);
 	for (int i = 0; i < FA_THREADS; i++) {

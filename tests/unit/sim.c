@@ -79,10 +79,6 @@ static void kern_sync(struct sim *s, unsigned i)
 			kern_quiesce(k);
 		return;
 	}
-	if (k->expected && (k->view != st.view || k->leader != st.leader)) {
-		kern_quiesce(k);
-		ec_core_get_state(s->r[i], &st);
-	}
 	if (k->expected == 0) {
 		k->view = st.view;
 		k->leader = st.leader;
