@@ -374,6 +374,37 @@ START_TEST(view_change_keeps_op_acked_only_in_kernel)
 }
 END_TEST
 
+/* The quorum offload turned on while op 1 is in flight: follower 1's ack
+ * was counted in user space, follower 2's will be counted in the kernel;
+ * followers 3 and 4 are down.  The stalled commit's retransmission must
+ * reach follower 1 too, so that the kernel sees a quorum. */
+START_TEST(quorum_switched_on_mid_flight_still_commits)
+{
+	struct sim *s = sim_new_offload(5, 1, false, false);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .to_mask = 1u << 2, .on = true };
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	sim_crash(s, 3);
+	sim_crash(s, 4);
+	sim_run(s, MS, MS);
+	put(s, 0, 0, 1, "k", "v");
+	sim_deliver(s);
+	ck_assert_uint_eq(s->r[0]->acked[1], 1);
+	ck_assert_uint_eq(st(s, 0).commit, 0);
+	s->kernel_quorum = true;
+	ec_core_trust_quorum_flag(s->r[0], true);
+	sim_deliver(s); /* the model takes the lead: slots cleared */
+	/* as replica/offload.c does, op 1's slot was tagged when it was sent */
+	s->kern[0].slots[1] = 1ULL << 16;
+	r.on = false;
+	sim_run(s, 500 * MS, MS);
+	ck_assert_uint_eq(st(s, 0).commit, 1);
+	ck_assert(s->reply[0].have);
+	sim_free(s);
+}
+END_TEST
+
 START_TEST(restarted_replica_recovers_state)
 {
 	struct sim *s = sim_new(3, 1);
@@ -568,6 +599,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, view_change_keeps_possibly_committed_op);
 	tcase_add_test(t, view_change_new_leader_fetches_missing_prefix);
 	tcase_add_test(t, view_change_keeps_op_acked_only_in_kernel);
+	tcase_add_test(t, quorum_switched_on_mid_flight_still_commits);
 	tcase_add_test(t, restarted_replica_recovers_state);
 	tcase_add_test(t, single_replica_commits_alone);
 	tcase_add_test(t, window_queues_excess_requests);
