@@ -2,10 +2,12 @@
 # cluster/demo.sh - what `make demo` runs.
 #
 # Build a 5-replica cluster in network namespaces, run ec-bench with 8
-# closed-loop clients for 5 s (after 1 s warmup) from the client namespace,
-# print its results (the last ec-bench line is the summary: ops/s, p50,
-# p99), check that the replicas agree, and tear everything down whatever
-# happens.  Environment: EC_PREFIX (default ec), EC_NET (default 0).
+# closed-loop clients for 5 s (after 1 s warmup) from the client namespace
+# twice on the same cluster: BPF offloads off, then all on (switched at run
+# time), check after each that the replicas agree, and tear everything down
+# whatever happens.  The last line is the all-on summary: ops/s, p50 and
+# p99 in microseconds, and the throughput ratio to the offloads-off run.
+# Environment: EC_PREFIX (default ec), EC_NET (default 0).
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,9 +26,31 @@ ec_exists && ec_die "cluster '$EC_PREFIX' exists; run EC_PREFIX=$EC_PREFIX clust
 
 ec_trap_down
 ec_up "$EC_N"
-ec_info "ec-bench: 8 clients, 1 s warmup, 5 s measured"
-ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 --duration 5 \
-	--warmup 1
-state=$(ec_wait_converged 10 $(seq 0 $((EC_N - 1)))) ||
-	ec_die "the replicas did not converge after the run"
-ec_info "all $EC_N replicas agree: $state"
+# Run the 8-client point with the given offload switches on every
+# replica; print ec-bench's output; leave its summary line in $summary.
+run_point() {
+	local spec=$1 out i
+	for i in $(seq 0 $((EC_N - 1))); do
+		ec_ctl "$i" offload none off >/dev/null
+		[ "$spec" = none ] || ec_ctl "$i" offload "$spec" on >/dev/null
+	done
+	ec_info "offloads $spec: ec-bench, 8 clients, 1 s warmup, 5 s measured"
+	out=$(ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 \
+		--duration 5 --warmup 1)
+	echo "$out"
+	summary=$(echo "$out" | tail -n 1)
+	state=$(ec_wait_converged 10 $(seq 0 $((EC_N - 1)))) ||
+		ec_die "the replicas did not converge after the run"
+	ec_info "all $EC_N replicas agree: $state"
+}
+
+# ops/s figure of an ec-bench summary line
+ops_of() { sed -n 's/.* \([0-9][0-9]*\) ops\/s.*/\1/p' <<<"$1"; }
+
+run_point none
+off=$(ops_of "$summary")
+run_point all
+on=$(ops_of "$summary")
+ec_info "leader offload counters: $(ec_ctl 0 offload | grep fraction | tr '\n' ' ')"
+ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+echo "offloads all on: ${summary#summary: }; ${ratio}x the throughput with offloads off ($off ops/s)"
