@@ -21,7 +21,7 @@ endif
 
 DEB_PKGS := build-essential libbpf-dev libelf-dev zlib1g-dev libevent-dev \
 	libprotobuf-c-dev protobuf-c-compiler check clang llvm bpftool \
-	iproute2 pkg-config gnuplot-nox python3
+	iproute2 pkg-config gnuplot-nox python3 linux-perf
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 

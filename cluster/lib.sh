@@ -236,6 +236,15 @@ ec_ctl() {
 	"$EC_BIN/ec-ctl" "$(ec_sock "$id")" "$@"
 }
 
+# Set replica $1's offload switches to exactly $2: a comma-separated list
+# of all, broadcast, fastack, quorum or OFFLOAD.TYPE, or "none" (also the
+# default).  Everything goes off first, so a switch in $2 that was on
+# flips briefly; do it between runs.  Fails if the replica refuses.
+ec_offloads() {
+	ec_ctl "$1" offload all off >/dev/null || return 1
+	[ "${2:-none}" = none ] || ec_ctl "$1" offload "$2" on >/dev/null
+}
+
 # Print field $2 of replica $1's status (e.g. view, commit, digest).
 ec_field() {
 	ec_ctl "$1" status 2>/dev/null | awk -v k="$2" '$1 == k { print $2; exit }'

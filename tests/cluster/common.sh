@@ -92,3 +92,102 @@ t_begin() {
 	trap 'exit 143' TERM
 	t_probe
 }
+
+# Save replica $1's `ec-ctl offload` and `stats` answers as snapshot $2
+# (file $T_OUT/snap/$2.r$1), for t_delta.
+t_snap() {
+	local f=$T_OUT/snap/$2.r$1
+	mkdir -p "$T_OUT/snap"
+	{ ec_ctl "$1" offload && ec_ctl "$1" stats; } >"$f" ||
+		t_fail "cannot read the counters of replica $1: $(tail -n 1 "$f")"
+}
+
+# Print how much the counters of replica $1 whose names match the awk
+# regular expression $4 grew, summed, from snapshot $2 to snapshot $3.
+# Fails if no counter matches.
+t_delta() {
+	local d
+	d=$(awk -v re="$4" '
+		$1 !~ re || $2 !~ /^[0-9]+$/ { next }
+		FNR == NR { before[$1] = $2; next }
+		{ n++; sum += $2 - before[$1] }
+		END { if (n) print sum }' \
+		"$T_OUT/snap/$2.r$1" "$T_OUT/snap/$3.r$1")
+	[ -n "$d" ] || t_fail "replica $1 has no counter matching '$4'"
+	echo "$d"
+}
+
+# Print $1 / $2 with 3 decimals, or "-" when $2 is 0.
+t_ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b) printf "%.3f\n", a / b; else print "-" }'
+}
+
+# Succeed if the decimal number $1 is greater than $2.
+t_gt() {
+	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "-" && a + 0 > b + 0) }'
+}
+
+# Start ec-bench in verify mode in the background from the client
+# namespace: run $1 (files $T_OUT/$1.vlog, .out, .err), $2 clients, $3
+# measured seconds, then extra ec-bench arguments.  Sets T_BENCH_PID.
+t_bench_start() {
+	local name=$1 clients=$2 secs=$3
+	shift 3
+	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients "$clients" \
+		--duration "$secs" --warmup 0.3 --verify-log "$T_OUT/$name.vlog" \
+		"$@" >"$T_OUT/$name.out" 2>"$T_OUT/$name.err" &
+	T_BENCH_PID=$!
+}
+
+# Wait for the ec-bench run $1 of t_bench_start; fail if it failed.  Sets
+# B_OPS (ops completed), B_RATE (ops/s), B_P50 (us), B_TIMEOUTS, B_ERRORS
+# and B_STALL (longest interval without a completion, ms, as printed).
+# shellcheck disable=SC2034 # the B_ variables are for the tests
+t_bench_wait() {
+	local out=$T_OUT/$1.out rc=0 detail summary
+	wait "$T_BENCH_PID" || rc=$?
+	[ "$rc" -eq 0 ] ||
+		t_fail "ec-bench run $1 failed (status $rc): $(tail -n 5 "$T_OUT/$1.err" "$out")"
+	detail=$(grep -E '^[0-9]+ ops, .*max stall' "$out") ||
+		t_fail "no detail line in the output of ec-bench run $1: $(cat "$out")"
+	summary=$(grep '^summary: ' "$out") ||
+		t_fail "no summary line in the output of ec-bench run $1: $(cat "$out")"
+	B_OPS=${detail%% *}
+	[[ $detail =~ timeouts\ ([0-9]+) ]] || t_fail "no timeouts in: $detail"
+	B_TIMEOUTS=${BASH_REMATCH[1]}
+	[[ $detail =~ errors\ ([0-9]+) ]] || t_fail "no errors in: $detail"
+	B_ERRORS=${BASH_REMATCH[1]}
+	[[ $detail =~ max\ stall\ ([0-9.]+)\ ms ]] || t_fail "no max stall in: $detail"
+	B_STALL=${BASH_REMATCH[1]}
+	[[ $summary =~ \ ([0-9]+)\ ops/s,\ p50\ ([0-9]+)\ us ]] ||
+		t_fail "no ops/s and p50 in: $summary"
+	B_RATE=${BASH_REMATCH[1]}
+	B_P50=${BASH_REMATCH[2]}
+}
+
+# t_bench_start and t_bench_wait in one.
+t_bench() {
+	t_bench_start "$@"
+	t_bench_wait "$1"
+}
+
+# Fail unless run $1 of t_bench had no timeouts and no errors.
+t_bench_clean() {
+	[ "$B_TIMEOUTS" -eq 0 ] || t_fail "run $1: $B_TIMEOUTS requests timed out"
+	[ "$B_ERRORS" -eq 0 ] || t_fail "run $1: $B_ERRORS errors"
+}
+
+# After the verify-mode run $1: wait until replicas $2... agree (same view
+# and commit, executed == commit, same digest), dump the first one's store
+# and check the run's verify log against it with check_writes.py.  Sets
+# T_STATE to "view V commit C digest D".
+# shellcheck disable=SC2034 # T_STATE is for the tests
+t_check_writes() {
+	local name=$1
+	shift
+	T_STATE=$(ec_wait_converged 30 "$@") ||
+		t_fail "after run $name, replicas $* did not converge"
+	ec_ctl "$1" dump >"$T_OUT/$name.dump" || t_fail "dump of replica $1 failed"
+	python3 "$T_DIR/check_writes.py" "$T_OUT/$name.vlog" "$T_OUT/$name.dump" ||
+		t_fail "run $name lost or invented writes (check_writes.py above)"
+}

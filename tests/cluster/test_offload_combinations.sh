@@ -1,0 +1,107 @@
+#!/bin/bash
+# Every combination of the three offloads (broadcast, fastack, quorum) on
+# one 5-replica cluster.  For each of the 8, the switches are set at run
+# time on every replica, 8 ec-bench clients run in verify mode for 2 s,
+# and then: the replicas agree, no acknowledged write is lost, no request
+# timed out, and the in-kernel counters moved exactly when their offload
+# was on:
+#   broadcast  leader's tc.cloned grew, by n-1 per tc.broadcast
+#   fastack    every follower's xdp.fastack_acked grew, more than half of
+#              the PREPAREs its XDP program saw were acked in the kernel
+#   quorum     leader's xdp.quorum_drop_* grew (acks dropped in XDP)
+# One summary line per combination: ops/s, p50, the fractions of this run.
+set -eu
+# shellcheck source=SCRIPTDIR/common.sh
+. "$(dirname "$0")/common.sh"
+t_begin ec-port ec-replica ec-ctl ec-bench
+
+n=5
+clients=8
+secs=${EC_COMBO_DURATION:-2}
+mapfile -t all < <(seq 0 $((n - 1)))
+mapfile -t followers < <(seq 1 $((n - 1)))
+min_acked=0.5
+
+# Print switch $3 (e.g. broadcast.prepare) of replica $1 in snapshot $2.
+switch_in() {
+	awk -v k="switch.$3" '$1 == k { print $2 }' "$T_OUT/snap/$2.r$1"
+}
+
+# Fail unless the growth $1 of counter $2 is positive when $3 is on and
+# zero when it is off.
+moved_iff() {
+	if [ "$3" = on ]; then
+		[ "$1" -gt 0 ] || t_fail "$combo: $2 did not grow"
+	else
+		[ "$1" -eq 0 ] || t_fail "$combo: $2 grew by $1 with the offload off"
+	fi
+}
+
+ec_up "$n"
+summary=()
+for c in 0 1 2 3 4 5 6 7; do
+	bc=off fa=off qu=off spec=
+	((c & 4)) && bc=on spec+=,broadcast
+	((c & 2)) && fa=on spec+=,fastack
+	((c & 1)) && qu=on spec+=,quorum
+	spec=${spec#,}
+	combo="broadcast=$bc fastack=$fa quorum=$qu"
+	name=combo$c
+	for i in "${all[@]}"; do
+		ec_offloads "$i" "${spec:-none}" ||
+			t_fail "$combo: setting the switches of replica $i failed"
+		t_snap "$i" "$name-0"
+		t_eq "$(switch_in "$i" "$name-0" broadcast.prepare)" "$bc" "$combo: replica $i broadcast.prepare"
+		t_eq "$(switch_in "$i" "$name-0" fastack.prepare)" "$fa" "$combo: replica $i fastack.prepare"
+		t_eq "$(switch_in "$i" "$name-0" quorum.prepare_ok)" "$qu" "$combo: replica $i quorum.prepare_ok"
+	done
+
+	t_bench "$name" "$clients" "$secs"
+	for i in "${all[@]}"; do
+		t_snap "$i" "$name-1"
+	done
+	t_bench_clean "$combo"
+	t_check_writes "$name" "${all[@]}"
+	read -r _ view _ _ _ _ <<<"$T_STATE"
+	t_eq "$view" 0 "$combo: view (a view change happened)"
+
+	# broadcast, on the leader
+	cloned=$(t_delta 0 "$name-0" "$name-1" '^tc[.]cloned$')
+	bcast=$(t_delta 0 "$name-0" "$name-1" '^tc[.]broadcast$')
+	moved_iff "$cloned" "leader's tc.cloned" "$bc"
+	moved_iff "$bcast" "leader's tc.broadcast" "$bc"
+	diff=$((cloned - (n - 1) * bcast))
+	[ "${diff#-}" -le $((2 * (n - 1))) ] ||
+		t_fail "$combo: tc.cloned grew by $cloned, want $((n - 1)) x tc.broadcast growth $bcast"
+
+	# fastack, on every follower
+	acked_all=0 seen_all=0
+	for i in "${followers[@]}"; do
+		acked=$(t_delta "$i" "$name-0" "$name-1" '^xdp[.]fastack_acked$')
+		seen=$(t_delta "$i" "$name-0" "$name-1" '^xdp[.]fastack_')
+		moved_iff "$acked" "follower $i's xdp.fastack_acked" "$fa"
+		if [ "$fa" = on ]; then
+			t_gt "$(t_ratio "$acked" "$seen")" "$min_acked" ||
+				t_fail "$combo: follower $i acked only $acked of $seen PREPAREs in the kernel (want > $min_acked)"
+		fi
+		acked_all=$((acked_all + acked)) seen_all=$((seen_all + seen))
+	done
+
+	# quorum, on the leader
+	dropped=$(t_delta 0 "$name-0" "$name-1" '^xdp[.]quorum_drop_')
+	oks=$(t_delta 0 "$name-0" "$name-1" '^xdp[.]quorum_')
+	quorum=$(t_delta 0 "$name-0" "$name-1" '^xdp[.]quorum_pass_quorum$')
+	moved_iff "$dropped" "leader's xdp.quorum_drop_*" "$qu"
+	moved_iff "$quorum" "leader's xdp.quorum_pass_quorum" "$qu"
+
+	exec=$(t_delta 0 "$name-0" "$name-1" '^executed$')
+	sys=$(t_delta 0 "$name-0" "$name-1" '^io[.]syscalls$')
+	line=$(printf '%-40s %6s ops/s  p50 %5s us  acked_in_kernel %5s  dropped_in_kernel %5s  leader syscalls/op %s' \
+		"$combo" "$B_RATE" "$B_P50" "$(t_ratio "$acked_all" "$seen_all")" \
+		"$(t_ratio "$dropped" "$oks")" "$(t_ratio "$sys" "$exec")")
+	t_info "$line"
+	summary+=("$line")
+done
+
+echo "summary (fractions and syscalls of each run alone; syscalls as counted by the replica):"
+printf '%s\n' "${summary[@]}"
