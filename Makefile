@@ -169,10 +169,10 @@ $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o $(LIBEC)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)
 
 unit-test: $(UNIT_BINS)
-	$(Q)tests/run-unit.sh $(UNIT_BINS)
+	$(Q)tests/run-unit.sh unit $(UNIT_BINS)
 
 bpf-test: $(BPFT_BINS)
-	$(Q)tests/run-unit.sh $(BPFT_BINS)
+	$(Q)tests/run-unit.sh bpf $(BPFT_BINS)
 
 cluster-test: all
 	$(Q)tests/cluster/run.sh

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Run Check test binaries; print each one's summary and a total line.
-# Usage: tests/run-unit.sh BIN...
+# Usage: tests/run-unit.sh LABEL BIN...
 set -u
+label=$1
+shift
 pass=0 fail=0
 for bin in "$@"; do
 	echo "== $bin"
@@ -12,5 +14,5 @@ for bin in "$@"; do
 		echo "FAILED: $bin"
 	fi
 done
-echo "unit: $pass passed, $fail failed"
+echo "$label: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
