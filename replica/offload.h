@@ -64,7 +64,4 @@ const struct ec_switches *ec_offload_switches(const struct ec_offload *o);
 void ec_offload_set_switches(struct ec_offload *o, const struct ec_switches *sw);
 int ec_offload_counts(const struct ec_offload *o, struct ec_offload_counts *c);
 
-const char *ec_tc_verdict_name(unsigned v);
-const char *ec_xdp_verdict_name(unsigned v);
-
 #endif /* EC_REPLICA_OFFLOAD_H */

@@ -90,11 +90,7 @@ int ec_switches_apply(struct ec_switches *sw, const char *spec, bool on,
 	struct ec_switches next = *sw;
 	const char *s = spec;
 
-	if (!*spec) {
-		snprintf(err, errlen, "empty offload switch list");
-		return -1;
-	}
-	while (*s) {
+	for (;;) {
 		size_t len = strcspn(s, ",");
 
 		if (len == 0 || apply_item(&next, s, len, on) < 0) {
@@ -104,7 +100,9 @@ int ec_switches_apply(struct ec_switches *sw, const char *spec, bool on,
 				 "broadcast.prepare)", (int)len, s);
 			return -1;
 		}
-		s += len + (s[len] == ',');
+		if (!s[len])
+			break;
+		s += len + 1;
 	}
 	*sw = next;
 	return 0;
@@ -127,4 +125,49 @@ void ec_switches_foreach(const struct ec_switches *sw, ec_switch_visit_fn *fn,
 			fn(name, ec_switch_on(sw, k, t), arg);
 		}
 	}
+}
+
+static const char *const tc_names[EC_TC_MAX] = {
+	[EC_TC_CLONED] = "cloned",
+	[EC_TC_BROADCAST] = "broadcast",
+	[EC_TC_PASS_NOT_EC] = "pass_not_ec",
+	[EC_TC_PASS_NOT_TO_ALL] = "pass_not_to_all",
+	[EC_TC_PASS_CLONE] = "pass_clone",
+	[EC_TC_CLONE_FAILED] = "clone_failed",
+};
+
+static const char *const xdp_names[EC_XDP_MAX] = {
+	[EC_XDP_PASS_NOT_EC] = "pass_not_ec",
+	[EC_XDP_PASS_OTHER] = "pass_other",
+	[EC_XDP_FA_ACKED] = "fastack_acked",
+	[EC_XDP_FA_OFF] = "fastack_pass_off",
+	[EC_XDP_FA_CLOSED] = "fastack_pass_closed",
+	[EC_XDP_FA_VIEW] = "fastack_pass_view",
+	[EC_XDP_FA_NOT_LEADER] = "fastack_pass_not_leader",
+	[EC_XDP_FA_GAP] = "fastack_pass_gap",
+	[EC_XDP_FA_OLD] = "fastack_pass_old",
+	[EC_XDP_FA_OVERSIZED] = "fastack_pass_oversized",
+	[EC_XDP_FA_FULL] = "fastack_pass_full",
+	[EC_XDP_FA_RACE] = "fastack_pass_race",
+	[EC_XDP_FA_MALFORMED] = "fastack_pass_malformed",
+	[EC_XDP_Q_QUORUM] = "quorum_pass_quorum",
+	[EC_XDP_Q_LATE] = "quorum_pass_late",
+	[EC_XDP_Q_PENDING] = "quorum_drop_pending",
+	[EC_XDP_Q_DUP] = "quorum_drop_dup",
+	[EC_XDP_Q_COMMITTED] = "quorum_drop_committed",
+	[EC_XDP_Q_OFF] = "quorum_pass_off",
+	[EC_XDP_Q_NOT_LEADER] = "quorum_pass_not_leader",
+	[EC_XDP_Q_VIEW] = "quorum_pass_view",
+	[EC_XDP_Q_UNKNOWN] = "quorum_pass_unknown",
+	[EC_XDP_Q_EXTRA] = "quorum_drop_extra",
+};
+
+const char *ec_tc_verdict_name(unsigned v)
+{
+	return v < EC_TC_MAX && tc_names[v] ? tc_names[v] : "?";
+}
+
+const char *ec_xdp_verdict_name(unsigned v)
+{
+	return v < EC_XDP_MAX && xdp_names[v] ? xdp_names[v] : "?";
 }

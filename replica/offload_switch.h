@@ -1,6 +1,6 @@
 /*
  * offload_switch.h - the table of offload switches, one per (offload,
- * message type), and its text form.
+ * message type), its text form, and the names of the offloads' verdicts.
  *
  * A switch table is one word per offload (enum ec_offload_kind) with bit
  * (1 << message type) set where the offload is on.  Text form, for
@@ -47,5 +47,10 @@ static inline bool ec_switch_on(const struct ec_switches *sw, unsigned kind,
 typedef void ec_switch_visit_fn(const char *name, bool on, void *arg);
 void ec_switches_foreach(const struct ec_switches *sw, ec_switch_visit_fn *fn,
 			 void *arg);
+
+/* Names of the BPF programs' verdicts (enum ec_tc_verdict, enum
+ * ec_xdp_verdict), as the control command shows them; "?" if unknown. */
+const char *ec_tc_verdict_name(unsigned v);
+const char *ec_xdp_verdict_name(unsigned v);
 
 #endif /* EC_REPLICA_OFFLOAD_SWITCH_H */

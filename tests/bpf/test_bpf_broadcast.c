@@ -37,6 +37,7 @@
 #include "ec_offload.h"
 /* After ec_offload.h: the skeleton uses its types. */
 #include "ec_broadcast.skel.h"
+#include "offload_switch.h"
 
 #define TX_DEV "ec-tx"
 #define RX_DEV "ec-rx"
@@ -348,15 +349,6 @@ static int run(struct ec_broadcast *skel, const __u8 *pkt, size_t len,
 	return opts.retval;
 }
 
-static const char *const verdict_name[EC_TC_MAX] = {
-	[EC_TC_CLONED] = "cloned",
-	[EC_TC_BROADCAST] = "broadcast",
-	[EC_TC_PASS_NOT_EC] = "pass_not_ec",
-	[EC_TC_PASS_NOT_TO_ALL] = "pass_not_to_all",
-	[EC_TC_PASS_CLONE] = "pass_clone",
-	[EC_TC_CLONE_FAILED] = "clone_failed",
-};
-
 /* Check every counter (summed over CPUs) against want; a negative want
  * means "any value". */
 static void expect_counters(struct ec_broadcast *skel,
@@ -375,7 +367,7 @@ static void expect_counters(struct ec_broadcast *skel,
 			sum += vals[c];
 		if (want[v] >= 0)
 			ck_assert_msg(sum == want[v], "counter %s: %lld, want %lld",
-				      verdict_name[v], sum, want[v]);
+				      ec_tc_verdict_name(v), sum, want[v]);
 	}
 }
 
