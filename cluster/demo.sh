@@ -51,6 +51,5 @@ run_point none
 off=$(ops_of "$summary")
 run_point all
 on=$(ops_of "$summary")
-ec_info "leader offload counters: $(ec_ctl 0 offload | grep fraction | tr '\n' ' ')"
 ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 echo "offloads all on: ${summary#summary: }; ${ratio}x the throughput with offloads off ($off ops/s)"
