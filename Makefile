@@ -69,6 +69,8 @@ BINS := $(BUILD)/bin/ec-replica $(BUILD)/bin/ec-ctl $(BUILD)/bin/ec-bench \
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
+# Shared helpers of the BPF tests (frames, program runs), linked into each.
+BPFT_SUPPORT_SRCS := $(filter-out $(BPFT_SRCS),$(wildcard tests/bpf/*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 
 .DELETE_ON_ERROR:
@@ -112,7 +114,8 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 # Every object may include the protobuf header; only the BPF loaders and
 # the BPF tests include skeletons.
-SKEL_USERS := $(call obj,replica/offload.c $(PORT_SRCS) $(BPFT_SRCS))
+SKEL_USERS := $(call obj,replica/offload.c $(PORT_SRCS) $(BPFT_SRCS) \
+		$(BPFT_SUPPORT_SRCS))
 $(SKEL_USERS): $(BPF_SKELS)
 
 $(BUILD)/obj/%.o: %.c $(PROTO_H)
@@ -163,7 +166,8 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check) -lm
 
-$(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o $(LIBEC)
+$(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o \
+			   $(call obj,$(BPFT_SUPPORT_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)
