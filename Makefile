@@ -43,7 +43,7 @@ CORE_SRCS := replica/wire.c replica/config.c replica/kv.c \
 	     replica/core_state.c replica/offload_switch.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
 REPLICA_SRCS := replica/main.c replica/io.c replica/control.c \
-		replica/offload.c replica/offload_ctl.c
+		replica/control_cmds.c replica/offload.c replica/offload_ctl.c
 CTL_SRCS     := replica/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c
 BENCH_SRCS   := client/bench.c client/bench_opts.c

@@ -1,5 +1,6 @@
 /*
- * control.c - see control.h.
+ * control.c - see control.h.  The socket server and the command table;
+ * the built-in commands are in control_cmds.c.
  *
  * Each connection is a small state machine driven by libevent: READING
  * until a newline (or EOF), then the command runs to completion and the
@@ -9,12 +10,12 @@
  */
 #define _GNU_SOURCE
 #include "control.h"
+#include "control_cmds.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,9 +23,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core.h"
-#include "io.h"
-#include "kv.h"
 #include "logging.h"
 
 #define CTL_MAX_CMDS 32
@@ -33,6 +31,7 @@
 #define CTL_MAX_ARGS 16
 #define CTL_TIMEOUT_S 5
 
+/* One entry of the command table. */
 struct ctl_cmd {
 	const char *name;
 	const char *args;
@@ -43,6 +42,7 @@ struct ctl_cmd {
 
 enum conn_state { CONN_READING, CONN_WRITING };
 
+/* One client connection, on the list ctl->conns. */
 struct ctl_conn {
 	struct ec_control *ctl;
 	struct ctl_conn *prev, *next;
@@ -62,13 +62,12 @@ struct ec_control {
 	struct event *listen_ev;
 	struct ctl_conn *conns;
 	unsigned nconns;
-	unsigned self;
-	struct ec_core *core;
-	struct ec_io *io;
+	struct ec_control_cmds builtins;
 	struct ctl_cmd cmds[CTL_MAX_CMDS];
 	unsigned ncmds;
 };
 
+/* Record why r failed; returns -1 (see control.h). */
 int ec_ctl_fail(struct ec_ctl_req *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -79,172 +78,8 @@ int ec_ctl_fail(struct ec_ctl_req *r, const char *fmt, ...)
 	return -1;
 }
 
-static int no_args(struct ec_ctl_req *r)
-{
-	if (r->argc > 1)
-		return ec_ctl_fail(r, "'%s' takes no arguments", r->argv[0]);
-	return 0;
-}
-
-/* status: where this replica stands in the protocol. */
-static int cmd_status(struct ec_ctl_req *r, void *arg)
-{
-	struct ec_control *ctl = arg;
-	const struct ec_kv *kv = ec_core_kv(ctl->core);
-	struct ec_core_state s;
-
-	if (no_args(r) < 0)
-		return -1;
-	ec_core_get_state(ctl->core, &s);
-	fprintf(r->out,
-		"id %u\nstatus %s\nview %u\nleader %u\nop %llu\ncommit %llu\n"
-		"executed %llu\nkeys %zu\ndigest %016llx\n",
-		ctl->self, ec_status_name(s.status), s.view, s.leader,
-		(unsigned long long)s.op, (unsigned long long)s.commit,
-		(unsigned long long)s.executed, ec_kv_count(kv),
-		(unsigned long long)ec_kv_digest(kv));
-	return 0;
-}
-
-static void stat_line(FILE *out, const char *prefix, const char *name,
-		      uint64_t v)
-{
-	fprintf(out, "%s%s %llu\n", prefix, name, (unsigned long long)v);
-}
-
-/* stats: every counter of the core and of the socket. */
-static int cmd_stats(struct ec_ctl_req *r, void *arg)
-{
-	struct ec_control *ctl = arg;
-	const struct ec_core_stats *cs = ec_core_stats(ctl->core);
-	const struct ec_io_stats *is = ec_io_stats(ctl->io);
-	FILE *out = r->out;
-
-	if (no_args(r) < 0)
-		return -1;
-	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
-		stat_line(out, "rx.", ec_msg_type_name(t), cs->rx[t]);
-	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
-		stat_line(out, "tx.", ec_msg_type_name(t), cs->tx[t]);
-	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
-		stat_line(out, "ignored.", ec_msg_type_name(t), cs->ignored[t]);
-	for (unsigned p = 0; p < EC_PARSE_MAX; p++)
-		stat_line(out, "parse.", ec_parse_result_name(p),
-			  cs->parse.count[p]);
-	stat_line(out, "", "view_changes", cs->view_changes);
-	stat_line(out, "", "retransmits", cs->retransmits);
-	stat_line(out, "", "gap_requests", cs->gap_requests);
-	stat_line(out, "", "duplicate_requests", cs->duplicate_requests);
-	stat_line(out, "", "queued_requests", cs->queued_requests);
-	stat_line(out, "", "executed", cs->executed);
-	stat_line(out, "io.", "rx_datagrams", is->rx_datagrams);
-	stat_line(out, "io.", "rx_syscalls", is->rx_syscalls);
-	stat_line(out, "io.", "rx_errors", is->rx_errors);
-	stat_line(out, "io.", "rx_batches_full", is->rx_batches_full);
-	stat_line(out, "io.", "tx_datagrams", is->tx_datagrams);
-	stat_line(out, "io.", "tx_syscalls", is->tx_syscalls);
-	stat_line(out, "io.", "tx_eagain", is->tx_eagain);
-	stat_line(out, "io.", "tx_enobufs", is->tx_enobufs);
-	stat_line(out, "io.", "tx_errors", is->tx_errors);
-	stat_line(out, "io.", "syscalls", is->rx_syscalls + is->tx_syscalls);
-	stat_line(out, "io.", "ticks", is->ticks);
-	return 0;
-}
-
-struct dump_entry {
-	const uint8_t *key, *value;
-	size_t key_len, value_len;
-};
-
-struct dump_list {
-	struct dump_entry *v;
-	size_t n, cap;
-	int oom;
-};
-
-static void dump_collect(const uint8_t *key, size_t key_len,
-			 const uint8_t *value, size_t value_len, void *arg)
-{
-	struct dump_list *l = arg;
-
-	if (l->oom || l->n == l->cap) {
-		l->oom = 1;
-		return;
-	}
-	l->v[l->n++] = (struct dump_entry){ key, value, key_len, value_len };
-}
-
-static int dump_cmp(const void *a, const void *b)
-{
-	const struct dump_entry *x = a, *y = b;
-	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-	int c = memcmp(x->key, y->key, n);
-
-	if (c)
-		return c;
-	return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
-}
-
-static void put_escaped(FILE *out, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] < 0x21 || p[i] > 0x7e || p[i] == '\\')
-			fprintf(out, "\\x%02x", p[i]);
-		else
-			fputc(p[i], out);
-	}
-}
-
-/* dump: the whole store, sorted by key so that the dumps of two replicas
- * can be compared with diff. */
-static int cmd_dump(struct ec_ctl_req *r, void *arg)
-{
-	struct ec_control *ctl = arg;
-	const struct ec_kv *kv = ec_core_kv(ctl->core);
-	struct dump_list l = { .cap = ec_kv_count(kv) };
-
-	if (no_args(r) < 0)
-		return -1;
-	if (l.cap) {
-		l.v = calloc(l.cap, sizeof(*l.v));
-		if (!l.v)
-			return ec_ctl_fail(r, "out of memory");
-	}
-	ec_kv_foreach(kv, dump_collect, &l);
-	if (l.oom) {
-		free(l.v);
-		return ec_ctl_fail(r, "store changed size during dump");
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), dump_cmp);
-	for (size_t i = 0; i < l.n; i++) {
-		put_escaped(r->out, l.v[i].key, l.v[i].key_len);
-		fputc(' ', r->out);
-		put_escaped(r->out, l.v[i].value, l.v[i].value_len);
-		fputc('\n', r->out);
-	}
-	free(l.v);
-	return 0;
-}
-
-/* help: one line per command. */
-static int cmd_help(struct ec_ctl_req *r, void *arg)
-{
-	struct ec_control *ctl = arg;
-
-	if (no_args(r) < 0)
-		return -1;
-	for (unsigned i = 0; i < ctl->ncmds; i++) {
-		const struct ctl_cmd *c = &ctl->cmds[i];
-		char syn[64];
-
-		snprintf(syn, sizeof(syn), "%s%s%s", c->name,
-			 c->args ? " " : "", c->args ? c->args : "");
-		fprintf(r->out, "%-20s %s\n", syn, c->help);
-	}
-	return 0;
-}
-
+/* Append a command to the table; returns 0, or -1 if the name is taken or
+ * the table is full (see control.h). */
 int ec_control_add(struct ec_control *ctl, const char *name, const char *args,
 		   const char *help, ec_ctl_fn *fn, void *arg)
 {
@@ -255,6 +90,15 @@ int ec_control_add(struct ec_control *ctl, const char *name, const char *args,
 			return -1;
 	ctl->cmds[ctl->ncmds++] = (struct ctl_cmd){ name, args, help, fn, arg };
 	return 0;
+}
+
+/* Walk the table in the order commands were added (see control_cmds.h). */
+void ec_control_foreach_cmd(const struct ec_control *ctl, ec_ctl_cmd_cb *cb,
+			    void *arg)
+{
+	for (unsigned i = 0; i < ctl->ncmds; i++)
+		cb(ctl->cmds[i].name, ctl->cmds[i].args, ctl->cmds[i].help,
+		   arg);
 }
 
 /* Run the command in line; returns the answer (malloc'd, *len bytes) or
@@ -306,6 +150,7 @@ error:
 	return ans;
 }
 
+/* Unlink c from ctl->conns, close its socket and free it. */
 static void conn_close(struct ctl_conn *c)
 {
 	struct ec_control *ctl = c->ctl;
@@ -501,6 +346,8 @@ static int claim_path(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Register the built-ins and serve the socket at path; returns NULL after
+ * logging why not (see control.h). */
 struct ec_control *ec_control_new(struct event_base *base, const char *path,
 				  unsigned self, struct ec_core *core,
 				  struct ec_io *io)
@@ -521,19 +368,11 @@ struct ec_control *ec_control_new(struct event_base *base, const char *path,
 	}
 	ctl->fd = -1;
 	ctl->base = base;
-	ctl->self = self;
-	ctl->core = core;
-	ctl->io = io;
-	ec_control_add(ctl, "status", NULL,
-		       "id, status, view, leader, op, commit, executed, keys, "
-		       "digest", cmd_status, ctl);
-	ec_control_add(ctl, "stats", NULL,
-		       "message, parse, protocol and socket counters",
-		       cmd_stats, ctl);
-	ec_control_add(ctl, "dump", NULL,
-		       "every key and value, sorted, non-printable bytes as "
-		       "\\xHH", cmd_dump, ctl);
-	ec_control_add(ctl, "help", NULL, "this list", cmd_help, ctl);
+	ctl->builtins = (struct ec_control_cmds){ ctl, self, core, io };
+	if (ec_control_cmds_add(&ctl->builtins) < 0) {
+		pr_warn("cannot register the built-in control commands");
+		goto err;
+	}
 	if (claim_path(path, &sa) < 0)
 		goto err;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -571,6 +410,7 @@ err:
 	return NULL;
 }
 
+/* Close everything and remove the socket file (see control.h). */
 void ec_control_free(struct ec_control *ctl)
 {
 	if (!ctl)

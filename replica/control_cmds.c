@@ -1,0 +1,215 @@
+/*
+ * control_cmds.c - the control socket's built-in commands: status, stats,
+ * dump and help (see control.h for their answers).  They are registered in
+ * the command table like any other module's commands; the socket itself
+ * is served by control.c.
+ */
+#include "control_cmds.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "core.h"
+#include "io.h"
+#include "kv.h"
+
+/* Fail r if it has arguments (none of the built-ins takes any); returns 0
+ * or -1. */
+static int no_args(struct ec_ctl_req *r)
+{
+	if (r->argc > 1)
+		return ec_ctl_fail(r, "'%s' takes no arguments", r->argv[0]);
+	return 0;
+}
+
+/* status: where this replica stands in the protocol. */
+static int cmd_status(struct ec_ctl_req *r, void *arg)
+{
+	struct ec_control_cmds *b = arg;
+	const struct ec_kv *kv = ec_core_kv(b->core);
+	struct ec_core_state s;
+
+	if (no_args(r) < 0)
+		return -1;
+	ec_core_get_state(b->core, &s);
+	fprintf(r->out,
+		"id %u\nstatus %s\nview %u\nleader %u\nop %llu\ncommit %llu\n"
+		"executed %llu\nkeys %zu\ndigest %016llx\n",
+		b->self, ec_status_name(s.status), s.view, s.leader,
+		(unsigned long long)s.op, (unsigned long long)s.commit,
+		(unsigned long long)s.executed, ec_kv_count(kv),
+		(unsigned long long)ec_kv_digest(kv));
+	return 0;
+}
+
+/* One counter line: PREFIXNAME VALUE. */
+static void stat_line(FILE *out, const char *prefix, const char *name,
+		      uint64_t v)
+{
+	fprintf(out, "%s%s %llu\n", prefix, name, (unsigned long long)v);
+}
+
+/* stats: every counter of the core and of the socket. */
+static int cmd_stats(struct ec_ctl_req *r, void *arg)
+{
+	struct ec_control_cmds *b = arg;
+	const struct ec_core_stats *cs = ec_core_stats(b->core);
+	const struct ec_io_stats *is = ec_io_stats(b->io);
+	FILE *out = r->out;
+
+	if (no_args(r) < 0)
+		return -1;
+	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
+		stat_line(out, "rx.", ec_msg_type_name(t), cs->rx[t]);
+	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
+		stat_line(out, "tx.", ec_msg_type_name(t), cs->tx[t]);
+	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
+		stat_line(out, "ignored.", ec_msg_type_name(t), cs->ignored[t]);
+	for (unsigned p = 0; p < EC_PARSE_MAX; p++)
+		stat_line(out, "parse.", ec_parse_result_name(p),
+			  cs->parse.count[p]);
+	stat_line(out, "", "view_changes", cs->view_changes);
+	stat_line(out, "", "retransmits", cs->retransmits);
+	stat_line(out, "", "gap_requests", cs->gap_requests);
+	stat_line(out, "", "duplicate_requests", cs->duplicate_requests);
+	stat_line(out, "", "queued_requests", cs->queued_requests);
+	stat_line(out, "", "executed", cs->executed);
+	stat_line(out, "io.", "rx_datagrams", is->rx_datagrams);
+	stat_line(out, "io.", "rx_syscalls", is->rx_syscalls);
+	stat_line(out, "io.", "rx_errors", is->rx_errors);
+	stat_line(out, "io.", "rx_batches_full", is->rx_batches_full);
+	stat_line(out, "io.", "tx_datagrams", is->tx_datagrams);
+	stat_line(out, "io.", "tx_syscalls", is->tx_syscalls);
+	stat_line(out, "io.", "tx_eagain", is->tx_eagain);
+	stat_line(out, "io.", "tx_enobufs", is->tx_enobufs);
+	stat_line(out, "io.", "tx_errors", is->tx_errors);
+	stat_line(out, "io.", "syscalls", is->rx_syscalls + is->tx_syscalls);
+	stat_line(out, "io.", "ticks", is->ticks);
+	return 0;
+}
+
+/* One key and its value, pointing into the store. */
+struct dump_entry {
+	const uint8_t *key, *value;
+	size_t key_len, value_len;
+};
+
+/* The entries collected so far; oom once more came than fit in cap. */
+struct dump_list {
+	struct dump_entry *v;
+	size_t n, cap;
+	int oom;
+};
+
+/* ec_kv_foreach callback: append one key and value to the dump_list arg. */
+static void dump_collect(const uint8_t *key, size_t key_len,
+			 const uint8_t *value, size_t value_len, void *arg)
+{
+	struct dump_list *l = arg;
+
+	if (l->oom || l->n == l->cap) {
+		l->oom = 1;
+		return;
+	}
+	l->v[l->n++] = (struct dump_entry){ key, value, key_len, value_len };
+}
+
+/* qsort: order entries by key bytes, a prefix before the longer key. */
+static int dump_cmp(const void *a, const void *b)
+{
+	const struct dump_entry *x = a, *y = b;
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c)
+		return c;
+	return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+/* Write len bytes, those outside 0x21..0x7e and '\' as \xHH. */
+static void put_escaped(FILE *out, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < 0x21 || p[i] > 0x7e || p[i] == '\\')
+			fprintf(out, "\\x%02x", p[i]);
+		else
+			fputc(p[i], out);
+	}
+}
+
+/* dump: the whole store, sorted by key so that the dumps of two replicas
+ * can be compared with diff. */
+static int cmd_dump(struct ec_ctl_req *r, void *arg)
+{
+	struct ec_control_cmds *b = arg;
+	const struct ec_kv *kv = ec_core_kv(b->core);
+	struct dump_list l = { .cap = ec_kv_count(kv) };
+
+	if (no_args(r) < 0)
+		return -1;
+	if (l.cap) {
+		l.v = calloc(l.cap, sizeof(*l.v));
+		if (!l.v)
+			return ec_ctl_fail(r, "out of memory");
+	}
+	ec_kv_foreach(kv, dump_collect, &l);
+	if (l.oom) {
+		free(l.v);
+		return ec_ctl_fail(r, "store changed size during dump");
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), dump_cmp);
+	for (size_t i = 0; i < l.n; i++) {
+		put_escaped(r->out, l.v[i].key, l.v[i].key_len);
+		fputc(' ', r->out);
+		put_escaped(r->out, l.v[i].value, l.v[i].value_len);
+		fputc('\n', r->out);
+	}
+	free(l.v);
+	return 0;
+}
+
+/* ec_control_foreach_cmd callback: one help line to the FILE arg. */
+static void help_line(const char *name, const char *args, const char *help,
+		      void *arg)
+{
+	char syn[64];
+
+	snprintf(syn, sizeof(syn), "%s%s%s", name, args ? " " : "",
+		 args ? args : "");
+	fprintf(arg, "%-20s %s\n", syn, help);
+}
+
+/* help: one line per command, the built-ins and every module's. */
+static int cmd_help(struct ec_ctl_req *r, void *arg)
+{
+	struct ec_control_cmds *b = arg;
+
+	if (no_args(r) < 0)
+		return -1;
+	ec_control_foreach_cmd(b->ctl, help_line, r->out);
+	return 0;
+}
+
+/* Register the four built-ins, in help's order; returns 0 or -1 (see
+ * control_cmds.h). */
+int ec_control_cmds_add(struct ec_control_cmds *b)
+{
+	struct ec_control *ctl = b->ctl;
+
+	if (ec_control_add(ctl, "status", NULL,
+			   "id, status, view, leader, op, commit, executed, "
+			   "keys, digest", cmd_status, b) < 0 ||
+	    ec_control_add(ctl, "stats", NULL,
+			   "message, parse, protocol and socket counters",
+			   cmd_stats, b) < 0 ||
+	    ec_control_add(ctl, "dump", NULL,
+			   "every key and value, sorted, non-printable bytes "
+			   "as \\xHH", cmd_dump, b) < 0 ||
+	    ec_control_add(ctl, "help", NULL, "this list", cmd_help, b) < 0)
+		return -1;
+	return 0;
+}
