@@ -1,0 +1,185 @@
+/*
+ * xdp_harness.c - frames, loading, runs, counters and the fast-ack log
+ * for the ec_xdp program tests.  Needs root (loading BPF); no device is
+ * used.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdp_harness.h"
+
+struct ec_xdp *skel;
+static struct fbuf in_buf, out_buf;
+uint8_t *const pkt = FRAME(&in_buf);
+uint8_t *const out = FRAME(&out_buf);
+size_t out_len;
+struct sink sink;
+
+/* Replica i's address in the tests: distinct IPs, MACs and ports. */
+struct ec_bpf_peer peer(unsigned i)
+{
+	struct ec_bpf_peer p = {
+		.ip = htonl(0xc6120000u | (10 + i)), /* 198.18.0.10+i */
+		.port = htons(7000 + i),
+		.mac = { 0x02, 0xec, 0x00, 0x00, 0x00, (uint8_t)(0x10 + i) },
+		.valid = 1,
+	};
+	return p;
+}
+
+/* The body byte at i of op's PREPARE. */
+uint8_t body_byte(uint64_t op, size_t i)
+{
+	return (uint8_t)(i * 7 + op);
+}
+
+/*
+ * Write into f a frame from replica `from` to replica `to` (addresses
+ * from peer()), header sender = from, commit = op - 1, UDP checksum 0 and
+ * body_len bytes of body.  Returns the frame length.
+ */
+size_t build(uint8_t *f, unsigned from, unsigned to, uint8_t type,
+	     uint32_t view, uint64_t op, uint32_t body_len)
+{
+	struct hdr_spec s = { .src = peer(from), .dst = peer(to),
+			      .ttl = 17, .type = type, .sender = (uint8_t)from,
+			      .view = view, .op = op, .body_len = body_len };
+	size_t len = write_hdrs(f, &s);
+
+	for (size_t i = 0; i < body_len; i++)
+		f[ACK_LEN + i] = body_byte(op, i);
+	return len;
+}
+
+/* Open and load the program as replica self of n; ring_bytes 0 keeps
+ * the default ring size. */
+struct ec_xdp *open_load(unsigned n, unsigned self, unsigned ring_bytes)
+{
+	struct ec_xdp *s = ec_xdp__open();
+
+	ck_assert_msg(s, "ec_xdp__open: %s", strerror(errno));
+	for (unsigned i = 0; i < EC_MAX_REPLICAS; i++) {
+		struct ec_bpf_peer p = { 0 };
+
+		if (i < n)
+			p = peer(i);
+		s->rodata->ec_peers[i] = p;
+	}
+	s->rodata->ec_self = self;
+	s->rodata->ec_n = n;
+	if (ring_bytes)
+		ck_assert_int_eq(bpf_map__set_max_entries(s->maps.fa_log,
+							  ring_bytes), 0);
+	ck_assert_msg(ec_xdp__load(s) == 0,
+		      "ec_xdp__load failed (root? verifier log above)");
+	return s;
+}
+
+/* Checked fixture teardown: unload the program. */
+void teardown(void)
+{
+	ec_xdp__destroy(skel);
+	skel = NULL;
+}
+
+/* Run the program once on in[0..len); out receives the result.  Returns
+ * the XDP action, or -1 if the run itself failed (safe in threads). */
+int run_on(uint8_t *in, size_t len, uint8_t *o, size_t *olen)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in,
+		    .data_size_in = (uint32_t)len, .data_out = o,
+		    .data_size_out = BUF_SIZE - FRAME_OFF, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ec_xdp),
+				   &opts) < 0)
+		return -1;
+	*olen = opts.data_size_out;
+	return (int)opts.retval;
+}
+
+/* Per-verdict counters summed over CPUs. */
+void counters(uint64_t c[EC_XDP_MAX])
+{
+	percpu_sums(bpf_map__fd(skel->maps.counters), EC_XDP_MAX, c);
+}
+
+/* Counter v summed over CPUs. */
+uint64_t counter(unsigned v)
+{
+	uint64_t c[EC_XDP_MAX];
+
+	counters(c);
+	return c[v];
+}
+
+/* Run pkt[0..len) and check the action, and that exactly counter
+ * `verdict` moved, by one. */
+void expect(size_t len, int action, unsigned verdict)
+{
+	uint64_t before[EC_XDP_MAX], after[EC_XDP_MAX];
+	int r;
+
+	counters(before);
+	r = run_on(pkt, len, out, &out_len);
+	ck_assert_msg(r >= 0, "test run: %s", strerror(errno));
+	counters(after);
+	ck_assert_msg(r == action, "action %d, want %d (verdict %u)", r,
+		      action, verdict);
+	for (unsigned k = 0; k < EC_XDP_MAX; k++)
+		ck_assert_msg(after[k] - before[k] == (k == verdict),
+			      "counter %u moved by %llu, want verdict %u", k,
+			      (unsigned long long)(after[k] - before[k]),
+			      verdict);
+}
+
+/* expect(), and the frame came out byte for byte as it went in. */
+void expect_untouched(size_t len, int action, unsigned verdict)
+{
+	expect(len, action, verdict);
+	ck_assert_uint_eq(out_len, len);
+	ck_assert_msg(memcmp(out, pkt, len) == 0, "verdict %u changed the frame",
+		      verdict);
+}
+
+/* Ring buffer callback: copy one record into the sink ctx (counting,
+ * not storing, those past SINK_MAX). */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct sink *s = ctx;
+
+	if (s->n < SINK_MAX) {
+		s->size[s->n] = size;
+		memcpy(&s->rec[s->n], data,
+		       size < sizeof(s->rec[0]) ? size : sizeof(s->rec[0]));
+	}
+	s->n++;
+	return 0;
+}
+
+/* Consume everything in fa_log into sink; returns the number of records. */
+unsigned drain(void)
+{
+	struct ring_buffer *rb = ring_buffer__new(
+		bpf_map__fd(skel->maps.fa_log), on_record, &sink, NULL);
+	int n;
+
+	ck_assert_msg(rb, "ring_buffer__new: %s", strerror(errno));
+	n = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	ck_assert_int_ge(n, 0);
+	return (unsigned)n;
+}
+
+/* Check record i of the sink is exactly the UDP payload of frame f. */
+void assert_record(unsigned i, const uint8_t *f, size_t body_len)
+{
+	const struct ec_fa_record *r = &sink.rec[i];
+
+	ck_assert_uint_eq(sink.size[i], sizeof(*r));
+	ck_assert_uint_eq(r->len, sizeof(struct ec_hdr) + body_len);
+	ck_assert(memcmp(r->data, f + L2L4_LEN, r->len) == 0);
+}
