@@ -36,12 +36,7 @@ set -eu -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-case ${1:-} in
--h | --help)
-	sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"
-	exit 0
-	;;
-esac
+ec_help_if_asked "$@"
 EC_N=5
 replicas=$EC_N
 sweep=${EC_SWEEP:-1,2,4,8,16,32}
@@ -52,10 +47,7 @@ configs=(off broadcast fastack quorum all)
 lead_clients=8
 hz=$(getconf CLK_TCK)
 
-ec_check_env
-ec_require_root
-ec_require_bins ec-replica ec-ctl ec-bench ec-port
-ec_exists && ec_die "cluster '$EC_PREFIX' exists; run EC_PREFIX=$EC_PREFIX cluster/down.sh first"
+ec_preflight ec-replica ec-ctl ec-bench ec-port
 if ! [[ $duration =~ ^[0-9]+([.][0-9]+)?$ ]] ||
 	! awk -v d="$duration" 'BEGIN { exit !(d >= 1) }'; then
 	ec_die "EC_DURATION '$duration' must be a number of seconds, at least 1"
@@ -238,13 +230,9 @@ run_leader() {
 		warn "config $cfg: offloads at work by the counters: '${got# }', want '$want'"
 }
 
-# Set every replica's offloads for config $1 (of $2 replicas).
+# Set every replica's offloads for config $1.
 set_config() {
-	local spec=$1 i
-	[ "$spec" = off ] && spec=none
-	for ((i = 0; i < $2; i++)); do
-		ec_offloads "$i" "$spec" || ec_die "setting offloads '$spec' on replica $i failed"
-	done
+	if [ "$1" = off ]; then ec_offloads_all none; else ec_offloads_all "$1"; fi
 }
 
 # The summary table from results.csv and leader.csv.
@@ -317,9 +305,7 @@ plot for [c in "${configs[*]} unreplicated"] '$out/results.csv' \
 GP
 }
 
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+ec_trap_down on_exit
 ec_up "$EC_N" --offload none
 {
 	echo "date     $(date -Is)"
@@ -339,7 +325,7 @@ cp "$EC_CONF" "$out/cluster.conf"
 view=0
 for cfg in "${configs[@]}"; do
 	ec_info "config $cfg"
-	set_config "$cfg" "$EC_N"
+	set_config "$cfg"
 	run_sweep "$cfg"
 	run_leader "$cfg" "$EC_N"
 	state=$(ec_wait_converged 30 $(seq 0 $((EC_N - 1)))) ||

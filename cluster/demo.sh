@@ -12,28 +12,17 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-case ${1:-} in
--h | --help)
-	sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"
-	exit 0
-	;;
-esac
+ec_help_if_asked "$@"
 EC_N=5
-ec_check_env
-ec_require_root
-ec_require_bins ec-replica ec-ctl ec-bench ec-port
-ec_exists && ec_die "cluster '$EC_PREFIX' exists; run EC_PREFIX=$EC_PREFIX cluster/down.sh first"
+ec_preflight ec-replica ec-ctl ec-bench ec-port
 
-ec_trap_down
+ec_trap_down ec_down
 ec_up "$EC_N"
 # Run the 8-client point with the given offload switches on every
 # replica; print ec-bench's output; leave its summary line in $summary.
 run_point() {
-	local spec=$1 out i
-	for i in $(seq 0 $((EC_N - 1))); do
-		ec_ctl "$i" offload none off >/dev/null
-		[ "$spec" = none ] || ec_ctl "$i" offload "$spec" on >/dev/null
-	done
+	local spec=$1 out
+	ec_offloads_all "$spec"
 	ec_info "offloads $spec: ec-bench, 8 clients, 1 s warmup, 5 s measured"
 	out=$(ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 \
 		--duration 5 --warmup 1)

@@ -7,12 +7,7 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-case ${1:-} in
--h | --help)
-	sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"
-	exit 0
-	;;
-esac
+ec_help_if_asked "$@"
 ec_check_env
 ec_require_root
 ec_down

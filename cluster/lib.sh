@@ -40,6 +40,22 @@ ec_info() {
 	echo "[$EC_PREFIX] $*"
 }
 
+# Print the calling script's usage: its header comment, from line 2 up to
+# the `set -eu` line.
+ec_usage() {
+	sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"
+}
+
+# Print the usage and exit 0 if the first argument asks for help.
+ec_help_if_asked() {
+	case ${1:-} in
+	-h | --help)
+		ec_usage
+		exit 0
+		;;
+	esac
+}
+
 # Check the environment variables; die on a bad value.
 ec_check_env() {
 	[[ $EC_PREFIX =~ ^[a-z][a-z0-9]{0,9}$ ]] ||
@@ -50,6 +66,22 @@ ec_check_env() {
 	if ! [[ $EC_N =~ ^[0-9]$ ]] || ((EC_N < 1 || EC_N > EC_MAX_REPLICAS)); then
 		ec_die "EC_N '$EC_N' must be 1..$EC_MAX_REPLICAS"
 	fi
+}
+
+# Die if the cluster EC_PREFIX already exists.
+ec_require_absent() {
+	! ec_exists ||
+		ec_die "cluster '$EC_PREFIX' exists; run EC_PREFIX=$EC_PREFIX cluster/down.sh first"
+}
+
+# Everything a script that builds a cluster checks before it touches
+# anything: the environment, root, build/bin programs "$@", and that no
+# cluster of the same name exists (which its teardown would destroy).
+ec_preflight() {
+	ec_check_env
+	ec_require_root
+	ec_require_bins "$@"
+	ec_require_absent
 }
 
 # Die unless running as root.
@@ -156,7 +188,7 @@ ec_add_neighbours() {
 ec_topology_up() {
 	local n=$1 br i nodes=() ports=()
 	br=$(ec_ns_bridge)
-	ec_exists && ec_die "cluster '$EC_PREFIX' exists; run EC_PREFIX=$EC_PREFIX cluster/down.sh"
+	ec_require_absent
 	mkdir -p "$EC_RUN"
 	ip netns add "$br"
 	ip -n "$br" link set lo up
@@ -243,6 +275,14 @@ ec_ctl() {
 ec_offloads() {
 	ec_ctl "$1" offload all off >/dev/null || return 1
 	[ "${2:-none}" = none ] || ec_ctl "$1" offload "$2" on >/dev/null
+}
+
+# ec_offloads $1 on every replica 0..EC_N-1; die if one refuses.
+ec_offloads_all() {
+	local i
+	for ((i = 0; i < EC_N; i++)); do
+		ec_offloads "$i" "$1" || ec_die "setting offloads '$1' on replica $i failed"
+	done
 }
 
 # Print field $2 of replica $1's status (e.g. view, commit, digest).
@@ -401,10 +441,12 @@ ec_leftovers() {
 	return 0
 }
 
-# For a script that owns a cluster for its whole run: tear it down on any
-# exit, including Ctrl-C and SIGTERM.
+# For a script that owns a cluster for its whole run: run handler $1
+# (ec_down, or a function that ends with it) on any exit, including Ctrl-C
+# and SIGTERM.
 ec_trap_down() {
-	trap ec_down EXIT
+	# shellcheck disable=SC2064 # the handler's name is fixed now
+	trap "$1" EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 }

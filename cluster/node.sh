@@ -15,10 +15,6 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-usage() {
-	sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"
-}
-
 # Die unless $1 is a replica id of the running cluster.
 check_id() {
 	if ! [[ $1 =~ ^[0-9]$ ]] || (($1 >= $(ec_count))); then
@@ -27,11 +23,9 @@ check_id() {
 }
 
 cmd=${1:-}
-[ -n "$cmd" ] || { usage >&2; exit 2; }
+[ -n "$cmd" ] || { ec_usage >&2; exit 2; }
+ec_help_if_asked "$cmd"
 shift
-case $cmd in
--h | --help) usage; exit 0 ;;
-esac
 ec_check_env
 ec_require_root
 [ -r "$EC_CONF" ] || ec_die "no cluster '$EC_PREFIX' is up (cluster/up.sh)"
@@ -66,7 +60,7 @@ status)
 	done
 	;;
 *)
-	usage >&2
+	ec_usage >&2
 	exit 2
 	;;
 esac

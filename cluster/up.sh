@@ -9,24 +9,16 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-case ${1:-} in
--h | --help)
-	sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"
-	exit 0
-	;;
-esac
+ec_help_if_asked "$@"
 if [ $# -gt 0 ] && [ "$1" != -- ]; then
 	EC_N=$1
 	shift
 fi
 [ "${1:-}" = -- ] && shift
 
-ec_check_env
-ec_require_root
-ec_require_bins ec-replica ec-ctl ec-port
-ec_exists && ec_die "cluster '$EC_PREFIX' exists; run EC_PREFIX=$EC_PREFIX cluster/down.sh first"
+ec_preflight ec-replica ec-ctl ec-port
 
-ec_trap_down
+ec_trap_down ec_down
 ec_up "$EC_N" "$@"
 trap - EXIT INT TERM
 
