@@ -39,11 +39,12 @@ t_run() {
 	"$@" || t_fail "command failed (status $?): $*"
 }
 
-# Fail unless "$@" fails.
-t_run_fails() {
-	if "$@"; then
-		t_fail "command succeeded but should have failed: $*"
-	fi
+# Fail unless "$@" (from $2 on) exits with status $1.
+t_run_status() {
+	local want=$1 rc=0
+	shift
+	"$@" || rc=$?
+	[ "$rc" -eq "$want" ] || t_fail "command exited with status $rc, want $want: $*"
 }
 
 # Fail unless $1 == $2; $3 names the value.
@@ -87,9 +88,7 @@ t_begin() {
 	ec_down
 	rm -rf "$T_OUT"
 	mkdir -p "$T_OUT"
-	trap t_on_exit EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	ec_trap_down t_on_exit
 	t_probe
 }
 
@@ -100,6 +99,15 @@ t_snap() {
 	mkdir -p "$T_OUT/snap"
 	{ ec_ctl "$1" offload && ec_ctl "$1" stats; } >"$f" ||
 		t_fail "cannot read the counters of replica $1: $(tail -n 1 "$f")"
+}
+
+# t_snap as $1 on each replica $2...
+t_snap_all() {
+	local name=$1 i
+	shift
+	for i in "$@"; do
+		t_snap "$i" "$name"
+	done
 }
 
 # Print how much the counters of replica $1 whose names match the awk
@@ -129,7 +137,8 @@ t_gt() {
 
 # Start ec-bench in verify mode in the background from the client
 # namespace: run $1 (files $T_OUT/$1.vlog, .out, .err), $2 clients, $3
-# measured seconds, then extra ec-bench arguments.  Sets T_BENCH_PID.
+# measured seconds, then extra ec-bench arguments.  Sets T_BENCH_PID and
+# T_BENCH_MS (start time, see t_now_ms).
 t_bench_start() {
 	local name=$1 clients=$2 secs=$3
 	shift 3
@@ -137,6 +146,59 @@ t_bench_start() {
 		--duration "$secs" --warmup 0.3 --verify-log "$T_OUT/$name.vlog" \
 		"$@" >"$T_OUT/$name.out" 2>"$T_OUT/$name.err" &
 	T_BENCH_PID=$!
+	t_now_ms T_BENCH_MS
+}
+
+# Milliseconds since the epoch into variable $1, without forking: the
+# machine is saturated during a run and every fork costs milliseconds.
+t_now_ms() {
+	local us=${EPOCHREALTIME/./}
+	printf -v "$1" '%s' $((us / 1000))
+}
+
+# During run $1 of t_bench_start: once the leader, replica 0, has committed
+# 100 ops and $2 seconds of the run have passed, SIGKILL it.  Sets
+# T_KILL_MS (when, see t_now_ms) and T_KILL_COMMIT (its commit then).
+# shellcheck disable=SC2034 # the T_KILL variables are for the tests
+t_kill_leader_after() {
+	local name=$1 secs=$2 c now pid
+	while :; do
+		c=$(ec_field 0 commit)
+		t_now_ms now
+		[ "${c:-0}" -ge 100 ] && ((now - T_BENCH_MS >= secs * 1000)) && break
+		((now - T_BENCH_MS < (secs + 10) * 1000)) ||
+			t_fail "the leader committed ${c:-nothing} within $((secs + 10)) s of load"
+		kill -0 "$T_BENCH_PID" 2>/dev/null ||
+			t_fail "ec-bench exited early: $(cat "$T_OUT/$name.out" "$T_OUT/$name.err")"
+		sleep 0.05
+	done
+	pid=$(ec_replica_pid 0) || t_fail "replica 0 is not running"
+	t_now_ms T_KILL_MS
+	ec_kill 0 "$pid"
+	T_KILL_COMMIT=$c
+}
+
+# Wait (up to 20 s) until replica 1 is normal in a view above 0; one fork
+# (ec-ctl) per poll, parsing in bash, so the time is close.  Sets T_VIEW,
+# T_VIEW_COMMIT (replica 1's commit then) and T_VIEW_MS (see t_now_ms).
+# shellcheck disable=SC2034 # the T_VIEW variables are for the tests
+t_wait_new_view() {
+	local nl=$'\n' sock st deadline=$((SECONDS + 20))
+	sock=$(ec_sock 1)
+	while :; do
+		st=$("$EC_BIN/ec-ctl" "$sock" status 2>/dev/null) || st=
+		t_now_ms T_VIEW_MS
+		if [[ $st =~ (^|$nl)status\ normal($nl) && $st =~ (^|$nl)view\ ([0-9]+) ]] &&
+			((BASH_REMATCH[2] >= 1)); then
+			T_VIEW=${BASH_REMATCH[2]}
+			break
+		fi
+		((SECONDS < deadline)) ||
+			t_fail "replica 1 not normal in a new view 20 s after the kill: $st"
+		sleep 0.01
+	done
+	[[ $st =~ (^|$nl)commit\ ([0-9]+) ]] || t_fail "no commit in status: $st"
+	T_VIEW_COMMIT=${BASH_REMATCH[2]}
 }
 
 # Wait for the ec-bench run $1 of t_bench_start; fail if it failed.  Sets
@@ -175,6 +237,26 @@ t_bench() {
 t_bench_clean() {
 	[ "$B_TIMEOUTS" -eq 0 ] || t_fail "run $1: $B_TIMEOUTS requests timed out"
 	[ "$B_ERRORS" -eq 0 ] || t_fail "run $1: $B_ERRORS errors"
+}
+
+# Restart crashed replica $1 with --recover and replica arguments $4...;
+# it must catch up with the others to commit $2 and digest $3 (T_STATE of
+# the run before), and its store must hold every write of the verify-mode
+# run $4 (files of t_bench_start).  Sets T_STATE.
+t_check_recovered() {
+	local id=$1 commit=$2 digest=$3 name=$4 others=() i n
+	shift 4
+	n=$(ec_count)
+	for ((i = 0; i < n; i++)); do
+		[ "$i" -eq "$id" ] || others+=("$i")
+	done
+	ec_start "$id" --recover "$@"
+	ec_wait_ready "$id"
+	t_check_writes "$name" "$id" "${others[@]}"
+	t_info "after recovery all replicas agree: $T_STATE"
+	read -r _ _ _ c _ d <<<"$T_STATE"
+	t_eq "$c" "$commit" "commit after recovery"
+	t_eq "$d" "$digest" "digest after recovery"
 }
 
 # After the verify-mode run $1: wait until replicas $2... agree (same view

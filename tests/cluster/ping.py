@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """ping.py ADDR [TIMEOUT]: ICMP echo to ADDR (IPv4) until one reply comes.
 
-Exit 0 on a reply within TIMEOUT seconds (default 2), 1 without one.  The
-cluster tests use it because the image has no ping(8).  Needs root (raw
-socket).
+Exit 0 on a reply within TIMEOUT seconds (default 2), 3 without one, so
+that a test expecting no reply can tell it from an error (Python's 1, or 2
+for usage).  The cluster tests use it because the image has no ping(8).
+Needs root (raw socket).
 """
 import os
 import select
@@ -40,6 +41,9 @@ def is_reply(packet, addr, ident):
     return icmp_type == 0 and rid == ident
 
 
+NO_REPLY = 3
+
+
 def main():
     if len(sys.argv) not in (2, 3) or sys.argv[1] in ("-h", "--help"):
         print(__doc__.strip())
@@ -60,7 +64,7 @@ def main():
             ready, _, _ = select.select([sock], [], [], left)
             if ready and is_reply(sock.recv(2048), addr, ident):
                 return 0
-    return 1
+    return NO_REPLY
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 # Run the cluster integration tests (default: every tests/cluster/test_*.sh),
 # each as its own process under a time limit of EC_TEST_TIMEOUT seconds
 # (default 180).  Prints PASS, FAIL or SKIP per test and ends with
-# "cluster: N passed, N failed, N skipped"; exits 1 if any test failed.
-# A test that leaves part of its cluster behind fails.
+# "cluster: N passed, N failed, N skipped"; exits 1 if any test failed, or
+# if any was skipped and EC_TEST_STRICT=1 (as in CI, where a skip would
+# hide a missing kernel feature).  A test that leaves part of its cluster
+# behind fails.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 limit=${EC_TEST_TIMEOUT:-180}
@@ -74,4 +76,8 @@ for t in "${tests[@]}"; do
 	esac
 done
 echo "cluster: $pass passed, $fail failed, $skip skipped"
+if [ "${EC_TEST_STRICT:-0}" = 1 ] && [ "$skip" -gt 0 ]; then
+	echo "cluster: EC_TEST_STRICT=1 and $skip skipped" >&2
+	exit 1
+fi
 [ "$fail" -eq 0 ]

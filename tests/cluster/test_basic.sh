@@ -62,7 +62,6 @@ dump=$(sort <<<"$dump")
 t_eq "$dump" $'k2 fresh\nk3 two\\x20words' "dump of replica 4"
 ec_down
 
-EC_N=1
 ec_up 1
 short_bench 4
 converged 1

@@ -20,14 +20,6 @@ mapfile -t all < <(seq 0 $((n - 1)))
 max_stall_ms=150 # the view timeout is 200 ms
 flip_s=0.3
 
-# Snapshot every replica as $1.
-snap_all() {
-	local i
-	for i in "${all[@]}"; do
-		t_snap "$i" "$1"
-	done
-}
-
 # Growth of the leader's counter(s) $3 from snapshot $1 to $2.
 lead_delta() {
 	t_delta 0 "$1" "$2" "$3"
@@ -37,9 +29,9 @@ lead_delta() {
 # then convergence and the lost-write check.  Sets EXEC (ops the leader
 # executed during the run).
 run_checked() {
-	snap_all "$1-0"
+	t_snap_all "$1-0" "${all[@]}"
 	t_bench "$1" "$clients" "$2"
-	snap_all "$1-1"
+	t_snap_all "$1-1" "${all[@]}"
 	t_bench_clean "$1"
 	t_check_writes "$1" "${all[@]}"
 	EXEC=$(lead_delta "$1-0" "$1-1" '^executed$')
@@ -92,7 +84,7 @@ done
 t_info "followers received every PREPARE as a clone"
 
 # (b) flip the switch every 300 ms under load.
-snap_all flip-0
+t_snap_all flip-0 "${all[@]}"
 t_bench_start flip "$clients" 4
 state=on flips=0
 while kill -0 "$T_BENCH_PID" 2>/dev/null; do
@@ -106,7 +98,7 @@ while kill -0 "$T_BENCH_PID" 2>/dev/null; do
 	flips=$((flips + 1))
 done
 t_bench_wait flip
-snap_all flip-1
+t_snap_all flip-1 "${all[@]}"
 t_bench_clean flip
 t_check_writes flip "${all[@]}"
 read -r _ view _ _ _ _ <<<"$T_STATE"

@@ -19,52 +19,22 @@ clients=8
 duration=8
 kill_at=2 # seconds into the run
 live=(1 2 3 4)
-nl=$'\n'
 
 ec_up "$n" --offload all
 t_info "ec-bench: $clients clients, ${duration} s, verify mode; leader killed ${kill_at} s in"
 t_bench_start run "$clients" "$duration" -v
-start=$SECONDS
-
-# Kill the leader once it has committed work and kill_at seconds passed.
-while :; do
-	c=$(ec_field 0 commit)
-	[ "${c:-0}" -ge 100 ] && ((SECONDS - start >= kill_at)) && break
-	((SECONDS - start < 10)) || t_fail "the leader committed ${c:-nothing} within 10 s of load"
-	kill -0 "$T_BENCH_PID" 2>/dev/null ||
-		t_fail "ec-bench exited early: $(cat "$T_OUT/run.out" "$T_OUT/run.err")"
-	sleep 0.05
-done
-pid=$(ec_replica_pid 0) || t_fail "replica 0 is not running"
-ec_kill 0 "$pid"
-t_info "killed leader replica 0 at commit $c"
-
-# Wait until replica 1 leads view 1, then snapshot the live replicas.
-deadline=$((SECONDS + 20))
-while :; do
-	st=$(ec_ctl 1 status 2>/dev/null) || st=
-	if [[ $st =~ (^|$nl)status\ normal($nl) && $st =~ (^|$nl)view\ ([0-9]+) ]] &&
-		((BASH_REMATCH[2] >= 1)); then
-		break
-	fi
-	((SECONDS < deadline)) || t_fail "replica 1 not normal in a new view 20 s after the kill: $st"
-	sleep 0.01
-done
-view=${BASH_REMATCH[2]}
-t_eq "$view" 1 "view replica 1 reached after the kill"
-[[ $st =~ (^|$nl)commit\ ([0-9]+) ]] || t_fail "no commit in status: $st"
-commit_at_view=${BASH_REMATCH[2]}
-for i in "${live[@]}"; do
-	t_snap "$i" view1-0
-done
+t_kill_leader_after run "$kill_at"
+t_info "killed leader replica 0 at commit $T_KILL_COMMIT"
+t_wait_new_view
+t_eq "$T_VIEW" 1 "view replica 1 reached after the kill"
+commit_at_view=$T_VIEW_COMMIT
+t_snap_all view1-0 "${live[@]}"
 t_info "replica 1 leads view 1 at commit $commit_at_view"
 kill -0 "$T_BENCH_PID" 2>/dev/null ||
 	t_fail "ec-bench ended before the view change was over; the run is too short to check view 1"
 
 t_bench_wait run
-for i in "${live[@]}"; do
-	t_snap "$i" view1-1
-done
+t_snap_all view1-1 "${live[@]}"
 cat "$T_OUT/run.out"
 t_bench_clean run
 t_check_writes run "${live[@]}"
@@ -88,15 +58,7 @@ for i in 2 3 4; do
 done
 
 # Recovery, offloads on from the start.
-ec_start 0 --recover --offload all
-ec_wait_ready 0
-state0=$(ec_wait_converged 30 0 "${live[@]}") || t_fail "recovered replica 0 did not catch up"
-t_info "after recovery all replicas agree: $state0"
-read -r _ _ _ commit0 _ digest0 <<<"$state0"
-t_eq "$commit0" "$commit" "commit after recovery"
-t_eq "$digest0" "$digest" "digest after recovery"
-ec_ctl 0 dump >"$T_OUT/run.dump0" || t_fail "dump of replica 0 failed"
-t_run python3 "$T_DIR/check_writes.py" "$T_OUT/run.vlog" "$T_OUT/run.dump0"
+t_check_recovered 0 "$commit" "$digest" run --offload all
 
 # The recovered replica's fast ack.
 t_snap 0 extra-0
