@@ -68,10 +68,11 @@ t_info "broadcast on: tc.cloned +$cloned, tc.broadcast +$bcast, PREPARE+COMMIT s
 t_eq "$failed" 0 "tc.clone_failed growth"
 [ "$bcast" -ge "$EXEC" ] ||
 	t_fail "tc.broadcast grew by $bcast, fewer than the $EXEC ops executed (one PREPARE each)"
-[ "$bcast" -le "$to_all" ] ||
+# The counters come from two commands (offload, then stats) read while
+# COMMIT heartbeats go out, hence a slack of two broadcasts in the checks
+# that compare them.
+[ "$bcast" -le $((to_all + 2)) ] ||
 	t_fail "tc.broadcast grew by $bcast, more than the $to_all PREPAREs and COMMITs sent"
-# The two counters are read one after the other while COMMIT heartbeats
-# go out, hence a slack of two broadcasts.
 diff=$((cloned - (n - 1) * bcast))
 [ "${diff#-}" -le $((2 * (n - 1))) ] ||
 	t_fail "tc.cloned grew by $cloned, want $((n - 1)) x tc.broadcast growth $bcast = $(((n - 1) * bcast))"
