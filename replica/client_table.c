@@ -2,7 +2,6 @@
 #include "client_table.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 struct ec_client_table {
 	struct ec_client_rec **slot; /* NULL = empty; never deleted */
@@ -96,17 +95,11 @@ struct ec_client_rec *ec_ct_get(struct ec_client_table *t, uint64_t client_id,
 	return rec;
 }
 
-int ec_ct_set_reply(struct ec_client_rec *rec, const uint8_t *buf, size_t len)
+void ec_ct_set_reply(struct ec_client_rec *rec, uint8_t *buf, size_t len)
 {
-	uint8_t *copy = malloc(len ? len : 1);
-
-	if (!copy)
-		return -1;
-	memcpy(copy, buf, len);
 	free(rec->reply);
-	rec->reply = copy;
+	rec->reply = buf;
 	rec->reply_len = len;
-	return 0;
 }
 
 void ec_ct_reset_prepared(struct ec_client_table *t)
@@ -114,9 +107,4 @@ void ec_ct_reset_prepared(struct ec_client_table *t)
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slot[i])
 			t->slot[i]->prepared_req = t->slot[i]->executed_req;
-}
-
-size_t ec_ct_count(const struct ec_client_table *t)
-{
-	return t->count;
 }

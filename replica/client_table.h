@@ -36,12 +36,10 @@ void ec_ct_free(struct ec_client_table *t);
 struct ec_client_rec *ec_ct_get(struct ec_client_table *t, uint64_t client_id,
 				bool create);
 
-/* Replace rec's cached reply with a copy of buf.  -1 on no memory. */
-int ec_ct_set_reply(struct ec_client_rec *rec, const uint8_t *buf, size_t len);
+/* Replace rec's cached reply with buf (malloc'd), which rec now owns. */
+void ec_ct_set_reply(struct ec_client_rec *rec, uint8_t *buf, size_t len);
 
 /* Forget every prepared_req (the log's uncommitted part was replaced). */
 void ec_ct_reset_prepared(struct ec_client_table *t);
-
-size_t ec_ct_count(const struct ec_client_table *t);
 
 #endif /* EC_REPLICA_CLIENT_TABLE_H */

@@ -59,9 +59,11 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	const struct ec_core_stats *cs = ec_core_stats(b->core);
 	const struct ec_io_stats *is = ec_io_stats(b->io);
 	FILE *out = r->out;
+	struct ec_core_state s;
 
 	if (no_args(r) < 0)
 		return -1;
+	ec_core_get_state(b->core, &s);
 	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
 		stat_line(out, "rx.", ec_msg_type_name(t), cs->rx[t]);
 	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++)
@@ -76,7 +78,9 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "", "gap_requests", cs->gap_requests);
 	stat_line(out, "", "duplicate_requests", cs->duplicate_requests);
 	stat_line(out, "", "queued_requests", cs->queued_requests);
-	stat_line(out, "", "executed", cs->executed);
+	stat_line(out, "", "executed", s.executed);
+	stat_line(out, "", "absorbed", cs->absorbed);
+	stat_line(out, "", "quorum_commits", cs->quorum_commits);
 	stat_line(out, "io.", "rx_datagrams", is->rx_datagrams);
 	stat_line(out, "io.", "rx_syscalls", is->rx_syscalls);
 	stat_line(out, "io.", "rx_errors", is->rx_errors);

@@ -5,7 +5,6 @@
  */
 #include "core_internal.h"
 
-#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,22 +132,23 @@ void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	       const ProtobufCMessage *body)
 {
 	struct ec_msg m = header(c, type, op);
-	size_t cap = sizeof(struct ec_hdr) +
-		     (body ? protobuf_c_message_get_packed_size(body) : 0);
-	uint8_t *buf = malloc(cap);
-	size_t len;
+	size_t body_len = body ? protobuf_c_message_get_packed_size(body) : 0;
+	size_t len = sizeof(struct ec_hdr) + body_len;
+	uint8_t *buf;
 
+	if (len > EC_MAX_MSG)
+		return;
+	buf = malloc(len);
 	if (!buf)
 		return;
-	len = ec_msg_encode(buf, cap, &m, body);
-	if (len == 0) {
-		free(buf);
-		return;
-	}
+	ec_hdr_encode(buf, &m, body_len);
+	if (body)
+		protobuf_c_message_pack(body, buf + sizeof(struct ec_hdr));
 	push_out(c, dest, replica, client, type, buf, len);
 }
 
-/* Queue a message whose body is already encoded (PREPARE's request). */
+/* Queue a message whose body is already encoded (PREPARE's request, a
+ * cached reply). */
 void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	       const struct ec_addr *client, uint8_t type, uint64_t op,
 	       const uint8_t *body, size_t len)
@@ -159,38 +159,32 @@ void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 
 	if (!buf)
 		return;
-	ec_msg_encode(buf, cap, &m, NULL);
-	((struct ec_hdr *)buf)->body_len = htobe32((uint32_t)len);
+	ec_hdr_encode(buf, &m, len);
 	memcpy(buf + sizeof(struct ec_hdr), body, len);
 	push_out(c, dest, replica, client, type, buf, cap);
 }
 
-Ec__Request *unpack_request(const uint8_t *body, size_t len)
-{
-	return ec__request__unpack(NULL, len, body);
-}
-
-/* Apply one committed entry to the store and the client table, and answer
+/* Apply committed op `op` to the store and the client table, and answer
  * the client if we lead.  A request id at or below the client's last
  * executed one is a duplicate in the log: it is skipped on every replica
  * alike, which is what makes retries exactly-once. */
-static void execute_entry(struct ec_core *c, const struct ec_entry *e)
+static void execute_entry(struct ec_core *c, uint64_t op)
 {
 	Ec__Reply reply = EC__REPLY__INIT;
 	struct ec_kv_result res;
 	struct ec_client_rec *rec;
-	Ec__Request *req;
+	const Ec__Request *req;
 	uint8_t *buf;
 	size_t len;
 
-	req = unpack_request(e->body, e->len);
+	req = ec_log_request(&c->log, op);
 	if (!req || !req->op)
-		goto out;
+		return;
 	rec = ec_ct_get(c->ct, req->client_id, true);
 	if (!rec)
 		goto oom;
 	if (req->request_id <= rec->executed_req)
-		goto out;
+		return;
 	if (ec_kv_apply(c->kv, req->op, &res) < 0)
 		goto oom;
 	reply.client_id = req->client_id;
@@ -204,20 +198,14 @@ static void execute_entry(struct ec_core *c, const struct ec_entry *e)
 	if (!buf)
 		goto oom;
 	ec__reply__pack(&reply, buf);
-	if (ec_ct_set_reply(rec, buf, len) < 0) {
-		free(buf);
-		goto oom;
-	}
-	free(buf);
+	ec_ct_set_reply(rec, buf, len);
 	rec->executed_req = req->request_id;
 	if (rec->prepared_req < rec->executed_req)
 		rec->prepared_req = rec->executed_req;
+	/* the cached reply is exactly the body a REPLY carries */
 	if (c->status == EC_ST_NORMAL && is_leader(c) && rec->has_addr)
-		queue_msg(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
-			  &reply.base);
-out:
-	if (req)
-		ec__request__free_unpacked(req, NULL);
+		queue_raw(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
+			  rec->reply, rec->reply_len);
 	return;
 oom:
 	/* Skipping an op would make this replica diverge: stop instead; a
@@ -229,14 +217,13 @@ oom:
 /* Execute every committed op not yet executed, in op order. */
 void execute_committed(struct ec_core *c)
 {
-	while (c->executed < c->commit) {
-		const struct ec_entry *e = ec_log_at(&c->log, c->executed + 1);
+	while (c->executed < c->commit && c->executed < c->log.last) {
+		uint64_t op = c->executed + 1;
 
-		if (!e)
-			break;
-		execute_entry(c, e);
-		c->executed++;
-		c->stats.executed++;
+		execute_entry(c, op);
+		/* nothing reads an executed entry's request again */
+		ec_log_release(&c->log, op);
+		c->executed = op;
 	}
 }
 
@@ -342,7 +329,6 @@ void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s)
 {
 	s->status = c->status;
 	s->view = c->view;
-	s->last_normal_view = c->last_normal_view;
 	s->leader = leader_of(c, c->view);
 	s->op = c->log.last;
 	s->commit = c->commit;

@@ -91,15 +91,15 @@ struct ec_core_stats {
 	uint64_t gap_requests;            /* GET_STATEs sent */
 	uint64_t duplicate_requests;      /* client retries answered from cache */
 	uint64_t queued_requests;         /* requests that waited for window */
-	uint64_t executed;                /* ops applied to the store */
-	uint64_t absorbed;                /* PREPAREs acknowledged in the kernel */
+	uint64_t absorbed;                /* PREPAREs acknowledged in the kernel
+					   * (those of a view left count in
+					   * ignored too) */
 	uint64_t quorum_commits;          /* commits learnt from EC_F_QUORUM */
 };
 
 struct ec_core_state {
 	enum ec_status status;
 	uint32_t view;
-	uint32_t last_normal_view;
 	unsigned leader;
 	uint64_t op;         /* last op in the log */
 	uint64_t commit;     /* last committed op */
@@ -125,7 +125,9 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
  * Hand the core a PREPARE datagram that was already acknowledged on its
  * behalf (stored by the fast-ack XDP program).  It is appended exactly as
  * if it had been received, but no PREPARE_OK is sent.  Must be called, in
- * order, before any datagram that arrived after it is received.
+ * order, before any datagram that arrived after it is received.  One of a
+ * view the core has left is a duplicate (quiesce saw its op in the log
+ * then) and is ignored.
  */
 void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 		    uint64_t now);

@@ -51,6 +51,7 @@ struct ec_queued_req {
 	uint8_t *body;
 	size_t len;
 	uint64_t client_id, request_id;
+	uint64_t prev_prepared;  /* the client's prepared_req before this one */
 };
 
 struct ec_core {
@@ -123,7 +124,6 @@ void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	       const uint8_t *body, size_t len);
 void execute_committed(struct ec_core *c);
 void set_commit(struct ec_core *c, uint64_t commit);
-Ec__Request *unpack_request(const uint8_t *body, size_t len);
 
 /* core_normal.c */
 void on_request(struct ec_core *c, const struct ec_msg *m,
@@ -151,7 +151,9 @@ void view_change_tick(struct ec_core *c);
 void clear_view_change(struct ec_core *c);
 
 /* core_state.c */
-bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from);
+bool check_entries(struct ec_core *c, const struct ec_msg *m,
+		   Ec__LogEntry **entries, size_t n, bool to_op,
+		   uint64_t *from);
 void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
 		   uint64_t commit, unsigned source, ProtobufCMessage *msg,
 		   Ec__LogEntry **entries, size_t n);

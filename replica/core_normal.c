@@ -20,13 +20,13 @@ static void reply_status(struct ec_core *c, const struct ec_addr *to,
 	queue_msg(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
 }
 
-/* Put a request in the next slot and send it to every follower.  False
- * if out of memory (the client will retry). */
+/* Put a request in the next slot and send it to every follower.  req is
+ * body decoded, or NULL; the log takes it.  False if out of memory (the
+ * client will retry). */
 static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
-		    uint64_t client_id, uint64_t request_id)
+		    Ec__Request *req)
 {
-	uint64_t op = ec_log_append(&c->log, c->view, body, len, client_id,
-				    request_id);
+	uint64_t op = ec_log_append(&c->log, c->view, body, len, req);
 
 	if (op == 0)
 		return false;
@@ -53,22 +53,37 @@ void drop_queue(struct ec_core *c)
 	}
 }
 
-/* Prepare queued requests while the window has room. */
+/*
+ * Prepare queued requests while the window has room.  A request that
+ * cannot be prepared (no memory) is lost: its client's prepared_req, set
+ * when it was queued, goes back to its value from before, or every retry
+ * would pass for an in-flight copy and be ignored.  Not down to
+ * executed_req: an earlier request of the client may still be in the
+ * log, uncommitted, and must not be prepared twice.  Left alone if a
+ * later request of the client was queued since: that one is in flight.
+ */
 void drain_queue(struct ec_core *c)
 {
 	while (c->queue_len && !window_full(c)) {
 		struct ec_queued_req *q = &c->queue[c->queue_head];
 
-		prepare(c, q->body, q->len, q->client_id, q->request_id);
+		if (!prepare(c, q->body, q->len, NULL)) {
+			struct ec_client_rec *rec =
+				ec_ct_get(c->ct, q->client_id, false);
+
+			if (rec && rec->prepared_req == q->request_id)
+				rec->prepared_req = q->prev_prepared;
+		}
 		free(q->body);
 		c->queue_head = (c->queue_head + 1) % EC_MAX_QUEUED;
 		c->queue_len--;
 	}
 }
 
-/* Hold a request until the window has room; false if the queue is full. */
+/* Hold a request until the window has room; false if the queue is full.
+ * prev_prepared: the client's prepared_req before this request. */
 static bool enqueue(struct ec_core *c, const struct ec_msg *m,
-		    const Ec__Request *req)
+		    const Ec__Request *req, uint64_t prev_prepared)
 {
 	struct ec_queued_req *q;
 	uint8_t *copy;
@@ -84,6 +99,7 @@ static bool enqueue(struct ec_core *c, const struct ec_msg *m,
 	q->len = m->body_len;
 	q->client_id = req->client_id;
 	q->request_id = req->request_id;
+	q->prev_prepared = prev_prepared;
 	c->queue_len++;
 	c->stats.queued_requests++;
 	return true;
@@ -100,6 +116,7 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 {
 	Ec__Request *req;
 	struct ec_client_rec *rec;
+	uint64_t request_id;
 
 	req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
 					   &c->stats.parse);
@@ -129,10 +146,17 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	}
 	if (req->request_id <= rec->prepared_req)
 		goto out;
-	if (window_full(c) || c->queue_len ? !enqueue(c, m, req) :
-	    !prepare(c, m->body, m->body_len, req->client_id, req->request_id))
+	if (window_full(c) || c->queue_len) {
+		if (!enqueue(c, m, req, rec->prepared_req))
+			goto out;
+		rec->prepared_req = req->request_id;
 		goto out;
-	rec->prepared_req = req->request_id;
+	}
+	/* the log keeps req, so executing the op does not decode it again */
+	request_id = req->request_id;
+	if (prepare(c, m->body, m->body_len, req))
+		rec->prepared_req = request_id;
+	return;
 out:
 	ec__request__free_unpacked(req, NULL);
 }
@@ -171,20 +195,17 @@ static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
 }
 
 /* Append the PREPARE at op log.last + 1.  False if its body does not
- * decode or we are out of memory. */
+ * decode (such a body never enters the log) or we are out of memory.  The
+ * log keeps the decoded request for when the op is executed. */
 static bool append_prepare(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__Request *req;
-	uint64_t op;
 
 	req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
 					   &c->stats.parse);
 	if (!req)
 		return false;
-	op = ec_log_append(&c->log, m->view, m->body, m->body_len,
-			   req->client_id, req->request_id);
-	ec__request__free_unpacked(req, NULL);
-	return op != 0;
+	return ec_log_append(&c->log, m->view, m->body, m->body_len, req) != 0;
 }
 
 /* Append the PREPARE if it is the next op and acknowledge (cumulatively);
@@ -217,6 +238,18 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 	c->stats.absorbed++;
 	if (m.op <= c->log.last)
 		return; /* we appended it ourselves meanwhile */
+	/*
+	 * From a view we left: the kernel acked it then, but its record was
+	 * not submitted yet when quiesce drained the ring, and quiesce only
+	 * returned because our log already held the op (a copy came up the
+	 * slow path).  So the op was in our log when we left that view, and
+	 * the view change took it from there: this record is a duplicate,
+	 * stale like any message of an older view.
+	 */
+	if (m.view < c->view) {
+		c->stats.ignored[EC_MSG_PREPARE]++;
+		return;
+	}
 	/*
 	 * The kernel already told the leader we hold this op.  It only acks
 	 * the next op of our view from its leader while we are a normal
@@ -316,12 +349,17 @@ void reset_leader_state(struct ec_core *c)
 	c->retx_at = c->now + c->retx_gap;
 	c->last_broadcast = c->now;
 	ec_ct_reset_prepared(c->ct);
+	/* the uncommitted part (about a window), once per leadership; the
+	 * log keeps the requests decoded for their execution */
 	for (uint64_t op = c->commit + 1; op <= c->log.last; op++) {
-		const struct ec_entry *e = ec_log_at(&c->log, op);
-		struct ec_client_rec *rec = ec_ct_get(c->ct, e->client_id, true);
+		const Ec__Request *req = ec_log_request(&c->log, op);
+		struct ec_client_rec *rec;
 
-		if (rec && rec->prepared_req < e->request_id)
-			rec->prepared_req = e->request_id;
+		if (!req)
+			continue;
+		rec = ec_ct_get(c->ct, req->client_id, true);
+		if (rec && rec->prepared_req < req->request_id)
+			rec->prepared_req = req->request_id;
 	}
 }
 

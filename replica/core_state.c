@@ -120,7 +120,7 @@ void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
 }
 
 /* Entries are contiguous from `from`, each a decodable, bounded request. */
-bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from)
+static bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from)
 {
 	for (size_t i = 0; i < n; i++) {
 		Ec__Request *req;
@@ -128,8 +128,8 @@ bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from)
 		if (entries[i]->op != from + i ||
 		    entries[i]->request.len > EC_MAX_ENTRY_BODY)
 			return false;
-		req = unpack_request(entries[i]->request.data,
-				     entries[i]->request.len);
+		req = ec__request__unpack(NULL, entries[i]->request.len,
+					  entries[i]->request.data);
 		if (!req)
 			return false;
 		ec__request__free_unpacked(req, NULL);
@@ -137,17 +137,32 @@ bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from)
 	return true;
 }
 
+/*
+ * Check the entries a DO_VIEW_CHANGE, START_VIEW or NEW_STATE carries
+ * before anything of them is used: contiguous, each a decodable request
+ * of bounded size (a body that does not decode never enters a log) and,
+ * with to_op, ending at the header's op (the sender's last op).  Sets
+ * *from to the first op carried (header op + 1 when none).  Otherwise
+ * counts a bad body and returns false.
+ */
+bool check_entries(struct ec_core *c, const struct ec_msg *m,
+		   Ec__LogEntry **entries, size_t n, bool to_op,
+		   uint64_t *from)
+{
+	*from = n ? entries[0]->op : m->op + 1;
+	if (entries_valid(entries, n, *from) &&
+	    (!to_op || *from + n == m->op + 1))
+		return true;
+	c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+	return false;
+}
+
+/* Append an entry check_entries accepted; it is decoded again only when
+ * it is executed. */
 static bool append_one(struct ec_core *c, const Ec__LogEntry *e)
 {
-	Ec__Request *req = unpack_request(e->request.data, e->request.len);
-	uint64_t op;
-
-	if (!req)
-		return false;
-	op = ec_log_append(&c->log, e->view, e->request.data, e->request.len,
-			   req->client_id, req->request_id);
-	ec__request__free_unpacked(req, NULL);
-	return op != 0;
+	return ec_log_append(&c->log, e->view, e->request.data, e->request.len,
+			     NULL) != 0;
 }
 
 /* Append the entries that extend our log (ops already held are skipped:
@@ -340,10 +355,8 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 					   &c->stats.parse);
 	if (!nc)
 		return;
-	from = nc->n_entries ? nc->entries[0]->op : m->op + 1;
-	if (!entries_valid(nc->entries, nc->n_entries, from) ||
-	    (!nc->committed_only && from + nc->n_entries != m->op + 1)) {
-		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+	if (!check_entries(c, m, nc->entries, nc->n_entries,
+			   !nc->committed_only, &from)) {
 		ec__log_chunk__free_unpacked(nc, NULL);
 		return;
 	}
@@ -394,8 +407,8 @@ void on_recovery(struct ec_core *c, const struct ec_msg *m)
 					  &c->stats.parse);
 	if (!r)
 		return;
+	/* answered only in normal status: a response says we are normal */
 	resp.nonce = r->nonce;
-	resp.normal = true;
 	queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_RECOVERY_RESPONSE,
 		  c->log.last, &resp.base);
 	ec__recovery__free_unpacked(r, NULL);
@@ -413,7 +426,7 @@ void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
 					  &c->stats.parse);
 	if (!r)
 		return;
-	if (r->nonce == c->o.nonce && r->normal) {
+	if (r->nonce == c->o.nonce) {
 		c->rec_from |= 1u << m->sender;
 		if (m->view > c->rec_view) {
 			c->rec_view = m->view;

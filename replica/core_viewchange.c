@@ -223,12 +223,12 @@ void on_do_view_change(struct ec_core *c, const struct ec_msg *m)
 		m, &ec__do_view_change__descriptor, &c->stats.parse);
 	if (!dvc)
 		return;
-	from = dvc->n_entries ? dvc->entries[0]->op : m->op + 1;
-	if (!entries_valid(dvc->entries, dvc->n_entries, from) ||
-	    from + dvc->n_entries != m->op + 1 || from > m->commit + 1) {
+	if (!check_entries(c, m, dvc->entries, dvc->n_entries, true, &from))
+		goto drop;
+	/* a DO_VIEW_CHANGE carries every entry above its sender's commit */
+	if (from > m->commit + 1) {
 		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
-		ec__do_view_change__free_unpacked(dvc, NULL);
-		return;
+		goto drop;
 	}
 	d = &c->dvc[m->sender];
 	if (d->msg)
@@ -240,6 +240,9 @@ void on_do_view_change(struct ec_core *c, const struct ec_msg *m)
 	d->commit = m->commit;
 	d->from = from;
 	maybe_start_view(c);
+	return;
+drop:
+	ec__do_view_change__free_unpacked(dvc, NULL);
 }
 
 void on_start_view(struct ec_core *c, const struct ec_msg *m)
@@ -256,10 +259,7 @@ void on_start_view(struct ec_core *c, const struct ec_msg *m)
 					   &c->stats.parse);
 	if (!sv)
 		return;
-	from = sv->n_entries ? sv->entries[0]->op : m->op + 1;
-	if (!entries_valid(sv->entries, sv->n_entries, from) ||
-	    from + sv->n_entries != m->op + 1) {
-		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+	if (!check_entries(c, m, sv->entries, sv->n_entries, true, &from)) {
 		ec__log_chunk__free_unpacked(sv, NULL);
 		return;
 	}

@@ -17,7 +17,7 @@ void ec_log_free(struct ec_log *l)
 }
 
 uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
-		       size_t len, uint64_t client_id, uint64_t request_id)
+		       size_t len, Ec__Request *req)
 {
 	struct ec_entry *e;
 	uint8_t *copy;
@@ -27,21 +27,24 @@ uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
 		struct ec_entry *s = realloc(l->slot, cap * sizeof(*s));
 
 		if (!s)
-			return 0;
+			goto oom;
 		l->slot = s;
 		l->cap = cap;
 	}
 	copy = malloc(len ? len : 1);
 	if (!copy)
-		return 0;
+		goto oom;
 	memcpy(copy, body, len);
 	e = &l->slot[l->last];
 	e->view = view;
-	e->client_id = client_id;
-	e->request_id = request_id;
 	e->len = len;
 	e->body = copy;
+	e->req = req;
 	return ++l->last;
+oom:
+	if (req)
+		ec__request__free_unpacked(req, NULL);
+	return 0;
 }
 
 const struct ec_entry *ec_log_at(const struct ec_log *l, uint64_t op)
@@ -51,9 +54,34 @@ const struct ec_entry *ec_log_at(const struct ec_log *l, uint64_t op)
 	return &l->slot[op - 1];
 }
 
+const Ec__Request *ec_log_request(struct ec_log *l, uint64_t op)
+{
+	struct ec_entry *e;
+
+	if (op == 0 || op > l->last)
+		return NULL;
+	e = &l->slot[op - 1];
+	if (!e->req)
+		e->req = ec__request__unpack(NULL, e->len, e->body);
+	return e->req;
+}
+
+void ec_log_release(struct ec_log *l, uint64_t op)
+{
+	struct ec_entry *e;
+
+	if (op == 0 || op > l->last)
+		return;
+	e = &l->slot[op - 1];
+	if (e->req)
+		ec__request__free_unpacked(e->req, NULL);
+	e->req = NULL;
+}
+
 void ec_log_truncate(struct ec_log *l, uint64_t last)
 {
 	while (l->last > last) {
+		ec_log_release(l, l->last);
 		free(l->slot[l->last - 1].body);
 		l->last--;
 	}

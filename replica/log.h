@@ -2,6 +2,10 @@
  * log.h - the replicated log: slots 1..last, each holding one encoded
  * Request (exactly the body a PREPARE carries) and the view it was
  * prepared in.  Kept whole in memory (no compaction yet).
+ *
+ * An entry may also keep its body decoded, from when it was appended (the
+ * appender decoded it to check it) or first read, until it is executed:
+ * every request is then decoded once on its way through a replica.
  */
 #ifndef EC_REPLICA_LOG_H
 #define EC_REPLICA_LOG_H
@@ -9,12 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ec.pb-c.h"
+
 struct ec_entry {
 	uint32_t view;
-	uint64_t client_id;
-	uint64_t request_id;
 	size_t len;
 	uint8_t *body;
+	Ec__Request *req; /* body decoded, or NULL: not yet, or released */
 };
 
 struct ec_log {
@@ -26,12 +31,23 @@ struct ec_log {
 void ec_log_init(struct ec_log *l);
 void ec_log_free(struct ec_log *l);
 
-/* Append at op last+1 (copies body).  Returns the new op or 0 on no memory. */
+/* Append at op last+1 (copies body).  req, when not NULL, is body already
+ * decoded (ec__request__unpack with the default allocator): the log takes
+ * it, also on failure.  Returns the new op or 0 on no memory. */
 uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
-		       size_t len, uint64_t client_id, uint64_t request_id);
+		       size_t len, Ec__Request *req);
 
 /* Entry at op, or NULL when op is 0 or past the end. */
 const struct ec_entry *ec_log_at(const struct ec_log *l, uint64_t op);
+
+/* The request at op, decoding it now unless it is already, and keeping it
+ * until ec_log_release or truncation.  NULL when op is out of range or
+ * the body does not decode (or no memory). */
+const Ec__Request *ec_log_request(struct ec_log *l, uint64_t op);
+
+/* Free the decoded request kept at op, if any (the entry was executed:
+ * only its bytes are read from now on). */
+void ec_log_release(struct ec_log *l, uint64_t op);
 
 /* Drop every op above last. */
 void ec_log_truncate(struct ec_log *l, uint64_t last);

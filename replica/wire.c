@@ -104,15 +104,10 @@ ProtobufCMessage *ec_msg_unpack(const struct ec_msg *m,
 	return pm;
 }
 
-size_t ec_msg_encode(void *buf, size_t cap, const struct ec_msg *m,
-		     const ProtobufCMessage *body)
+void ec_hdr_encode(void *buf, const struct ec_msg *m, size_t body_len)
 {
 	struct ec_hdr h;
-	size_t body_len = body ? protobuf_c_message_get_packed_size(body) : 0;
-	size_t len = sizeof(h) + body_len;
 
-	if (len > cap || len > EC_MAX_MSG)
-		return 0;
 	memset(&h, 0, sizeof(h));
 	h.magic = htobe32(EC_MAGIC);
 	h.version = EC_VERSION;
@@ -124,7 +119,19 @@ size_t ec_msg_encode(void *buf, size_t cap, const struct ec_msg *m,
 	h.op = htobe64(m->op);
 	h.commit = htobe64(m->commit);
 	memcpy(buf, &h, sizeof(h));
+}
+
+size_t ec_msg_encode(void *buf, size_t cap, const struct ec_msg *m,
+		     const ProtobufCMessage *body)
+{
+	size_t body_len = body ? protobuf_c_message_get_packed_size(body) : 0;
+	size_t len = sizeof(struct ec_hdr) + body_len;
+
+	if (len > cap || len > EC_MAX_MSG)
+		return 0;
+	ec_hdr_encode(buf, m, body_len);
 	if (body)
-		protobuf_c_message_pack(body, (uint8_t *)buf + sizeof(h));
+		protobuf_c_message_pack(body,
+					(uint8_t *)buf + sizeof(struct ec_hdr));
 	return len;
 }

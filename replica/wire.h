@@ -77,4 +77,12 @@ ProtobufCMessage *ec_msg_unpack(const struct ec_msg *m,
 size_t ec_msg_encode(void *buf, size_t cap, const struct ec_msg *m,
 		     const ProtobufCMessage *body);
 
+/*
+ * Encode only the header: fields from m (its body/body_len are ignored)
+ * and a body of body_len bytes, into the first sizeof(struct ec_hdr)
+ * bytes of buf.  For callers that size or already hold the body
+ * themselves; the caller keeps the datagram within EC_MAX_MSG.
+ */
+void ec_hdr_encode(void *buf, const struct ec_msg *m, size_t body_len);
+
 #endif /* EC_REPLICA_WIRE_H */

@@ -338,6 +338,7 @@ static void to_client(struct sim *s, const struct sim_pkt *p)
 	s->reply[ci].have = true;
 	s->reply[ci].request_id = r->request_id;
 	s->reply[ci].status = r->status;
+	s->reply[ci].found = r->found;
 	s->reply[ci].view = m.view;
 	snprintf(s->reply[ci].value, sizeof(s->reply[ci].value), "%.*s",
 		 (int)r->value.len, (const char *)r->value.data);

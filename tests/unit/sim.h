@@ -63,6 +63,7 @@ struct sim {
 		bool have;
 		uint64_t request_id;
 		int status;
+		bool found;
 		char value[600];
 		uint32_t view;
 	} reply[64];

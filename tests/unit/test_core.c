@@ -4,6 +4,7 @@
  * log merge, gap repair, retransmission, recovery, and randomized faults.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,29 @@ static bool drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg)
 	return true;
 }
 
+/* Drop every packet from or to the replica *arg. */
+static bool isolate(struct sim *s, const struct sim_pkt *p, void *arg)
+{
+	const unsigned *who = arg;
+
+	(void)s;
+	return p->from == *who || p->to == *who;
+}
+
+/* A PREPARE of op in view from its leader, carrying body, into buf (at
+ * least sizeof(struct ec_hdr) + len bytes); returns its length. */
+static size_t prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
+			    uint64_t op, const uint8_t *body, size_t len)
+{
+	struct ec_msg m = {
+		.type = EC_MSG_PREPARE, .sender = leader, .view = view, .op = op,
+	};
+
+	ec_hdr_encode(buf, &m, len);
+	memcpy(buf + sizeof(struct ec_hdr), body, len);
+	return sizeof(struct ec_hdr) + len;
+}
+
 START_TEST(normal_case_commits_and_replies)
 {
 	struct sim *s = sim_new(5, 1);
@@ -80,9 +104,14 @@ START_TEST(ops_are_sequenced_in_arrival_order)
 	}
 	sim_deliver(s);
 	ck_assert_uint_eq(st(s, 0).op, 10);
-	for (uint64_t op = 1; op <= 10; op++)
-		ck_assert_uint_eq(ec_log_at(&s->r[1]->log, op)->client_id,
-				  0xc0000000ULL + op - 1);
+	for (uint64_t op = 1; op <= 10; op++) {
+		const struct ec_entry *e = ec_log_at(&s->r[1]->log, op);
+		Ec__Request *req = ec__request__unpack(NULL, e->len, e->body);
+
+		ck_assert_ptr_nonnull(req);
+		ck_assert_uint_eq(req->client_id, 0xc0000000ULL + op - 1);
+		ec__request__free_unpacked(req, NULL);
+	}
 	sim_free(s);
 }
 END_TEST
@@ -162,6 +191,12 @@ START_TEST(retried_request_executes_once)
 	sim_request(s, 0, 0, 1, EC__OP_KIND__OP_CAS, "k", "a", NULL);
 	sim_deliver(s);
 	/* CAS with empty expected on a missing key fails: not found */
+	ck_assert(s->reply[0].have);
+	ck_assert_uint_eq(s->reply[0].request_id, 1);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_CAS_FAILED);
+	ck_assert(!s->reply[0].found);
+	ck_assert_str_eq(s->reply[0].value, "");
+	ck_assert_uint_eq(ec_kv_count(ec_core_kv(s->r[0])), 0);
 	put(s, 0, 0, 2, "k", "v1");
 	sim_deliver(s);
 	put(s, 1, 0, 1, "k", "v2");
@@ -370,6 +405,82 @@ START_TEST(view_change_keeps_op_acked_only_in_kernel)
 	sim_request(s, 1, 1, 1, EC__OP_KIND__OP_GET, "a", NULL, NULL);
 	sim_deliver(s);
 	ck_assert_str_eq(s->reply[1].value, "1");
+	sim_free(s);
+}
+END_TEST
+
+/*
+ * A fast-ack record of a view the replica has left drains late: the
+ * kernel acked op 1 in view 0, the record was not submitted yet, the slow
+ * path appended a copy (so quiesce returned), and the view change that
+ * followed dropped op 1 (only replica 2 had it).  The record is a
+ * duplicate from an older view: ignored, not a reason to abort.
+ */
+START_TEST(late_fast_ack_record_of_older_view_is_ignored)
+{
+	struct sim *s = sim_new(5, 1);
+	struct drop_rule r = { .type = EC_MSG_PREPARE, .on = true,
+			       .to_mask = 1u << 1 | 1u << 3 | 1u << 4 };
+	unsigned cut = 2;
+	uint8_t rec[EC_MAX_MSG];
+	const struct ec_entry *e;
+	uint64_t ignored, absorbed;
+	size_t len;
+
+	s->filter = drop_by_rule;
+	s->filter_arg = &r;
+	put(s, 0, 0, 1, "a", "1");
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 2).op, 1);
+	ck_assert_uint_eq(st(s, 0).commit, 0);
+	e = ec_log_at(&s->r[2]->log, 1);
+	len = prepare_dgram(rec, 0, 0, 1, e->body, e->len);
+	/* the others change view without replica 2: op 1 is not kept */
+	sim_crash(s, 0);
+	s->filter = isolate;
+	s->filter_arg = &cut;
+	sim_run(s, 300 * MS, MS);
+	ck_assert_int_eq(sim_leader(s), 1);
+	ck_assert_uint_eq(st(s, 1).op, 0);
+	/* replica 2 follows view 1 and takes its log */
+	s->filter = NULL;
+	sim_run(s, 50 * MS, MS);
+	ck_assert_int_eq(st(s, 2).status, EC_ST_NORMAL);
+	ck_assert_uint_eq(st(s, 2).view, 1);
+	ck_assert_uint_eq(st(s, 2).leader, 1);
+	ck_assert_uint_eq(st(s, 2).op, 0);
+	ignored = s->r[2]->stats.ignored[EC_MSG_PREPARE];
+	absorbed = s->r[2]->stats.absorbed;
+	ec_core_absorb(s->r[2], rec, len, s->now);
+	ck_assert_uint_eq(st(s, 2).op, 0);
+	ck_assert_uint_eq(s->r[2]->stats.ignored[EC_MSG_PREPARE], ignored + 1);
+	ck_assert_uint_eq(s->r[2]->stats.absorbed, absorbed + 1);
+	/* and the cluster goes on, replica 2 with it */
+	put(s, 0, 1, 2, "b", "2");
+	sim_deliver(s);
+	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_OK);
+	sim_run(s, 30 * MS, MS);
+	ck_assert_uint_eq(st(s, 2).executed, 1);
+	ck_assert_ptr_null(sim_check_agreement(s));
+	sim_free(s);
+}
+END_TEST
+
+/* A fast-ack record of the current view that does not extend the log (a
+ * gap) cannot be kept, yet the kernel told the leader we hold it: the
+ * core stops rather than vote as if it did. */
+START_TEST(fast_ack_record_that_cannot_be_kept_aborts)
+{
+	struct sim *s = sim_new(3, 1);
+	uint8_t rec[EC_MAX_MSG];
+	size_t len;
+
+	put(s, 0, 0, 1, "a", "1");
+	sim_deliver(s);
+	ck_assert_uint_eq(st(s, 1).op, 1);
+	len = prepare_dgram(rec, 0, 0, 3, ec_log_at(&s->r[1]->log, 1)->body,
+			    ec_log_at(&s->r[1]->log, 1)->len);
+	ec_core_absorb(s->r[1], rec, len, s->now); /* raises SIGABRT */
 	sim_free(s);
 }
 END_TEST
@@ -599,6 +710,9 @@ static Suite *core_suite(void)
 	tcase_add_test(t, view_change_keeps_possibly_committed_op);
 	tcase_add_test(t, view_change_new_leader_fetches_missing_prefix);
 	tcase_add_test(t, view_change_keeps_op_acked_only_in_kernel);
+	tcase_add_test(t, late_fast_ack_record_of_older_view_is_ignored);
+	tcase_add_test_raise_signal(t, fast_ack_record_that_cannot_be_kept_aborts,
+				    SIGABRT);
 	tcase_add_test(t, quorum_switched_on_mid_flight_still_commits);
 	tcase_add_test(t, restarted_replica_recovers_state);
 	tcase_add_test(t, single_replica_commits_alone);
