@@ -25,9 +25,12 @@ DEB_PKGS := build-essential libbpf-dev libelf-dev zlib1g-dev libevent-dev \
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
+# CFLAGS is the user's (optimisation, debug info): a CFLAGS given on the
+# command line replaces it whole.  What the build cannot do without (the
+# language standard, warnings, include paths) is kept apart in EC_CFLAGS.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit \
-	   -Iproto -I$(BUILD)/proto -I$(BUILD) -Ireplica -Iclient
+EC_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit \
+	     -Iproto -I$(BUILD)/proto -I$(BUILD) -Ireplica -Iclient
 LDLIBS_CORE := -lprotobuf-c
 LDLIBS_EV   := -levent_core
 LDLIBS_BPF  := -lbpf -lelf -lz
@@ -95,11 +98,6 @@ $(PROTO_C) $(PROTO_H): proto/ec.proto
 	$(Q)mkdir -p $(BUILD)/proto
 	$(Q)$(PROTOC) --c_out=$(BUILD)/proto -Iproto $<
 
-$(BUILD)/vmlinux.h:
-	$(call msg,BTF,$@)
-	$(Q)mkdir -p $(BUILD)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
-
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) proto/ec_wire.h \
 		      proto/ec_offload.h
 	$(call msg,BPF,$@)
@@ -121,12 +119,12 @@ $(SKEL_USERS): $(BPF_SKELS)
 $(BUILD)/obj/%.o: %.c $(PROTO_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/proto/ec.pb-c.o: $(PROTO_C) $(PROTO_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIBEC): $(CORE_OBJS)
 	$(call msg,AR,$@)
@@ -139,38 +137,40 @@ $(LIBCLIENT): $(call obj,$(CLIENT_COMMON_SRCS))
 $(BUILD)/bin/ec-replica: $(call obj,$(REPLICA_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_BPF) $(LDLIBS_CORE)
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_BPF) $(LDLIBS_CORE)
 
 $(BUILD)/bin/ec-ctl: $(call obj,$(CTL_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE)
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE)
 
 $(BUILD)/bin/ec-bench: $(call obj,$(BENCH_SRCS)) $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_CORE) -lm
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_CORE) -lm
 
 $(BUILD)/bin/ec-cli: $(call obj,$(CLI_SRCS)) $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_EV) $(LDLIBS_CORE) -lm
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE)
 
-$(BUILD)/bin/ec-port: $(call obj,$(PORT_SRCS))
+# ec-port takes only ec_parse_uint from libec: config.o alone is linked in,
+# with nothing of protobuf.
+$(BUILD)/bin/ec-port: $(call obj,$(PORT_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF)
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF)
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check) -lm
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check) -lm
 
 $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o \
 			   $(call obj,$(BPFT_SUPPORT_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)
 
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh unit $(UNIT_BINS)

@@ -14,15 +14,16 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "clock.h"
 #include "config.h"
 #include "histogram.h"
 #include "kv.h"
@@ -56,13 +57,15 @@ struct verify_key {
 enum phase { PH_WARMUP, PH_MEASURE, PH_GRACE };
 
 /* Results of one point.  ops and the histogram cover the measured period;
- * retries, timeouts and errors everything after warmup. */
+ * retries, timeouts and errors everything after warmup.  The histogram is
+ * last: run_point zeroes the fields before it and resets it, rather than
+ * clearing its 30 KiB twice. */
 struct point {
-	struct ec_hist hist;
 	uint64_t ops, retries, timeouts, errors;
 	uint64_t last_done;  /* last measured completion, for max_stall */
 	uint64_t max_stall;
 	uint64_t measured_us;
+	struct ec_hist hist;
 };
 
 struct bench {
@@ -85,16 +88,12 @@ struct bench {
 	uint64_t stray;           /* datagrams not answering an active client */
 	uint64_t send_errors;
 	uint8_t filler[EC_MAX_VALUE];
+	/* recvmmsg batch, set up once: the kernel writes only msg_len and
+	 * msg_flags (no source address is asked for). */
+	struct mmsghdr rx_msgs[RX_BATCH];
+	struct iovec rx_iov[RX_BATCH];
+	uint8_t rx_bufs[RX_BATCH][RX_BUF];
 };
-
-/* Monotonic time in microseconds. */
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Next pseudo-random number (splitmix64): reproducible with --seed. */
 static uint64_t rnd(struct bench *b)
@@ -106,22 +105,22 @@ static uint64_t rnd(struct bench *b)
 	return z ^ (z >> 31);
 }
 
-/* Send a datagram the session handed back, to one replica or to all.  A
- * failed send is a lost packet: the retry timer covers it. */
+/* ec_sess_sendto's error callback: count every failed send, show the
+ * first one with -v (thousands of clients could flood stderr). */
+static void on_send_error(void *arg, unsigned replica, int err)
+{
+	struct bench *b = arg;
+
+	if (b->o.verbose && b->send_errors == 0)
+		fprintf(stderr, "ec-bench: send to replica %u: %s\n", replica,
+			strerror(err));
+	b->send_errors++;
+}
+
+/* Send a datagram the session handed back, to one replica or to all. */
 static void send_out(struct bench *b, const struct ec_sess_send *out)
 {
-	for (unsigned i = 0; i < b->cfg.n; i++) {
-		if (out->to != EC_SESS_TO_ALL && (unsigned)out->to != i)
-			continue;
-		if (sendto(b->fd, out->buf, out->len, 0,
-			   (const struct sockaddr *)&b->addr[i],
-			   sizeof(b->addr[i])) < 0) {
-			if (b->o.verbose && b->send_errors == 0)
-				fprintf(stderr, "ec-bench: send to replica %u: %s\n",
-					i, strerror(errno));
-			b->send_errors++;
-		}
-	}
+	ec_sess_sendto(b->fd, b->addr, b->cfg.n, out, on_send_error, b);
 }
 
 /* Draw an op kind according to --mix. */
@@ -299,31 +298,22 @@ out:
 /* libevent: the socket is readable; drain it in batches. */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t bufs[RX_BATCH][RX_BUF];
 	struct bench *b = arg;
-	struct mmsghdr msgs[RX_BATCH];
-	struct iovec iov[RX_BATCH];
+	struct mmsghdr *msgs = b->rx_msgs;
 	uint64_t now;
 	int n;
 
 	do {
-		memset(msgs, 0, sizeof(msgs));
-		for (int i = 0; i < RX_BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = RX_BUF;
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
 		n = recvmmsg(fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		now = now_us();
+		now = ec_clock_us();
 		advance(b, now);
 		for (int i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				b->stray++;
 			else
-				on_datagram(b, bufs[i], msgs[i].msg_len, now);
+				on_datagram(b, b->rx_bufs[i], msgs[i].msg_len, now);
 		}
 	} while (n == RX_BATCH);
 }
@@ -346,7 +336,7 @@ static void progress(struct bench *b, uint64_t now)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench *b = arg;
-	uint64_t now = now_us();
+	uint64_t now = ec_clock_us();
 	struct ec_sess_send out;
 	bool idle = true;
 
@@ -381,7 +371,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct bench *b = arg;
-	uint64_t now = now_us();
+	uint64_t now = ec_clock_us();
 
 	if (b->interrupted) {
 		b->t_grace_end = now;
@@ -425,9 +415,9 @@ static int report(struct bench *b, unsigned clients)
  * loop failed. */
 static int run_point(struct bench *b, unsigned clients)
 {
-	uint64_t now = now_us();
+	uint64_t now = ec_clock_us();
 
-	memset(&b->pt, 0, sizeof(b->pt));
+	memset(&b->pt, 0, offsetof(struct point, hist));
 	ec_hist_reset(&b->pt.hist);
 	b->active = clients;
 	b->phase = PH_WARMUP;
@@ -441,7 +431,7 @@ static int run_point(struct bench *b, unsigned clients)
 		fprintf(stderr, "ec-bench: event loop failed\n");
 		return -1;
 	}
-	advance(b, now_us());
+	advance(b, ec_clock_us());
 	/* Requests still unanswered at the end of the grace period count as
 	 * given up; --verify-log already has them as sent. */
 	for (unsigned i = 0; i < clients; i++) {
@@ -510,17 +500,19 @@ static int setup(struct bench *b)
 	uint64_t tick_us, seq_base;
 	struct timespec wall;
 
-	for (unsigned i = 0; i < b->cfg.n; i++) {
-		b->addr[i].sin_family = AF_INET;
-		b->addr[i].sin_addr.s_addr = b->cfg.peers[i].ip;
-		b->addr[i].sin_port = htons(b->cfg.peers[i].port);
+	for (unsigned i = 0; i < b->cfg.n; i++)
+		ec_peer_sockaddr(&b->cfg.peers[i], &b->addr[i]);
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		b->rx_iov[i].iov_base = b->rx_bufs[i];
+		b->rx_iov[i].iov_len = RX_BUF;
+		b->rx_msgs[i].msg_hdr.msg_iov = &b->rx_iov[i];
+		b->rx_msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	for (unsigned i = 0; i < sizeof(b->filler); i++)
 		b->filler[i] = (uint8_t)('a' + i % 26);
 	b->rng = b->o.seed;
-	/* Random ids so that two runs, or a run and an ec-cli, never share a
-	 * client_id and trip over each other's request_ids. */
-	if (getrandom(&b->id_base, sizeof(b->id_base), 0) != sizeof(b->id_base)) {
+	/* Client i's id is id_base + i. */
+	if (ec_sess_random_id(&b->id_base) < 0) {
 		perror("ec-bench: getrandom");
 		return -1;
 	}
@@ -590,12 +582,15 @@ static void bench_free(struct bench *b)
 
 int main(int argc, char **argv)
 {
-	static struct bench b = { .fd = -1 };
+	/* Static for its size (histogram, receive buffers), and without an
+	 * initialiser so that it lands in .bss, not in the binary. */
+	static struct bench b;
 	char err[256];
 	unsigned points;
 	int rc = 1;
 	bool all_ops = true;
 
+	b.fd = -1;
 	if (bench_parse_opts(argc, argv, &b.o) < 0)
 		return 1;
 	if (ec_config_load(b.o.config, &b.cfg, err, sizeof(err)) < 0) {

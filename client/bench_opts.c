@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "kv.h"
 
 static const char *const kind_names[K_MAX] = {
@@ -73,11 +74,7 @@ static void usage(FILE *f)
 static int parse_uint(const char *s, const char *name, unsigned long long min,
 		      unsigned long long max, unsigned long long *v)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || *v < min || *v > max) {
+	if (ec_parse_uint(s, min, max, v) < 0) {
 		fprintf(stderr, "ec-bench: %s: expected an integer in %llu..%llu, got '%s'\n",
 			name, min, max, s);
 		return -1;

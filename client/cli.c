@@ -10,13 +10,11 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "kv.h"
 #include "session.h"
@@ -66,25 +64,13 @@ static void usage(FILE *f)
 		EC_MAX_KEY, EC_MAX_VALUE);
 }
 
-/* Monotonic time in microseconds. */
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Parse milliseconds in 1..3600000 for option name.  Returns the value in
  * microseconds, or 0 after a message. */
 static uint64_t parse_ms(const char *s, const char *name)
 {
 	unsigned long long v;
-	char *end;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v == 0 || v > 3600000) {
+	if (ec_parse_uint(s, 1, 3600000, &v) < 0) {
 		fprintf(stderr, "ec-cli: %s: expected milliseconds in 1..3600000, got '%s'\n",
 			name, s);
 		return 0;
@@ -158,19 +144,19 @@ static int parse_command(char **args, int n, Ec__KvOp *op, bool *is_get)
 	return 0;
 }
 
+/* ec_sess_sendto's error callback with -v: show every failed send. */
+static void print_send_error(void *arg, unsigned replica, int err)
+{
+	fprintf(stderr, "ec-cli: send to replica %u: %s\n", replica,
+		strerror(err));
+}
+
 /* Send a datagram the session handed back.  A failed send is only a lost
  * packet to the session, which retries; say so with -v. */
 static void send_out(struct cli *c, const struct ec_sess_send *out)
 {
-	for (unsigned i = 0; i < c->cfg.n; i++) {
-		if (out->to != EC_SESS_TO_ALL && (unsigned)out->to != i)
-			continue;
-		if (sendto(c->fd, out->buf, out->len, 0,
-			   (const struct sockaddr *)&c->addr[i],
-			   sizeof(c->addr[i])) < 0 && c->verbose)
-			fprintf(stderr, "ec-cli: send to replica %u: %s\n", i,
-				strerror(errno));
-	}
+	ec_sess_sendto(c->fd, c->addr, c->cfg.n, out,
+		       c->verbose ? print_send_error : NULL, NULL);
 }
 
 /* Print the answer and return the exit status for it. */
@@ -222,7 +208,7 @@ static int receive(struct cli *c)
 		rep = ec_reply_decode(buf, (size_t)len, c->cfg.n, &view);
 		if (!rep)
 			continue;
-		switch (ec_session_on_reply(&c->s, rep, view, now_us(), &out, &res)) {
+		switch (ec_session_on_reply(&c->s, rep, view, ec_clock_us(), &out, &res)) {
 		case EC_SESS_SEND:
 			if (c->verbose)
 				fprintf(stderr, "ec-cli: not the leader; view %u, trying replica %d\n",
@@ -245,11 +231,11 @@ static int receive(struct cli *c)
 }
 
 /* Send op and wait for its answer.  Returns the exit status. */
-static int run(struct cli *c, const Ec__KvOp *op, uint64_t deadline_us)
+static int run(struct cli *c, const Ec__KvOp *op)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	struct ec_sess_send out;
-	uint64_t now = now_us(), next;
+	uint64_t now = ec_clock_us(), next;
 	int rc;
 
 	if (ec_session_start(&c->s, op, now, &out) < 0) {
@@ -259,7 +245,7 @@ static int run(struct cli *c, const Ec__KvOp *op, uint64_t deadline_us)
 	send_out(c, &out);
 	for (;;) {
 		next = ec_session_next_tick(&c->s);
-		now = now_us();
+		now = ec_clock_us();
 		if (poll(&pfd, 1, next > now ? (int)((next - now + 999) / 1000) : 0) < 0 &&
 		    errno != EINTR) {
 			perror("ec-cli: poll");
@@ -267,7 +253,7 @@ static int run(struct cli *c, const Ec__KvOp *op, uint64_t deadline_us)
 		}
 		if (pfd.revents & POLLIN && (rc = receive(c)) >= 0)
 			return rc;
-		switch (ec_session_tick(&c->s, now_us(), &out)) {
+		switch (ec_session_tick(&c->s, ec_clock_us(), &out)) {
 		case EC_SESS_SEND:
 			if (c->verbose)
 				fprintf(stderr, "ec-cli: no answer yet; resending to all replicas\n");
@@ -275,7 +261,7 @@ static int run(struct cli *c, const Ec__KvOp *op, uint64_t deadline_us)
 			break;
 		case EC_SESS_GAVE_UP:
 			fprintf(stderr, "ec-cli: no answer within %llu ms\n",
-				(unsigned long long)(deadline_us / 1000));
+				(unsigned long long)(c->s.give_up_us / 1000));
 			return EXIT_ERROR;
 		default:
 			break;
@@ -335,13 +321,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ec-cli: %s\n", err);
 		return EXIT_ERROR;
 	}
-	for (unsigned i = 0; i < c.cfg.n; i++) {
-		c.addr[i].sin_family = AF_INET;
-		c.addr[i].sin_addr.s_addr = c.cfg.peers[i].ip;
-		c.addr[i].sin_port = htons(c.cfg.peers[i].port);
-	}
-	/* A fresh random client id: request id 1 is then always new. */
-	if (getrandom(&client_id, sizeof(client_id), 0) != sizeof(client_id)) {
+	for (unsigned i = 0; i < c.cfg.n; i++)
+		ec_peer_sockaddr(&c.cfg.peers[i], &c.addr[i]);
+	if (ec_sess_random_id(&client_id) < 0) {
 		perror("ec-cli: getrandom");
 		return EXIT_ERROR;
 	}
@@ -354,7 +336,7 @@ int main(int argc, char **argv)
 		perror("ec-cli: socket");
 		return EXIT_ERROR;
 	}
-	rc = run(&c, &op, deadline_us);
+	rc = run(&c, &op);
 	close(c.fd);
 	return rc;
 }

@@ -2,7 +2,11 @@
 #include "session.h"
 
 #include <endian.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 
 #include "wire.h"
 
@@ -148,4 +152,24 @@ uint64_t ec_session_next_tick(const struct ec_session *s)
 void ec_session_abandon(struct ec_session *s)
 {
 	s->busy = false;
+}
+
+void ec_sess_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
+		    const struct ec_sess_send *out, ec_sess_send_err_fn on_err,
+		    void *arg)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (out->to != EC_SESS_TO_ALL && (unsigned)out->to != i)
+			continue;
+		if (sendto(fd, out->buf, out->len, 0,
+			   (const struct sockaddr *)&addr[i], sizeof(addr[i])) < 0 &&
+		    on_err)
+			on_err(arg, i, errno);
+	}
+}
+
+int ec_sess_random_id(uint64_t *id)
+{
+	/* 8 bytes never come short: it is all of them or -1 with errno. */
+	return getrandom(id, sizeof(*id), 0) == sizeof(*id) ? 0 : -1;
 }

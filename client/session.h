@@ -143,4 +143,33 @@ static inline unsigned ec_session_leader(const struct ec_session *s)
 	return s->view % s->n;
 }
 
+/*
+ * The programs' side, shared by ec-bench and ec-cli: a real socket and the
+ * kernel's randomness.  The session logic above does not use them.
+ */
+
+struct sockaddr_in;
+
+/* Told of one failed send: the replica, and the send's errno. */
+typedef void (*ec_sess_send_err_fn)(void *arg, unsigned replica, int err);
+
+/*
+ * Send out over the UDP socket fd to replica out->to, or to each of the n
+ * replicas for EC_SESS_TO_ALL; addr[i] is replica i's address.  A failed
+ * send is only a lost datagram, which the retry timer covers, so the
+ * others still go; each failure is passed to on_err (unless NULL) for the
+ * caller to count or print as it sees fit.
+ */
+void ec_sess_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
+		    const struct ec_sess_send *out, ec_sess_send_err_fn on_err,
+		    void *arg);
+
+/*
+ * A random client id from the kernel, so that two runs, or an ec-bench and
+ * an ec-cli, never share one and trip over each other's request_ids (a
+ * fresh id also makes request_id 1 new to the replicas).  Returns 0, or -1
+ * with errno set.
+ */
+int ec_sess_random_id(uint64_t *id);
+
 #endif /* EC_CLIENT_SESSION_H */

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "bridge_port.skel.h"
+#include "config.h"
 
 /* Map keys; the same numbers as in bpf/bridge_port.bpf.c. */
 enum { PORT_CFG_DROP_PERMILLE = 0 };
@@ -331,12 +332,9 @@ static int detach_one(const char *ifname)
 /* Parse a drop rate 0..1000 into *out; returns 0 or -1 after an error. */
 static int parse_permille(const char *s, unsigned *out)
 {
-	char *end;
-	unsigned long v;
+	unsigned long long v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > 1000 || s[0] == '-') {
+	if (ec_parse_uint(s, 0, 1000, &v) < 0) {
 		pr_err("--drop-permille wants a number in 0..1000, not '%s'", s);
 		return -1;
 	}

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,4 +154,26 @@ int ec_config_load(const char *path, struct ec_config *cfg, char *err,
 	rc = ec_config_parse(text, path, cfg, err, errlen);
 	free(text);
 	return rc;
+}
+
+void ec_peer_sockaddr(const struct ec_peer *p, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = p->ip;
+	sa->sin_port = htons(p->port);
+}
+
+int ec_parse_uint(const char *s, unsigned long long min,
+		  unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	/* strtoull negates a "-N" instead of refusing it, and reports
+	 * overflow only through errno. */
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *v < min || *v > max)
+		return -1;
+	return 0;
 }

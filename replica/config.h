@@ -44,6 +44,20 @@ int ec_config_load(const char *path, struct ec_config *cfg, char *err,
 int ec_config_parse(const char *text, const char *name, struct ec_config *cfg,
 		    char *err, size_t errlen);
 
+struct sockaddr_in;
+
+/* Fill all of *sa with peer p's UDP address, for sendto or bind. */
+void ec_peer_sockaddr(const struct ec_peer *p, struct sockaddr_in *sa);
+
+/*
+ * Parse s as an unsigned decimal in [min, max] into *v; a leading '-' or
+ * anything after the digits is refused.  Returns 0, or -1 (*v is then
+ * meaningless): the caller prints the message, naming the option and what
+ * it expects.  Shared by the command lines of ec-bench, ec-cli and ec-port.
+ */
+int ec_parse_uint(const char *s, unsigned long long min,
+		  unsigned long long max, unsigned long long *v);
+
 /* Leader of a view. */
 static inline unsigned ec_leader_of(const struct ec_config *cfg, uint32_t view)
 {

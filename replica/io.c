@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "core.h"
 #include "logging.h"
 #include "offload.h"
@@ -42,22 +42,6 @@ struct ec_io {
 	struct iovec iov[IO_BATCH];
 	struct sockaddr_in from[IO_BATCH];
 };
-
-uint64_t ec_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void peer_addr(const struct ec_peer *p, struct sockaddr_in *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_addr.s_addr = p->ip;
-	sa->sin_port = htons(p->port);
-}
 
 /*
  * Ask for a socket buffer of size bytes: the FORCE option (root) may exceed
@@ -222,7 +206,7 @@ static int receive_batch(struct ec_io *io)
 	 * socket go to the core first (read the socket, then drain). */
 	if (io->off && got > 0)
 		ec_offload_drain(io->off);
-	now = ec_now_us();
+	now = ec_clock_us();
 	for (int i = 0; i < got; i++) {
 		struct ec_addr from = {
 			.ip = io->from[i].sin_addr.s_addr,
@@ -263,7 +247,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	io->stats.ticks++;
 	if (io->off)
 		ec_offload_drain(io->off);
-	ec_core_tick(io->core, ec_now_us());
+	ec_core_tick(io->core, ec_clock_us());
 	flush(io);
 }
 
@@ -298,7 +282,7 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 	io->self = self;
 	io->carrier = self == 0 ? 1 : 0;
 	for (unsigned i = 0; i < cfg->n; i++)
-		peer_addr(&cfg->peers[i], &io->peers[i]);
+		ec_peer_sockaddr(&cfg->peers[i], &io->peers[i]);
 	inet_ntop(AF_INET, &io->peers[self].sin_addr, ip, sizeof(ip));
 
 	io->bufs = malloc((size_t)IO_BATCH * IO_RXBUF);

@@ -35,9 +35,6 @@ struct ec_io_stats {
 	uint64_t ticks;         /* timer callbacks */
 };
 
-/* Monotonic time in microseconds (CLOCK_MONOTONIC), the core's clock. */
-uint64_t ec_now_us(void);
-
 /*
  * Bind replica self's address from cfg and register the socket and a timer
  * firing every tick_us with base.  With off (may be NULL), datagrams to

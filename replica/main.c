@@ -20,6 +20,7 @@
 #include "config.h"
 #include "control.h"
 #include "core.h"
+#include "clock.h"
 #include "io.h"
 #include "logging.h"
 #include "offload.h"
@@ -87,7 +88,8 @@ static void usage(FILE *f)
 "  --config FILE         cluster configuration (required)\n"
 "  --id N                this replica's id in FILE (required)\n"
 "  --control PATH        serve the control socket at PATH (commands status,\n"
-"                        stats, dump, help; query it with ec-ctl)\n"
+"                        stats, dump, offload (an error with --no-bpf),\n"
+"                        help; query it with ec-ctl)\n"
 "  --recover             this replica restarted and lost its state: recover\n"
 "                        it from the other replicas before taking part\n"
 "  --heartbeat-ms MS     the leader sends a COMMIT after MS idle (default %d)\n"
@@ -112,20 +114,29 @@ static void usage(FILE *f)
 		EC_DEFAULT_WINDOW);
 }
 
+/* Whether sw turns on any offload for any message type. */
+static bool any_offload_on(const struct ec_switches *sw)
+{
+	for (unsigned k = 0; k < EC_OFFLOAD_MAX; k++)
+		if (sw->on[k])
+			return true;
+	return false;
+}
+
 /* Parse a decimal integer in [min, max] for option name into *v.  Returns
  * 0, or -1 after printing why. */
 static int parse_num(const char *name, const char *s, long min, long max,
 		     long *v)
 {
-	char *end;
+	unsigned long long u;
 
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	if (errno || end == s || *end || *v < min || *v > max) {
+	if (ec_parse_uint(s, (unsigned long long)min, (unsigned long long)max,
+			  &u) < 0) {
 		fprintf(stderr, "ec-replica: %s: '%s' is not a number in %ld..%ld\n",
 			name, s, min, max);
 		return -1;
 	}
+	*v = (long)u;
 	return 0;
 }
 
@@ -209,7 +220,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "ec-replica: --config and --id are required\n");
 		goto usage_err;
 	}
-	if (o->no_bpf && (o->offload.on[0] | o->offload.on[1] | o->offload.on[2])) {
+	if (o->no_bpf && any_offload_on(&o->offload)) {
 		fprintf(stderr, "ec-replica: --offload needs the BPF programs: "
 			"drop --no-bpf\n");
 		goto usage_err;
@@ -314,7 +325,7 @@ int main(int argc, char **argv)
 		co.quiesce = ec_offload_quiesce;
 		co.quiesce_arg = off;
 	}
-	core = ec_core_new(&co, ec_now_us());
+	core = ec_core_new(&co, ec_clock_us());
 	if (!core) {
 		pr_warn("cannot create the protocol core (bad options or out "
 			"of memory)");

@@ -26,6 +26,7 @@
 
 #include "ec_broadcast.skel.h"
 #include "ec_xdp.skel.h"
+#include "clock.h"
 #include "io.h"
 #include "logging.h"
 
@@ -89,7 +90,7 @@ static int on_fa_record(void *ctx, void *data, size_t size)
 	const struct ec_fa_record *r = data;
 
 	if (o->core && size >= sizeof(*r) && r->len <= EC_FA_DATA_MAX)
-		ec_core_absorb(o->core, r->data, r->len, ec_now_us());
+		ec_core_absorb(o->core, r->data, r->len, ec_clock_us());
 	return 0;
 }
 
@@ -283,13 +284,13 @@ void ec_offload_quiesce(void *arg)
 		return;
 	/* Every op below `closed` was acked by the kernel: wait until each
 	 * of them is in the core's log. */
-	deadline = ec_now_us() + QUIESCE_WAIT_US;
+	deadline = ec_clock_us() + QUIESCE_WAIT_US;
 	for (;;) {
 		ring_buffer__consume(o->ring);
 		ec_core_get_state(o->core, &s);
 		if (s.op + 1 >= closed)
 			return;
-		if (ec_now_us() > deadline)
+		if (ec_clock_us() > deadline)
 			break;
 	}
 	/* The core is about to report a log without ops the leader counted
