@@ -17,8 +17,7 @@
  * No address, interface or cluster size is known here: one object serves
  * every port, one instance per port.
  */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "parse.h"
 
 /* Keys of port_cfg; cluster/ec-port.c uses the same numbers. */
 enum port_cfg_key {
@@ -47,15 +46,6 @@ struct {
 	__type(value, __u64);
 } port_stats SEC(".maps");
 
-/* Count one frame under verdict v; per-CPU, so a plain add is race-free. */
-static __always_inline void count(__u32 v)
-{
-	__u64 *n = bpf_map_lookup_elem(&port_stats, &v);
-
-	if (n)
-		*n += 1;
-}
-
 /*
  * Pass the frame on to the bridge, or drop it with the configured
  * probability.  Returns XDP_PASS or XDP_DROP.
@@ -68,10 +58,10 @@ int bridge_port(struct xdp_md *ctx)
 
 	if (permille && *permille &&
 	    bpf_get_prandom_u32() % 1000 < *permille) {
-		count(PORT_DROPPED);
+		count(&port_stats, PORT_DROPPED);
 		return XDP_DROP;
 	}
-	count(PORT_PASSED);
+	count(&port_stats, PORT_PASSED);
 	return XDP_PASS;
 }
 

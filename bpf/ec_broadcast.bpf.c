@@ -5,9 +5,10 @@
  *
  * A datagram is ours to broadcast when it leaves from our own IP and UDP
  * port (ec_peers[ec_self]) and its electrode-c header has EC_F_TO_ALL.
- * For each valid peer other than ourselves the program rewrites the frame
- * in place to that peer (destination MAC, IP, UDP port, checksums) and
- * sends a copy with bpf_clone_redirect to the egress of the same device.
+ * For each peer (id below ec_n) other than ourselves the program rewrites
+ * the frame in place to that peer (destination MAC, IP, UDP port,
+ * checksums) and sends a copy with bpf_clone_redirect to the egress of the
+ * same device.
  * The clones carry TO_ALL cleared (what a peer receives is not for it to
  * broadcast again; here it is a second guard against re-cloning).  The
  * original is then dropped, so each peer gets exactly one copy, including
@@ -41,13 +42,12 @@
  * accepts IPv4 without options only, so they are constant. */
 #define IP_OFF sizeof(struct ethhdr)
 #define UDP_OFF (IP_OFF + sizeof(struct iphdr))
-#define EC_OFF (UDP_OFF + sizeof(struct udphdr))
 #define ETH_DEST_OFF __builtin_offsetof(struct ethhdr, h_dest)
 #define IP_CSUM_OFF (IP_OFF + __builtin_offsetof(struct iphdr, check))
 #define IP_DADDR_OFF (IP_OFF + __builtin_offsetof(struct iphdr, daddr))
 #define UDP_DEST_OFF (UDP_OFF + __builtin_offsetof(struct udphdr, dest))
 #define UDP_CSUM_OFF (UDP_OFF + __builtin_offsetof(struct udphdr, check))
-#define EC_FLAGS_OFF (EC_OFF + __builtin_offsetof(struct ec_hdr, flags))
+#define EC_FLAGS_OFF (EC_L2L4_LEN + __builtin_offsetof(struct ec_hdr, flags))
 
 /* Topology, set by the loader before load. */
 const volatile struct ec_bpf_peer ec_peers[EC_MAX_REPLICAS] = {};
@@ -68,21 +68,13 @@ struct ec_dst {
 	__be16 port;
 };
 
-/* Count one event under verdict v; per-CPU, so a plain add is race-free. */
-static __always_inline void count(__u32 v)
-{
-	__u64 *n = bpf_map_lookup_elem(&counters, &v);
-
-	if (n)
-		*n += 1;
-}
-
 /*
  * Clear TO_ALL in the frame, whose flags/sender word is fw (as stored),
- * and fix the UDP checksum for the changed word.  Returns 0 or a negative
- * error from the helpers.
+ * and, if it has a UDP checksum (csum), fix it for the changed word.
+ * Returns 0 or a negative error from the helpers.
  */
-static __always_inline int clear_to_all(struct __sk_buff *skb, __u16 fw)
+static __always_inline int clear_to_all(struct __sk_buff *skb, __u16 fw,
+					bool csum)
 {
 	__u16 nfw = fw;
 	int err;
@@ -90,7 +82,7 @@ static __always_inline int clear_to_all(struct __sk_buff *skb, __u16 fw)
 	/* The flags byte comes first in the word, whatever the host order. */
 	((__u8 *)&nfw)[0] &= ~EC_F_TO_ALL;
 	err = bpf_skb_store_bytes(skb, EC_FLAGS_OFF, &nfw, sizeof(nfw), 0);
-	if (err)
+	if (err || !csum)
 		return err;
 	return bpf_l4_csum_replace(skb, UDP_CSUM_OFF, fw, nfw,
 				   BPF_F_MARK_MANGLED_0 | sizeof(nfw));
@@ -98,14 +90,14 @@ static __always_inline int clear_to_all(struct __sk_buff *skb, __u16 fw)
 
 /*
  * Readdress the frame, now addressed to *cur, to peer: destination MAC,
- * IP and UDP port, with the IP checksum and (if present: a zero UDP
- * checksum stays zero) the UDP checksum fixed.  Updates *cur.  Returns 0
- * or a negative error from the helpers, after which the frame may be
- * half rewritten.
+ * IP and UDP port, with the IP checksum and, if the frame has one (csum),
+ * the UDP checksum fixed.  Updates *cur.  Returns 0 or a negative error
+ * from the helpers, after which the frame may be half rewritten.
  */
 static __always_inline int readdress(struct __sk_buff *skb,
 				     struct ec_dst *cur,
-				     const volatile struct ec_bpf_peer *peer)
+				     const volatile struct ec_bpf_peer *peer,
+				     bool csum)
 {
 	__be32 ip = peer->ip;
 	__be16 port = peer->port;
@@ -120,7 +112,7 @@ static __always_inline int readdress(struct __sk_buff *skb,
 		if (!err)
 			err = bpf_l3_csum_replace(skb, IP_CSUM_OFF, cur->ip, ip,
 						  sizeof(ip));
-		if (!err)
+		if (!err && csum)
 			err = bpf_l4_csum_replace(skb, UDP_CSUM_OFF, cur->ip, ip,
 						  BPF_F_PSEUDO_HDR |
 						  BPF_F_MARK_MANGLED_0 |
@@ -132,7 +124,7 @@ static __always_inline int readdress(struct __sk_buff *skb,
 	if (port != cur->port) {
 		err = bpf_skb_store_bytes(skb, UDP_DEST_OFF, &port, sizeof(port),
 					  0);
-		if (!err)
+		if (!err && csum)
 			err = bpf_l4_csum_replace(skb, UDP_CSUM_OFF, cur->port,
 						  port, BPF_F_MARK_MANGLED_0 |
 						  sizeof(port));
@@ -144,9 +136,9 @@ static __always_inline int readdress(struct __sk_buff *skb,
 }
 
 /*
- * Broadcast a "to all" datagram of ours to every other valid peer and
- * drop the original (TC_ACT_SHOT); pass anything else untouched
- * (TC_ACT_OK).  Each outcome is counted under its ec_tc_verdict.
+ * Broadcast a "to all" datagram of ours to every other peer and drop the
+ * original (TC_ACT_SHOT); pass anything else untouched (TC_ACT_OK).  Each
+ * outcome is counted under its ec_tc_verdict.
  */
 SEC("tc")
 int ec_broadcast(struct __sk_buff *skb)
@@ -156,47 +148,52 @@ int ec_broadcast(struct __sk_buff *skb)
 	__u32 self = ec_self;
 	struct ec_pkt p;
 	struct ec_dst cur;
+	bool csum;
 	__u16 fw;
 	int ok;
 
 	if (skb->mark == EC_CLONE_MARK) {
-		count(EC_TC_PASS_CLONE);
+		count(&counters, EC_TC_PASS_CLONE);
 		return TC_ACT_OK;
 	}
 	if (self >= EC_MAX_REPLICAS || parse_ec_pkt(data, data_end, &p) < 0 ||
 	    p.ip->saddr != ec_peers[self].ip ||
 	    p.udp->source != ec_peers[self].port) {
-		count(EC_TC_PASS_NOT_EC);
+		count(&counters, EC_TC_PASS_NOT_EC);
 		return TC_ACT_OK;
 	}
 	if (!(p.ec->flags & EC_F_TO_ALL)) {
-		count(EC_TC_PASS_NOT_TO_ALL);
+		count(&counters, EC_TC_PASS_NOT_TO_ALL);
 		return TC_ACT_OK;
 	}
 	cur.ip = p.ip->daddr;
 	cur.port = p.udp->dest;
 	__builtin_memcpy(&fw, &p.ec->flags, sizeof(fw));
+	/* A UDP checksum of 0 means none in IPv4 and must stay 0.  The
+	 * replica sends that way (SO_NO_CHECK): skip the updates here
+	 * instead of calling the helpers per clone to find that out. */
+	csum = p.udp->check != 0;
 	/* No packet pointer is used below: the helpers may move the data. */
 
 	skb->mark = EC_CLONE_MARK;
-	ok = clear_to_all(skb, fw) == 0;
+	ok = clear_to_all(skb, fw, csum) == 0;
 	for (__u32 i = 0; i < EC_MAX_REPLICAS; i++) {
 		if (i >= ec_n)
 			break;
-		if (i == self || !ec_peers[i].valid)
+		if (i == self)
 			continue;
 		/* After a failed rewrite the frame is in an unknown state:
 		 * send nothing more, but count every peer left out. */
 		if (ok)
-			ok = readdress(skb, &cur, &ec_peers[i]) == 0;
+			ok = readdress(skb, &cur, &ec_peers[i], csum) == 0;
 		/* Any non-zero return is a lost clone: a negative error, or
 		 * a positive NET_XMIT_* code from a qdisc that dropped it. */
 		if (ok && bpf_clone_redirect(skb, skb->ifindex, 0) == 0)
-			count(EC_TC_CLONED);
+			count(&counters, EC_TC_CLONED);
 		else
-			count(EC_TC_CLONE_FAILED);
+			count(&counters, EC_TC_CLONE_FAILED);
 	}
-	count(EC_TC_BROADCAST);
+	count(&counters, EC_TC_BROADCAST);
 	return TC_ACT_SHOT;
 }
 

@@ -23,11 +23,13 @@ const volatile __u32 ec_n;
 struct ec_xdp_state ec_state;
 __u64 ec_slots[EC_QUORUM_SLOTS];
 
-/* The fast-ack log: one struct ec_fa_record per acknowledged PREPARE.
- * The loader may resize it; this is only the default. */
+/* The fast-ack log: one struct ec_fa_record per acknowledged PREPARE,
+ * room for about 5800 full-size ones.  Sized here only: fastack.h
+ * derives its wake-up threshold from this size. */
+#define FA_RING_BYTES (8u << 20)
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, FA_RING_BYTES);
 } fa_log SEC(".maps");
 
 struct {
@@ -55,29 +57,12 @@ static __always_inline void ec_set_flags(struct ec_pkt *p, __u8 flags)
 #include "fastack.h"
 #include "quorum.h"
 
-/* Count one frame under verdict v; per-CPU, so a plain add is race-free. */
-static __always_inline void count(__u32 v)
-{
-	__u64 *c = bpf_map_lookup_elem(&counters, &v);
-
-	if (c)
-		*c += 1;
-}
-
 /* The XDP action each verdict stands for. */
 static __always_inline int verdict_action(enum ec_xdp_verdict v)
 {
-	switch (v) {
-	case EC_XDP_FA_ACKED:
+	if (v == EC_XDP_FA_ACKED)
 		return XDP_TX;
-	case EC_XDP_Q_PENDING:
-	case EC_XDP_Q_DUP:
-	case EC_XDP_Q_EXTRA:
-	case EC_XDP_Q_COMMITTED:
-		return XDP_DROP;
-	default:
-		return XDP_PASS;
-	}
+	return ec_xdp_verdict_drops(v) ? XDP_DROP : XDP_PASS;
 }
 
 /* 1 if the six bytes at a equal the volatile MAC m. */
@@ -108,7 +93,7 @@ static __always_inline int from_peer(const struct ec_pkt *p)
 
 	if (s >= ec_n || s >= EC_MAX_REPLICAS || s == ec_self)
 		return 0;
-	return ec_peers[s].valid && p->ip->saddr == ec_peers[s].ip &&
+	return p->ip->saddr == ec_peers[s].ip &&
 	       p->udp->source == ec_peers[s].port;
 }
 
@@ -139,7 +124,7 @@ int ec_xdp(struct xdp_md *ctx)
 	} else {
 		v = EC_XDP_PASS_OTHER;
 	}
-	count(v);
+	count(&counters, v);
 	return verdict_action(v);
 }
 

@@ -20,11 +20,8 @@
 #ifndef EC_BPF_FASTACK_H
 #define EC_BPF_FASTACK_H
 
-/* Bytes in front of the electrode-c header (IPv4 without options). */
-#define FA_L2L4_LEN \
-	(sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
 /* Length of the PREPARE_OK frame we send back. */
-#define FA_ACK_LEN (FA_L2L4_LEN + sizeof(struct ec_hdr))
+#define FA_ACK_LEN (EC_L2L4_LEN + sizeof(struct ec_hdr))
 
 /* 1 if the UDP length, the IP total length and body_len agree with each
  * other and the frame holds them all (bytes past the IP datagram are link
@@ -46,9 +43,9 @@ static __always_inline int fa_lengths_ok(struct xdp_md *ctx,
 static __always_inline __u64 fa_wakeup_flag(void)
 {
 	__u64 avail = bpf_ringbuf_query(&fa_log, BPF_RB_AVAIL_DATA);
-	__u64 size = bpf_ringbuf_query(&fa_log, BPF_RB_RING_SIZE);
 
-	return avail > size / 2 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return avail > FA_RING_BYTES / 2 ? BPF_RB_FORCE_WAKEUP :
+					   BPF_RB_NO_WAKEUP;
 }
 
 /*
@@ -70,7 +67,7 @@ static __always_inline enum ec_xdp_verdict fa_store(struct xdp_md *ctx,
 	rec = bpf_ringbuf_reserve(&fa_log, sizeof(*rec), 0);
 	if (!rec)
 		return EC_XDP_FA_FULL;
-	if (bpf_xdp_load_bytes(ctx, FA_L2L4_LEN, rec->data, len) < 0) {
+	if (bpf_xdp_load_bytes(ctx, EC_L2L4_LEN, rec->data, len) < 0) {
 		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
 		return EC_XDP_FA_MALFORMED;
 	}
@@ -97,48 +94,41 @@ static __always_inline void fa_swap_mac(__u8 *a, __u8 *b)
 }
 
 /*
- * Turn the stored PREPARE into our PREPARE_OK for the same view and op,
- * addressed back to where it came from, without the body.  Returns
- * EC_XDP_FA_ACKED, or EC_XDP_FA_MALFORMED (frame passed up, a duplicate of
- * the stored entry) if the frame cannot be re-parsed, which shrinking it to
- * the headers cannot cause.
+ * Turn the stored PREPARE p into our PREPARE_OK for the same view and op,
+ * addressed back to where it came from, without the body.
  */
-static __always_inline enum ec_xdp_verdict fa_make_ack(struct xdp_md *ctx)
+static __always_inline void fa_make_ack(struct xdp_md *ctx, struct ec_pkt *p)
 {
 	__u32 frame_len = ctx->data_end - ctx->data;
-	struct ec_pkt p;
 	__be32 addr;
 	__be16 port;
 
-	/* Should shrinking fail, the body stays behind the IP datagram,
-	 * where receivers ignore it: the ack is still good. */
+	fa_swap_mac(p->eth->h_dest, p->eth->h_source);
+
+	addr = p->ip->saddr;
+	p->ip->saddr = p->ip->daddr;
+	p->ip->daddr = addr;
+	p->ip->tot_len = bpf_htons(FA_ACK_LEN - sizeof(struct ethhdr));
+	p->ip->ttl = 64;
+	p->ip->check = ipv4_csum(p->ip);
+
+	port = p->udp->source;
+	p->udp->source = p->udp->dest;
+	p->udp->dest = port;
+	p->udp->len = bpf_htons(sizeof(struct udphdr) + sizeof(struct ec_hdr));
+	p->udp->check = 0;
+
+	p->ec->type = EC_MSG_PREPARE_OK;
+	p->ec->flags = EC_F_FAST_ACK;
+	p->ec->sender = ec_self;
+	p->ec->body_len = 0;
+	p->ec->commit = 0;
+
+	/* Last, as it invalidates p.  Should shrinking fail, the body stays
+	 * behind the IP datagram, where receivers ignore it: the ack is
+	 * still good. */
 	if (frame_len > FA_ACK_LEN)
 		bpf_xdp_adjust_tail(ctx, (int)FA_ACK_LEN - (int)frame_len);
-	if (parse_ec_pkt((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-			 &p) < 0)
-		return EC_XDP_FA_MALFORMED;
-
-	fa_swap_mac(p.eth->h_dest, p.eth->h_source);
-
-	addr = p.ip->saddr;
-	p.ip->saddr = p.ip->daddr;
-	p.ip->daddr = addr;
-	p.ip->tot_len = bpf_htons(FA_ACK_LEN - sizeof(struct ethhdr));
-	p.ip->ttl = 64;
-	p.ip->check = ipv4_csum(p.ip);
-
-	port = p.udp->source;
-	p.udp->source = p.udp->dest;
-	p.udp->dest = port;
-	p.udp->len = bpf_htons(sizeof(struct udphdr) + sizeof(struct ec_hdr));
-	p.udp->check = 0;
-
-	p.ec->type = EC_MSG_PREPARE_OK;
-	p.ec->flags = EC_F_FAST_ACK;
-	p.ec->sender = ec_self;
-	p.ec->body_len = 0;
-	p.ec->commit = 0;
-	return EC_XDP_FA_ACKED;
 }
 
 /*
@@ -178,11 +168,11 @@ static __always_inline enum ec_xdp_verdict fa_prepare(struct xdp_md *ctx,
 	if (!fa_lengths_ok(ctx, p, body_len))
 		return EC_XDP_FA_MALFORMED;
 
+	/* fa_store's helpers leave packet data in place: p stays valid */
 	v = fa_store(ctx, w, body_len);
-	if (v != EC_XDP_FA_ACKED)
-		return v;
-	/* p's pointers die here: fa_make_ack re-derives them */
-	return fa_make_ack(ctx);
+	if (v == EC_XDP_FA_ACKED)
+		fa_make_ack(ctx, p);
+	return v;
 }
 
 #endif /* EC_BPF_FASTACK_H */

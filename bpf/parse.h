@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * parse.h - bounds-checked packet parsing for the electrode-c BPF programs.
+ * parse.h - bounds-checked packet parsing for the electrode-c BPF programs,
+ * and the per-verdict counting every program does.
  *
  * Each parse_* takes a cursor, checks the header fits before data_end,
  * returns a pointer to it (NULL if it does not fit or is not what we want)
@@ -20,6 +21,21 @@
 #include <bpf/bpf_helpers.h>
 
 #include "ec_wire.h"
+
+/* Bytes in front of the electrode-c header: parse_ec_pkt accepts IPv4
+ * without options only, so this is constant. */
+#define EC_L2L4_LEN \
+	(sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
+
+/* Count one event under verdict v in map, a per-CPU array of __u64:
+ * per CPU, so a plain add is race-free. */
+static __always_inline void count(void *map, __u32 v)
+{
+	__u64 *n = bpf_map_lookup_elem(map, &v);
+
+	if (n)
+		*n += 1;
+}
 
 struct cursor {
 	void *pos;

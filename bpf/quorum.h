@@ -70,7 +70,7 @@ static __always_inline enum ec_xdp_verdict q_unflag(struct ec_pkt *p,
 static __always_inline enum ec_xdp_verdict q_prepare_ok(struct ec_pkt *p)
 {
 	__u64 op, w, old, *slot;
-	__u32 bit, quorum, view;
+	__u32 bit, quorum, view, acked;
 
 	if (!(READ_ONCE(ec_state.switches[EC_OFFLOAD_QUORUM]) &
 	      (1u << EC_MSG_PREPARE_OK)))
@@ -91,16 +91,18 @@ static __always_inline enum ec_xdp_verdict q_prepare_ok(struct ec_pkt *p)
 	for (int i = 0; i < Q_CAS_TRIES; i++) {
 		if (!EC_SLOT_MATCHES(w, op, view))
 			return q_unflag(p, EC_XDP_Q_UNKNOWN);
+		acked = q_popcount16(EC_SLOT_BITS(w));
 		if (w & bit) {
-			if (q_popcount16(EC_SLOT_BITS(w)) >= quorum)
+			if (acked >= quorum)
 				return q_flag(p, EC_XDP_Q_LATE);
 			return EC_XDP_Q_DUP;
 		}
 		old = __sync_val_compare_and_swap(slot, w, w | bit);
 		if (old == w) {
-			if (q_popcount16(EC_SLOT_BITS(w)) >= quorum)
+			if (acked >= quorum)
 				return EC_XDP_Q_EXTRA;
-			if (q_popcount16(EC_SLOT_BITS(w | bit)) >= quorum)
+			/* bit was not in w: ours makes acked + 1 */
+			if (acked + 1 >= quorum)
 				return q_flag(p, EC_XDP_Q_QUORUM);
 			return EC_XDP_Q_PENDING;
 		}

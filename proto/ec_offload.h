@@ -16,6 +16,7 @@
 #define EC_OFFLOAD_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 
 #include "ec_wire.h"
 
@@ -37,13 +38,13 @@ enum ec_offload_kind {
  * re-enters the egress hook passes untouched (no recursion). */
 #define EC_CLONE_MARK 0xec0c1013u
 
-/* One replica's address, as the BPF programs rewrite and check frames. */
+/* One replica's address, as the BPF programs rewrite and check frames.
+ * Only ids below the program's ec_n are read. */
 struct ec_bpf_peer {
 	__be32 ip;
 	__be16 port;
 	__u8 mac[6];
-	__u8 valid;     /* 1 for ids below n */
-	__u8 pad[3];
+	__u8 pad[4];
 };
 _Static_assert(sizeof(struct ec_bpf_peer) == 16, "shared layout");
 
@@ -98,7 +99,9 @@ struct ec_fa_record {
 };
 
 /* Verdicts, counted per CPU in each object's `counters` array.  Keep the
- * names in replica/offload.c in step. */
+ * names in replica/offload_switch.c in step.  replica/offload_ctl.c sums
+ * the fast-ack and quorum verdicts as ranges: add new ones inside their
+ * group. */
 enum ec_tc_verdict {
 	EC_TC_CLONED = 0,        /* one per clone sent */
 	EC_TC_BROADCAST,         /* "to all" originals consumed */
@@ -140,5 +143,14 @@ enum ec_xdp_verdict {
 				  * already at quorum: dropped */
 	EC_XDP_MAX,
 };
+
+/* Whether the XDP program drops a frame with verdict v; it sends back
+ * EC_XDP_FA_ACKED and passes every other one up.  Here, not in the
+ * program, so that the counters' summary drops what the program does. */
+static inline bool ec_xdp_verdict_drops(enum ec_xdp_verdict v)
+{
+	return v == EC_XDP_Q_PENDING || v == EC_XDP_Q_DUP ||
+	       v == EC_XDP_Q_EXTRA || v == EC_XDP_Q_COMMITTED;
+}
 
 #endif /* EC_OFFLOAD_H */

@@ -30,8 +30,6 @@
 #include "io.h"
 #include "logging.h"
 
-/* Ring buffer for the fast-ack log: about 5800 full-size entries. */
-#define FA_RING_BYTES (8u << 20)
 /* How long quiesce waits for entries the kernel acked but had not yet
  * submitted (they are microseconds away). */
 #define QUIESCE_WAIT_US 200000
@@ -46,6 +44,7 @@ struct ec_offload {
 	struct ec_broadcast *bc;
 	struct ec_xdp *xdp;
 	struct ring_buffer *ring;
+	uint64_t drain_now;      /* time given to what one drain absorbs */
 	struct ec_core *core;
 	int xdp_link;            /* closing it detaches the XDP program */
 	uint64_t fa_epoch;       /* bumped each time the fast ack reopens
@@ -67,20 +66,24 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void fill_peers(volatile struct ec_bpf_peer *peers,
-		       const struct ec_config *cfg)
+/* Fill one object's topology (its ec_peers, ec_self and ec_n): both
+ * programs declare the same three. */
+static void set_topology(const struct ec_offload *o,
+			 struct ec_bpf_peer peers[EC_MAX_REPLICAS],
+			 __u32 *self, __u32 *n)
 {
 	for (unsigned i = 0; i < EC_MAX_REPLICAS; i++) {
 		struct ec_bpf_peer p = { 0 };
 
-		if (i < cfg->n) {
-			p.ip = cfg->peers[i].ip;
-			p.port = htons(cfg->peers[i].port);
-			memcpy(p.mac, cfg->peers[i].mac, sizeof(p.mac));
-			p.valid = 1;
+		if (i < o->cfg->n) {
+			p.ip = o->cfg->peers[i].ip;
+			p.port = htons(o->cfg->peers[i].port);
+			memcpy(p.mac, o->cfg->peers[i].mac, sizeof(p.mac));
 		}
 		peers[i] = p;
 	}
+	*self = o->self;
+	*n = o->cfg->n;
 }
 
 /* Absorb one buffered PREPARE into the core (ring_buffer callback). */
@@ -90,8 +93,18 @@ static int on_fa_record(void *ctx, void *data, size_t size)
 	const struct ec_fa_record *r = data;
 
 	if (o->core && size >= sizeof(*r) && r->len <= EC_FA_DATA_MAX)
-		ec_core_absorb(o->core, r->data, r->len, ec_clock_us());
+		ec_core_absorb(o->core, r->data, r->len, o->drain_now);
 	return 0;
+}
+
+/* Absorb everything buffered so far.  One clock reading serves the whole
+ * batch: absorbing it is quick next to the core's timeouts, and the
+ * reading comes after every earlier one, so the core's clock never goes
+ * back. */
+static void drain_ring(struct ec_offload *o)
+{
+	o->drain_now = ec_clock_us();
+	ring_buffer__consume(o->ring);
 }
 
 static int load(struct ec_offload *o)
@@ -104,13 +117,10 @@ static int load(struct ec_offload *o)
 		pr_warn("cannot open the BPF objects: %s", strerror(errno));
 		return -1;
 	}
-	fill_peers(o->bc->rodata->ec_peers, o->cfg);
-	o->bc->rodata->ec_self = o->self;
-	o->bc->rodata->ec_n = o->cfg->n;
-	fill_peers(o->xdp->rodata->ec_peers, o->cfg);
-	o->xdp->rodata->ec_self = o->self;
-	o->xdp->rodata->ec_n = o->cfg->n;
-	bpf_map__set_max_entries(o->xdp->maps.fa_log, FA_RING_BYTES);
+	set_topology(o, o->bc->rodata->ec_peers, &o->bc->rodata->ec_self,
+		     &o->bc->rodata->ec_n);
+	set_topology(o, o->xdp->rodata->ec_peers, &o->xdp->rodata->ec_self,
+		     &o->xdp->rodata->ec_n);
 	err = ec_broadcast__load(o->bc);
 	if (!err)
 		err = ec_xdp__load(o->xdp);
@@ -253,11 +263,19 @@ void ec_offload_free(struct ec_offload *o)
 	free(o);
 }
 
+/* The core may take EC_F_QUORUM for a quorum only while the kernel is
+ * the one counting acks. */
+static void sync_trust_quorum(struct ec_offload *o)
+{
+	bool on = ec_switch_on(&o->sw, EC_OFFLOAD_QUORUM, EC_MSG_PREPARE_OK);
+
+	ec_core_trust_quorum_flag(o->core, on);
+}
+
 void ec_offload_set_core(struct ec_offload *o, struct ec_core *core)
 {
 	o->core = core;
-	ec_core_trust_quorum_flag(core, ec_switch_on(&o->sw, EC_OFFLOAD_QUORUM,
-						     EC_MSG_PREPARE_OK));
+	sync_trust_quorum(o);
 }
 
 int ec_offload_ring_fd(const struct ec_offload *o)
@@ -268,7 +286,7 @@ int ec_offload_ring_fd(const struct ec_offload *o)
 void ec_offload_drain(struct ec_offload *o)
 {
 	if (o->core)
-		ring_buffer__consume(o->ring);
+		drain_ring(o);
 }
 
 void ec_offload_quiesce(void *arg)
@@ -286,11 +304,11 @@ void ec_offload_quiesce(void *arg)
 	 * of them is in the core's log. */
 	deadline = ec_clock_us() + QUIESCE_WAIT_US;
 	for (;;) {
-		ring_buffer__consume(o->ring);
+		drain_ring(o);
 		ec_core_get_state(o->core, &s);
 		if (s.op + 1 >= closed)
 			return;
-		if (ec_clock_us() > deadline)
+		if (o->drain_now > deadline)
 			break;
 	}
 	/* The core is about to report a log without ops the leader counted
@@ -405,9 +423,7 @@ void ec_offload_set_switches(struct ec_offload *o, const struct ec_switches *sw)
 	for (unsigned k = 0; k < EC_OFFLOAD_MAX; k++)
 		__atomic_store_n(&xs->switches[k], sw->on[k], __ATOMIC_RELEASE);
 	if (o->core) {
-		ec_core_trust_quorum_flag(o->core,
-					  ec_switch_on(sw, EC_OFFLOAD_QUORUM,
-						       EC_MSG_PREPARE_OK));
+		sync_trust_quorum(o);
 		ec_offload_sync(o);
 	}
 }

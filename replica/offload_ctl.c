@@ -24,7 +24,7 @@ static void show_fraction(FILE *out, const char *name, uint64_t num,
 static int show(struct ec_ctl_req *r, struct ec_offload *o)
 {
 	struct ec_offload_counts c;
-	uint64_t fa = 0, q = 0, qdrop;
+	uint64_t fa = 0, q = 0, qdrop = 0;
 
 	ec_switches_foreach(ec_offload_switches(o), show_switch, r->out);
 	if (ec_offload_counts(o, &c) < 0)
@@ -37,10 +37,11 @@ static int show(struct ec_ctl_req *r, struct ec_offload *o)
 			(unsigned long long)c.xdp[v]);
 	for (unsigned v = EC_XDP_FA_ACKED; v <= EC_XDP_FA_MALFORMED; v++)
 		fa += c.xdp[v];
-	for (unsigned v = EC_XDP_Q_QUORUM; v <= EC_XDP_Q_EXTRA; v++)
+	for (unsigned v = EC_XDP_Q_QUORUM; v <= EC_XDP_Q_EXTRA; v++) {
 		q += c.xdp[v];
-	qdrop = c.xdp[EC_XDP_Q_PENDING] + c.xdp[EC_XDP_Q_DUP] +
-		c.xdp[EC_XDP_Q_COMMITTED] + c.xdp[EC_XDP_Q_EXTRA];
+		if (ec_xdp_verdict_drops(v))
+			qdrop += c.xdp[v];
+	}
 	/* of the PREPAREs that reached this replica's XDP program */
 	show_fraction(r->out, "fraction.prepare_acked_in_kernel",
 		      c.xdp[EC_XDP_FA_ACKED], fa);
@@ -78,6 +79,7 @@ int ec_offload_ctl_register(struct ec_control *ctl, struct ec_offload *o)
 	return ec_control_add(ctl, "offload", "[SPEC on|off]",
 			      "show offload switches and BPF counters, or set "
 			      "switches (SPEC: all, none, broadcast, fastack, "
-			      "quorum, or e.g. broadcast.commit)",
+			      "quorum, or e.g. broadcast.commit; none turns "
+			      "every switch off whatever on|off says)",
 			      offload_cmd, o);
 }

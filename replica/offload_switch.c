@@ -22,16 +22,6 @@ static const uint32_t offload_types[EC_OFFLOAD_MAX] = {
 	[EC_OFFLOAD_QUORUM] = 1u << EC_MSG_PREPARE_OK,
 };
 
-const char *ec_offload_name(unsigned kind)
-{
-	return kind < EC_OFFLOAD_MAX ? offload_names[kind] : NULL;
-}
-
-uint32_t ec_offload_types(unsigned kind)
-{
-	return kind < EC_OFFLOAD_MAX ? offload_types[kind] : 0;
-}
-
 /* Message type whose lower-case name is s, or -1. */
 static int type_by_name(const char *s, size_t len)
 {

@@ -21,12 +21,6 @@ struct ec_switches {
 	uint32_t on[EC_OFFLOAD_MAX];
 };
 
-/* Name of an offload ("broadcast"), NULL if out of range. */
-const char *ec_offload_name(unsigned kind);
-
-/* Message types an offload can handle, as a mask of (1 << type). */
-uint32_t ec_offload_types(unsigned kind);
-
 /*
  * Turn on (on = true) or off every switch the spec names in *sw.  "none"
  * turns everything off whatever on says.  Returns 0, or -1 with a message

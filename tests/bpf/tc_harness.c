@@ -40,7 +40,6 @@ struct ec_bpf_peer test_peer(int i)
 		.ip = htonl((198u << 24) | (18u << 16) | (200u << 8) | (10u + i)),
 		.port = htons(7000 + i),
 		.mac = { 0x02, 0xec, 0xc8, 0x00, 0x00, 10 + i },
-		.valid = 1,
 	};
 
 	return p;
@@ -197,17 +196,17 @@ int capture(int want)
 	}
 }
 
-/* Open and load the program for replica self of an n-replica cluster;
- * replicas whose bit is set in invalid are left out of the peer table. */
-struct ec_broadcast *load_prog(int n, int self, unsigned invalid)
+/* Open and load the program for replica self of an n-replica cluster.
+ * The peer table holds an address for every id, past n too, so that a
+ * copy to an id outside the cluster would show. */
+struct ec_broadcast *load_prog(int n, int self)
 {
 	struct ec_broadcast *skel = ec_broadcast__open();
 	int err;
 
 	ck_assert_msg(skel, "ec_broadcast__open: %s", strerror(errno));
-	for (int i = 0; i < n; i++)
-		if (!(invalid & (1u << i)))
-			skel->rodata->ec_peers[i] = test_peer(i);
+	for (int i = 0; i < EC_MAX_REPLICAS; i++)
+		skel->rodata->ec_peers[i] = test_peer(i);
 	skel->rodata->ec_self = self;
 	skel->rodata->ec_n = n;
 	err = ec_broadcast__load(skel);

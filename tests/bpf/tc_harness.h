@@ -50,7 +50,7 @@ void net_setup(void);
 void net_teardown(void);
 int capture(int want);
 
-struct ec_broadcast *load_prog(int n, int self, unsigned invalid);
+struct ec_broadcast *load_prog(int n, int self);
 int run(struct ec_broadcast *skel, const __u8 *pkt, size_t len,
 	__u32 mark, __u8 *out, __u32 *out_len);
 void expect_counters(struct ec_broadcast *skel,
