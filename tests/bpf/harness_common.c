@@ -150,16 +150,3 @@ void percpu_sums(int map_fd, uint32_t nkeys, uint64_t *sums)
 			sums[k] += vals[i];
 	}
 }
-
-/* Run every test of suite s in Check's normal mode; returns the exit
- * status for main(): success only if none failed. */
-int run_suite(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

@@ -1,7 +1,7 @@
 /*
  * harness_common.h - what the XDP and TC test harnesses share: views of a
  * crafted Ethernet/IPv4/UDP/electrode-c frame, the header writer, IPv4 and
- * UDP checksums, per-CPU counter sums and the Check runner.
+ * UDP checksums and per-CPU counter sums; with run_suite.h for main().
  *
  * A frame here always starts with its Ethernet header and carries an IPv4
  * header without options.
@@ -9,7 +9,6 @@
 #ifndef HARNESS_COMMON_H
 #define HARNESS_COMMON_H
 
-#include <check.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
@@ -17,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../run_suite.h"
 #include "ec_offload.h"
 
 /* Bytes before the electrode-c header. */
@@ -78,7 +78,5 @@ void set_udp_csum(uint8_t *f);
 bool udp_csum_valid(const uint8_t *f);
 
 void percpu_sums(int map_fd, uint32_t nkeys, uint64_t *sums);
-
-int run_suite(Suite *s);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "../run_suite.h"
 
 static const char good[] =
 	"# replica <id> <ipv4> <udp-port> <mac> <interface>\n"
@@ -215,11 +216,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(config_suite());
 }

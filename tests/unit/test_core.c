@@ -11,6 +11,7 @@
 
 #include "core_internal.h"
 #include "sim.h"
+#include "../run_suite.h"
 
 #define MS 1000ULL
 
@@ -727,11 +728,5 @@ static Suite *core_suite(void)
 
 int main(void)
 {
-	SRunner *r = srunner_create(core_suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return run_suite(core_suite());
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "histogram.h"
+#include "../run_suite.h"
 
 /* The histograms are 30 KiB each: keep them off the test's stack. */
 static struct ec_hist a, b, c;
@@ -179,11 +180,5 @@ static Suite *histogram_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(histogram_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(histogram_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "../run_suite.h"
 
 static struct ec_kv *kv;
 
@@ -396,11 +397,5 @@ static Suite *kv_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kv_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(kv_suite());
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "offload_switch.h"
+#include "../run_suite.h"
 
 static bool on(const struct ec_switches *sw, unsigned kind, unsigned type)
 {
@@ -113,8 +114,6 @@ int main(void)
 {
 	Suite *s = suite_create("offload_switch");
 	TCase *t = tcase_create("offload_switch");
-	SRunner *r;
-	int failed;
 
 	tcase_add_test(t, all_and_none);
 	tcase_add_test(t, one_offload_and_one_type);
@@ -122,9 +121,5 @@ int main(void)
 	tcase_add_test(t, every_switch_is_listed_once);
 	tcase_add_test(t, verdict_names);
 	suite_add_tcase(s, t);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return run_suite(s);
 }

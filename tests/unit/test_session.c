@@ -6,6 +6,7 @@
 
 #include "session.h"
 #include "wire.h"
+#include "../run_suite.h"
 
 #define N 5
 #define CID 0xc11e47ull
@@ -315,11 +316,5 @@ static Suite *session_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(session_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(session_suite());
 }

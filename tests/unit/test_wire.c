@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wire.h"
+#include "../run_suite.h"
 
 #define N_REPLICAS 5
 
@@ -418,11 +419,5 @@ static Suite *wire_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(wire_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(wire_suite());
 }
