@@ -78,7 +78,9 @@ struct ec_core {
 	/* Follower. */
 	uint64_t last_heard;     /* from the leader of our view */
 	uint64_t leader_op;      /* leader's last op, as last heard */
-	uint64_t state_req_at;   /* last GET_STATE sent */
+	uint64_t state_req_at;   /* last GET_STATE sent, and what it asked */
+	uint64_t state_req_from;
+	bool state_req_committed;
 
 	/* View change (status VIEW_CHANGE). */
 	uint64_t vc_started;
@@ -159,7 +161,7 @@ void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
 		   Ec__LogEntry **entries, size_t n);
 bool try_install(struct ec_core *c);
 void clear_pending(struct ec_core *c);
-void request_state(struct ec_core *c, unsigned to, bool committed_only);
+void request_state(struct ec_core *c);
 void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
 		     unsigned to, uint64_t from, bool committed_only);
 uint64_t tail_start(const struct ec_core *c, uint64_t from);

@@ -221,7 +221,7 @@ void on_prepare(struct ec_core *c, const struct ec_msg *m)
 		/* A retransmission: our ack was probably lost. */
 		send_prepare_ok(c);
 	} else {
-		request_state(c, leader_of(c, c->view), false);
+		request_state(c);
 	}
 	set_commit(c, m->commit);
 }
@@ -334,7 +334,7 @@ void on_commit(struct ec_core *c, const struct ec_msg *m)
 	if (!from_our_leader(c, m))
 		return;
 	if (m->op > c->log.last)
-		request_state(c, leader_of(c, c->view), false);
+		request_state(c);
 	set_commit(c, m->commit);
 }
 
@@ -416,6 +416,6 @@ void follower_tick(struct ec_core *c)
 		start_view_change(c, c->view + 1);
 		return;
 	}
-	if (c->leader_op > c->log.last)
-		request_state(c, leader_of(c, c->view), false);
+	if (c->leader_op > c->log.last || c->pending.have)
+		request_state(c);
 }

@@ -249,7 +249,7 @@ bool try_install(struct ec_core *c)
 		return false;
 	}
 	if (c->commit + 1 < p->from) {
-		request_state(c, p->source, true);
+		request_state(c);
 		return false;
 	}
 	ec_log_truncate(&c->log, p->from - 1);
@@ -264,19 +264,40 @@ bool try_install(struct ec_core *c)
 	return true;
 }
 
-/* Ask replica `to` for entries above what we hold (rate-limited). */
-void request_state(struct ec_core *c, unsigned to, bool committed_only)
+/*
+ * Ask for the state we are missing.  What to ask follows from our state
+ * alone, so every path that notices we are behind (a gap, a COMMIT, a
+ * tick, an answer) asks the same question:
+ *  - a view's tail is waiting for our committed prefix (pending): the
+ *    committed entries above our commit number, from the tail's sender;
+ *  - otherwise the tail of our view's log, from its leader.
+ * An answer moves our commit number or log, which changes the question,
+ * and a new question goes out at once; only the same question is held
+ * back for retransmit_us (its answer may still be on its way).
+ */
+void request_state(struct ec_core *c)
 {
 	Ec__GetState gs = EC__GET_STATE__INIT;
+	unsigned to;
 
-	if (c->state_req_at && c->now - c->state_req_at < c->o.retransmit_us)
+	gs.committed_only = c->pending.have;
+	if (gs.committed_only) {
+		to = c->pending.source;
+		gs.from_op = c->commit + 1;
+	} else {
+		to = leader_of(c, c->view);
+		gs.from_op = c->status == EC_ST_NORMAL ? c->log.last + 1 :
+							 c->commit + 1;
+	}
+	if (to == c->o.self)
+		return;
+	if (c->state_req_at && c->now - c->state_req_at < c->o.retransmit_us &&
+	    c->state_req_from == gs.from_op &&
+	    c->state_req_committed == gs.committed_only)
 		return;
 	c->state_req_at = c->now;
-	gs.committed_only = committed_only;
-	if (!committed_only && c->status == EC_ST_NORMAL)
-		gs.from_op = c->log.last + 1;
-	else
-		gs.from_op = c->commit + 1;
+	c->state_req_from = gs.from_op;
+	c->state_req_committed = gs.committed_only;
 	queue_msg(c, EC_TO_REPLICA, to, NULL, EC_MSG_GET_STATE, gs.from_op,
 		  &gs.base);
 	c->stats.gap_requests++;
@@ -340,10 +361,8 @@ static void take_view_log(struct ec_core *c, const struct ec_msg *m,
 			return;
 		heard_from_leader(c, m);
 	}
-	if (c->log.last < c->leader_op) {
-		c->state_req_at = 0; /* more to fetch: ask at once */
-		request_state(c, m->sender, false);
-	}
+	if (c->log.last < c->leader_op)
+		request_state(c);
 }
 
 void on_new_state(struct ec_core *c, const struct ec_msg *m)
@@ -366,9 +385,8 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 	}
 	place_committed(c, nc->entries, nc->n_entries, m->commit);
 	ec__log_chunk__free_unpacked(nc, NULL);
-	c->state_req_at = 0;
 	if (c->pending.have)
-		try_install(c);
+		try_install(c); /* or ask for the next committed chunk */
 }
 
 static void send_recovery(struct ec_core *c)
@@ -440,7 +458,7 @@ void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
 	ec__recovery__free_unpacked(r, NULL);
 	if (recovery_ready(c)) {
 		c->view = c->rec_view;
-		request_state(c, leader_of(c, c->view), false);
+		request_state(c);
 	}
 }
 
@@ -454,10 +472,7 @@ void recovery_tick(struct ec_core *c)
 		return;
 	if (recovery_ready(c)) {
 		c->rec_sent_at = c->now;
-		if (c->pending.have)
-			request_state(c, c->pending.source, true);
-		else
-			request_state(c, leader_of(c, c->view), false);
+		request_state(c);
 	} else {
 		send_recovery(c);
 	}

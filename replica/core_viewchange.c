@@ -117,7 +117,7 @@ void join_view(struct ec_core *c, uint32_t view)
 		leave_view(c, view);
 		c->joining = true;
 	}
-	request_state(c, leader_of(c, view), false);
+	request_state(c);
 }
 
 void on_start_view_change(struct ec_core *c, const struct ec_msg *m)
@@ -281,10 +281,8 @@ void view_change_tick(struct ec_core *c)
 	if (c->now - c->vc_sent_at < c->o.retransmit_us)
 		return;
 	c->vc_sent_at = c->now;
-	if (c->pending.have)
-		request_state(c, c->pending.source, true);
-	else if (c->joining)
-		request_state(c, leader_of(c, c->view), false);
+	if (c->pending.have || c->joining)
+		request_state(c);
 	else {
 		send_svc(c);
 		if (c->dvc[c->o.self].have && !is_leader(c))

@@ -243,6 +243,9 @@ static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
 	p->to = to;
 	p->type = type;
 	p->len = len;
+	p->due = s->now;
+	if (to < SIM_CLIENT && type < EC_MSG_TYPE_MAX)
+		p->due += s->delay_us[type];
 	p->buf = malloc(len);
 	must(p->buf != NULL, "no memory");
 	memcpy(p->buf, buf, len);
@@ -381,14 +384,32 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 	collect(s, p->to);
 }
 
+/* Index of the next packet to deliver among those due (with reorder, a
+ * random one of them), or -1 when none is due. */
+static long next_due(struct sim *s)
+{
+	size_t due = 0;
+	unsigned pick;
+
+	for (size_t k = 0; k < s->q_len; k++)
+		due += s->q[k].due <= s->now;
+	if (due == 0)
+		return -1;
+	pick = s->reorder ? sim_rand(s, (unsigned)due) : 0;
+	for (size_t k = 0; k < s->q_len; k++)
+		if (s->q[k].due <= s->now && pick-- == 0)
+			return (long)k;
+	return -1;
+}
+
 uint64_t sim_deliver(struct sim *s)
 {
 	uint64_t count = 0;
+	long k;
 
 	for (unsigned i = 0; i < s->n; i++)
 		collect(s, i);
-	while (s->q_len && count < 10000000) {
-		size_t k = s->reorder ? sim_rand(s, (unsigned)s->q_len) : 0;
+	while (count < 10000000 && (k = next_due(s)) >= 0) {
 		struct sim_pkt p = s->q[k];
 
 		memmove(&s->q[k], &s->q[k + 1], (s->q_len - k - 1) * sizeof(p));

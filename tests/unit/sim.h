@@ -18,6 +18,7 @@ struct sim_pkt {
 	uint8_t type;
 	size_t len;
 	uint8_t *buf;
+	uint64_t due;      /* not delivered before this time */
 };
 
 struct sim;
@@ -52,6 +53,8 @@ struct sim {
 	uint64_t rng;
 	unsigned loss_pct, dup_pct; /* random loss/duplication, percent */
 	bool reorder;
+	uint64_t delay_us[EC_MSG_TYPE_MAX]; /* per message type, on the way
+					     * to a replica */
 	sim_filter_fn *filter;
 	void *filter_arg;
 	bool kernel_fastack, kernel_quorum; /* model the XDP offloads */
@@ -88,7 +91,7 @@ void sim_request(struct sim *s, unsigned client, unsigned to,
 		 uint64_t request_id, int kind, const char *key,
 		 const char *value, const char *expected);
 
-/* Deliver packets until none are left (bounded); returns packets delivered. */
+/* Deliver packets until none is due (bounded); returns packets delivered. */
 uint64_t sim_deliver(struct sim *s);
 
 /* Advance time by `us` in steps of `step` us, ticking every live replica

@@ -301,6 +301,60 @@ START_TEST(follower_repairs_gap)
 }
 END_TEST
 
+/*
+ * A follower that misses many chunks' worth of ops in one view (its
+ * PREPAREs lost) catches up: committed entries chunk by chunk, then the
+ * leader's tail.  The answers are delayed around retransmit_us, the
+ * interval at which the same GET_STATE may be repeated.
+ */
+START_TEST(follower_far_behind_in_same_view_catches_up)
+{
+	static const uint64_t delays_ms[] = { 0, 1, 10, 19, 20, 21, 45 };
+	const unsigned ops = 6000, clients = 32;
+	char key[16], value[64];
+
+	for (size_t d = 0; d < sizeof(delays_ms) / sizeof(delays_ms[0]); d++) {
+		struct sim *s = sim_new(3, 7);
+		struct drop_rule r = { .type = EC_MSG_PREPARE,
+				       .to_mask = 1u << 2, .on = true };
+		uint64_t waited = 0;
+
+		s->filter = drop_by_rule;
+		s->filter_arg = &r;
+		for (unsigned i = 0; i < ops; i++) {
+			snprintf(key, sizeof(key), "k%u", i % 100);
+			snprintf(value, sizeof(value), "%040u", i);
+			put(s, i % clients, 0, i / clients + 1, key, value);
+			if (i % clients == clients - 1)
+				sim_deliver(s);
+		}
+		sim_deliver(s);
+		ck_assert_uint_eq(st(s, 0).commit, ops);
+		ck_assert_uint_eq(st(s, 2).op, 0);
+		r.on = false;
+		s->delay_us[EC_MSG_NEW_STATE] = delays_ms[d] * MS;
+		put(s, 0, 0, ops, "last", "v");
+		while (st(s, 2).op < ops + 1 && waited < 2000 * MS) {
+			sim_run(s, MS, MS);
+			waited += MS;
+		}
+		ck_assert_msg(st(s, 2).op == ops + 1 && st(s, 2).commit == ops + 1,
+			      "delay %llu ms: follower at op %llu commit %llu "
+			      "after %llu ms, leader at %llu",
+			      (unsigned long long)delays_ms[d],
+			      (unsigned long long)st(s, 2).op,
+			      (unsigned long long)st(s, 2).commit,
+			      (unsigned long long)(waited / MS),
+			      (unsigned long long)st(s, 0).op);
+		/* many chunks, each asked for once or retried on a timer */
+		ck_assert_uint_lt(s->r[2]->stats.gap_requests,
+				  40 + waited / s->opts.retransmit_us);
+		ck_assert_ptr_null(sim_check_agreement(s));
+		sim_free(s);
+	}
+}
+END_TEST
+
 START_TEST(view_change_after_leader_failure)
 {
 	struct sim *s = sim_new(5, 1);
@@ -707,6 +761,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, lost_prepares_are_repaired);
 	tcase_add_test(t, lost_acks_trigger_retransmission);
 	tcase_add_test(t, follower_repairs_gap);
+	tcase_add_test(t, follower_far_behind_in_same_view_catches_up);
 	tcase_add_test(t, view_change_after_leader_failure);
 	tcase_add_test(t, view_change_keeps_possibly_committed_op);
 	tcase_add_test(t, view_change_new_leader_fetches_missing_prefix);
