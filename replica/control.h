@@ -8,7 +8,8 @@
  *
  *   status  id, status, view, leader, op, commit, executed, keys, digest
  *   stats   rx.TYPE / tx.TYPE / ignored.TYPE per message type, parse.REASON,
- *           the core's other counters, and io.* socket counters
+ *           member.REASON (datagrams not from who they name), the core's
+ *           other counters, and io.* socket counters
  *   dump    one "KEY VALUE" line per key, sorted by key, bytes outside
  *           0x21..0x7e and '\' written as \xHH
  *   help    one line per command

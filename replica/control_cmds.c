@@ -73,6 +73,9 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	for (unsigned p = 0; p < EC_PARSE_MAX; p++)
 		stat_line(out, "parse.", ec_parse_result_name(p),
 			  cs->parse.count[p]);
+	for (unsigned v = EC_MEMBER_OK + 1; v < EC_MEMBER_MAX; v++)
+		stat_line(out, "member.", ec_member_verdict_name(v),
+			  cs->member.count[v]);
 	stat_line(out, "", "view_changes", cs->view_changes);
 	stat_line(out, "", "retransmits", cs->retransmits);
 	stat_line(out, "", "gap_requests", cs->gap_requests);

@@ -36,11 +36,15 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	struct ec_core *c;
 
 	if (o->n == 0 || o->n > EC_MAX_REPLICAS || o->self >= o->n ||
+	    o->members.n != o->n ||
 	    o->window == 0 || o->window > EC_MAX_WINDOW ||
 	    o->heartbeat_us == 0 || o->retransmit_us == 0 ||
 	    o->view_timeout_us <= o->heartbeat_us ||
 	    (o->recovering && (o->n == 1 || o->nonce == 0)))
 		return NULL;
+	for (unsigned i = 0; i < o->n; i++)
+		if (!ec_addr_valid(&o->members.addr[i]))
+			return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -243,7 +247,9 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	struct ec_msg m;
 
 	c->now = now;
-	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK)
+	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK ||
+	    ec_member_check(&c->o.members, &m, from, &c->stats.member) !=
+		    EC_MEMBER_OK)
 		return;
 	if (m.type != EC_MSG_REQUEST && m.sender == c->o.self)
 		return;

@@ -16,15 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "membership.h"
 #include "wire.h"
 
 struct ec_kv;
-
-/* A client's UDP address (both fields in network byte order). */
-struct ec_addr {
-	uint32_t ip;
-	uint16_t port;
-};
 
 enum ec_status {
 	EC_ST_NORMAL = 0,
@@ -35,6 +30,9 @@ enum ec_status {
 struct ec_core_opts {
 	unsigned n;                /* replicas, 1..EC_MAX_REPLICAS */
 	unsigned self;             /* this replica's id */
+	struct ec_members members; /* every replica's address (n of them):
+				    * replica messages are taken only from
+				    * the address of the replica they name */
 	uint64_t heartbeat_us;     /* leader sends COMMIT after this much idle */
 	uint64_t view_timeout_us;  /* follower starts a view change after this
 				    * long without hearing from the leader */
@@ -83,6 +81,7 @@ struct ec_out {
 /* Counters kept by the core (shown by the control interface). */
 struct ec_core_stats {
 	struct ec_parse_stats parse;
+	struct ec_member_stats member;    /* dropped: sender not who it says */
 	uint64_t rx[EC_MSG_TYPE_MAX];     /* accepted, by type */
 	uint64_t tx[EC_MSG_TYPE_MAX];     /* queued, by type (TO_ALL counts once) */
 	uint64_t ignored[EC_MSG_TYPE_MAX];/* parsed but dropped (stale view...) */
@@ -108,7 +107,8 @@ struct ec_core_state {
 
 struct ec_core;
 
-/* Fill *o with defaults for replica self of n. */
+/* Fill *o with defaults for replica self of n; the caller fills in
+ * o->members. */
 void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self);
 
 /* Create a core at time now (us, any monotonic origin).  NULL on bad
@@ -116,8 +116,9 @@ void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self);
 struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now);
 void ec_core_free(struct ec_core *c);
 
-/* Hand the core one received datagram.  from is the sender's address (used
- * to reply to clients).  Invalid input is counted, never fatal. */
+/* Hand the core one received datagram.  from is the sender's address
+ * (checked against the members, used to reply to clients; NULL: unknown,
+ * only a REQUEST is then taken).  Invalid input is counted, never fatal. */
 void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 		     const struct ec_addr *from, uint64_t now);
 

@@ -154,8 +154,8 @@ void clear_view_change(struct ec_core *c);
 
 /* core_state.c */
 bool check_entries(struct ec_core *c, const struct ec_msg *m,
-		   Ec__LogEntry **entries, size_t n, bool to_op,
-		   uint64_t *from);
+		   Ec__LogEntry **entries, size_t n, bool exact,
+		   uint64_t last, uint64_t *from);
 void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
 		   uint64_t commit, unsigned source, ProtobufCMessage *msg,
 		   Ec__LogEntry **entries, size_t n);

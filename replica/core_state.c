@@ -119,14 +119,13 @@ void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
 	free(entries);
 }
 
-/* Entries are contiguous from `from`, each a decodable, bounded request. */
-static bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from)
+/* Each entry a decodable request of bounded size. */
+static bool entries_decode(Ec__LogEntry **entries, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		Ec__Request *req;
 
-		if (entries[i]->op != from + i ||
-		    entries[i]->request.len > EC_MAX_ENTRY_BODY)
+		if (entries[i]->request.len > EC_MAX_ENTRY_BODY)
 			return false;
 		req = ec__request__unpack(NULL, entries[i]->request.len,
 					  entries[i]->request.data);
@@ -137,24 +136,43 @@ static bool entries_valid(Ec__LogEntry **entries, size_t n, uint64_t from)
 	return true;
 }
 
+/* Entries contiguous from `from`, none prepared in a view after the
+ * sender's. */
+static bool entries_line_up(const struct ec_msg *m, Ec__LogEntry **entries,
+			    size_t n, uint64_t from)
+{
+	for (size_t i = 0; i < n; i++)
+		if (entries[i]->op != from + i || entries[i]->view > m->view)
+			return false;
+	return true;
+}
+
 /*
  * Check the entries a DO_VIEW_CHANGE, START_VIEW or NEW_STATE carries
- * before anything of them is used: contiguous, each a decodable request
- * of bounded size (a body that does not decode never enters a log) and,
- * with to_op, ending at the header's op (the sender's last op).  Sets
- * *from to the first op carried (header op + 1 when none).  Otherwise
- * counts a bad body and returns false.
+ * before anything of them is used, so that a message is taken whole or
+ * not at all.  Every entry must be a decodable request of bounded size (a
+ * body that does not decode never enters a log; else a bad body is
+ * counted), and the numbers must be possible (else a bad range): entries
+ * contiguous, of views up to the sender's, and with `last` set, ending
+ * exactly at op `last`, otherwise at or below it.  Sets *from to the first
+ * op carried (header op + 1 when none).
  */
 bool check_entries(struct ec_core *c, const struct ec_msg *m,
-		   Ec__LogEntry **entries, size_t n, bool to_op,
-		   uint64_t *from)
+		   Ec__LogEntry **entries, size_t n, bool exact,
+		   uint64_t last, uint64_t *from)
 {
 	*from = n ? entries[0]->op : m->op + 1;
-	if (entries_valid(entries, n, *from) &&
-	    (!to_op || *from + n == m->op + 1))
-		return true;
-	c->stats.parse.count[EC_PARSE_BAD_BODY]++;
-	return false;
+	if (!entries_decode(entries, n)) {
+		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+		return false;
+	}
+	if (*from == 0 || !entries_line_up(m, entries, n, *from) ||
+	    (n && entries[n - 1]->op > last) ||
+	    (exact && *from + n != last + 1)) {
+		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
+		return false;
+	}
+	return true;
 }
 
 /* Append an entry check_entries accepted; it is decoded again only when
@@ -374,8 +392,11 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 					   &c->stats.parse);
 	if (!nc)
 		return;
+	/* a view's tail ends at the sender's last op; committed entries
+	 * lie at or below its commit number */
 	if (!check_entries(c, m, nc->entries, nc->n_entries,
-			   !nc->committed_only, &from)) {
+			   !nc->committed_only,
+			   nc->committed_only ? m->commit : m->op, &from)) {
 		ec__log_chunk__free_unpacked(nc, NULL);
 		return;
 	}
@@ -435,6 +456,7 @@ void on_recovery(struct ec_core *c, const struct ec_msg *m)
 void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__Recovery *r;
+	bool ours;
 
 	if (c->status != EC_ST_RECOVERING) {
 		c->stats.ignored[m->type]++;
@@ -444,18 +466,21 @@ void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
 					  &c->stats.parse);
 	if (!r)
 		return;
-	if (r->nonce == c->o.nonce) {
-		c->rec_from |= 1u << m->sender;
-		if (m->view > c->rec_view) {
-			c->rec_view = m->view;
-			c->rec_have_leader = false;
-		}
-		if (m->view == c->rec_view && m->sender == leader_of(c, m->view)) {
-			c->rec_have_leader = true;
-			c->leader_op = m->op;
-		}
-	}
+	ours = r->nonce == c->o.nonce;
 	ec__recovery__free_unpacked(r, NULL);
+	if (!ours) {
+		c->stats.ignored[m->type]++; /* answers someone else's RECOVERY */
+		return;
+	}
+	c->rec_from |= 1u << m->sender;
+	if (m->view > c->rec_view) {
+		c->rec_view = m->view;
+		c->rec_have_leader = false;
+	}
+	if (m->view == c->rec_view && m->sender == leader_of(c, m->view)) {
+		c->rec_have_leader = true;
+		c->leader_op = m->op;
+	}
 	if (recovery_ready(c)) {
 		c->view = c->rec_view;
 		request_state(c);

@@ -134,6 +134,11 @@ void on_start_view_change(struct ec_core *c, const struct ec_msg *m)
 		m, &ec__start_view_change__descriptor, &c->stats.parse);
 	if (!svc)
 		return;
+	if (svc->commit > m->op) {
+		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
+		ec__start_view_change__free_unpacked(svc, NULL);
+		return;
+	}
 	if (m->view > c->view)
 		start_view_change(c, m->view);
 	c->svc_from |= 1u << m->sender;
@@ -223,11 +228,13 @@ void on_do_view_change(struct ec_core *c, const struct ec_msg *m)
 		m, &ec__do_view_change__descriptor, &c->stats.parse);
 	if (!dvc)
 		return;
-	if (!check_entries(c, m, dvc->entries, dvc->n_entries, true, &from))
+	if (!check_entries(c, m, dvc->entries, dvc->n_entries, true, m->op,
+			   &from))
 		goto drop;
-	/* a DO_VIEW_CHANGE carries every entry above its sender's commit */
-	if (from > m->commit + 1) {
-		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+	/* a DO_VIEW_CHANGE carries every entry above its sender's commit,
+	 * from a view it was normal in, before this one */
+	if (from > m->commit + 1 || dvc->last_normal_view >= m->view) {
+		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto drop;
 	}
 	d = &c->dvc[m->sender];
@@ -259,7 +266,8 @@ void on_start_view(struct ec_core *c, const struct ec_msg *m)
 					   &c->stats.parse);
 	if (!sv)
 		return;
-	if (!check_entries(c, m, sv->entries, sv->n_entries, true, &from)) {
+	if (!check_entries(c, m, sv->entries, sv->n_entries, true, m->op,
+			   &from)) {
 		ec__log_chunk__free_unpacked(sv, NULL);
 		return;
 	}

@@ -303,6 +303,7 @@ int main(int argc, char **argv)
 	snprintf(ec_log_tag, sizeof(ec_log_tag), "r%ld", o.id);
 
 	ec_core_opts_default(&co, cfg.n, (unsigned)o.id);
+	ec_config_members(&cfg, &co.members);
 	co.heartbeat_us = (uint64_t)o.heartbeat_ms * 1000;
 	co.view_timeout_us = (uint64_t)o.view_timeout_ms * 1000;
 	co.retransmit_us = (uint64_t)o.retransmit_ms * 1000;

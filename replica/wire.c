@@ -2,6 +2,7 @@
 #include "wire.h"
 
 #include <endian.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const parse_names[EC_PARSE_MAX] = {
@@ -13,6 +14,7 @@ static const char *const parse_names[EC_PARSE_MAX] = {
 	[EC_PARSE_UNKNOWN_TYPE] = "unknown_type",
 	[EC_PARSE_BAD_SENDER] = "bad_sender",
 	[EC_PARSE_BAD_BODY] = "bad_body",
+	[EC_PARSE_BAD_RANGE] = "bad_range",
 };
 
 static const char *const type_names[EC_MSG_TYPE_MAX] = {
@@ -40,6 +42,19 @@ const char *ec_msg_type_name(unsigned type)
 	if (type < EC_MSG_TYPE_MAX && type_names[type])
 		return type_names[type];
 	return "?";
+}
+
+/*
+ * Whether a replica message's header op is the sender's last op (or, for
+ * GET_STATE, an op above its commit number): then its commit number, which
+ * never passes the sender's log, cannot exceed op.  RECOVERY (op 0) is
+ * sent by a replica that may hold committed entries already; REQUEST and
+ * REPLY carry no op.
+ */
+static bool commit_within_op(unsigned type)
+{
+	return type != EC_MSG_REQUEST && type != EC_MSG_REPLY &&
+	       type != EC_MSG_RECOVERY;
 }
 
 static enum ec_parse_result parse(const uint8_t *buf, size_t len,
@@ -70,6 +85,8 @@ static enum ec_parse_result parse(const uint8_t *buf, size_t len,
 	} else if (h.sender >= n_replicas) {
 		return EC_PARSE_BAD_SENDER;
 	}
+	if (commit_within_op(h.type) && be64toh(h.commit) > be64toh(h.op))
+		return EC_PARSE_BAD_RANGE;
 	m->type = h.type;
 	m->flags = h.flags;
 	m->sender = h.sender;

@@ -24,6 +24,9 @@ enum ec_parse_result {
 	EC_PARSE_UNKNOWN_TYPE,
 	EC_PARSE_BAD_SENDER,   /* replica message from an id outside the cluster */
 	EC_PARSE_BAD_BODY,     /* protobuf-c could not unpack the body */
+	EC_PARSE_BAD_RANGE,    /* numbers that cannot be true: a commit past
+				* the sender's last op, entries that do not
+				* line up with the header */
 	EC_PARSE_MAX,
 };
 

@@ -158,6 +158,20 @@ drop:
 	return true;
 }
 
+struct ec_addr sim_addr(unsigned i)
+{
+	struct ec_addr a = { .ip = htonl(0x7f000001), .port = htons(7000 + i) };
+
+	return a;
+}
+
+struct ec_addr sim_client_addr(unsigned c)
+{
+	struct ec_addr a = { .ip = htonl(0x7f000064), .port = htons(c) };
+
+	return a;
+}
+
 static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 {
 	struct ec_core_opts o = s->opts;
@@ -188,6 +202,9 @@ struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
 	s->kernel_fastack = fastack;
 	s->kernel_quorum = quorum;
 	ec_core_opts_default(&s->opts, n, 0);
+	s->opts.members.n = n;
+	for (unsigned i = 0; i < n; i++)
+		s->opts.members.addr[i] = sim_addr(i);
 	for (unsigned i = 0; i < n; i++) {
 		s->kern[i].s = s;
 		s->kern[i].id = i;
@@ -252,7 +269,7 @@ static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
 }
 
 /* Move replica i's queued outputs onto the network. */
-static void collect(struct sim *s, unsigned i)
+void sim_collect(struct sim *s, unsigned i)
 {
 	const struct ec_out *out;
 	size_t n;
@@ -295,7 +312,7 @@ void sim_restart(struct sim *s, unsigned i)
 	ec_core_free(s->r[i]);
 	s->r[i] = make_core(s, i, true);
 	s->down[i] = false;
-	collect(s, i);
+	sim_collect(s, i);
 }
 
 void sim_request(struct sim *s, unsigned client, unsigned to,
@@ -350,7 +367,7 @@ static void to_client(struct sim *s, const struct sim_pkt *p)
 
 static void deliver_one(struct sim *s, struct sim_pkt *p)
 {
-	struct ec_addr from = { .ip = htonl(0x7f000001) };
+	struct ec_addr from;
 
 	s->delivered++;
 	if (p->to >= SIM_CLIENT) {
@@ -377,11 +394,12 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 	}
 	/* what the kernel buffered before this datagram goes first */
 	kern_absorb_all(s, p->to);
-	from.port = htons((uint16_t)(p->from >= SIM_CLIENT ? p->from - SIM_CLIENT : 0));
+	from = p->from >= SIM_CLIENT ? sim_client_addr(p->from - SIM_CLIENT) :
+				       sim_addr(p->from);
 	ec_core_receive(s->r[p->to], p->buf, p->len, &from, s->now);
 	if (s->dup_pct && sim_rand(s, 100) < s->dup_pct)
 		ec_core_receive(s->r[p->to], p->buf, p->len, &from, s->now);
-	collect(s, p->to);
+	sim_collect(s, p->to);
 }
 
 /* Index of the next packet to deliver among those due (with reorder, a
@@ -408,7 +426,7 @@ uint64_t sim_deliver(struct sim *s)
 	long k;
 
 	for (unsigned i = 0; i < s->n; i++)
-		collect(s, i);
+		sim_collect(s, i);
 	while (count < 10000000 && (k = next_due(s)) >= 0) {
 		struct sim_pkt p = s->q[k];
 
@@ -433,7 +451,7 @@ void sim_run(struct sim *s, uint64_t us, uint64_t step)
 			    sim_rand(s, 4) == 0)
 				kern_absorb_all(s, i);
 			ec_core_tick(s->r[i], s->now);
-			collect(s, i);
+			sim_collect(s, i);
 		}
 		sim_deliver(s);
 	}
@@ -501,4 +519,57 @@ const char *sim_check_agreement(const struct sim *s)
 		}
 	}
 	return NULL;
+}
+
+struct ec_core_state sim_st(const struct sim *s, unsigned i)
+{
+	struct ec_core_state x;
+
+	sim_state(s, i, &x);
+	return x;
+}
+
+void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
+	     const char *key, const char *value)
+{
+	sim_request(s, client, to, rid, EC__OP_KIND__OP_PUT, key, value, NULL);
+}
+
+void sim_receive_at(struct sim *s, unsigned to, const struct ec_addr *from,
+		    const uint8_t *buf, size_t len)
+{
+	ec_core_receive(s->r[to], buf, len, from, s->now);
+	sim_collect(s, to);
+}
+
+void sim_receive_from(struct sim *s, unsigned to, unsigned from,
+		      const uint8_t *buf, size_t len)
+{
+	struct ec_addr a = sim_addr(from);
+
+	sim_receive_at(s, to, &a, buf, len);
+}
+
+size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
+			 uint64_t op, const uint8_t *body, size_t len)
+{
+	struct ec_msg m = {
+		.type = EC_MSG_PREPARE, .sender = leader, .view = view, .op = op,
+	};
+
+	ec_hdr_encode(buf, &m, len);
+	memcpy(buf + sizeof(struct ec_hdr), body, len);
+	return sizeof(struct ec_hdr) + len;
+}
+
+bool sim_drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg)
+{
+	struct sim_drop_rule *r = arg;
+
+	(void)s;
+	if (!r->on || (r->type >= 0 && p->type != r->type) ||
+	    (r->to_mask && (p->to >= SIM_CLIENT || !(r->to_mask & (1u << p->to)))))
+		return false;
+	r->count++;
+	return true;
 }

@@ -110,6 +110,42 @@ void sim_state(const struct sim *s, unsigned i, struct ec_core_state *st);
  * description of the violation. */
 const char *sim_check_agreement(const struct sim *s);
 
+/* The UDP address of replica i (its member address) / of client c. */
+struct ec_addr sim_addr(unsigned i);
+struct ec_addr sim_client_addr(unsigned c);
+
+/* Move replica i's queued outputs onto the network (sim_deliver and
+ * sim_run do it for every replica). */
+void sim_collect(struct sim *s, unsigned i);
+
+/* Shorthands for tests. */
+struct ec_core_state sim_st(const struct sim *s, unsigned i);
+void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
+	     const char *key, const char *value);
+
+/* Hand replica `to` a datagram straight from address `from` (no filter,
+ * loss or kernel model), then move its outputs onto the network. */
+void sim_receive_at(struct sim *s, unsigned to, const struct ec_addr *from,
+		    const uint8_t *buf, size_t len);
+/* Same, from replica `from`'s own address. */
+void sim_receive_from(struct sim *s, unsigned to, unsigned from,
+		      const uint8_t *buf, size_t len);
+
+/* A PREPARE of op in view from `leader`, carrying body, into buf (at
+ * least sizeof(struct ec_hdr) + len bytes); returns its length. */
+size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
+			 uint64_t op, const uint8_t *body, size_t len);
+
+/* A filter (struct sim.filter) that drops packets of one type (any: -1)
+ * going to the replicas in to_mask (any: 0) while on, counting them. */
+struct sim_drop_rule {
+	int type;
+	unsigned to_mask;
+	bool on;
+	unsigned count;
+};
+bool sim_drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg);
+
 /* Uniform random number below n. */
 unsigned sim_rand(struct sim *s, unsigned n);
 

@@ -1,5 +1,6 @@
 /* test_wire.c - datagram encoding, parsing, rejection reasons, counters. */
 #include <check.h>
+#include <stdbool.h>
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +106,8 @@ START_TEST(round_trip_every_type)
 			.flags = EC_F_QUORUM | EC_F_FAST_ACK,
 			.sender = t == EC_MSG_REQUEST ? EC_SENDER_CLIENT : 4,
 			.view = 0x89abcdefu,
-			.op = 0x0123456789abcdefULL + t,
-			.commit = 0xfedcba9876543210ULL,
+			.op = 0xfedcba9876543210ULL + t,
+			.commit = 0x0123456789abcdefULL,
 		};
 		struct ec_msg out;
 		struct ec_parse_stats st = { { 0 } };
@@ -384,11 +385,45 @@ START_TEST(random_bytes_never_crash)
 			}
 		}
 	}
-	for (int r = 0; r < EC_PARSE_BAD_BODY; r++)
-		total += st.count[r];
+	/* every datagram counted once by the parser (bodies apart) */
+	for (int r = 0; r < EC_PARSE_MAX; r++)
+		if (r != EC_PARSE_BAD_BODY)
+			total += st.count[r];
 	ck_assert_uint_eq(total, 4000);
 	ck_assert_uint_gt(st.count[EC_PARSE_OK], 1000);
 	ck_assert_uint_gt(st.count[EC_PARSE_BAD_BODY], 0);
+}
+END_TEST
+
+/* A commit number past the sender's last op cannot be true: rejected for
+ * every replica message whose op is the sender's last op (or above its
+ * commit), accepted where op means nothing (REQUEST, REPLY, RECOVERY). */
+START_TEST(commit_past_op_is_a_bad_range)
+{
+	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++) {
+		struct ec_msg in = {
+			.type = (uint8_t)t,
+			.sender = t == EC_MSG_REQUEST ? EC_SENDER_CLIENT : 1,
+			.op = 10,
+		};
+		bool loose = t == EC_MSG_REQUEST || t == EC_MSG_REPLY ||
+			     t == EC_MSG_RECOVERY;
+		struct ec_parse_stats st = { { 0 } };
+		uint8_t buf[64];
+		struct ec_msg out;
+		size_t len;
+
+		in.commit = 10;
+		len = ec_msg_encode(buf, sizeof(buf), &in, NULL);
+		ck_assert_int_eq(ec_msg_parse(buf, len, N_REPLICAS, &out, &st),
+				 EC_PARSE_OK);
+		in.commit = 11;
+		len = ec_msg_encode(buf, sizeof(buf), &in, NULL);
+		ck_assert_int_eq(ec_msg_parse(buf, len, N_REPLICAS, &out, &st),
+				 loose ? EC_PARSE_OK : EC_PARSE_BAD_RANGE);
+		ck_assert_uint_eq(st.count[EC_PARSE_BAD_RANGE], loose ? 0 : 1);
+	}
+	ck_assert_str_eq(ec_parse_result_name(EC_PARSE_BAD_RANGE), "bad_range");
 }
 END_TEST
 
@@ -413,6 +448,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, unpack_garbage_body);
 	tcase_add_test(tc, random_bytes_never_crash);
+	tcase_add_test(tc, commit_past_op_is_a_bad_range);
 	suite_add_tcase(s, tc);
 	return s;
 }
