@@ -86,7 +86,8 @@ static __always_inline int addressed_to_us(const struct ec_pkt *p)
 }
 
 /* 1 if the header's sender is another replica of the configuration and
- * the datagram comes from that replica's IP and port. */
+ * the datagram comes from that replica's IP and port: the membership rule
+ * of replica/membership.h, for frames. */
 static __always_inline int from_peer(const struct ec_pkt *p)
 {
 	__u32 s = p->ec->sender;
@@ -112,11 +113,10 @@ int ec_xdp(struct xdp_md *ctx)
 
 	if (parse_ec_pkt(data, data_end, &p) < 0 || !addressed_to_us(&p)) {
 		v = EC_XDP_PASS_NOT_EC;
+	} else if (p.ec->type == EC_MSG_REQUEST) {
+		v = EC_XDP_PASS_OTHER; /* a client's: from any address */
 	} else if (!from_peer(&p)) {
-		/* user space may drop it, but must never see our flag on it */
-		if (p.ec->type == EC_MSG_PREPARE_OK)
-			q_clear_forged_flag(&p);
-		v = EC_XDP_PASS_NOT_EC;
+		v = EC_XDP_NOT_MEMBER;
 	} else if (p.ec->type == EC_MSG_PREPARE) {
 		v = fa_prepare(ctx, &p);
 	} else if (p.ec->type == EC_MSG_PREPARE_OK) {

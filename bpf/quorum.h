@@ -37,13 +37,6 @@ static __always_inline __u32 q_popcount16(__u32 x)
 	return (x + (x >> 8)) & 0x1f;
 }
 
-/* Remove an EC_F_QUORUM a sender put on a PREPARE_OK we pass up. */
-static __always_inline void q_clear_forged_flag(struct ec_pkt *p)
-{
-	if (p->ec->flags & EC_F_QUORUM)
-		ec_set_flags(p, p->ec->flags & ~EC_F_QUORUM);
-}
-
 /* Pass the ack up as one that completes (or completed) a quorum. */
 static __always_inline enum ec_xdp_verdict q_flag(struct ec_pkt *p,
 						  enum ec_xdp_verdict v)
@@ -53,11 +46,13 @@ static __always_inline enum ec_xdp_verdict q_flag(struct ec_pkt *p,
 	return v;
 }
 
-/* Pass the ack up for user space to count, without our flag. */
+/* Pass the ack up for user space to count, without our flag (a sender
+ * may have put it there). */
 static __always_inline enum ec_xdp_verdict q_unflag(struct ec_pkt *p,
 						    enum ec_xdp_verdict v)
 {
-	q_clear_forged_flag(p);
+	if (p->ec->flags & EC_F_QUORUM)
+		ec_set_flags(p, p->ec->flags & ~EC_F_QUORUM);
 	return v;
 }
 

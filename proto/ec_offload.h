@@ -141,6 +141,9 @@ enum ec_xdp_verdict {
 	EC_XDP_Q_UNKNOWN,        /* slot holds another op */
 	EC_XDP_Q_EXTRA,          /* first ack of a follower for a slot
 				  * already at quorum: dropped */
+	/* membership (any role) */
+	EC_XDP_NOT_MEMBER,       /* a replica message not from the IP and
+				  * port of the replica it names: dropped */
 	EC_XDP_MAX,
 };
 
@@ -150,7 +153,8 @@ enum ec_xdp_verdict {
 static inline bool ec_xdp_verdict_drops(enum ec_xdp_verdict v)
 {
 	return v == EC_XDP_Q_PENDING || v == EC_XDP_Q_DUP ||
-	       v == EC_XDP_Q_EXTRA || v == EC_XDP_Q_COMMITTED;
+	       v == EC_XDP_Q_EXTRA || v == EC_XDP_Q_COMMITTED ||
+	       v == EC_XDP_NOT_MEMBER;
 }
 
 #endif /* EC_OFFLOAD_H */

@@ -150,6 +150,7 @@ static const char *const xdp_names[EC_XDP_MAX] = {
 	[EC_XDP_Q_VIEW] = "quorum_pass_view",
 	[EC_XDP_Q_UNKNOWN] = "quorum_pass_unknown",
 	[EC_XDP_Q_EXTRA] = "quorum_drop_extra",
+	[EC_XDP_NOT_MEMBER] = "drop_not_member",
 };
 
 const char *ec_tc_verdict_name(unsigned v)

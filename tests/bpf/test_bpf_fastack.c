@@ -485,7 +485,7 @@ START_TEST(not_ec)
 END_TEST
 
 /* A PREPARE whose sender is not a valid other replica sending from its
- * own address. */
+ * own address: dropped, whatever the switches say. */
 START_TEST(invalid_sender)
 {
 	struct ec_bpf_peer two = peer(2);
@@ -493,26 +493,48 @@ START_TEST(invalid_sender)
 
 	len = build(pkt, F_LEADER, F_SELF, EC_MSG_PREPARE, F_VIEW, F_NEXT, 10);
 	ec_of(pkt)->sender = 5; /* n = 5 */
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 	ec_of(pkt)->sender = EC_SENDER_CLIENT;
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 	ec_of(pkt)->sender = F_SELF;
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 	/* claims the leader, sent from replica 2's IP or port */
 	len = build(pkt, F_LEADER, F_SELF, EC_MSG_PREPARE, F_VIEW, F_NEXT, 10);
 	ip_of(pkt)->saddr = two.ip;
 	fix_ip_csum(pkt);
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 	len = build(pkt, F_LEADER, F_SELF, EC_MSG_PREPARE, F_VIEW, F_NEXT, 10);
 	udp_of(pkt)->source = two.port;
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 	/* all of it from replica 5, whose address is in the table */
 	len = build(pkt, 5, F_SELF, EC_MSG_PREPARE, F_VIEW, F_NEXT, 10);
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 	/* from ourselves, to ourselves, even while we are the leader */
 	skel->bss->ec_state.leader = F_SELF;
 	len = build(pkt, F_SELF, F_SELF, EC_MSG_PREPARE, F_VIEW, F_NEXT, 10);
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
+	ck_assert_uint_eq(expected(), F_NEXT);
+	ck_assert_uint_eq(drain(), 0);
+}
+END_TEST
+
+/* The membership rule for every type: from an address that is no
+ * replica's, a REQUEST goes up, anything else is dropped. */
+START_TEST(member_rule_for_every_type)
+{
+	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++) {
+		size_t len = build(pkt, F_LEADER, F_SELF, (uint8_t)t, F_VIEW,
+				   F_NEXT, 10);
+
+		if (t == EC_MSG_REQUEST)
+			ec_of(pkt)->sender = EC_SENDER_CLIENT;
+		ip_of(pkt)->saddr ^= htonl(0x80); /* a client's host */
+		fix_ip_csum(pkt);
+		if (t == EC_MSG_REQUEST)
+			expect_untouched(len, XDP_PASS, EC_XDP_PASS_OTHER);
+		else
+			expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
+	}
 	ck_assert_uint_eq(expected(), F_NEXT);
 	ck_assert_uint_eq(drain(), 0);
 }
@@ -559,6 +581,7 @@ static Suite *fastack_suite(void)
 	tcase_add_test(cl, not_for_us);
 	tcase_add_test(cl, not_ec);
 	tcase_add_test(cl, invalid_sender);
+	tcase_add_test(cl, member_rule_for_every_type);
 	tcase_add_test(cl, other_types);
 	suite_add_tcase(s, cl);
 	return s;

@@ -231,10 +231,10 @@ START_TEST(q_forged_flag_cleared)
 	st->lead = 1;
 	st->switches[EC_OFFLOAD_QUORUM] = 0;
 	expect_flag_cleared(ack(1, L_VIEW, L_OP, false), EC_XDP_Q_OFF);
-	/* not a valid peer: passed as not ours, still without the flag */
+	/* not a valid peer: dropped, counted nowhere else */
 	ack(1, L_VIEW, L_OP, false);
 	ec_of(pkt)->sender = 7;
-	expect_flag_cleared(ACK_LEN, EC_XDP_PASS_NOT_EC);
+	expect_untouched(ACK_LEN, XDP_DROP, EC_XDP_NOT_MEMBER);
 	ck_assert_uint_eq(slot(L_OP), EC_SLOT_TAG(L_OP, L_VIEW));
 }
 END_TEST
@@ -256,7 +256,7 @@ START_TEST(q_n3_first_ack_completes)
 	assert_flagged(len);
 	/* replica 3 does not exist with n = 3 */
 	len = build(pkt, 3, 0, EC_MSG_PREPARE_OK, L_VIEW, L_OP, 0);
-	expect_untouched(len, XDP_PASS, EC_XDP_PASS_NOT_EC);
+	expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 }
 END_TEST
 
