@@ -17,11 +17,11 @@
 #include <linux/types.h>
 
 #define EC_MAGIC 0x45435058u /* "ECPX" */
-#define EC_VERSION 1
+#define EC_VERSION 2 /* 2: a PREPARE carries a Batch of requests */
 
 /* Largest datagram the replica accepts or sends (header + body). */
 #define EC_MAX_MSG 60000
-/* Largest PREPARE body (one encoded Request).  Chosen so that a PREPARE
+/* Largest PREPARE body (one encoded Batch).  Chosen so that a PREPARE
  * always fits in one 1500-byte Ethernet frame: the XDP programs never see
  * a fragmented PREPARE, and the fast-ack log can store it whole. */
 #define EC_MAX_ENTRY_BODY 1400

@@ -12,6 +12,7 @@
  *           other counters, and io.* socket counters
  *   dump    one "KEY VALUE" line per key, sorted by key, bytes outside
  *           0x21..0x7e and '\' written as \xHH
+ *   batch [N]  "batch N": most requests per op, set to N when given
  *   help    one line per command
  *
  * Other modules (the BPF offloads) register more with ec_control_add.

@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "control.h"
 #include "core.h"
 #include "io.h"
 #include "kv.h"
 
-/* Fail r if it has arguments (none of the built-ins takes any); returns 0
+/* Fail r if it has arguments (for the built-ins that take none); returns 0
  * or -1. */
 static int no_args(struct ec_ctl_req *r)
 {
@@ -81,6 +82,10 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "", "gap_requests", cs->gap_requests);
 	stat_line(out, "", "duplicate_requests", cs->duplicate_requests);
 	stat_line(out, "", "queued_requests", cs->queued_requests);
+	stat_line(out, "", "batches", cs->batches);
+	stat_line(out, "", "batched_requests", cs->batched_requests);
+	stat_line(out, "", "malformed_batches", cs->malformed_batches);
+	stat_line(out, "", "invalid_logged", cs->invalid_logged);
 	stat_line(out, "", "executed", s.executed);
 	stat_line(out, "", "absorbed", cs->absorbed);
 	stat_line(out, "", "quorum_commits", cs->quorum_commits);
@@ -95,6 +100,23 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "io.", "tx_errors", is->tx_errors);
 	stat_line(out, "io.", "syscalls", is->rx_syscalls + is->tx_syscalls);
 	stat_line(out, "io.", "ticks", is->ticks);
+	return 0;
+}
+
+/* batch [N]: requests per op, shown or set (1: no batching). */
+static int cmd_batch(struct ec_ctl_req *r, void *arg)
+{
+	struct ec_control_cmds *b = arg;
+	unsigned long long n;
+
+	if (r->argc > 2)
+		return ec_ctl_fail(r, "usage: batch [N]");
+	if (r->argc == 2 &&
+	    (ec_parse_uint(r->argv[1], 1, EC_MAX_BATCH, &n) < 0 ||
+	     ec_core_set_batch(b->core, (unsigned)n) < 0))
+		return ec_ctl_fail(r, "batch: '%s' is not a number in 1..%d",
+				   r->argv[1], EC_MAX_BATCH);
+	fprintf(r->out, "batch %u\n", ec_core_batch(b->core));
 	return 0;
 }
 
@@ -201,7 +223,7 @@ static int cmd_help(struct ec_ctl_req *r, void *arg)
 	return 0;
 }
 
-/* Register the four built-ins, in help's order; returns 0 or -1 (see
+/* Register the built-ins, in help's order; returns 0 or -1 (see
  * control_cmds.h). */
 int ec_control_cmds_add(struct ec_control_cmds *b)
 {
@@ -216,6 +238,9 @@ int ec_control_cmds_add(struct ec_control_cmds *b)
 	    ec_control_add(ctl, "dump", NULL,
 			   "every key and value, sorted, non-printable bytes "
 			   "as \\xHH", cmd_dump, b) < 0 ||
+	    ec_control_add(ctl, "batch", "[N]",
+			   "most requests per op, shown or set (1: none)",
+			   cmd_batch, b) < 0 ||
 	    ec_control_add(ctl, "help", NULL, "this list", cmd_help, b) < 0)
 		return -1;
 	return 0;

@@ -29,6 +29,7 @@ void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self)
 	o->view_timeout_us = EC_DEFAULT_VIEW_TIMEOUT_US;
 	o->retransmit_us = EC_DEFAULT_RETRANSMIT_US;
 	o->window = EC_DEFAULT_WINDOW;
+	o->batch = EC_DEFAULT_BATCH;
 }
 
 struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
@@ -38,6 +39,7 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	if (o->n == 0 || o->n > EC_MAX_REPLICAS || o->self >= o->n ||
 	    o->members.n != o->n ||
 	    o->window == 0 || o->window > EC_MAX_WINDOW ||
+	    o->batch == 0 || o->batch > EC_MAX_BATCH ||
 	    o->heartbeat_us == 0 || o->retransmit_us == 0 ||
 	    o->view_timeout_us <= o->heartbeat_us ||
 	    (o->recovering && (o->n == 1 || o->nonce == 0)))
@@ -168,22 +170,33 @@ void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	push_out(c, dest, replica, client, type, buf, cap);
 }
 
-/* Apply committed op `op` to the store and the client table, and answer
- * the client if we lead.  A request id at or below the client's last
- * executed one is a duplicate in the log: it is skipped on every replica
- * alike, which is what makes retries exactly-once. */
-static void execute_entry(struct ec_core *c, uint64_t op)
+/* Apply one committed request to the store and the client table, and
+ * answer the client if we lead.  A request id at or below the client's
+ * last executed one is a duplicate in the log: it is skipped on every
+ * replica alike, which is what makes retries exactly-once.  A request
+ * that is no valid op (only a broken leader logs one) is never executed;
+ * its client hears BAD_REQUEST from the leader. */
+static void execute_request(struct ec_core *c, const Ec__Request *req)
 {
 	Ec__Reply reply = EC__REPLY__INIT;
 	struct ec_kv_result res;
 	struct ec_client_rec *rec;
-	const Ec__Request *req;
+	bool lead = c->status == EC_ST_NORMAL && is_leader(c);
 	uint8_t *buf;
 	size_t len;
 
-	req = ec_log_request(&c->log, op);
-	if (!req || !req->op)
+	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0) {
+		c->stats.invalid_logged++;
+		rec = ec_ct_get(c->ct, req->client_id, false);
+		if (lead && rec && rec->has_addr) {
+			reply.client_id = req->client_id;
+			reply.request_id = req->request_id;
+			reply.status = EC__STATUS__ST_BAD_REQUEST;
+			queue_msg(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY,
+				  0, &reply.base);
+		}
 		return;
+	}
 	rec = ec_ct_get(c->ct, req->client_id, true);
 	if (!rec)
 		goto oom;
@@ -207,7 +220,7 @@ static void execute_entry(struct ec_core *c, uint64_t op)
 	if (rec->prepared_req < rec->executed_req)
 		rec->prepared_req = rec->executed_req;
 	/* the cached reply is exactly the body a REPLY carries */
-	if (c->status == EC_ST_NORMAL && is_leader(c) && rec->has_addr)
+	if (lead && rec->has_addr)
 		queue_raw(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
 			  rec->reply, rec->reply_len);
 	return;
@@ -216,6 +229,23 @@ oom:
 	 * restart recovers the state from the others. */
 	fprintf(stderr, "ec-core: out of memory executing an op; aborting\n");
 	abort();
+}
+
+/* Execute committed op `op`: each request of its batch in order; a batch
+ * that does not decode is executed as nothing (batch.h). */
+static void execute_entry(struct ec_core *c, uint64_t op)
+{
+	const struct ec_batch *b = ec_log_batch(&c->log, op);
+
+	if (!b) {
+		fprintf(stderr, "ec-core: out of memory decoding op %llu; "
+			"aborting\n", (unsigned long long)op);
+		abort();
+	}
+	if (b->malformed)
+		c->stats.malformed_batches++;
+	for (size_t i = 0; i < b->n; i++)
+		execute_request(c, b->req[i]);
 }
 
 /* Execute every committed op not yet executed, in op order. */
@@ -297,6 +327,25 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 		c->stats.ignored[m.type]++;
 		break;
 	}
+}
+
+void ec_core_flush(struct ec_core *c)
+{
+	if (c->status == EC_ST_NORMAL && is_leader(c))
+		drain_queue(c, true);
+}
+
+int ec_core_set_batch(struct ec_core *c, unsigned batch)
+{
+	if (batch == 0 || batch > EC_MAX_BATCH)
+		return -1;
+	c->o.batch = batch;
+	return 0;
+}
+
+unsigned ec_core_batch(const struct ec_core *c)
+{
+	return c->o.batch;
 }
 
 void ec_core_tick(struct ec_core *c, uint64_t now)

@@ -8,6 +8,15 @@
  * in one of the statuses below.  Normal case: REQUEST -> PREPARE to all ->
  * PREPARE_OK from f followers -> commit, execute, REPLY; the commit number
  * rides on the next PREPARE or on a COMMIT heartbeat.
+ *
+ * One op carries a batch of requests (batch.h).  The leader queues the
+ * requests it accepts and closes a batch when it is full (opts.batch
+ * requests, or the next request would not fit one frame) or when nothing
+ * more is waiting in what it has received (ec_core_flush): at low load a
+ * batch is one request, and nothing waits on a timer.  Requests wait in
+ * the queue while the window of uncommitted ops is full and go out
+ * together when it opens.  Replies, exactly-once and the client table stay
+ * per request.
  */
 #ifndef EC_REPLICA_CORE_H
 #define EC_REPLICA_CORE_H
@@ -16,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "membership.h"
 #include "wire.h"
 
@@ -41,6 +51,8 @@ struct ec_core_opts {
 				    * retry interval of GET_STATE and view
 				    * change messages */
 	unsigned window;           /* max ops prepared but not committed */
+	unsigned batch;            /* max requests per op, 1..EC_MAX_BATCH
+				    * (1: no batching) */
 	bool recovering;           /* restarted: recover state from peers */
 	uint64_t nonce;            /* recovery nonce (random, nonzero) */
 	/*
@@ -90,6 +102,13 @@ struct ec_core_stats {
 	uint64_t gap_requests;            /* GET_STATEs sent */
 	uint64_t duplicate_requests;      /* client retries answered from cache */
 	uint64_t queued_requests;         /* requests that waited for window */
+	uint64_t batches;                 /* ops prepared as leader */
+	uint64_t batched_requests;        /* requests in them */
+	uint64_t malformed_batches;       /* log entries that did not decode:
+					   * executed as nothing, on every
+					   * replica alike */
+	uint64_t invalid_logged;          /* requests in the log that are not
+					   * valid ops: never executed */
 	uint64_t absorbed;                /* PREPAREs acknowledged in the kernel
 					   * (those of a view left count in
 					   * ignored too) */
@@ -137,6 +156,14 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
  * wait-on-quorum XDP program) only while that program is on: then the
  * flagged ack stands for a quorum of acks for (view, op). */
 void ec_core_trust_quorum_flag(struct ec_core *c, bool on);
+
+/* Everything received for now has been handed over (the glue calls this
+ * after each batch of datagrams): the leader prepares what it queued. */
+void ec_core_flush(struct ec_core *c);
+
+/* Change opts.batch at run time; -1 (nothing changed) if out of range. */
+int ec_core_set_batch(struct ec_core *c, unsigned batch);
+unsigned ec_core_batch(const struct ec_core *c);
 
 /* Advance timers: heartbeats, retransmission, view change, recovery. */
 void ec_core_tick(struct ec_core *c, uint64_t now);

@@ -47,11 +47,11 @@ struct ec_pending_install {
 	unsigned source;         /* replica to fetch committed entries from */
 };
 
+/* A request the leader accepted, waiting to go into a batch. */
 struct ec_queued_req {
-	uint8_t *body;
+	uint8_t *body;           /* encoded, as the client sent it */
 	size_t len;
-	uint64_t client_id, request_id;
-	uint64_t prev_prepared;  /* the client's prepared_req before this one */
+	Ec__Request *req;        /* the same, decoded */
 };
 
 struct ec_core {
@@ -74,6 +74,7 @@ struct ec_core {
 	uint64_t last_broadcast;              /* for COMMIT heartbeats */
 	struct ec_queued_req *queue;          /* ring of EC_MAX_QUEUED */
 	size_t queue_head, queue_len;
+	struct ec_batch_builder builder;      /* the batch being closed */
 
 	/* Follower. */
 	uint64_t last_heard;     /* from the leader of our view */
@@ -135,7 +136,7 @@ void on_prepare_ok(struct ec_core *c, const struct ec_msg *m);
 void on_commit(struct ec_core *c, const struct ec_msg *m);
 void leader_tick(struct ec_core *c);
 void follower_tick(struct ec_core *c);
-void drain_queue(struct ec_core *c);
+void drain_queue(struct ec_core *c, bool partial);
 void drop_queue(struct ec_core *c);
 void reset_leader_state(struct ec_core *c);
 void send_prepare_ok(struct ec_core *c);

@@ -20,13 +20,14 @@ static void reply_status(struct ec_core *c, const struct ec_addr *to,
 	queue_msg(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
 }
 
-/* Put a request in the next slot and send it to every follower.  req is
- * body decoded, or NULL; the log takes it.  False if out of memory (the
- * client will retry). */
+/* Put a closed batch (body encoded, batch the same decoded; the log takes
+ * it) in the next slot and send it to every follower.  False if out of
+ * memory. */
 static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
-		    Ec__Request *req)
+		    struct ec_batch *batch)
 {
-	uint64_t op = ec_log_append(&c->log, c->view, body, len, req);
+	size_t n = batch->n;
+	uint64_t op = ec_log_append(&c->log, c->view, body, len, batch);
 
 	if (op == 0)
 		return false;
@@ -34,6 +35,8 @@ static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
 		c->retx_at = c->now + c->retx_gap;
 	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	c->last_broadcast = c->now;
+	c->stats.batches++;
+	c->stats.batched_requests += n;
 	if (c->f == 0)
 		set_commit(c, op);
 	return true;
@@ -44,46 +47,116 @@ static bool window_full(const struct ec_core *c)
 	return c->log.last - c->commit >= c->o.window;
 }
 
+static struct ec_queued_req *queued(struct ec_core *c, size_t i)
+{
+	return &c->queue[(c->queue_head + i) % EC_MAX_QUEUED];
+}
+
+/* Remove the queue's head; its request moved elsewhere (req NULL) or is
+ * freed here. */
+static void dequeue(struct ec_core *c)
+{
+	struct ec_queued_req *q = queued(c, 0);
+
+	free(q->body);
+	if (q->req)
+		ec__request__free_unpacked(q->req, NULL);
+	c->queue_head = (c->queue_head + 1) % EC_MAX_QUEUED;
+	c->queue_len--;
+}
+
 void drop_queue(struct ec_core *c)
 {
-	while (c->queue_len) {
-		free(c->queue[c->queue_head].body);
-		c->queue_head = (c->queue_head + 1) % EC_MAX_QUEUED;
-		c->queue_len--;
+	while (c->queue_len)
+		dequeue(c);
+	ec_batch_clear(&c->builder);
+}
+
+/* Mark the requests in flight (the log's uncommitted ops and the queue)
+ * as prepared in the client table, so that a retry of one is not ordered
+ * twice: when we become leader, and after requests were lost. */
+static void mark_in_flight(struct ec_core *c)
+{
+	ec_ct_reset_prepared(c->ct);
+	for (uint64_t op = c->commit + 1; op <= c->log.last; op++) {
+		const struct ec_batch *b = ec_log_batch(&c->log, op);
+
+		for (size_t i = 0; b && i < b->n; i++) {
+			struct ec_client_rec *rec =
+				ec_ct_get(c->ct, b->req[i]->client_id, true);
+
+			if (rec && rec->prepared_req < b->req[i]->request_id)
+				rec->prepared_req = b->req[i]->request_id;
+		}
 	}
+	for (size_t i = 0; i < c->queue_len; i++) {
+		const Ec__Request *req = queued(c, i)->req;
+		struct ec_client_rec *rec = ec_ct_get(c->ct, req->client_id, true);
+
+		if (rec && rec->prepared_req < req->request_id)
+			rec->prepared_req = req->request_id;
+	}
+}
+
+/* How many queued requests from the head go into the next batch, and
+ * whether that batch is full (no further request would fit it). */
+static size_t next_batch(const struct ec_core *c, bool *full)
+{
+	size_t n = 0, bytes = 0;
+
+	while (n < c->queue_len && n < c->o.batch) {
+		size_t cost = ec_batch_cost(
+			c->queue[(c->queue_head + n) % EC_MAX_QUEUED].len);
+
+		if (bytes + cost > EC_MAX_ENTRY_BODY)
+			break;
+		bytes += cost;
+		n++;
+	}
+	*full = n < c->queue_len || n == c->o.batch;
+	return n;
 }
 
 /*
- * Prepare queued requests while the window has room.  A request that
- * cannot be prepared (no memory) is lost: its client's prepared_req, set
- * when it was queued, goes back to its value from before, or every retry
- * would pass for an in-flight copy and be ignored.  Not down to
- * executed_req: an earlier request of the client may still be in the
- * log, uncommitted, and must not be prepared twice.  Left alone if a
- * later request of the client was queued since: that one is in flight.
+ * Prepare queued requests, a batch per op, while the window has room.
+ * Full batches go at once; with partial, so does the last, partly filled
+ * one (nothing more is waiting).  Requests lost to out of memory are
+ * forgotten by the client table too, so the client's retry is ordered.
  */
-void drain_queue(struct ec_core *c)
+void drain_queue(struct ec_core *c, bool partial)
 {
+	struct ec_batch_builder *b = &c->builder;
+	bool lost = false;
+
 	while (c->queue_len && !window_full(c)) {
-		struct ec_queued_req *q = &c->queue[c->queue_head];
+		struct ec_batch *batch;
+		bool full;
+		size_t n = next_batch(c, &full);
 
-		if (!prepare(c, q->body, q->len, NULL)) {
-			struct ec_client_rec *rec =
-				ec_ct_get(c->ct, q->client_id, false);
+		if (!full && !partial)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			struct ec_queued_req *q = queued(c, 0);
 
-			if (rec && rec->prepared_req == q->request_id)
-				rec->prepared_req = q->prev_prepared;
+			ec_batch_add(b, q->body, q->len, q->req);
+			q->req = NULL;
+			dequeue(c);
 		}
-		free(q->body);
-		c->queue_head = (c->queue_head + 1) % EC_MAX_QUEUED;
-		c->queue_len--;
+		if (!ec_batch_take(b, &batch)) {
+			ec_batch_clear(b);
+			lost = true;
+		} else if (!prepare(c, b->buf, b->bytes, batch)) {
+			lost = true;
+		}
 	}
+	if (lost)
+		mark_in_flight(c);
 }
 
-/* Hold a request until the window has room; false if the queue is full.
- * prev_prepared: the client's prepared_req before this request. */
+/* Hold a request for the next batch (the queue takes req); false if the
+ * queue is full or out of memory. */
 static bool enqueue(struct ec_core *c, const struct ec_msg *m,
-		    const Ec__Request *req, uint64_t prev_prepared)
+		    Ec__Request *req)
 {
 	struct ec_queued_req *q;
 	uint8_t *copy;
@@ -94,14 +167,13 @@ static bool enqueue(struct ec_core *c, const struct ec_msg *m,
 	if (!copy)
 		return false;
 	memcpy(copy, m->body, m->body_len);
-	q = &c->queue[(c->queue_head + c->queue_len) % EC_MAX_QUEUED];
+	q = queued(c, c->queue_len);
 	q->body = copy;
 	q->len = m->body_len;
-	q->client_id = req->client_id;
-	q->request_id = req->request_id;
-	q->prev_prepared = prev_prepared;
+	q->req = req;
 	c->queue_len++;
-	c->stats.queued_requests++;
+	if (window_full(c))
+		c->stats.queued_requests++;
 	return true;
 }
 
@@ -109,14 +181,13 @@ static bool enqueue(struct ec_core *c, const struct ec_msg *m,
  * A client request.  Only the leader in normal status orders requests;
  * others tell the client their view so it can find the leader.  A retry of
  * an executed request is answered from the client table; a retry of one
- * already in the log waits for its commit.
+ * already in flight waits for its commit.
  */
 void on_request(struct ec_core *c, const struct ec_msg *m,
 		const struct ec_addr *from)
 {
 	Ec__Request *req;
 	struct ec_client_rec *rec;
-	uint64_t request_id;
 
 	req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
 					   &c->stats.parse);
@@ -127,7 +198,7 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 		goto out;
 	}
 	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0 ||
-	    m->body_len > EC_MAX_ENTRY_BODY) {
+	    ec_batch_cost(m->body_len) > EC_MAX_ENTRY_BODY) {
 		reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
 		goto out;
 	}
@@ -146,16 +217,11 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	}
 	if (req->request_id <= rec->prepared_req)
 		goto out;
-	if (window_full(c) || c->queue_len) {
-		if (!enqueue(c, m, req, rec->prepared_req))
-			goto out;
-		rec->prepared_req = req->request_id;
+	/* the queue, then the log, keep req: it is decoded once */
+	if (!enqueue(c, m, req))
 		goto out;
-	}
-	/* the log keeps req, so executing the op does not decode it again */
-	request_id = req->request_id;
-	if (prepare(c, m->body, m->body_len, req))
-		rec->prepared_req = request_id;
+	rec->prepared_req = req->request_id;
+	drain_queue(c, false);
 	return;
 out:
 	ec__request__free_unpacked(req, NULL);
@@ -194,18 +260,21 @@ static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
 	return true;
 }
 
-/* Append the PREPARE at op log.last + 1.  False if its body does not
- * decode (such a body never enters the log) or we are out of memory.  The
- * log keeps the decoded request for when the op is executed. */
+/* Append the PREPARE at op log.last + 1, its batch decoded for when the
+ * op is executed (one that does not decode is kept as bytes all the same:
+ * it executes as nothing on every replica, batch.h).  False if its body
+ * is larger than any batch or we are out of memory. */
 static bool append_prepare(struct ec_core *c, const struct ec_msg *m)
 {
-	Ec__Request *req;
+	struct ec_batch *b;
 
-	req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
-					   &c->stats.parse);
-	if (!req)
+	if (m->body_len > EC_MAX_ENTRY_BODY) {
+		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
 		return false;
-	return ec_log_append(&c->log, m->view, m->body, m->body_len, req) != 0;
+	}
+	b = ec_batch_decode(m->body, m->body_len);
+	return b && ec_log_append(&c->log, m->view, m->body, m->body_len,
+				  b) != 0;
 }
 
 /* Append the PREPARE if it is the next op and acknowledge (cumulatively);
@@ -281,7 +350,7 @@ static void leader_commit(struct ec_core *c, uint64_t op)
 	set_commit(c, op);
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
-	drain_queue(c);
+	drain_queue(c, false);
 }
 
 /* Commit the highest op that f followers have acknowledged. */
@@ -348,19 +417,7 @@ void reset_leader_state(struct ec_core *c)
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
 	c->last_broadcast = c->now;
-	ec_ct_reset_prepared(c->ct);
-	/* the uncommitted part (about a window), once per leadership; the
-	 * log keeps the requests decoded for their execution */
-	for (uint64_t op = c->commit + 1; op <= c->log.last; op++) {
-		const Ec__Request *req = ec_log_request(&c->log, op);
-		struct ec_client_rec *rec;
-
-		if (!req)
-			continue;
-		rec = ec_ct_get(c->ct, req->client_id, true);
-		if (rec && rec->prepared_req < req->request_id)
-			rec->prepared_req = req->request_id;
-	}
+	mark_in_flight(c);
 }
 
 /*
@@ -401,6 +458,7 @@ static void retransmit(struct ec_core *c)
 
 void leader_tick(struct ec_core *c)
 {
+	drain_queue(c, true); /* nothing waits past a tick */
 	if (c->now - c->last_broadcast >= c->o.heartbeat_us) {
 		queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
 			  NULL);

@@ -83,8 +83,8 @@ Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
 		ec__log_entry__init(&e[i]);
 		e[i].op = first + i;
 		e[i].view = le->view;
-		e[i].request.data = le->body;
-		e[i].request.len = le->len;
+		e[i].batch.data = le->body;
+		e[i].batch.len = le->len;
 		ptrs[i] = &e[i];
 	}
 	return ptrs;
@@ -119,20 +119,12 @@ void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
 	free(entries);
 }
 
-/* Each entry a decodable request of bounded size. */
-static bool entries_decode(Ec__LogEntry **entries, size_t n)
+/* Each entry no larger than a batch can be. */
+static bool entries_bounded(Ec__LogEntry **entries, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		Ec__Request *req;
-
-		if (entries[i]->request.len > EC_MAX_ENTRY_BODY)
+	for (size_t i = 0; i < n; i++)
+		if (entries[i]->batch.len > EC_MAX_ENTRY_BODY)
 			return false;
-		req = ec__request__unpack(NULL, entries[i]->request.len,
-					  entries[i]->request.data);
-		if (!req)
-			return false;
-		ec__request__free_unpacked(req, NULL);
-	}
 	return true;
 }
 
@@ -150,9 +142,9 @@ static bool entries_line_up(const struct ec_msg *m, Ec__LogEntry **entries,
 /*
  * Check the entries a DO_VIEW_CHANGE, START_VIEW or NEW_STATE carries
  * before anything of them is used, so that a message is taken whole or
- * not at all.  Every entry must be a decodable request of bounded size (a
- * body that does not decode never enters a log; else a bad body is
- * counted), and the numbers must be possible (else a bad range): entries
+ * not at all.  Every entry must be of a batch's size at most (else a bad
+ * body is counted; whether it decodes is the state machine's business,
+ * batch.h), and the numbers must be possible (else a bad range): entries
  * contiguous, of views up to the sender's, and with `last` set, ending
  * exactly at op `last`, otherwise at or below it.  Sets *from to the first
  * op carried (header op + 1 when none).
@@ -162,7 +154,7 @@ bool check_entries(struct ec_core *c, const struct ec_msg *m,
 		   uint64_t last, uint64_t *from)
 {
 	*from = n ? entries[0]->op : m->op + 1;
-	if (!entries_decode(entries, n)) {
+	if (!entries_bounded(entries, n)) {
 		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
 		return false;
 	}
@@ -175,11 +167,11 @@ bool check_entries(struct ec_core *c, const struct ec_msg *m,
 	return true;
 }
 
-/* Append an entry check_entries accepted; it is decoded again only when
- * it is executed. */
+/* Append an entry check_entries accepted; it is decoded when it is
+ * executed. */
 static bool append_one(struct ec_core *c, const Ec__LogEntry *e)
 {
-	return ec_log_append(&c->log, e->view, e->request.data, e->request.len,
+	return ec_log_append(&c->log, e->view, e->batch.data, e->batch.len,
 			     NULL) != 0;
 }
 
@@ -211,8 +203,8 @@ bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
 			continue;
 		if (e->op != c->commit + 1)
 			return false;
-		if (!ec_log_same(&c->log, e->op, e->view, e->request.data,
-				 e->request.len)) {
+		if (!ec_log_same(&c->log, e->op, e->view, e->batch.data,
+				 e->batch.len)) {
 			ec_log_truncate(&c->log, e->op - 1);
 			if (!append_one(c, e))
 				return false;

@@ -20,6 +20,9 @@
  * giving the timer and the control socket a turn. */
 #define IO_BATCH 32
 #define IO_BATCHES_PER_EVENT 4
+/* Datagrams per sendmmsg: what one flush sends goes out in one call
+ * unless it is more than this. */
+#define IO_TX_BATCH 256
 /* One byte more than the largest valid datagram, so that an oversized one
  * arrives longer than EC_MAX_MSG and the core counts it as such. */
 #define IO_RXBUF (EC_MAX_MSG + 1)
@@ -38,9 +41,14 @@ struct ec_io {
 	struct ec_io_stats stats;
 	struct ec_core_state last;         /* for logging transitions */
 	uint8_t *bufs;                     /* IO_BATCH * IO_RXBUF */
-	struct mmsghdr msgs[IO_BATCH];
+	struct mmsghdr msgs[IO_BATCH];     /* set up once, see ec_io_new */
 	struct iovec iov[IO_BATCH];
 	struct sockaddr_in from[IO_BATCH];
+	/* datagrams of the current flush, not sent yet */
+	unsigned tx_n;
+	struct mmsghdr tx_msgs[IO_TX_BATCH];
+	struct iovec tx_iov[IO_TX_BATCH];
+	struct sockaddr_in tx_to[IO_TX_BATCH];
 };
 
 /*
@@ -59,33 +67,69 @@ static void set_sockbuf(int fd, int force_opt, int opt, const char *name)
 		pr_debug("%s is %d bytes", name, got);
 }
 
-/* Send one datagram, counting the syscall and its outcome.  A failed send
- * is dropped: the protocol retransmits what matters. */
-static void send_one(struct ec_io *io, const struct ec_out *o,
-		     const struct sockaddr_in *to)
+/* Count a datagram sendmmsg refused (errno says why) and drop it: the
+ * protocol retransmits what matters. */
+static void tx_failed(struct ec_io *io, const struct mmsghdr *m)
 {
-	ssize_t rc;
+	int err = errno;
 
-	io->stats.tx_syscalls++;
-	rc = sendto(io->fd, o->buf, o->len, 0, (const struct sockaddr *)to,
-		    sizeof(*to));
-	if (rc >= 0) {
-		io->stats.tx_datagrams++;
-		return;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
+	if (err == EAGAIN || err == EWOULDBLOCK)
 		io->stats.tx_eagain++;
-	else if (errno == ENOBUFS)
+	else if (err == ENOBUFS)
 		io->stats.tx_enobufs++;
 	else
 		io->stats.tx_errors++;
 	if (ec_log_enabled(EC_LOG_DEBUG)) {
+		const struct sockaddr_in *to = m->msg_hdr.msg_name;
 		char ip[INET_ADDRSTRLEN];
 
 		inet_ntop(AF_INET, &to->sin_addr, ip, sizeof(ip));
-		pr_debug("send %s to %s:%u: %s", ec_msg_type_name(o->type), ip,
-			 ntohs(to->sin_port), strerror(errno));
+		pr_debug("send %zu bytes to %s:%u: %s",
+			 m->msg_hdr.msg_iov->iov_len, ip, ntohs(to->sin_port),
+			 strerror(err));
 	}
+}
+
+/* Send every datagram queued by send_one, with as few sendmmsg calls as
+ * the kernel allows (one, unless a datagram fails: it is skipped). */
+static void send_queued(struct ec_io *io)
+{
+	unsigned done = 0;
+
+	while (done < io->tx_n) {
+		int rc;
+
+		io->stats.tx_syscalls++;
+		rc = sendmmsg(io->fd, io->tx_msgs + done, io->tx_n - done, 0);
+		if (rc > 0) {
+			io->stats.tx_datagrams += (unsigned)rc;
+			done += (unsigned)rc;
+		} else {
+			tx_failed(io, &io->tx_msgs[done]);
+			done++;
+		}
+	}
+	io->tx_n = 0;
+}
+
+/* Queue one datagram for send_queued.  o's buffer must stay valid until
+ * then (the core keeps it until its outputs are cleared). */
+static void send_one(struct ec_io *io, const struct ec_out *o,
+		     const struct sockaddr_in *to)
+{
+	struct mmsghdr *m;
+
+	if (io->tx_n == IO_TX_BATCH)
+		send_queued(io);
+	m = &io->tx_msgs[io->tx_n];
+	io->tx_to[io->tx_n] = *to;
+	io->tx_iov[io->tx_n].iov_base = o->buf;
+	io->tx_iov[io->tx_n].iov_len = o->len;
+	m->msg_hdr.msg_name = &io->tx_to[io->tx_n];
+	m->msg_hdr.msg_namelen = sizeof(*to);
+	m->msg_hdr.msg_iov = &io->tx_iov[io->tx_n];
+	m->msg_hdr.msg_iovlen = 1;
+	io->tx_n++;
 }
 
 /*
@@ -122,7 +166,7 @@ static void log_transition(struct ec_io *io)
 }
 
 /* Bring the kernel's view of the replica up to date, then send every
- * datagram the core queued and clear its queue. */
+ * datagram the core queued (one sendmmsg) and clear its queue. */
 static void flush(struct ec_io *io)
 {
 	const struct ec_out *out;
@@ -158,6 +202,7 @@ static void flush(struct ec_io *io)
 			break;
 		}
 	}
+	send_queued(io);
 	if (n)
 		ec_core_clear_outputs(io->core);
 	log_transition(io);
@@ -182,17 +227,6 @@ static int receive_batch(struct ec_io *io)
 	uint64_t now;
 	int got;
 
-	for (int i = 0; i < IO_BATCH; i++) {
-		struct msghdr *h = &io->msgs[i].msg_hdr;
-
-		io->iov[i].iov_base = io->bufs + (size_t)i * IO_RXBUF;
-		io->iov[i].iov_len = IO_RXBUF;
-		memset(h, 0, sizeof(*h));
-		h->msg_name = &io->from[i];
-		h->msg_namelen = sizeof(io->from[i]);
-		h->msg_iov = &io->iov[i];
-		h->msg_iovlen = 1;
-	}
 	io->stats.rx_syscalls++;
 	got = recvmmsg(io->fd, io->msgs, IO_BATCH, MSG_DONTWAIT, NULL);
 	if (got < 0) {
@@ -216,7 +250,11 @@ static int receive_batch(struct ec_io *io)
 		note_peer(io, &io->from[i]);
 		ec_core_receive(io->core, io->iov[i].iov_base,
 				io->msgs[i].msg_len, &from, now);
+		/* the one field recvmmsg changes that it also reads */
+		io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
 	}
+	/* that is all there is for now: the leader closes its batch */
+	ec_core_flush(io->core);
 	io->stats.rx_datagrams += (uint64_t)got;
 	return got;
 }
@@ -289,6 +327,16 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 	if (!io->bufs) {
 		pr_warn("out of memory");
 		goto err;
+	}
+	for (int i = 0; i < IO_BATCH; i++) {
+		struct msghdr *h = &io->msgs[i].msg_hdr;
+
+		io->iov[i].iov_base = io->bufs + (size_t)i * IO_RXBUF;
+		io->iov[i].iov_len = IO_RXBUF;
+		h->msg_name = &io->from[i];
+		h->msg_namelen = sizeof(io->from[i]);
+		h->msg_iov = &io->iov[i];
+		h->msg_iovlen = 1;
 	}
 	io->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (io->fd < 0) {

@@ -28,7 +28,7 @@ struct ec_io_stats {
 	uint64_t rx_errors;     /* recvmmsg failures other than EAGAIN */
 	uint64_t rx_batches_full;/* recvmmsg calls that filled the batch */
 	uint64_t tx_datagrams;  /* sent successfully */
-	uint64_t tx_syscalls;   /* sendto calls */
+	uint64_t tx_syscalls;   /* sendmmsg calls */
 	uint64_t tx_eagain;     /* dropped: socket buffer full */
 	uint64_t tx_enobufs;    /* dropped: no buffer space in the stack */
 	uint64_t tx_errors;     /* dropped: any other error */

@@ -17,7 +17,7 @@ void ec_log_free(struct ec_log *l)
 }
 
 uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
-		       size_t len, Ec__Request *req)
+		       size_t len, struct ec_batch *batch)
 {
 	struct ec_entry *e;
 	uint8_t *copy;
@@ -39,11 +39,10 @@ uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
 	e->view = view;
 	e->len = len;
 	e->body = copy;
-	e->req = req;
+	e->batch = batch;
 	return ++l->last;
 oom:
-	if (req)
-		ec__request__free_unpacked(req, NULL);
+	ec_batch_free(batch);
 	return 0;
 }
 
@@ -54,16 +53,16 @@ const struct ec_entry *ec_log_at(const struct ec_log *l, uint64_t op)
 	return &l->slot[op - 1];
 }
 
-const Ec__Request *ec_log_request(struct ec_log *l, uint64_t op)
+const struct ec_batch *ec_log_batch(struct ec_log *l, uint64_t op)
 {
 	struct ec_entry *e;
 
 	if (op == 0 || op > l->last)
 		return NULL;
 	e = &l->slot[op - 1];
-	if (!e->req)
-		e->req = ec__request__unpack(NULL, e->len, e->body);
-	return e->req;
+	if (!e->batch)
+		e->batch = ec_batch_decode(e->body, e->len);
+	return e->batch;
 }
 
 void ec_log_release(struct ec_log *l, uint64_t op)
@@ -73,9 +72,8 @@ void ec_log_release(struct ec_log *l, uint64_t op)
 	if (op == 0 || op > l->last)
 		return;
 	e = &l->slot[op - 1];
-	if (e->req)
-		ec__request__free_unpacked(e->req, NULL);
-	e->req = NULL;
+	ec_batch_free(e->batch);
+	e->batch = NULL;
 }
 
 void ec_log_truncate(struct ec_log *l, uint64_t last)

@@ -1,11 +1,12 @@
 /*
  * log.h - the replicated log: slots 1..last, each holding one encoded
- * Request (exactly the body a PREPARE carries) and the view it was
- * prepared in.  Kept whole in memory (no compaction yet).
+ * Batch of requests (exactly the body a PREPARE carries, batch.h) and the
+ * view it was prepared in.  Kept whole in memory (no compaction yet).
  *
- * An entry may also keep its body decoded, from when it was appended (the
- * appender decoded it to check it) or first read, until it is executed:
- * every request is then decoded once on its way through a replica.
+ * An entry may also keep its batch decoded, from when it was appended (the
+ * leader built it from requests it had decoded) or first read, until it is
+ * executed: every request is then decoded once on its way through a
+ * replica.
  */
 #ifndef EC_REPLICA_LOG_H
 #define EC_REPLICA_LOG_H
@@ -13,13 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ec.pb-c.h"
+#include "batch.h"
 
 struct ec_entry {
 	uint32_t view;
 	size_t len;
 	uint8_t *body;
-	Ec__Request *req; /* body decoded, or NULL: not yet, or released */
+	struct ec_batch *batch; /* body decoded, or NULL: not yet, or released */
 };
 
 struct ec_log {
@@ -31,21 +32,22 @@ struct ec_log {
 void ec_log_init(struct ec_log *l);
 void ec_log_free(struct ec_log *l);
 
-/* Append at op last+1 (copies body).  req, when not NULL, is body already
- * decoded (ec__request__unpack with the default allocator): the log takes
- * it, also on failure.  Returns the new op or 0 on no memory. */
+/* Append at op last+1 (copies body).  batch, when not NULL, is body
+ * already decoded: the log takes it, also on failure.  Returns the new op
+ * or 0 on no memory. */
 uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
-		       size_t len, Ec__Request *req);
+		       size_t len, struct ec_batch *batch);
 
 /* Entry at op, or NULL when op is 0 or past the end. */
 const struct ec_entry *ec_log_at(const struct ec_log *l, uint64_t op);
 
-/* The request at op, decoding it now unless it is already, and keeping it
- * until ec_log_release or truncation.  NULL when op is out of range or
- * the body does not decode (or no memory). */
-const Ec__Request *ec_log_request(struct ec_log *l, uint64_t op);
+/* The batch at op, decoding it now unless it is already, and keeping it
+ * until ec_log_release or truncation (a batch that does not decode comes
+ * back marked malformed).  NULL when op is out of range or out of
+ * memory. */
+const struct ec_batch *ec_log_batch(struct ec_log *l, uint64_t op);
 
-/* Free the decoded request kept at op, if any (the entry was executed:
+/* Free the decoded batch kept at op, if any (the entry was executed:
  * only its bytes are read from now on). */
 void ec_log_release(struct ec_log *l, uint64_t op);
 

@@ -43,7 +43,7 @@ struct options {
 	bool recover;
 	bool no_bpf;
 	struct ec_switches offload;
-	long heartbeat_ms, view_timeout_ms, retransmit_ms, window;
+	long heartbeat_ms, view_timeout_ms, retransmit_ms, window, batch;
 };
 
 enum {
@@ -55,6 +55,7 @@ enum {
 	OPT_VIEW_TIMEOUT,
 	OPT_RETRANSMIT,
 	OPT_WINDOW,
+	OPT_BATCH,
 	OPT_OFFLOAD,
 	OPT_NO_BPF,
 };
@@ -68,6 +69,7 @@ static const struct option long_opts[] = {
 	{ "view-timeout-ms", required_argument, NULL, OPT_VIEW_TIMEOUT },
 	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "offload", required_argument, NULL, OPT_OFFLOAD },
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -88,8 +90,8 @@ static void usage(FILE *f)
 "  --config FILE         cluster configuration (required)\n"
 "  --id N                this replica's id in FILE (required)\n"
 "  --control PATH        serve the control socket at PATH (commands status,\n"
-"                        stats, dump, offload (an error with --no-bpf),\n"
-"                        help; query it with ec-ctl)\n"
+"                        stats, dump, batch, offload (an error with\n"
+"                        --no-bpf), help; query it with ec-ctl)\n"
 "  --recover             this replica restarted and lost its state: recover\n"
 "                        it from the other replicas before taking part\n"
 "  --heartbeat-ms MS     the leader sends a COMMIT after MS idle (default %d)\n"
@@ -100,6 +102,10 @@ static void usage(FILE *f)
 "                        (default %d)\n"
 "  --window N            most ops prepared but not yet committed, 1..%d\n"
 "                        (default %d)\n"
+"  --batch N             most client requests one op carries, 1..%d; 1\n"
+"                        turns batching off (default %d).  A batch closes\n"
+"                        when nothing more is waiting, never on a timer;\n"
+"                        `ec-ctl SOCKET batch N` changes it at run time\n"
 "  --offload SPEC        BPF offloads to turn on at start, comma-separated:\n"
 "                        all, none, broadcast, fastack, quorum, or one\n"
 "                        message type of one, e.g. broadcast.commit\n"
@@ -111,7 +117,7 @@ static void usage(FILE *f)
 "  -h, --help            show this help\n",
 		EC_DEFAULT_HEARTBEAT_US / 1000, EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
 		EC_DEFAULT_RETRANSMIT_US / 1000, EC_MAX_WINDOW,
-		EC_DEFAULT_WINDOW);
+		EC_DEFAULT_WINDOW, EC_MAX_BATCH, EC_DEFAULT_BATCH);
 }
 
 /* Whether sw turns on any offload for any message type. */
@@ -152,6 +158,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.view_timeout_ms = EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
 		.retransmit_ms = EC_DEFAULT_RETRANSMIT_US / 1000,
 		.window = EC_DEFAULT_WINDOW,
+		.batch = EC_DEFAULT_BATCH,
 	};
 	while (rc == 0 &&
 	       (c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
@@ -184,6 +191,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_WINDOW:
 			rc = parse_num("--window", optarg, 1, EC_MAX_WINDOW,
 				       &o->window);
+			break;
+		case OPT_BATCH:
+			rc = parse_num("--batch", optarg, 1, EC_MAX_BATCH,
+				       &o->batch);
 			break;
 		case OPT_OFFLOAD: {
 			char err[200];
@@ -308,6 +319,7 @@ int main(int argc, char **argv)
 	co.view_timeout_us = (uint64_t)o.view_timeout_ms * 1000;
 	co.retransmit_us = (uint64_t)o.retransmit_ms * 1000;
 	co.window = (unsigned)o.window;
+	co.batch = (unsigned)o.batch;
 	co.recovering = o.recover;
 	if (o.recover && make_nonce(&co.nonce) < 0)
 		goto out;
@@ -351,9 +363,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pr_info("replica %ld of %u%s, heartbeat %ld ms, view timeout %ld ms, "
-		"retransmit %ld ms, window %ld", o.id, cfg.n,
+		"retransmit %ld ms, window %ld, batch %ld", o.id, cfg.n,
 		o.recover ? " (recovering)" : "", o.heartbeat_ms,
-		o.view_timeout_ms, o.retransmit_ms, o.window);
+		o.view_timeout_ms, o.retransmit_ms, o.window, o.batch);
 	if (event_base_dispatch(base) < 0) {
 		pr_warn("event loop failed");
 		goto out;

@@ -420,6 +420,16 @@ static long next_due(struct sim *s)
 	return -1;
 }
 
+/* Whether a packet for replica i is due: the glue hands the core every
+ * datagram it has received before it flushes (ec_core_flush). */
+static bool due_for(const struct sim *s, unsigned i)
+{
+	for (size_t k = 0; k < s->q_len; k++)
+		if (s->q[k].to == i && s->q[k].due <= s->now)
+			return true;
+	return false;
+}
+
 uint64_t sim_deliver(struct sim *s)
 {
 	uint64_t count = 0;
@@ -433,6 +443,10 @@ uint64_t sim_deliver(struct sim *s)
 		memmove(&s->q[k], &s->q[k + 1], (s->q_len - k - 1) * sizeof(p));
 		s->q_len--;
 		deliver_one(s, &p);
+		if (p.to < SIM_CLIENT && !s->down[p.to] && !due_for(s, p.to)) {
+			ec_core_flush(s->r[p.to]);
+			sim_collect(s, p.to);
+		}
 		free(p.buf);
 		count++;
 	}
@@ -572,4 +586,21 @@ bool sim_drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg)
 		return false;
 	r->count++;
 	return true;
+}
+
+size_t sim_batch_of(uint8_t *out, const uint8_t *req, size_t len)
+{
+	Ec__Batch b = EC__BATCH__INIT;
+	ProtobufCBinaryData one = { .len = len, .data = (uint8_t *)req };
+
+	b.n_requests = 1;
+	b.requests = &one;
+	return ec__batch__pack(&b, out);
+}
+
+void sim_set_batch(struct sim *s, unsigned batch)
+{
+	s->opts.batch = batch;
+	for (unsigned i = 0; i < s->n; i++)
+		must(ec_core_set_batch(s->r[i], batch) == 0, "batch size");
 }

@@ -118,6 +118,9 @@ struct ec_addr sim_client_addr(unsigned c);
  * sim_run do it for every replica). */
 void sim_collect(struct sim *s, unsigned i);
 
+/* Requests per op on every replica, now and after restarts. */
+void sim_set_batch(struct sim *s, unsigned batch);
+
 /* Shorthands for tests. */
 struct ec_core_state sim_st(const struct sim *s, unsigned i);
 void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
@@ -130,6 +133,10 @@ void sim_receive_at(struct sim *s, unsigned to, const struct ec_addr *from,
 /* Same, from replica `from`'s own address. */
 void sim_receive_from(struct sim *s, unsigned to, unsigned from,
 		      const uint8_t *buf, size_t len);
+
+/* The encoded Batch (a PREPARE body) of one encoded request, into out
+ * (at least len + 8 bytes); returns its length. */
+size_t sim_batch_of(uint8_t *out, const uint8_t *req, size_t len);
 
 /* A PREPARE of op in view from `leader`, carrying body, into buf (at
  * least sizeof(struct ec_hdr) + len bytes); returns its length. */

@@ -33,6 +33,7 @@ START_TEST(follower_far_behind_in_same_view_catches_up)
 
 		s->filter = sim_drop_by_rule;
 		s->filter_arg = &r;
+		sim_set_batch(s, 1); /* ops, not batches, fill the chunks */
 		for (unsigned i = 0; i < ops; i++) {
 			snprintf(key, sizeof(key), "k%u", i % 100);
 			snprintf(value, sizeof(value), "%040u", i);

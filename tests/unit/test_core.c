@@ -55,14 +55,18 @@ START_TEST(ops_are_sequenced_in_arrival_order)
 		sim_put(s, c, 0, 1, key, "x");
 	}
 	sim_deliver(s);
-	ck_assert_uint_eq(sim_st(s, 0).op, 10);
-	for (uint64_t op = 1; op <= 10; op++) {
+	ck_assert_uint_eq(sim_st(s, 0).executed, sim_st(s, 0).op);
+	for (uint64_t op = 1, next = 0; op <= sim_st(s, 1).op; op++) {
 		const struct ec_entry *e = ec_log_at(&s->r[1]->log, op);
-		Ec__Request *req = ec__request__unpack(NULL, e->len, e->body);
+		struct ec_batch *b = ec_batch_decode(e->body, e->len);
 
-		ck_assert_ptr_nonnull(req);
-		ck_assert_uint_eq(req->client_id, 0xc0000000ULL + op - 1);
-		ec__request__free_unpacked(req, NULL);
+		ck_assert(b && !b->malformed);
+		for (size_t i = 0; i < b->n; i++)
+			ck_assert_uint_eq(b->req[i]->client_id,
+					  0xc0000000ULL + next++);
+		ec_batch_free(b);
+		if (op == sim_st(s, 1).op)
+			ck_assert_uint_eq(next, 10);
 	}
 	sim_free(s);
 }
@@ -515,6 +519,7 @@ START_TEST(window_queues_excess_requests)
 
 	s->filter = sim_drop_by_rule;
 	s->filter_arg = &r;
+	sim_set_batch(s, 1); /* an op per request */
 	for (unsigned i = 0; i < EC_DEFAULT_WINDOW + 5; i++) {
 		snprintf(key, sizeof(key), "k%u", i);
 		sim_put(s, i, 0, 1, key, "v");

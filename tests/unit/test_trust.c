@@ -92,7 +92,7 @@ START_TEST(core_needs_every_member_address)
 END_TEST
 
 /* An encoded PUT request of key=value by client 99. */
-static size_t put_body(uint8_t *buf, const char *key, const char *value)
+static size_t put_request(uint8_t *buf, const char *key, const char *value)
 {
 	Ec__Request req = EC__REQUEST__INIT;
 	Ec__KvOp op = EC__KV_OP__INIT;
@@ -106,6 +106,14 @@ static size_t put_body(uint8_t *buf, const char *key, const char *value)
 	req.request_id = 1;
 	req.op = &op;
 	return ec__request__pack(&req, buf);
+}
+
+/* A PREPARE body: a batch of one PUT of key=value by client 99. */
+static size_t put_body(uint8_t *buf, const char *key, const char *value)
+{
+	uint8_t req[128];
+
+	return sim_batch_of(buf, req, put_request(req, key, value));
 }
 
 /*
@@ -231,8 +239,8 @@ static size_t chunk_dgram(uint8_t *buf, size_t cap, uint8_t type,
 		ec__log_entry__init(&e[i]);
 		e[i].op = from + i;
 		e[i].view = entry_view;
-		e[i].request.data = body;
-		e[i].request.len = blen;
+		e[i].batch.data = body;
+		e[i].batch.len = blen;
 		ptrs[i] = &e[i];
 	}
 	chunk.n_entries = n;

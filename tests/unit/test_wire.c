@@ -88,8 +88,8 @@ START_TEST(round_trip_every_type)
 	rep.found = 1;
 	ent.op = 3;
 	ent.view = 2;
-	ent.request.len = ec__request__pack(&req, req_bytes);
-	ent.request.data = req_bytes;
+	ent.batch.len = ec__request__pack(&req, req_bytes);
+	ent.batch.data = req_bytes;
 	svc.commit = 17;
 	dvc.last_normal_view = 4;
 	dvc.n_entries = 1;
