@@ -184,7 +184,9 @@ static void maybe_start_view(struct ec_core *c)
 	for (unsigned i = 0; i < c->o.n; i++) {
 		const struct ec_dvc *d = &c->dvc[i];
 
-		if (!d->have)
+		/* one whose log went to an install that was then dropped
+		 * counts again only once its sender resends it */
+		if (!d->have || (i != c->o.self && !d->msg))
 			continue;
 		count++;
 		if (d->commit > commit)

@@ -220,8 +220,9 @@ START_TEST(forged_messages_change_nothing_in_any_status)
 }
 END_TEST
 
-/* Encode a LogChunk carrying `n` PUT entries from op `from` in `view`
- * into a datagram of `type` from replica `sender`. */
+/* Encode `n` PUT entries from op `from`, prepared in entry_view, into a
+ * datagram of `type` from replica `sender`: a DoViewChange (last normal
+ * view 0) for DO_VIEW_CHANGE, else a LogChunk. */
 static size_t chunk_dgram(uint8_t *buf, size_t cap, uint8_t type,
 			  uint8_t sender, uint32_t view, uint64_t op,
 			  uint64_t commit, uint64_t from, size_t n,
@@ -242,6 +243,13 @@ static size_t chunk_dgram(uint8_t *buf, size_t cap, uint8_t type,
 		e[i].batch.data = body;
 		e[i].batch.len = blen;
 		ptrs[i] = &e[i];
+	}
+	if (type == EC_MSG_DO_VIEW_CHANGE) {
+		Ec__DoViewChange dvc = EC__DO_VIEW_CHANGE__INIT;
+
+		dvc.n_entries = n;
+		dvc.entries = ptrs;
+		return ec_msg_encode(buf, cap, &m, &dvc.base);
 	}
 	chunk.n_entries = n;
 	chunk.entries = ptrs;
@@ -351,6 +359,41 @@ START_TEST(recovery_response_to_another_nonce_is_ignored)
 }
 END_TEST
 
+/*
+ * A new leader hands the best DO_VIEW_CHANGE's log to a pending install;
+ * if that install is dropped (only impossible numbers from a member lead
+ * there), a later DO_VIEW_CHANGE must not pick the handed-over one again
+ * (it has no log any more: this crashed).
+ */
+START_TEST(dropped_install_does_not_reuse_its_do_view_change)
+{
+	struct sim *s = sim_new(3, 1);
+	Ec__StartViewChange svc = EC__START_VIEW_CHANGE__INIT;
+	struct ec_msg m = { .type = EC_MSG_START_VIEW_CHANGE, .view = 1 };
+	uint8_t dgram[2048];
+	size_t len;
+
+	/* replica 1 leads view 1 once replica 2 agrees */
+	start_view_change(s->r[1], 1);
+	m.sender = 2;
+	len = ec_msg_encode(dgram, sizeof(dgram), &m, &svc.base);
+	sim_receive_from(s, 1, 2, dgram, len);
+	/* replica 2's log: ops 5..6, committed up to 4 */
+	len = chunk_dgram(dgram, sizeof(dgram), EC_MSG_DO_VIEW_CHANGE, 2, 1, 6,
+			  4, 5, 2, 0, false);
+	sim_receive_from(s, 1, 2, dgram, len);
+	ck_assert(s->r[1]->pending.have);
+	clear_pending(s->r[1]);
+	/* replica 0's DO_VIEW_CHANGE completes a quorum without replica 2 */
+	len = chunk_dgram(dgram, sizeof(dgram), EC_MSG_DO_VIEW_CHANGE, 0, 1, 0,
+			  0, 1, 0, 0, false);
+	sim_receive_from(s, 1, 0, dgram, len);
+	ck_assert_int_eq(sim_st(s, 1).status, EC_ST_NORMAL);
+	ck_assert_uint_eq(sim_st(s, 1).view, 1);
+	sim_free(s);
+}
+END_TEST
+
 static Suite *trust_suite(void)
 {
 	Suite *s = suite_create("trust");
@@ -365,6 +408,7 @@ static Suite *trust_suite(void)
 	tcase_add_test(t, impossible_entry_ranges_are_rejected_whole);
 	tcase_add_test(t, impossible_view_change_messages_are_rejected);
 	tcase_add_test(t, recovery_response_to_another_nonce_is_ignored);
+	tcase_add_test(t, dropped_install_does_not_reuse_its_do_view_change);
 	suite_add_tcase(s, t);
 	return s;
 }
