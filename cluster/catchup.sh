@@ -108,5 +108,5 @@ op=${mine#op }
 op=${op%% *}
 awk -v a="$t0" -v b="$t1" -v n="$((op - op0))" 'BEGIN {
 	s = b - a
-	printf "caught up %d ops in %.3f s (%.0f ops/s)\n", n, s, s > 0 ? n / s : 0
+	printf "caught up %d ops in %.3f s (%.0f ops/s)\n", n, s, (s > 0 ? n / s : 0)
 }'

@@ -128,7 +128,7 @@ run() {
 		t_eq "$op" "$commit" "run $name: op of replica $i (commit $commit)"
 	done
 	t_now_ms t1
-	t_info "run $name: all replicas at op = $T_STATE, $((t1 - t0)) ms after the load"
+	t_info "run $name: all replicas agree (op = commit): $T_STATE, $((t1 - t0)) ms after the load"
 	t_check_writes "$name" "${all[@]}"
 }
 
