@@ -260,6 +260,24 @@ ec_start() {
 	echo $! >"$(ec_pidfile "$id")"
 }
 
+# Pause replica $1 (SIGSTOP): it stays alive, its sockets keep receiving
+# (and its XDP program keeps running) but it handles nothing until
+# ec_resume.  Returns 1 (no exit, so an EXIT trap may use it) if the
+# replica is not running.
+ec_pause() {
+	local pid
+	pid=$(ec_replica_pid "$1") || return 1
+	kill -STOP "$pid"
+}
+
+# Resume replica $1 after ec_pause (SIGCONT; harmless if it runs).
+# Returns 1 (no exit) if the replica is not running.
+ec_resume() {
+	local pid
+	pid=$(ec_replica_pid "$1") || return 1
+	kill -CONT "$pid"
+}
+
 # Run an ec-ctl command against replica $1; prints the answer.  (ec-ctl
 # has its own receive timeout.)
 ec_ctl() {
@@ -336,6 +354,7 @@ ec_stop() {
 	tag="--control $(ec_sock "$id")"
 	pid=$(ec_replica_pid "$id") || { rm -f "$(ec_pidfile "$id")"; return 0; }
 	kill -TERM "$pid" 2>/dev/null || :
+	kill -CONT "$pid" 2>/dev/null || : # a paused replica must see the TERM
 	if ! ec_wait_gone "$pid" "$tag" "$EC_STOP_TIMEOUT"; then
 		echo "replica $id ignored SIGTERM for ${EC_STOP_TIMEOUT}s; SIGKILL" >&2
 		kill -KILL "$pid" 2>/dev/null || :
@@ -360,6 +379,16 @@ ec_kill() {
 # Run a command in the client namespace.
 ec_client() {
 	ip netns exec "$(ec_ns_client)" "$@"
+}
+
+# Send signal $1 (e.g. INT: an ec-bench run ends early and still reports)
+# to every process in the client namespace.  Fails if there is none.
+ec_client_signal() {
+	local pids
+	pids=$(ip netns pids "$(ec_ns_client)" 2>/dev/null) || return 1
+	[ -n "$pids" ] || return 1
+	# shellcheck disable=SC2086 # a list of pids
+	kill -"$1" $pids
 }
 
 # Set the drop rate (per mille) of frames sent by node $1 (id or "c").

@@ -5,6 +5,9 @@
 #   stop I               stop replica I (SIGTERM, SIGKILL after a deadline)
 #   start I [ARGS...]    start replica I with extra replica arguments
 #                        (e.g. --recover after a crash), wait until ready
+#   pause I              freeze replica I (SIGSTOP): alive but deaf; its
+#                        XDP program still runs (and may fast-ack)
+#   resume I             let paused replica I run again (SIGCONT)
 #   loss NODE PERMILLE   drop PERMILLE of every 1000 frames NODE sends
 #                        (NODE is a replica id or c for the client; 1000
 #                        cuts it off, 0 heals)
@@ -43,6 +46,15 @@ start)
 	check_id "$id"
 	ec_start "$id" "$@"
 	ec_wait_ready "$id"
+	;;
+pause | resume)
+	[ $# -eq 1 ] || ec_die "usage: $0 $cmd I"
+	check_id "$1"
+	if [ "$cmd" = pause ]; then
+		ec_pause "$1" || ec_die "replica $1 is not running"
+	else
+		ec_resume "$1" || ec_die "replica $1 is not running"
+	fi
 	;;
 loss)
 	[ $# -eq 2 ] || ec_die "usage: $0 loss NODE PERMILLE"

@@ -52,9 +52,10 @@ t_eq() {
 	[ "$1" = "$2" ] || t_fail "$3: got '$1', want '$2'"
 }
 
-# EXIT trap: keep the replica logs of a failed test, then tear down.
+# EXIT trap: keep the replica logs of a failed test, then tear down.  A
+# test's own EXIT handler calls it last, passing the exit status as $1.
 t_on_exit() {
-	local rc=$?
+	local rc=${1:-$?}
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne "$T_SKIP" ] && [ -d "$EC_RUN" ]; then
 		cp "$EC_RUN"/*.log "$EC_RUN"/cluster.conf "$T_OUT"/ 2>/dev/null || :
 		echo "# replica logs kept in $T_OUT" >&2
@@ -225,6 +226,13 @@ t_bench_wait() {
 		t_fail "no ops/s and p50 in: $summary"
 	B_RATE=${BASH_REMATCH[1]}
 	B_P50=${BASH_REMATCH[2]}
+}
+
+# End the ec-bench run of t_bench_start now (SIGINT: it stops starting
+# requests, lets the outstanding ones finish and reports as usual); wait
+# for it with t_bench_wait.
+t_bench_stop() {
+	ec_client_signal INT || t_fail "no ec-bench to stop in the client namespace"
 }
 
 # t_bench_start and t_bench_wait in one.
