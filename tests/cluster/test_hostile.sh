@@ -21,9 +21,10 @@
 #     (none was fast-acked or counted for a quorum).
 # Environment: EC_HOSTILE_DURATION (measured ec-bench seconds per run,
 # default 5), EC_HOSTILE_RATE (forged datagrams per second, default 2500),
-# EC_HOSTILE_SEED (default 1), EC_HOSTILE_TYPES (forge.py --types, only
-# these well-formed types, default all), EC_HOSTILE_XDP_DROP_RE (awk regex
-# of the XDP verdicts that drop non-peer frames, default ^xdp[.]drop_).
+# EC_HOSTILE_SEED (forge.py's seed in the first run, +1 in the second,
+# default 1), EC_HOSTILE_TYPES (forge.py --types, only these well-formed
+# types, default all), EC_HOSTILE_XDP_DROP_RE (awk regex of the XDP
+# verdicts that drop non-peer frames, default ^xdp[.]drop_).
 set -eu
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
@@ -41,6 +42,9 @@ if ! [[ $secs =~ ^[0-9]{1,2}$ ]] || ((secs < 2 || secs > 30)); then
 fi
 if ! [[ $rate =~ ^[0-9]{1,5}$ ]] || ((rate < 100 || rate > 10000)); then
 	t_fail "EC_HOSTILE_RATE '$rate' must be 100..10000 per second"
+fi
+if ! [[ $seed =~ ^[0-9]{1,9}$ ]]; then
+	t_fail "EC_HOSTILE_SEED '$seed' must be a number"
 fi
 
 t_begin ec-port ec-replica ec-ctl ec-bench
@@ -78,10 +82,10 @@ forge_val() {
 	awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' "$1"
 }
 
-# One run: offload spec $1 (none or all), named $2.
+# One run: offload spec $1 (none or all), named $2, forge.py seed $3.
 # shellcheck disable=SC2016 # check evaluates its condition later
 run() {
-	local spec=$1 name=$2 i view0=() rcv0=() rcv1 fout st op commit view
+	local spec=$1 name=$2 seed=$3 i view0=() rcv0=() rcv1 fout st op commit view
 	local member found xdrop xfound pass want sent ecf rt rcv vc live
 	local sum_member=0 sum_rt=0 sum_sent=0 sum_xdrop=0 sum_pass=0 sum_ecf=0 sum_rcv=0
 	bad=()
@@ -176,6 +180,6 @@ run() {
 }
 
 ec_up "$n"
-run none off
-run all on
+run none off "$seed"
+run all on $((seed + 1))
 t_info "forged datagrams dropped and counted with the offloads off and on; no view change, no divergence"
