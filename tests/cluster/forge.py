@@ -36,10 +36,13 @@ At the end it prints "key value" lines: sent.total, sent.kind.KIND per
 kind of datagram built, sent.send_errors, and per target replica I:
   target.I.sent          datagrams sent to it
   target.I.ec_frames     with a full header, right magic and version and a
-                         type 1..12 (what an XDP program parses as ours)
-  target.I.header_ok     of those, also a body_len that matches and a
-                         valid sender for the type (what ec_msg_parse
-                         accepts: REQUEST from 0xff, others from 0..n-1)
+                         type 2..12 (what an XDP program parses as a
+                         replica message: REQUESTs, which clients may send
+                         from anywhere, are not counted)
+  target.I.header_ok     with a right header of any type 1..12, also a
+                         body_len that matches and a valid sender for the
+                         type (what ec_msg_parse accepts: REQUEST from
+                         0xff, others from 0..n-1)
   target.I.replica_types of those, a type other than REQUEST from a sender
                          other than I: a replica message from a replica
                          address it did not come from
@@ -55,7 +58,7 @@ import sys
 import time
 
 MAGIC = 0x45435058
-VERSION = 1
+VERSION = 2
 HDR = struct.Struct("!IBBBBIIQQ")  # proto/ec_wire.h struct ec_hdr, 32 bytes
 assert HDR.size == 32
 SENDER_CLIENT = 0xFF
@@ -119,9 +122,14 @@ def reply(client_id, request_id, status, value):
             f_varint(3, status) + f_bytes(4, value))
 
 
+def batch(reqs):
+    """Batch{requests=1}: a PREPARE body, each element an encoded Request."""
+    return b"".join(f_bytes(1, r) for r in reqs)
+
+
 def log_entry(op, view, req):
-    """LogEntry{op=1, view=2, request=3}."""
-    return f_varint(1, op) + f_varint(2, view & 0xFFFFFFFF) + f_bytes(3, req)
+    """LogEntry{op=1, view=2, batch=4}, a batch of the one request req."""
+    return f_varint(1, op) + f_varint(2, view & 0xFFFFFFFF) + f_bytes(4, batch([req]))
 
 
 def log_chunk(entries, committed_only):
@@ -275,8 +283,10 @@ class Forger:
         r = self.rng
         if r.random() < 0.1:
             return self.rand_bytes(0, 120), "random_body"
-        if mtype in (REQUEST, PREPARE):
+        if mtype == REQUEST:
             return self.put_request(), "pb"
+        if mtype == PREPARE:
+            return batch([self.put_request()]), "pb"
         if mtype == REPLY:
             return reply(r.getrandbits(64), r.randint(1, 1000), r.randint(0, 4),
                          b"forged"), "pb"
@@ -337,7 +347,8 @@ class Forger:
                 "garbage." + kind
         if kind == "bad_version":
             return header(mtype, sender, st["view"], len(body), st["op"] + 1, st["commit"],
-                          version=r.choice([0, 2, 255])) + body, "garbage." + kind
+                          version=r.choice([v for v in (0, 1, 3, 255) if v != VERSION])) + body, \
+                "garbage." + kind
         if kind == "bad_type":
             return header(r.choice([0, 13, 255]), sender, st["view"], len(body), st["op"] + 1,
                           st["commit"]) + body, "garbage." + kind
@@ -360,12 +371,11 @@ def classify(dgram, n, target):
     if len(dgram) < HDR.size:
         return False, False, False
     magic, version, mtype, _, sender, _, body_len, _, _ = HDR.unpack_from(dgram)
-    ec = magic == MAGIC and version == VERSION and 1 <= mtype <= 12
-    if not ec:
+    if magic != MAGIC or version != VERSION or not 1 <= mtype <= 12:
         return False, False, False
     ok = body_len == len(dgram) - HDR.size and (
         sender == SENDER_CLIENT if mtype == REQUEST else sender < n)
-    return True, ok, ok and mtype != REQUEST and sender != target
+    return mtype != REQUEST, ok, ok and mtype != REQUEST and sender != target
 
 
 # --- main ---------------------------------------------------------------

@@ -5,7 +5,9 @@
 # sender id (and out-of-range ones), views and op numbers at and around the
 # replicas' current ones (PREPAREs mostly from the view's leader for
 # exactly the next op) and huge ones, valid protobuf bodies, and garbage.
-# Once with the offloads off, once with all on.  After each run:
+# Once with the offloads off, once with all on (the XDP program drops the
+# forged frames), and once with the replicas started --no-bpf (user space
+# drops them).  After each run:
 #   - no view change: every replica's view as before, view_changes grew by 0;
 #   - no request timed out or failed;
 #   - the replicas converge (same view, commit, digest; executed = commit)
@@ -16,13 +18,14 @@
 #     well-formed replica-type datagrams forge.py sent it from an address
 #     that is not the sender's, minus what the UDP socket itself dropped
 #     (RcvbufErrors), and at most what forge.py sent it;
-#   - its XDP program saw them as not from a peer: xdp.pass_not_ec (plus
-#     xdp.drop_*) grew by at least 95% of the electrode-c frames sent to it
-#     (none was fast-acked or counted for a quorum).
+#   - with BPF, its XDP program saw them as not from a peer:
+#     xdp.pass_not_ec plus xdp.drop_* grew by at least 95% of the
+#     replica-type frames sent to it (none was fast-acked or counted for a
+#     quorum).
 # Environment: EC_HOSTILE_DURATION (measured ec-bench seconds per run,
 # default 5), EC_HOSTILE_RATE (forged datagrams per second, default 2500),
 # EC_HOSTILE_SEED (forge.py's seed in the first run, +1 in the second,
-# default 1), EC_HOSTILE_TYPES (forge.py --types, only these well-formed
+# default 1; +2 in the third), EC_HOSTILE_TYPES (forge.py --types, only these well-formed
 # types, default all), EC_HOSTILE_XDP_DROP_RE (awk regex of the XDP
 # verdicts that drop non-peer frames, default ^xdp[.]drop_).
 set -eu
@@ -82,14 +85,15 @@ forge_val() {
 	awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' "$1"
 }
 
-# One run: offload spec $1 (none or all), named $2, forge.py seed $3.
+# One run: offload spec $1 (none or all; - when the replicas run without
+# BPF), named $2, forge.py seed $3.
 # shellcheck disable=SC2016 # check evaluates its condition later
 run() {
 	local spec=$1 name=$2 seed=$3 i view0=() rcv0=() rcv1 fout st op commit view
 	local member found xdrop xfound pass want sent ecf rt rcv vc live
 	local sum_member=0 sum_rt=0 sum_sent=0 sum_xdrop=0 sum_pass=0 sum_ecf=0 sum_rcv=0
 	bad=()
-	ec_offloads_all "$spec"
+	[ "$spec" = - ] || ec_offloads_all "$spec"
 	for i in "${all[@]}"; do
 		t_snap "$i" "$name-0"
 		view0[i]=$(ec_field "$i" view)
@@ -167,8 +171,9 @@ run() {
 			"$name: replica $i dropped $((member + xdrop)) forged replica messages (member.* $member, xdp $xdrop), want >= $want (90% of $rt minus $rcv rcvbuf drops)"
 		check '[ $((member + xdrop)) -le "$sent" ]' \
 			"$name: replica $i counted $((member + xdrop)) forged drops, more than the $sent forge.py sent it"
-		check '[ $((pass + xdrop)) -ge $(((ecf * 95 + 99) / 100)) ]' \
-			"$name: replica $i's XDP program let only $((pass + xdrop)) of $ecf forged frames through as not from a peer"
+		[ "$spec" = - ] ||
+			check '[ $((pass + xdrop)) -ge $(((ecf * 95 + 99) / 100)) ]' \
+				"$name: replica $i's XDP program let only $((pass + xdrop)) of $ecf forged frames through as not from a peer"
 		sum_member=$((sum_member + member)) sum_xdrop=$((sum_xdrop + xdrop))
 		sum_rt=$((sum_rt + rt)) sum_sent=$((sum_sent + sent)) sum_pass=$((sum_pass + pass))
 		sum_ecf=$((sum_ecf + ecf)) sum_rcv=$((sum_rcv + rcv))
@@ -182,4 +187,8 @@ run() {
 ec_up "$n"
 run none off "$seed"
 run all on $((seed + 1))
-t_info "forged datagrams dropped and counted with the offloads off and on; no view change, no divergence"
+ec_down
+T_NO_BPF=1
+ec_up "$n" --no-bpf
+run - nobpf $((seed + 2))
+t_info "forged datagrams dropped and counted with the offloads off, on, and without BPF; no view change, no divergence"
