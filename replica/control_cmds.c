@@ -100,6 +100,7 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "io.", "tx_errors", is->tx_errors);
 	stat_line(out, "io.", "syscalls", is->rx_syscalls + is->tx_syscalls);
 	stat_line(out, "io.", "ticks", is->ticks);
+	stat_line(out, "io.", "wakeups", is->wakeups);
 	return 0;
 }
 

@@ -265,6 +265,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct ec_io *io = arg;
 
+	io->stats.wakeups++;
 	for (int b = 0; b < IO_BATCHES_PER_EVENT; b++) {
 		int got = receive_batch(io);
 
@@ -283,6 +284,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct ec_io *io = arg;
 
 	io->stats.ticks++;
+	io->stats.wakeups++;
 	if (io->off)
 		ec_offload_drain(io->off);
 	ec_core_tick(io->core, ec_clock_us());
@@ -295,6 +297,7 @@ static void on_ring(evutil_socket_t fd, short what, void *arg)
 {
 	struct ec_io *io = arg;
 
+	io->stats.wakeups++;
 	ec_offload_drain(io->off);
 	flush(io);
 }

@@ -33,6 +33,8 @@ struct ec_io_stats {
 	uint64_t tx_enobufs;    /* dropped: no buffer space in the stack */
 	uint64_t tx_errors;     /* dropped: any other error */
 	uint64_t ticks;         /* timer callbacks */
+	uint64_t wakeups;       /* event loop callbacks of this io: socket
+				 * readable, fast-ack ring, timer */
 };
 
 /*
