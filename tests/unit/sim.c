@@ -315,15 +315,13 @@ void sim_restart(struct sim *s, unsigned i)
 	sim_collect(s, i);
 }
 
-void sim_request(struct sim *s, unsigned client, unsigned to,
-		 uint64_t request_id, int kind, const char *key,
-		 const char *value, const char *expected)
+/* An encoded Request into buf (large enough); returns its length. */
+static size_t pack_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
+			   int kind, const char *key, const char *value,
+			   const char *expected)
 {
 	Ec__Request req = EC__REQUEST__INIT;
 	Ec__KvOp op = EC__KV_OP__INIT;
-	struct ec_msg m = { .type = EC_MSG_REQUEST, .sender = EC_SENDER_CLIENT };
-	uint8_t buf[EC_MAX_MSG];
-	size_t len;
 
 	op.kind = kind;
 	op.key.data = (uint8_t *)key;
@@ -336,12 +334,25 @@ void sim_request(struct sim *s, unsigned client, unsigned to,
 		op.expected.data = (uint8_t *)expected;
 		op.expected.len = strlen(expected);
 	}
-	req.client_id = 0xc0000000ULL + client;
-	req.request_id = request_id;
+	req.client_id = client_id;
+	req.request_id = rid;
 	req.op = &op;
-	len = ec_msg_encode(buf, sizeof(buf), &m, &req.base);
-	must(len > 0, "encode request");
-	push(s, SIM_CLIENT + client, to, EC_MSG_REQUEST, buf, len);
+	return ec__request__pack(&req, buf);
+}
+
+void sim_request(struct sim *s, unsigned client, unsigned to,
+		 uint64_t request_id, int kind, const char *key,
+		 const char *value, const char *expected)
+{
+	struct ec_msg m = { .type = EC_MSG_REQUEST, .sender = EC_SENDER_CLIENT };
+	uint8_t buf[EC_MAX_MSG];
+	size_t len;
+
+	len = pack_request(buf + sizeof(struct ec_hdr), 0xc0000000ULL + client,
+			   request_id, kind, key, value, expected);
+	ec_hdr_encode(buf, &m, len);
+	push(s, SIM_CLIENT + client, to, EC_MSG_REQUEST, buf,
+	     sizeof(struct ec_hdr) + len);
 }
 
 static void to_client(struct sim *s, const struct sim_pkt *p)
@@ -603,4 +614,11 @@ void sim_set_batch(struct sim *s, unsigned batch)
 	s->opts.batch = batch;
 	for (unsigned i = 0; i < s->n; i++)
 		must(ec_core_set_batch(s->r[i], batch) == 0, "batch size");
+}
+
+size_t sim_put_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
+		       const char *key, const char *value)
+{
+	return pack_request(buf, client_id, rid, EC__OP_KIND__OP_PUT, key,
+			    value, NULL);
 }

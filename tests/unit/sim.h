@@ -134,6 +134,12 @@ void sim_receive_at(struct sim *s, unsigned to, const struct ec_addr *from,
 void sim_receive_from(struct sim *s, unsigned to, unsigned from,
 		      const uint8_t *buf, size_t len);
 
+/* An encoded PUT Request of key=value by client_id, request_id rid, into
+ * buf (at least 32 + strlen(key) + strlen(value) bytes); returns its
+ * length. */
+size_t sim_put_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
+		       const char *key, const char *value);
+
 /* The encoded Batch (a PREPARE body) of one encoded request, into out
  * (at least len + 8 bytes); returns its length. */
 size_t sim_batch_of(uint8_t *out, const uint8_t *req, size_t len);

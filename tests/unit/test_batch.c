@@ -15,24 +15,6 @@
 
 #define MS 1000ULL
 
-/* An encoded PUT request into buf; returns its length. */
-static size_t put_request(uint8_t *buf, uint64_t client, uint64_t rid,
-			  const char *key, const char *value)
-{
-	Ec__Request req = EC__REQUEST__INIT;
-	Ec__KvOp op = EC__KV_OP__INIT;
-
-	op.kind = EC__OP_KIND__OP_PUT;
-	op.key.data = (uint8_t *)key;
-	op.key.len = strlen(key);
-	op.value.data = (uint8_t *)value;
-	op.value.len = strlen(value);
-	req.client_id = client;
-	req.request_id = rid;
-	req.op = &op;
-	return ec__request__pack(&req, buf);
-}
-
 /* Requests of the batch at op on replica i, or -1 if it is malformed. */
 static long requests_at(struct sim *s, unsigned i, uint64_t op)
 {
@@ -57,7 +39,7 @@ START_TEST(builder_encodes_what_protobuf_decodes)
 		size_t len;
 
 		snprintf(key, sizeof(key), "k%u", i);
-		len = put_request(req, 7, i + 1, key, "v");
+		len = sim_put_request(req, 7, i + 1, key, "v");
 		ck_assert(ec_batch_fits(&b, len, 8));
 		ec_batch_add(&b, req, len,
 			     ec__request__unpack(NULL, len, req));
@@ -86,7 +68,7 @@ START_TEST(builder_limits_count_and_bytes)
 
 	memset(value, 'x', sizeof(value) - 1);
 	value[sizeof(value) - 1] = '\0';
-	len = put_request(req, 7, 1, "k", value);
+	len = sim_put_request(req, 7, 1, "k", value);
 	while (ec_batch_fits(&b, len, 100)) {
 		ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
 		n++;
@@ -96,7 +78,7 @@ START_TEST(builder_limits_count_and_bytes)
 	ck_assert_uint_le(b.bytes, EC_MAX_ENTRY_BODY);
 	ck_assert_uint_gt(b.bytes + ec_batch_cost(len), EC_MAX_ENTRY_BODY);
 	ec_batch_clear(&b);
-	len = put_request(req, 7, 1, "k", "v");
+	len = sim_put_request(req, 7, 1, "k", "v");
 	while (ec_batch_fits(&b, len, 3))
 		ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
 	ck_assert_uint_eq(b.n, 3);
@@ -165,7 +147,7 @@ START_TEST(partial_batch_waits_for_flush)
 
 	for (unsigned i = 0; i < 3; i++) {
 		Ec__Request *r;
-		size_t len = put_request(req, 0xc0000000ULL, i + 1, "k", "v");
+		size_t len = sim_put_request(req, 0xc0000000ULL, i + 1, "k", "v");
 
 		r = ec__request__unpack(NULL, len, req);
 		len = ec_msg_encode(dgram, sizeof(dgram), &m, &r->base);
@@ -347,9 +329,9 @@ START_TEST(invalid_request_in_a_batch_is_never_executed)
 
 	sim_put(s, 0, 0, 1, "a", "1");
 	sim_deliver(s);
-	len = put_request(req, 0xc0000000ULL, 2, "b", "2");
+	len = sim_put_request(req, 0xc0000000ULL, 2, "b", "2");
 	ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
-	len = put_request(req, 0xc0000000ULL, 0, "c", "3"); /* id 0 */
+	len = sim_put_request(req, 0xc0000000ULL, 0, "c", "3"); /* id 0 */
 	ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
 	ck_assert(ec_batch_take(&b, &taken));
 	ec_batch_free(taken);

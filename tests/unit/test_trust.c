@@ -91,29 +91,12 @@ START_TEST(core_needs_every_member_address)
 }
 END_TEST
 
-/* An encoded PUT request of key=value by client 99. */
-static size_t put_request(uint8_t *buf, const char *key, const char *value)
-{
-	Ec__Request req = EC__REQUEST__INIT;
-	Ec__KvOp op = EC__KV_OP__INIT;
-
-	op.kind = EC__OP_KIND__OP_PUT;
-	op.key.data = (uint8_t *)key;
-	op.key.len = strlen(key);
-	op.value.data = (uint8_t *)value;
-	op.value.len = strlen(value);
-	req.client_id = 99;
-	req.request_id = 1;
-	req.op = &op;
-	return ec__request__pack(&req, buf);
-}
-
 /* A PREPARE body: a batch of one PUT of key=value by client 99. */
 static size_t put_body(uint8_t *buf, const char *key, const char *value)
 {
 	uint8_t req[128];
 
-	return sim_batch_of(buf, req, put_request(req, key, value));
+	return sim_batch_of(buf, req, sim_put_request(req, 99, 1, key, value));
 }
 
 /*
