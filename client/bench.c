@@ -4,8 +4,8 @@
  * C logical clients, each with one request outstanding, share one UDP
  * socket; replies are demultiplexed by client_id (a random base plus the
  * client's index; with --history, plus its process, which is the index
- * plus a multiple of the client count: history_slot.h).  A point is: warmup (not measured), the measured
- * duration, then a grace period in which no new request starts and the
+ * plus a multiple of the client count: history_slot.h).  A point is:
+ * warmup (not measured), the measured duration, then a grace period in which no new request starts and the
  * outstanding ones may finish.  One libevent loop runs it all: a socket
  * read event and a periodic tick that drives retries and phase changes.
  */
