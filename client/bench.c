@@ -2,12 +2,13 @@
  * bench.c - ec-bench, the closed-loop load generator.
  *
  * C logical clients, each with one request outstanding, share one UDP
- * socket; replies are demultiplexed by client_id (a random base plus the
- * client's index; with --history, plus its process, which is the index
- * plus a multiple of the client count: history_slot.h).  A point is:
- * warmup (not measured), the measured duration, then a grace period in which no new request starts and the
- * outstanding ones may finish.  One libevent loop runs it all: a socket
- * read event and a periodic tick that drives retries and phase changes.
+ * socket; replies are demultiplexed by client_id, a random base plus the
+ * client's index (with --history, plus its current process: the index
+ * plus a multiple of the client count, see history_slot.h).  A point is:
+ * warmup (not measured), the measured duration, then a grace period in
+ * which no new request starts and the outstanding ones may finish.  One
+ * libevent loop runs it all: a socket read event and a periodic tick that
+ * drives retries and phase changes.
  */
 #define _GNU_SOURCE /* recvmmsg */
 #include <errno.h>

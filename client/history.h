@@ -2,7 +2,10 @@
  * history.h - ec-bench --history: every operation of a run as JSON lines,
  * in the shape Jepsen's checkers read, one event per line:
  *
- *   {"process":3,"type":"invoke","f":"cas","key":"h1f-2","value":[null,"p3-7"],"time":81234567}
+ *   {"process":3,"type":"invoke","f":"cas","key":"h62895401-2",
+ *    "value":[null,"p3-7"],"time":1356189043997}
+ *
+ * (on one line).
  *
  * An operation is an "invoke" line when it is sent and one completion line
  * for the same process later: "ok" (it took effect, with that result),
