@@ -49,7 +49,8 @@ CORE_SRCS := replica/wire.c replica/membership.c replica/config.c replica/kv.c \
 REPLICA_SRCS := replica/main.c replica/io.c replica/control.c \
 		replica/control_cmds.c replica/offload.c replica/offload_ctl.c
 CTL_SRCS     := replica/ctl.c
-CLIENT_COMMON_SRCS := client/session.c client/histogram.c
+CLIENT_COMMON_SRCS := client/session.c client/histogram.c client/history.c \
+		      client/history_slot.c
 BENCH_SRCS   := client/bench.c client/bench_opts.c
 CLI_SRCS     := client/cli.c
 PORT_SRCS    := cluster/ec-port.c

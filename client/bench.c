@@ -2,11 +2,13 @@
  * bench.c - ec-bench, the closed-loop load generator.
  *
  * C logical clients, each with one request outstanding, share one UDP
- * socket; replies are demultiplexed by client_id (a random base plus the
- * client's index).  A point is: warmup (not measured), the measured
- * duration, then a grace period in which no new request starts and the
- * outstanding ones may finish.  One libevent loop runs it all: a socket
- * read event and a periodic tick that drives retries and phase changes.
+ * socket; replies are demultiplexed by client_id, a random base plus the
+ * client's index (with --history, plus its current process: the index
+ * plus a multiple of the client count, see history_slot.h).  A point is:
+ * warmup (not measured), the measured duration, then a grace period in
+ * which no new request starts and the outstanding ones may finish.  One
+ * libevent loop runs it all: a socket read event and a periodic tick that
+ * drives retries and phase changes.
  */
 #define _GNU_SOURCE /* recvmmsg */
 #include <errno.h>
@@ -26,6 +28,8 @@
 #include "clock.h"
 #include "config.h"
 #include "histogram.h"
+#include "history.h"
+#include "history_slot.h"
 #include "kv.h"
 #include "session.h"
 
@@ -80,6 +84,8 @@ struct bench {
 	uint64_t id_base;
 	uint64_t rng;
 	struct verify_key *vk;    /* max_clients * keys_per_client, or NULL */
+	struct ec_hslot *hs;      /* --history: max_clients slots, or NULL */
+	struct ec_history hist;
 	unsigned keys_per_client;
 	enum phase phase;
 	uint64_t t_measure, t_end, t_grace_end, t_progress;
@@ -136,24 +142,22 @@ static unsigned pick_kind(struct bench *b)
 	return k;
 }
 
-/* Start client c's next request at time now.  Returns 0, or -1 if the
- * session refused it (a bug: sizes were checked at start-up). */
-static int issue(struct bench *b, struct client *c, uint64_t now)
+/* Fill op, pointing into key and val, with client c's next request of
+ * the given kind outside --history: with --verify-log, a PUT of its own
+ * key (index in *k) with the next seq, or a GET of anyone's; else a key
+ * of the plain key space.  Draws from the seeded generator. */
+static void plain_op(struct bench *b, struct client *c, unsigned kind,
+		     Ec__KvOp *op, char *key, char *val, unsigned *k)
 {
-	Ec__KvOp op = EC__KV_OP__INIT;
-	struct ec_sess_send out;
-	char key[EC_MAX_KEY + 1];
-	char val[EC_MAX_VALUE + 1];
-	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b), k = 0;
-	bool verify_put = b->vk && kind == K_PUT;
+	unsigned ci = (unsigned)(c - b->cl);
 	int klen, vlen;
 
-	op.kind = kind_ops[kind];
-	if (verify_put) {
-		k = (unsigned)(rnd(b) % b->keys_per_client);
-		klen = snprintf(key, sizeof(key), "v%u-%u", ci, k);
+	op->kind = kind_ops[kind];
+	if (b->vk && kind == K_PUT) {
+		*k = (unsigned)(rnd(b) % b->keys_per_client);
+		klen = snprintf(key, EC_MAX_KEY + 1, "v%u-%u", ci, *k);
 		/* "<seq>", padded to --value-size as "<seq>:xxxx". */
-		vlen = snprintf(val, sizeof(val), "%llu",
+		vlen = snprintf(val, EC_MAX_VALUE + 1, "%llu",
 				(unsigned long long)(c->seq + 1));
 		if ((unsigned)vlen + 1 < b->o.value_size) {
 			val[vlen] = ':';
@@ -161,27 +165,45 @@ static int issue(struct bench *b, struct client *c, uint64_t now)
 			       b->o.value_size - (unsigned)vlen - 1);
 			vlen = (int)b->o.value_size;
 		}
-		op.value.data = (uint8_t *)val;
-		op.value.len = (size_t)vlen;
+		op->value.data = (uint8_t *)val;
+		op->value.len = (size_t)vlen;
 	} else if (b->vk) {
 		/* Reads may go to any client's keys. */
-		klen = snprintf(key, sizeof(key), "v%u-%u",
+		klen = snprintf(key, EC_MAX_KEY + 1, "v%u-%u",
 				(unsigned)(rnd(b) % b->o.max_clients),
 				(unsigned)(rnd(b) % b->keys_per_client));
 	} else {
-		klen = snprintf(key, sizeof(key), "k%u",
+		klen = snprintf(key, EC_MAX_KEY + 1, "k%u",
 				(unsigned)(rnd(b) % b->o.keys));
 		if (kind == K_PUT || kind == K_CAS) {
-			op.value.data = b->filler;
-			op.value.len = b->o.value_size;
+			op->value.data = b->filler;
+			op->value.len = b->o.value_size;
 		}
 		/* CAS expects what PUT writes, so it succeeds on written keys. */
 		if (kind == K_CAS)
-			op.expected = op.value;
+			op->expected = op->value;
 	}
-	op.key.data = (uint8_t *)key;
-	op.key.len = (size_t)klen;
-	if (ec_session_start(&c->s, &op, now, &out) < 0) {
+	op->key.data = (uint8_t *)key;
+	op->key.len = (size_t)klen;
+}
+
+/* Start client c's next request at time now.  Returns 0, or -1 if the
+ * session refused it (a bug: sizes were checked at start-up). */
+static int issue(struct bench *b, struct client *c, uint64_t now)
+{
+	Ec__KvOp plain = EC__KV_OP__INIT;
+	const Ec__KvOp *op = &plain;
+	struct ec_sess_send out;
+	char key[EC_MAX_KEY + 1];
+	char val[EC_MAX_VALUE + 1];
+	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b), k = 0;
+	bool verify_put = b->vk && kind == K_PUT;
+
+	if (b->hs)
+		op = ec_hslot_next(&b->hs[ci], kind_ops[kind], rnd(b));
+	else
+		plain_op(b, c, kind, &plain, key, val, &k);
+	if (ec_session_start(&c->s, op, now, &out) < 0) {
 		fprintf(stderr, "ec-bench: client %u: request does not fit\n", ci);
 		return -1;
 	}
@@ -191,6 +213,10 @@ static int issue(struct bench *b, struct client *c, uint64_t now)
 		c->put_key = k;
 		b->vk[(size_t)ci * b->keys_per_client + k].sent = c->seq;
 	}
+	/* Logged before the send: the invoke precedes anything it causes. */
+	if (b->hs)
+		ec_history_record(&b->hist, b->hs[ci].process,
+				  EC_HISTORY_INVOKE, op, NULL);
 	send_out(b, &out);
 	return 0;
 }
@@ -224,6 +250,20 @@ static void advance(struct bench *b, uint64_t now)
 	}
 }
 
+/* --history: log the end of client c's op with the given type (read: what
+ * a get read, NULL if nothing) and, when its outcome is unknown, move the
+ * client to a new process.  The session must be idle. */
+static void history_end(struct bench *b, struct client *c,
+			enum ec_history_type type,
+			const ProtobufCBinaryData *read)
+{
+	struct ec_hslot *h = &b->hs[c - b->cl];
+
+	ec_history_record(&b->hist, h->process, type, &h->op, read);
+	if (type == EC_HISTORY_INFO)
+		ec_hslot_retire(h, &c->s, b->id_base);
+}
+
 /* Account for client c's answered request. */
 static void on_done(struct bench *b, struct client *c,
 		    const struct ec_sess_result *res, uint64_t now)
@@ -241,6 +281,15 @@ static void on_done(struct bench *b, struct client *c,
 		vk->acked = c->seq;
 	}
 	c->put_pending = false;
+	if (b->hs) {
+		ProtobufCBinaryData read = {
+			.len = res->value_len,
+			.data = (uint8_t *)res->value,
+		};
+
+		history_end(b, c, ec_hslot_done(&b->hs[c - b->cl], res),
+			    res->status == EC__STATUS__ST_OK ? &read : NULL);
+	}
 	if (!ok && b->phase != PH_WARMUP) {
 		if (b->o.verbose && b->pt.errors == 0)
 			fprintf(stderr, "ec-bench: request refused with status %d\n",
@@ -273,7 +322,7 @@ static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 		b->stray++;
 		return;
 	}
-	idx = rep->client_id - b->id_base;
+	idx = (rep->client_id - b->id_base) % b->o.max_clients;
 	if (idx >= b->active) {
 		b->stray++;
 		goto out;
@@ -354,6 +403,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			if (b->phase != PH_WARMUP)
 				b->pt.timeouts++;
 			c->put_pending = false;
+			if (b->hs)
+				history_end(b, c, EC_HISTORY_INFO, NULL);
 			next(b, c, now);
 			break;
 		default:
@@ -438,6 +489,8 @@ static int run_point(struct bench *b, unsigned clients)
 		if (b->cl[i].s.busy) {
 			b->pt.timeouts++;
 			ec_session_abandon(&b->cl[i].s);
+			if (b->hs)
+				history_end(b, &b->cl[i], EC_HISTORY_INFO, NULL);
 		}
 		b->cl[i].put_pending = false;
 	}
@@ -538,6 +591,18 @@ static int setup(struct bench *b)
 		if (!b->vk)
 			goto nomem;
 	}
+	if (b->o.history) {
+		b->hs = calloc(b->o.max_clients, sizeof(*b->hs));
+		if (!b->hs)
+			goto nomem;
+		/* The keys' run tag: the client ids are as random and as
+		 * much this run's. */
+		for (unsigned i = 0; i < b->o.max_clients; i++)
+			ec_hslot_init(&b->hs[i], i, b->o.max_clients,
+				      (uint32_t)(b->id_base >> 32), b->o.keys);
+		if (ec_history_open(&b->hist, b->o.history) < 0)
+			return -1;
+	}
 	b->fd = open_socket();
 	if (b->fd < 0)
 		return -1;
@@ -576,6 +641,7 @@ static void bench_free(struct bench *b)
 		event_base_free(b->base);
 	if (b->fd >= 0)
 		close(b->fd);
+	free(b->hs);
 	free(b->vk);
 	free(b->cl);
 }
@@ -620,6 +686,9 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 out:
+	/* Whatever ended the run, the history written so far goes out whole. */
+	if (b.hist.f && ec_history_close(&b.hist) < 0)
+		rc = 1;
 	bench_free(&b);
 	return rc;
 }

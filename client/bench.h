@@ -29,6 +29,7 @@ struct bench_opts {
 	uint64_t give_up_us;
 	const char *csv;
 	const char *verify_log;
+	const char *history;
 	uint64_t seed;
 	bool verbose;
 };

@@ -35,7 +35,8 @@ static void usage(FILE *f)
 "                      get=50,put=40,cas=5,delete=5; unnamed kinds are 0\n"
 "                      (default get=50,put=50).  CAS expects the value PUT\n"
 "                      writes, so it succeeds on keys a PUT wrote\n"
-"  --keys K            key space: keys k0..k<K-1>, uniform (default 1000)\n"
+"  --keys K            key space: keys k0..k<K-1>, uniform (default 1000,\n"
+"                      8 with --history)\n"
 "  --value-size B      bytes per PUT/CAS value (default 64, max %d)\n"
 "  --timeout-ms T      resend an unanswered request to every replica after\n"
 "                      T ms, same request id (default 100)\n"
@@ -53,6 +54,24 @@ static void usage(FILE *f)
 "                      FILE gets \"KEY ACKED_SEQ SENT_SEQ\" per key written:\n"
 "                      the seq of the last PUT answered OK (0 if none) and\n"
 "                      of the last PUT sent\n"
+"  --history FILE      record every operation in FILE as JSON lines for a\n"
+"                      linearizability checker, one event per line:\n"
+"                      {\"process\":P,\"type\":T,\"f\":F,\"key\":K,\"value\":V,\n"
+"                      \"time\":NS}, T invoke when sent, then ok (took effect),\n"
+"                      fail (certainly did not: cas CAS_FAILED, BAD_REQUEST)\n"
+"                      or info (unknown: given up); F get (V null, on ok the\n"
+"                      value read or null), put (V the value), delete (null)\n"
+"                      or cas (V [expected or null for absent, new]); NS\n"
+"                      CLOCK_MONOTONIC nanoseconds.  A process is one client\n"
+"                      id; after info the client goes on as a new process\n"
+"                      with a new client id.  Keys are h<run>-<k>, run random\n"
+"                      per invocation so each history starts empty; put and\n"
+"                      cas write unique values p<process>-<n>; a cas expects\n"
+"                      what its client last saw of the key it last touched\n"
+"                      (absent: cas-absent).  Unless given, --keys 8 and\n"
+"                      --mix get=40,put=30,cas=20,delete=10.  Not with\n"
+"                      --verify-log or --value-size.  Covers warmup and grace\n"
+"                      too; a write error makes the exit status 1\n"
 "  --seed N            seed of the op/key choices (default 1); client ids\n"
 "                      are random whatever the seed\n"
 "  -v, --verbose       progress every second and diagnostics on stderr\n"
@@ -63,9 +82,9 @@ static void usage(FILE *f)
 "the longest measured interval with no completion) followed by, as the last\n"
 "line, \"summary: ... N ops/s, p50 N us, p90 N us, p99 N us, p99.9 N us\".\n"
 "Retries count every resend (timeouts and NOT_LEADER redirects) after\n"
-"warmup.  SIGINT/SIGTERM ends the measurement early and still reports; a\n"
-"second one also cuts the grace period.  Exit status 1 if a point completed\n"
-"no op or on error, else 0.\n",
+"warmup.  SIGINT/SIGTERM ends the measurement early and still reports (and\n"
+"writes --history whole); a second one also cuts the grace period.  Exit\n"
+"status 1 if a point completed no op or on error, else 0.\n",
 		BENCH_MAX_CLIENTS, EC_MAX_VALUE);
 }
 
@@ -164,14 +183,42 @@ static int parse_sweep(const char *list, struct bench_opts *o)
 	return 0;
 }
 
+/* Options given on the command line, for defaults that depend on them. */
+struct given {
+	bool clients, mix, keys, value_size;
+};
+
+/* --history: its defaults, and what it cannot be combined with.  Its own
+ * keys and values replace --verify-log's and --value-size's. */
+static int history_opts(struct bench_opts *o, const struct given *g)
+{
+	if (o->verify_log) {
+		fprintf(stderr, "ec-bench: --history and --verify-log choose keys and values each their own way; use one\n");
+		return -1;
+	}
+	if (g->value_size) {
+		fprintf(stderr, "ec-bench: --history writes its own values (p<process>-<n>); drop --value-size\n");
+		return -1;
+	}
+	if (!g->keys)
+		o->keys = 8;
+	if (!g->mix) {
+		o->mix[K_GET] = 40;
+		o->mix[K_PUT] = 30;
+		o->mix[K_CAS] = 20;
+		o->mix[K_DELETE] = 10;
+	}
+	return 0;
+}
+
 /* Cross-option checks once everything is parsed. */
-static int check_opts(struct bench_opts *o, bool have_clients)
+static int check_opts(struct bench_opts *o, const struct given *g)
 {
 	if (!o->config) {
 		fprintf(stderr, "ec-bench: --config FILE is required (see --help)\n");
 		return -1;
 	}
-	if (have_clients && o->n_sweep) {
+	if (g->clients && o->n_sweep) {
 		fprintf(stderr, "ec-bench: use either --clients or --sweep\n");
 		return -1;
 	}
@@ -187,6 +234,8 @@ static int check_opts(struct bench_opts *o, bool have_clients)
 		fprintf(stderr, "ec-bench: --give-up-ms must be at least --timeout-ms\n");
 		return -1;
 	}
+	if (o->history && history_opts(o, g) < 0)
+		return -1;
 	if (o->verify_log && (o->mix[K_CAS] || o->mix[K_DELETE])) {
 		fprintf(stderr, "ec-bench: --verify-log allows only get and put in --mix\n");
 		return -1;
@@ -214,13 +263,14 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "give-up-ms", required_argument, NULL, 'g' },
 		{ "csv", required_argument, NULL, 'C' },
 		{ "verify-log", required_argument, NULL, 'V' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
-	bool have_clients = false;
+	struct given g = { 0 };
 	int opt;
 
 	memset(o, 0, sizeof(*o));
@@ -243,7 +293,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			if (parse_uint(optarg, "--clients", 1, BENCH_MAX_CLIENTS, &v) < 0)
 				return -1;
 			o->clients = (unsigned)v;
-			have_clients = true;
+			g.clients = true;
 			break;
 		case 'S':
 			if (parse_sweep(optarg, o) < 0)
@@ -260,16 +310,19 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		case 'm':
 			if (parse_mix(optarg, o->mix) < 0)
 				return -1;
+			g.mix = true;
 			break;
 		case 'k':
 			if (parse_uint(optarg, "--keys", 1, 100000000, &v) < 0)
 				return -1;
 			o->keys = (unsigned)v;
+			g.keys = true;
 			break;
 		case 'b':
 			if (parse_uint(optarg, "--value-size", 0, EC_MAX_VALUE, &v) < 0)
 				return -1;
 			o->value_size = (unsigned)v;
+			g.value_size = true;
 			break;
 		case 't':
 			if (parse_uint(optarg, "--timeout-ms", 1, 3600000, &v) < 0)
@@ -286,6 +339,9 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'V':
 			o->verify_log = optarg;
+			break;
+		case 'H':
+			o->history = optarg;
 			break;
 		case 's':
 			if (parse_uint(optarg, "--seed", 0, UINT64_MAX, &v) < 0)
@@ -308,7 +364,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			argv[optind]);
 		return -1;
 	}
-	return check_opts(o, have_clients);
+	return check_opts(o, &g);
 }
 
 void bench_print_header(const struct bench_opts *o, unsigned replicas)
@@ -321,12 +377,18 @@ void bench_print_header(const struct bench_opts *o, unsigned replicas)
 	} else {
 		printf("%u clients", o->clients);
 	}
-	printf(", warmup %.1f s, duration %.1f s, mix get=%u,put=%u,cas=%u,delete=%u, %u keys, %u-byte values, timeout %llu ms%s\n",
+	printf(", warmup %.1f s, duration %.1f s, mix get=%u,put=%u,cas=%u,delete=%u, %u keys, ",
 	       (double)o->warmup_us / 1e6, (double)o->duration_us / 1e6,
 	       o->mix[K_GET], o->mix[K_PUT], o->mix[K_CAS], o->mix[K_DELETE],
-	       o->keys, o->value_size,
+	       o->keys);
+	if (o->history)
+		printf("history values");
+	else
+		printf("%u-byte values", o->value_size);
+	printf(", timeout %llu ms%s%s\n",
 	       (unsigned long long)(o->timeout_us / 1000),
-	       o->verify_log ? ", verify log" : "");
+	       o->verify_log ? ", verify log" : "",
+	       o->history ? ", history" : "");
 	if (o->n_sweep)
 		printf("%7s %10s %10s %9s %8s %8s %8s %8s %8s %8s %9s\n",
 		       "clients", "ops", "ops/s", "mean_us", "p50_us", "p90_us",

@@ -154,6 +154,15 @@ void ec_session_abandon(struct ec_session *s)
 	s->busy = false;
 }
 
+int ec_session_renew(struct ec_session *s, uint64_t client_id)
+{
+	if (s->busy)
+		return -1;
+	s->client_id = client_id;
+	s->next_request_id = 1;
+	return 0;
+}
+
 void ec_sess_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
 		    const struct ec_sess_send *out, ec_sess_send_err_fn on_err,
 		    void *arg)

@@ -137,6 +137,15 @@ uint64_t ec_session_next_tick(const struct ec_session *s);
  * ignored. */
 void ec_session_abandon(struct ec_session *s);
 
+/*
+ * Go on as a new logical client, client_id, with request ids from 1 again;
+ * the view guess and the timing parameters stay.  For when the outcome of
+ * the last request is unknown and must not be confused with what follows
+ * (the replicas de-duplicate per client id).  Returns 0, or -1 if a
+ * request is outstanding.
+ */
+int ec_session_renew(struct ec_session *s, uint64_t client_id);
+
 /* Replica the session believes leads. */
 static inline unsigned ec_session_leader(const struct ec_session *s)
 {

@@ -281,6 +281,23 @@ START_TEST(decode_rejects_non_replies)
 }
 END_TEST
 
+START_TEST(renew_starts_a_new_client_in_the_same_view)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(ec_session_renew(&s, CID + 1), -1);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 2, 2, 10),
+			 EC_SESS_DONE);
+	ck_assert_int_eq(ec_session_renew(&s, CID + 1), 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 20, &out), 0);
+	ck_assert_int_eq(out.to, 2);
+	ck_assert_uint_eq(s.client_id, CID + 1);
+	ck_assert_uint_eq(s.request_id, 1);
+	/* The old client's late answers are not the new one's. */
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 2, 2, 30),
+			 EC_SESS_NONE);
+}
+END_TEST
+
 START_TEST(init_rejects_bad_arguments)
 {
 	ck_assert_int_eq(ec_session_init(&s, 1, 0, TIMEOUT, GIVE_UP), -1);
@@ -309,6 +326,7 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, gives_up_and_moves_on);
 	tcase_add_test(tc, abandon_forgets_request);
 	tcase_add_test(tc, decode_rejects_non_replies);
+	tcase_add_test(tc, renew_starts_a_new_client_in_the_same_view);
 	tcase_add_test(tc, init_rejects_bad_arguments);
 	suite_add_tcase(su, tc);
 	return su;
