@@ -131,6 +131,13 @@ void sim_receive_at(struct sim *s, unsigned to, const struct ec_addr *from,
 void sim_receive_from(struct sim *s, unsigned to, unsigned from,
 		      const uint8_t *buf, size_t len);
 
+/* Put a datagram on the network, sent now by endpoint `from` (a replica
+ * id or SIM_CLIENT + client index: it comes from that address) to replica
+ * `to`; sim_deliver hands it over like any other, through the kernel
+ * model.  buf may be anything, a datagram of no known type included. */
+void sim_send(struct sim *s, unsigned from, unsigned to, const uint8_t *buf,
+	      size_t len);
+
 /* A PREPARE of op in view from `leader`, carrying body, into buf (at
  * least sizeof(struct ec_hdr) + len bytes); returns its length. */
 size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
