@@ -3,9 +3,25 @@
 #   make deps       install missing Debian packages (root)
 #   make test       unit tests, BPF program tests, cluster tests
 #   make demo       5-replica cluster, closed-loop client, summary
+#   make fuzz       build the libFuzzer harnesses (tests/fuzz/) with clang
+#                   into build/fuzz/ and run each for FUZZ_TIME seconds
+#                   (default 60), or for FUZZ_RUNS inputs when given;
+#                   crashes are left as build/fuzz/crash-* files
+#   make fuzz-ci    the short pass of CI: replay the committed regression
+#                   inputs and fuzz each harness for FUZZ_CI_TIME seconds
+#   SAN=1           build all user-space code with AddressSanitizer and
+#                   UndefinedBehaviorSanitizer into build-san/ (the BPF
+#                   objects are built as usual); e.g. make SAN=1 unit-test
 #   V=1             show full commands
 
+# Sanitized objects never mix with normal ones: SAN=1 builds elsewhere.
+ifeq ($(SAN),1)
+BUILD   := build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+else
 BUILD   := build
+endif
 CC      ?= cc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -21,7 +37,7 @@ endif
 
 DEB_PKGS := build-essential libbpf-dev libelf-dev zlib1g-dev libevent-dev \
 	libprotobuf-c-dev protobuf-c-compiler check clang llvm bpftool \
-	iproute2 pkg-config gnuplot-nox python3 linux-perf
+	iproute2 pkg-config gnuplot-nox python3 linux-perf libclang-rt-14-dev
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
@@ -30,7 +46,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # language standard, warnings, include paths) is kept apart in EC_CFLAGS.
 CFLAGS  ?= -O2 -g
 EC_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit \
-	     -Iproto -I$(BUILD)/proto -I$(BUILD) -Ireplica -Iclient
+	     -Iproto -I$(BUILD)/proto -I$(BUILD) -Ireplica -Iclient $(SAN_FLAGS)
 LDLIBS_CORE := -lprotobuf-c
 LDLIBS_EV   := -levent_core
 LDLIBS_BPF  := -lbpf -lelf -lz
@@ -78,10 +94,24 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
 BPFT_SUPPORT_SRCS := $(filter-out $(BPFT_SRCS),$(wildcard tests/bpf/*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c): the pure core, sim.c and the
+# scenarios compiled again with clang, coverage and sanitizers, in a tree
+# of their own.  make_seeds writes their seed inputs.
+FUZZ       := $(BUILD)/fuzz
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ)/bin/%,$(FUZZ_SRCS))
+fuzz_obj    = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
+FUZZ_LIB_OBJS := $(call fuzz_obj,$(CORE_SRCS) tests/unit/sim.c \
+		   tests/fuzz/scenario.c) $(FUZZ)/obj/proto/ec.pb-c.o
+FUZZ_TIME    ?= 60
+FUZZ_CI_TIME ?= 8
+
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
 .SECONDARY:
-.PHONY: all deps test unit-test bpf-test cluster-test demo bench clean
+.PHONY: all deps test unit-test bpf-test cluster-test demo bench clean \
+	fuzz fuzz-ci
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
 
@@ -174,6 +204,37 @@ $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o \
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)
 
+$(FUZZ)/obj/%.o: %.c $(PROTO_H)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(EC_CFLAGS) -Itests/unit $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+$(FUZZ)/obj/proto/ec.pb-c.o: $(PROTO_C) $(PROTO_H)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(EC_CFLAGS) $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(FUZZ_BINS): $(FUZZ)/bin/%: $(FUZZ)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $^ -o $@ \
+		$(LDLIBS_CORE)
+
+$(FUZZ)/bin/make_seeds: $(FUZZ)/obj/tests/fuzz/make_seeds.o $(FUZZ_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fsanitize=address,undefined $^ -o $@ \
+		$(LDLIBS_CORE)
+
+# FUZZ_RUNS, when given, bounds each harness by inputs instead of time.
+fuzz: $(FUZZ_BINS) $(FUZZ)/bin/make_seeds
+	$(Q)tests/fuzz/run.sh $(FUZZ) $(FUZZ_TIME) $(FUZZ_RUNS)
+
+fuzz-ci:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_CI_TIME) FUZZ_RUNS=
+
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh unit $(UNIT_BINS)
 
@@ -197,4 +258,4 @@ bench: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ)/obj -name '*.d' 2>/dev/null)

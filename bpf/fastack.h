@@ -165,7 +165,9 @@ static __always_inline enum ec_xdp_verdict fa_prepare(struct xdp_md *ctx,
 	body_len = bpf_ntohl(h->body_len);
 	if (body_len > EC_MAX_ENTRY_BODY)
 		return EC_XDP_FA_OVERSIZED;
-	if (!fa_lengths_ok(ctx, p, body_len))
+	/* user space refuses a commit past the op (parse.bad_range): it
+	 * could not keep what we would ack */
+	if (!fa_lengths_ok(ctx, p, body_len) || bpf_be64_to_cpu(h->commit) > op)
 		return EC_XDP_FA_MALFORMED;
 
 	/* fa_store's helpers leave packet data in place: p stays valid */

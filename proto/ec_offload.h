@@ -126,7 +126,8 @@ enum ec_xdp_verdict {
 	EC_XDP_FA_OVERSIZED,     /* body too large to store */
 	EC_XDP_FA_FULL,          /* ring buffer full */
 	EC_XDP_FA_RACE,          /* lost the compare-and-swap */
-	EC_XDP_FA_MALFORMED,     /* lengths do not add up */
+	EC_XDP_FA_MALFORMED,     /* lengths do not add up, or a commit
+				  * past the op (user space refuses both) */
 	/* leader wait on quorum (PREPARE_OK) */
 	EC_XDP_Q_QUORUM,         /* completed a quorum: passed, flagged */
 	EC_XDP_Q_LATE,           /* a follower acks again a slot at quorum

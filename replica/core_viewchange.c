@@ -184,8 +184,10 @@ static void maybe_start_view(struct ec_core *c)
 	for (unsigned i = 0; i < c->o.n; i++) {
 		const struct ec_dvc *d = &c->dvc[i];
 
-		/* one whose log went to an install that was then dropped
-		 * counts again only once its sender resends it */
+		/* Another's DO_VIEW_CHANGE without its message went to a
+		 * pending install, since dropped (our commit passed its whole
+		 * tail): it can neither be installed nor counted until its
+		 * sender's timer resends it. */
 		if (!d->have || (i != c->o.self && !d->msg))
 			continue;
 		count++;

@@ -34,7 +34,8 @@ uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
 	copy = malloc(len ? len : 1);
 	if (!copy)
 		goto oom;
-	memcpy(copy, body, len);
+	if (len) /* an empty body may come as NULL: no memcpy from it */
+		memcpy(copy, body, len);
 	e = &l->slot[l->last];
 	e->view = view;
 	e->len = len;

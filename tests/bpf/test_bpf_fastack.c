@@ -222,7 +222,7 @@ START_TEST(fa_oversized)
 }
 END_TEST
 
-/* Lengths that do not add up, one at a time. */
+/* Lengths that do not add up, one at a time, and a commit past the op. */
 START_TEST(fa_malformed_lengths)
 {
 	size_t len;
@@ -243,9 +243,13 @@ START_TEST(fa_malformed_lengths)
 	/* headers consistent, frame cut short */
 	len = build(pkt, F_LEADER, F_SELF, EC_MSG_PREPARE, F_VIEW, F_NEXT, 64);
 	expect_untouched(len - 1, XDP_PASS, EC_XDP_FA_MALFORMED);
+	/* a commit past the op: user space would refuse to keep it */
+	len = build(pkt, F_LEADER, F_SELF, EC_MSG_PREPARE, F_VIEW, F_NEXT, 64);
+	ec_of(pkt)->commit = htobe64(F_NEXT + 1);
+	expect_untouched(len, XDP_PASS, EC_XDP_FA_MALFORMED);
 	ck_assert_uint_eq(expected(), F_NEXT);
 	ck_assert_uint_eq(drain(), 0);
-	ck_assert_uint_eq(counter(EC_XDP_FA_MALFORMED), 4);
+	ck_assert_uint_eq(counter(EC_XDP_FA_MALFORMED), 5);
 }
 END_TEST
 

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <endian.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -573,6 +574,14 @@ void sim_receive_from(struct sim *s, unsigned to, unsigned from,
 	struct ec_addr a = sim_addr(from);
 
 	sim_receive_at(s, to, &a, buf, len);
+}
+
+void sim_send(struct sim *s, unsigned from, unsigned to, const uint8_t *buf,
+	      size_t len)
+{
+	const size_t type_at = offsetof(struct ec_hdr, type);
+
+	push(s, from, to, len > type_at ? buf[type_at] : 0, buf, len);
 }
 
 size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,

@@ -144,6 +144,13 @@ size_t sim_put_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
  * (at least len + 8 bytes); returns its length. */
 size_t sim_batch_of(uint8_t *out, const uint8_t *req, size_t len);
 
+/* Put a datagram on the network, sent now by endpoint `from` (a replica
+ * id or SIM_CLIENT + client index: it comes from that address) to replica
+ * `to`; sim_deliver hands it over like any other, through the kernel
+ * model.  buf may be anything, a datagram of no known type included. */
+void sim_send(struct sim *s, unsigned from, unsigned to, const uint8_t *buf,
+	      size_t len);
+
 /* A PREPARE of op in view from `leader`, carrying body, into buf (at
  * least sizeof(struct ec_hdr) + len bytes); returns its length. */
 size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,

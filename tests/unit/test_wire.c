@@ -14,7 +14,7 @@
 static const ProtobufCMessageDescriptor *const body_desc[EC_MSG_TYPE_MAX] = {
 	[EC_MSG_REQUEST] = &ec__request__descriptor,
 	[EC_MSG_REPLY] = &ec__reply__descriptor,
-	[EC_MSG_PREPARE] = &ec__request__descriptor,
+	[EC_MSG_PREPARE] = &ec__batch__descriptor,
 	[EC_MSG_START_VIEW_CHANGE] = &ec__start_view_change__descriptor,
 	[EC_MSG_DO_VIEW_CHANGE] = &ec__do_view_change__descriptor,
 	[EC_MSG_START_VIEW] = &ec__log_chunk__descriptor,
@@ -60,11 +60,13 @@ START_TEST(round_trip_every_type)
 	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
 	Ec__GetState gs = EC__GET_STATE__INIT;
 	Ec__Recovery rec = EC__RECOVERY__INIT;
-	uint8_t req_bytes[128];
+	Ec__Batch batch = EC__BATCH__INIT;
+	ProtobufCBinaryData one;
+	uint8_t req_bytes[128], batch_bytes[160];
 	const ProtobufCMessage *bodies[EC_MSG_TYPE_MAX] = {
 		[EC_MSG_REQUEST] = &req.base,
 		[EC_MSG_REPLY] = &rep.base,
-		[EC_MSG_PREPARE] = &req.base,
+		[EC_MSG_PREPARE] = &batch.base,
 		[EC_MSG_START_VIEW_CHANGE] = &svc.base,
 		[EC_MSG_DO_VIEW_CHANGE] = &dvc.base,
 		[EC_MSG_START_VIEW] = &chunk.base,
@@ -88,8 +90,12 @@ START_TEST(round_trip_every_type)
 	rep.found = 1;
 	ent.op = 3;
 	ent.view = 2;
-	ent.batch.len = ec__request__pack(&req, req_bytes);
-	ent.batch.data = req_bytes;
+	one.len = ec__request__pack(&req, req_bytes);
+	one.data = req_bytes;
+	batch.n_requests = 1;
+	batch.requests = &one;
+	ent.batch.len = ec__batch__pack(&batch, batch_bytes);
+	ent.batch.data = batch_bytes;
 	svc.commit = 17;
 	dvc.last_normal_view = 4;
 	dvc.n_entries = 1;
