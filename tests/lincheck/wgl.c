@@ -37,7 +37,7 @@ enum mkind {
 	M_GET,        /* state == obs */
 	M_CAS,        /* state == obs; state = arg */
 	M_CAS_FAIL,   /* state != obs */
-	M_CAS_MAYBE,  /* info: if state == obs, state = arg */
+	M_CAS_MAYBE,  /* info cas: state == obs; state = arg */
 };
 
 struct mop {
@@ -108,17 +108,24 @@ static enum mkind kind_of(const struct lc_op *op)
 	}
 }
 
-/* Apply m to state s: whether the register allows it, and the new state. */
+/*
+ * Apply m to state s: whether the search may linearize m here, and the
+ * new state.  An info op is refused where it would change nothing (a
+ * cas that does not match, a put of the value already there, a delete
+ * of an absent key): linearized there, it is the same as never taking
+ * effect, which the search already allows by leaving it out.  Without
+ * this, every such op doubles the configurations a backtrack revisits.
+ */
 static bool step(const struct mop *m, uint32_t s, uint32_t *ns)
 {
 	*ns = s;
 	switch (m->kind) {
 	case M_PUT:
 		*ns = m->arg;
-		return true;
+		return m->definite || s != m->arg;
 	case M_DEL:
 		*ns = 0;
-		return true;
+		return m->definite || s != 0;
 	case M_GET:
 		return s == m->obs;
 	case M_CAS:
@@ -127,9 +134,8 @@ static bool step(const struct mop *m, uint32_t s, uint32_t *ns)
 	case M_CAS_FAIL:
 		return s != m->obs;
 	default:
-		if (s == m->obs)
-			*ns = m->arg;
-		return true;
+		*ns = m->arg;
+		return s == m->obs && s != m->arg;
 	}
 }
 
@@ -273,70 +279,124 @@ static void list_free(struct list *l)
 struct frame {
 	uint32_t entry;       /* the call linearized at this depth */
 	uint32_t state;       /* the state before it */
+	bool forced;          /* a read taken without a choice */
 };
 
-/* The search proper over m ops; see the comment at the top. */
-static enum lc_verdict search(struct list *l, const struct mop *mops,
-			      uint32_t m, const struct lc_limits *lim,
-			      double deadline, struct cache *cache)
-{
-	struct frame *stack = lc_xcalloc(m + 1, sizeof(*stack));
-	enum lc_verdict v = LC_LINEARIZABLE;
-	uint64_t zlo = 0, zhi = 0, iter = 0;
-	uint32_t state = 0, depth = 0, left = 0, e;
+struct search {
+	struct list l;
+	const struct mop *mops;
+	struct cache cache;
+	const struct lc_limits *lim;
+	struct frame *stack;
+	uint32_t depth;
+	uint32_t state;
+	uint64_t zlo, zhi;    /* Zobrist hash of the linearized set */
+	uint32_t left;        /* definite ops not linearized yet */
+};
 
-	for (uint32_t i = 0; i < m; i++)
-		left += mops[i].definite;
-	e = l->next[0];
-	while (left > 0) {
-		const struct mop *op = &mops[l->op[e]];
+enum push { PUSHED, REFUSED, FULL };
+
+/* Linearize call e next if the register and the cache allow it. */
+static enum push push(struct search *s, uint32_t e, bool forced)
+{
+	const struct mop *op = &s->mops[s->l.op[e]];
+	uint32_t ns;
+
+	if (!step(op, s->state, &ns) ||
+	    !cache_add(&s->cache, s->zlo ^ op->zlo ^ state_lo(ns),
+		       s->zhi ^ op->zhi ^ state_hi(ns)))
+		return REFUSED;
+	if (s->lim->max_states && s->cache.count > s->lim->max_states)
+		return FULL;
+	s->stack[s->depth++] = (struct frame){ e, s->state, forced };
+	s->state = ns;
+	s->zlo ^= op->zlo;
+	s->zhi ^= op->zhi;
+	s->left -= op->definite;
+	lift(&s->l, e);
+	return PUSHED;
+}
+
+/*
+ * Undo choices up to and including the latest real one (forced reads
+ * offer no alternative).  Returns the call to try instead, or 0 when
+ * no choice is left: the history is not linearizable.
+ */
+static uint32_t backtrack(struct search *s)
+{
+	while (s->depth > 0) {
+		const struct frame *f = &s->stack[--s->depth];
+		const struct mop *op = &s->mops[s->l.op[f->entry]];
+
+		s->state = f->state;
+		s->zlo ^= op->zlo;
+		s->zhi ^= op->zhi;
+		s->left += op->definite;
+		unlift(&s->l, f->entry);
+		if (!f->forced)
+			return s->l.next[f->entry];
+	}
+	return 0;
+}
+
+/*
+ * A read (get, failed cas) that may be linearized first, or 0.  Taking
+ * it at once loses nothing: a read changes no state, and every op that
+ * had to come before it is already linearized (else its return would
+ * precede the read's call), so any linearization from here stays valid
+ * with the read moved to the front.  Not branching on reads is what
+ * keeps many concurrent readers from multiplying the configurations.
+ */
+static uint32_t fitting_read(const struct search *s)
+{
+	for (uint32_t e = s->l.next[0]; s->l.match[e]; e = s->l.next[e]) {
+		const struct mop *op = &s->mops[s->l.op[e]];
 		uint32_t ns;
 
-		if (++iter % CHECK_CLOCK_EVERY == 0 && deadline &&
-		    lc_now() > deadline) {
-			v = LC_LIMIT;
-			break;
-		}
-		if (!l->match[e]) {
-			/* a return: undo the latest choice, or give up */
-			if (depth == 0) {
-				v = LC_VIOLATION;
-				break;
-			}
-			depth--;
-			e = stack[depth].entry;
-			state = stack[depth].state;
-			op = &mops[l->op[e]];
-			zlo ^= op->zlo;
-			zhi ^= op->zhi;
-			left += op->definite;
-			unlift(l, e);
-			e = l->next[e];
-			continue;
-		}
-		if (step(op, state, &ns) &&
-		    cache_add(cache, zlo ^ op->zlo ^ state_lo(ns),
-			      zhi ^ op->zhi ^ state_hi(ns))) {
-			if (lim->max_states &&
-			    cache->count > lim->max_states) {
-				v = LC_LIMIT;
-				break;
-			}
-			stack[depth].entry = e;
-			stack[depth].state = state;
-			depth++;
-			state = ns;
-			zlo ^= op->zlo;
-			zhi ^= op->zhi;
-			left -= op->definite;
-			lift(l, e);
-			e = l->next[0];
-			continue;
-		}
-		e = l->next[e];
+		if ((op->kind == M_GET || op->kind == M_CAS_FAIL) &&
+		    step(op, s->state, &ns))
+			return e;
 	}
-	free(stack);
-	return v;
+	return 0;
+}
+
+/* The search proper; see the comment at the top. */
+static enum lc_verdict search(struct search *s, double deadline)
+{
+	uint64_t iter = 0;
+	uint32_t e = 0;       /* next call to try; 0: a new configuration */
+	enum push p;
+
+	while (s->left > 0) {
+		if (++iter % CHECK_CLOCK_EVERY == 0 && deadline &&
+		    lc_now() > deadline)
+			return LC_LIMIT;
+		if (!e) {
+			uint32_t r = fitting_read(s);
+
+			if (r) {
+				p = push(s, r, true);
+				if (p == FULL)
+					return LC_LIMIT;
+				/* refused: seen before, so this configuration fails */
+				if (p == REFUSED && !(e = backtrack(s)))
+					return LC_VIOLATION;
+				continue;
+			}
+			e = s->l.next[0];
+		}
+		if (!s->l.match[e]) {
+			/* a return: its op had to be linearized by now */
+			if (!(e = backtrack(s)))
+				return LC_VIOLATION;
+			continue;
+		}
+		p = push(s, e, false);
+		if (p == FULL)
+			return LC_LIMIT;
+		e = p == PUSHED ? 0 : s->l.next[e];
+	}
+	return LC_LINEARIZABLE;
 }
 
 enum lc_verdict lc_check(const struct lc_op *const *ops, size_t n,
@@ -347,9 +407,8 @@ enum lc_verdict lc_check(const struct lc_op *const *ops, size_t n,
 	double deadline = lim->timeout > 0 ? start + lim->timeout : 0;
 	uint32_t *keep = lc_xcalloc(n, sizeof(*keep));
 	uint64_t seed = 0x6c696e636865636bULL;
-	struct cache cache;
+	struct search s = { 0 };
 	struct mop *mops;
-	struct list l;
 	enum lc_verdict v;
 	uint32_t m = 0;
 
@@ -367,15 +426,21 @@ enum lc_verdict lc_check(const struct lc_op *const *ops, size_t n,
 		mops[i].zlo = splitmix64(&seed);
 		mops[i].zhi = splitmix64(&seed);
 	}
-	list_build(&l, ops, keep, m);
-	cache_init(&cache);
-	v = search(&l, mops, m, lim, deadline, &cache);
+	list_build(&s.l, ops, keep, m);
+	cache_init(&s.cache);
+	s.mops = mops;
+	s.lim = lim;
+	s.stack = lc_xcalloc(m + 1, sizeof(*s.stack));
+	for (uint32_t i = 0; i < m; i++)
+		s.left += mops[i].definite;
+	v = search(&s, deadline);
 	if (st) {
-		st->states = cache.count;
+		st->states = s.cache.count;
 		st->seconds = lc_now() - start;
 	}
-	free(cache.slot);
-	list_free(&l);
+	free(s.stack);
+	free(s.cache.slot);
+	list_free(&s.l);
 	free(mops);
 	free(keep);
 	return v;
