@@ -48,7 +48,7 @@ static const char usage[] =
 "\n"
 "options:\n"
 "  -s, --max-states N    give up on a key after N memoised configurations\n"
-"                        (32-48 bytes each; default 10000000, 0: no limit)\n"
+"                        (32-64 bytes each; default 10000000, 0: no limit)\n"
 "  -t, --timeout SEC     give up on a key after SEC seconds (default 300,\n"
 "                        0: no limit)\n"
 "  -S, --shrink-time SEC stop shrinking after SEC seconds and print what is\n"

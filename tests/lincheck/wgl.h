@@ -35,7 +35,7 @@
 enum lc_verdict { LC_LINEARIZABLE, LC_VIOLATION, LC_LIMIT };
 
 struct lc_limits {
-	uint64_t max_states;  /* memoised configurations (32 to 48 bytes
+	uint64_t max_states;  /* memoised configurations (32 to 64 bytes
 				 each); 0 means none */
 	double timeout;       /* seconds per check; 0 means none */
 };
