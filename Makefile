@@ -70,6 +70,11 @@ CLIENT_COMMON_SRCS := client/session.c client/histogram.c client/history.c \
 BENCH_SRCS   := client/bench.c client/bench_opts.c
 CLI_SRCS     := client/cli.c
 PORT_SRCS    := cluster/ec-port.c
+# ec-lincheck, the linearizability checker of client histories: all but
+# its main() is a library shared with its unit test.
+LINCHECK_SRCS := tests/lincheck/util.c tests/lincheck/intern.c \
+		 tests/lincheck/record.c tests/lincheck/history.c \
+		 tests/lincheck/wgl.c tests/lincheck/shrink.c
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -83,9 +88,10 @@ CORE_OBJS := $(call obj,$(CORE_SRCS)) $(BUILD)/obj/proto/ec.pb-c.o
 LIBEC     := $(BUILD)/libec.a
 # Client-side protocol and statistics, shared by the clients and tests.
 LIBCLIENT := $(BUILD)/libecclient.a
+LIBLINCHECK := $(BUILD)/liblincheck.a
 
 BINS := $(BUILD)/bin/ec-replica $(BUILD)/bin/ec-ctl $(BUILD)/bin/ec-bench \
-	$(BUILD)/bin/ec-cli $(BUILD)/bin/ec-port
+	$(BUILD)/bin/ec-cli $(BUILD)/bin/ec-port $(BUILD)/bin/ec-lincheck
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -93,6 +99,8 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
 # Shared helpers of the BPF tests (frames, program runs), linked into each.
 BPFT_SUPPORT_SRCS := $(filter-out $(BPFT_SRCS),$(wildcard tests/bpf/*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
+# Script-level unit tests, run with the binaries.
+UNIT_SCRIPTS := tests/lincheck/test_exit_codes.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c): the pure core, sim.c and the
 # scenarios compiled again with clang, coverage and sanitizers, in a tree
@@ -166,6 +174,10 @@ $(LIBCLIENT): $(call obj,$(CLIENT_COMMON_SRCS))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(LIBLINCHECK): $(call obj,$(LINCHECK_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/bin/ec-replica: $(call obj,$(REPLICA_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -192,6 +204,14 @@ $(BUILD)/bin/ec-port: $(call obj,$(PORT_SRCS)) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF)
+
+$(BUILD)/bin/ec-lincheck: $(call obj,tests/lincheck/main.c) $(LIBLINCHECK)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@
+
+# The checker's unit test needs its library besides what every test links.
+$(BUILD)/tests/test_lincheck: $(LIBLINCHECK)
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
@@ -235,8 +255,8 @@ fuzz: $(FUZZ_BINS) $(FUZZ)/bin/make_seeds
 fuzz-ci:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_CI_TIME) FUZZ_RUNS=
 
-unit-test: $(UNIT_BINS)
-	$(Q)tests/run-unit.sh unit $(UNIT_BINS)
+unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck
+	$(Q)tests/run-unit.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 bpf-test: $(BPFT_BINS)
 	$(Q)tests/run-unit.sh bpf $(BPFT_BINS)
