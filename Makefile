@@ -52,7 +52,7 @@ CTL_SRCS     := replica/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c
 BENCH_SRCS   := client/bench.c client/bench_opts.c
 CLI_SRCS     := client/cli.c
-PORT_SRCS    := cluster/ec-port.c
+PORT_SRCS    := cluster/ec-port.c cluster/ec-port-delay.c
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
