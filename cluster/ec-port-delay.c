@@ -11,6 +11,11 @@
  * destination MAC (static FDB entries), as it would have at once.  Sent
  * through the bridge device, a frame meets no port program again.
  *
+ * A frame from a local socket usually leaves with a partial UDP or TCP
+ * checksum (CHECKSUM_PARTIAL: only the pseudo-header sum, the device or
+ * the stack completes it); the bytes the ring holds are the frame as it
+ * was, so the delay line computes the full checksum before it sends.
+ *
  * While it runs, port_cfg[EC_PORT_CFG_DELAY_LINE] is 1 on its ports; on
  * SIGINT or SIGTERM it sets it back to 0 (new frames pass at once), takes
  * what is left in the rings and sends everything it holds at once, so
@@ -18,8 +23,11 @@
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,6 +128,62 @@ static struct held *heap_pop(void)
 	return top;
 }
 
+/* One's complement sum of len bytes at p added to sum. */
+static __u32 csum_add(const __u8 *p, size_t len, __u32 sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (__u32)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (__u32)(p[len - 1] << 8);
+	return sum;
+}
+
+/* Write the full UDP or TCP checksum of an IPv4 frame (a partial one
+ * would be wrong by the time the frame leaves the bridge). */
+static void fix_l4_csum(__u8 *data, __u32 len)
+{
+	const struct ether_header *eth = (const void *)data;
+	const struct iphdr *ip = (const void *)(data + ETH_HLEN);
+	__u8 pseudo[12], *l4;
+	size_t ihl, l4len, off;
+	__u32 sum;
+	__u16 c;
+
+	if (len < ETH_HLEN + sizeof(*ip) || eth->ether_type != htons(ETHERTYPE_IP))
+		return;
+	ihl = (size_t)ip->ihl * 4;
+	if (ip->version != 4 || ihl < sizeof(*ip) ||
+	    (ip->frag_off & htons(0x3fff)) ||
+	    ETH_HLEN + (size_t)ntohs(ip->tot_len) > len ||
+	    ntohs(ip->tot_len) < ihl)
+		return;
+	if (ip->protocol == IPPROTO_UDP)
+		off = 6;
+	else if (ip->protocol == IPPROTO_TCP)
+		off = 16;
+	else
+		return;
+	l4 = data + ETH_HLEN + ihl;
+	l4len = ntohs(ip->tot_len) - ihl;
+	if (l4len < off + 2)
+		return;
+	memcpy(pseudo, &ip->saddr, 4);
+	memcpy(pseudo + 4, &ip->daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = ip->protocol;
+	pseudo[10] = (__u8)(l4len >> 8);
+	pseudo[11] = (__u8)l4len;
+	l4[off] = l4[off + 1] = 0;
+	sum = csum_add(l4, l4len, csum_add(pseudo, sizeof(pseudo), 0));
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	c = (__u16)~sum;
+	if (c == 0 && ip->protocol == IPPROTO_UDP)
+		c = 0xffff; /* 0 would mean "no checksum" */
+	l4[off] = (__u8)(c >> 8);
+	l4[off + 1] = (__u8)c;
+}
+
 /* Send one frame into the bridge; counts the outcome. */
 static void send_frame(const __u8 *data, __u32 len)
 {
@@ -167,14 +231,19 @@ static int on_record(void *ctx, void *data, size_t size)
 	dl.taken++;
 	h = dl.n < MAX_HELD ? malloc(sizeof(*h)) : NULL;
 	if (!h) {
+		static __u8 buf[EC_PORT_FRAME_MAX];
+
 		dl.overflow++;
-		send_frame(d->data, d->len);
+		memcpy(buf, d->data, d->len);
+		fix_l4_csum(buf, d->len);
+		send_frame(buf, d->len);
 		return 0;
 	}
 	h->due_ns = d->due_ns;
 	h->seq = dl.seq++;
 	h->len = d->len;
 	memcpy(h->data, d->data, d->len);
+	fix_l4_csum(h->data, h->len);
 	heap_push(h);
 	return 0;
 }

@@ -191,6 +191,8 @@ nem_restart_crashed() {
 			mapfile -d '' -t args <"$EC_RUN/nemesis-r$id.args"
 		ec_start "$id" "${args[@]}" --recover
 	done
+	# not our jobs: a later crash of them is no news for bash to print
+	disown -a 2>/dev/null || :
 	for id in "${NEM_CRASHED[@]}"; do
 		ec_wait_ready "$id"
 		rm -f "$EC_RUN/nemesis-r$id.args"
