@@ -13,8 +13,9 @@
 #
 # Every namespace has permanent neighbour entries for every other node and
 # the bridge has static FDB entries, so no ARP and no flooding happen.  Each
-# bridge-side veth end runs the bridge-port XDP program (build/bin/ec-port):
-# a replica's XDP_TX on its eth0 needs an XDP program on the peer end.
+# bridge-side veth end runs the bridge-port programs (build/bin/ec-port,
+# XDP and TC ingress): a replica's XDP_TX on its eth0 needs an XDP program
+# on the peer end, and they inject faults on the links (ec_link).
 
 EC_PREFIX=${EC_PREFIX:-ec}
 EC_NET=${EC_NET:-0}
