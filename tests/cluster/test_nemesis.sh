@@ -70,6 +70,7 @@ converged() {
 }
 
 ec_up "$n" --offload all
+disown -a # the nemesis crashes them: no "Killed" news from this shell
 
 # --- delay -------------------------------------------------------------
 t_bench base 1 1.5
