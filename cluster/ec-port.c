@@ -1,13 +1,18 @@
 /*
- * ec-port - attach, configure and inspect the bridge-port XDP program
- * (bpf/bridge_port.bpf.c) on the bridge-side veth ends of a local cluster.
+ * ec-port - attach, configure and inspect the bridge-port programs
+ * (bpf/bridge_port.bpf.c) on the bridge-side veth ends of a local cluster,
+ * and run the delay line that delayed frames pass through.
  *
- * The program is attached through netlink, so it stays attached after this
- * process exits and goes away with its interface.  Nothing is pinned (bpffs
- * is not mounted under `ip netns exec`): later commands find the attached
+ * One instance of the object per port: its XDP program (loss) and its TC
+ * ingress program (duplication, delay) share that instance's maps, which
+ * hold every setting; nothing about the topology is compiled in.  Both
+ * are attached through netlink, so they stay attached after this process
+ * exits and go away with their interface.  Nothing is pinned (bpffs is not
+ * mounted under `ip netns exec`): later commands find the attached
  * instance through the interface's XDP program id and the map ids the
  * kernel reports for that program.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -23,21 +28,19 @@
 
 #include "bridge_port.skel.h"
 #include "config.h"
-
-/* Map keys; the same numbers as in bpf/bridge_port.bpf.c. */
-enum { PORT_CFG_DROP_PERMILLE = 0 };
-enum { PORT_PASSED = 0, PORT_DROPPED = 1 };
+#include "ec-port.h"
 
 #define PROG_NAME "bridge_port"
-/* Exit status when the kernel or driver lacks what we need. */
-#define EXIT_UNSUPPORTED 3
+/* The TC filter ec-port owns on each port's clsact ingress. */
+#define TC_HANDLE 1
+#define TC_PRIO 1
+/* Longest delay or jitter a rule may ask for, microseconds. */
+#define MAX_DELAY_US 10000000ull
 
-static int verbose;
-
-static void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int verbose;
 
 /* Print an error message prefixed with the program name. */
-static void pr_err(const char *fmt, ...)
+void pr_err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -61,18 +64,38 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ec-port [-v] attach IFNAME... [--drop-permille N]\n"
 		"       ec-port [-v] set IFNAME... --drop-permille N\n"
-		"       ec-port [-v] detach IFNAME...\n"
+		"       ec-port [-v] rule IFNAME dst IPV4 [loss P] [dup P] [delay US] [jitter US]\n"
+		"       ec-port [-v] rules IFNAME...\n"
+		"       ec-port [-v] clear IFNAME...\n"
 		"       ec-port [-v] stats IFNAME...\n"
+		"       ec-port [-v] delay-line BRIDGE IFNAME...\n"
+		"       ec-port [-v] detach IFNAME...\n"
 		"\n"
-		"Manage the bridge-port XDP program on interfaces of the current\n"
-		"network namespace (run it under `ip netns exec`).\n"
+		"Manage the bridge-port programs on interfaces of the current\n"
+		"network namespace (run it under `ip netns exec`).  A port's\n"
+		"programs see the frames its node SENDS; a rule is for the link\n"
+		"from that node to one IPv4 destination.\n"
 		"\n"
-		"  attach   load one instance per interface and attach it in native\n"
-		"           (driver) mode, replacing any program there; it stays\n"
-		"           attached after ec-port exits\n"
-		"  set      change the drop rate of the attached instances\n"
-		"  detach   remove the program; an interface without one is fine\n"
-		"  stats    print 'IFNAME passed N dropped N drop_permille N'\n"
+		"  attach      load one instance per interface, attach its XDP\n"
+		"              program in native (driver) mode and its TC program\n"
+		"              on clsact ingress, replacing ours or any other XDP\n"
+		"              program; they stay attached after ec-port exits\n"
+		"  set         change the drop rate of every frame the port gets\n"
+		"  rule        set the rule for frames to IPV4 (omitted values are\n"
+		"              0; all 0 removes it): loss P and dup P per mille\n"
+		"              (0..1000), delay US plus a uniform random 0..jitter\n"
+		"              US (each 0..%llu; jitter reorders frames)\n"
+		"  rules       print 'IFNAME dst IPV4 loss P dup P delay US jitter US'\n"
+		"              per rule\n"
+		"  clear       remove every rule and set the drop rate to 0\n"
+		"  stats       print 'IFNAME passed N dropped N drop_permille N'\n"
+		"              then the other counters by name, the number of\n"
+		"              rules and whether a delay line runs\n"
+		"  delay-line  until SIGINT or SIGTERM: take the frames the ports'\n"
+		"              rules delay and send each into BRIDGE (the bridge\n"
+		"              device) when it is due; on exit, send what it holds\n"
+		"              at once.  Without it a delay rule delays nothing.\n"
+		"  detach      remove the programs; an interface without is fine\n"
 		"\n"
 		"  --drop-permille N  drop N of every 1000 frames the interface\n"
 		"                     receives (0..1000, default 0 = pass all)\n"
@@ -80,11 +103,11 @@ static void usage(FILE *f)
 		"  -h, --help         this text\n"
 		"\n"
 		"Exit status: 0 ok, 1 error, 2 usage, %d native XDP unsupported.\n",
-		EXIT_UNSUPPORTED);
+		MAX_DELAY_US, EXIT_UNSUPPORTED);
 }
 
 /* Interface index of name, or 0 after printing an error. */
-static unsigned ifindex_of(const char *name)
+unsigned ifindex_of(const char *name)
 {
 	unsigned idx = if_nametoindex(name);
 
@@ -100,22 +123,62 @@ static int unsupported(int err)
 	       err == -ENOSYS;
 }
 
-/* Write the drop rate into a port_cfg map; returns 0 or -1. */
-static int set_permille(int cfg_fd, const char *ifname, unsigned permille)
+/* Write value at key of a port_cfg map; returns 0 or -1 after an error. */
+int set_cfg(int cfg_fd, const char *ifname, __u32 key, __u32 val)
 {
-	__u32 key = PORT_CFG_DROP_PERMILLE, val = permille;
-
 	if (bpf_map_update_elem(cfg_fd, &key, &val, BPF_ANY) < 0) {
-		pr_err("%s: setting the drop rate failed: %s", ifname,
+		pr_err("%s: writing port_cfg[%u] failed: %s", ifname, key,
 		       strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
+/* Attach the TC program of skel to idx's clsact ingress (creating the
+ * clsact qdisc if needed); returns 0 or a negative errno. */
+static int attach_tc(const char *ifname, unsigned idx,
+		     struct bridge_port *skel)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)idx,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO, .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(skel->progs.bridge_port_tc));
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST) {
+		pr_err("%s: creating the clsact qdisc failed: %s", ifname,
+		       strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		pr_err("%s: attaching the TC ingress program failed: %s",
+		       ifname, strerror(-err));
+	return err;
+}
+
+/* Remove our TC filter from idx's clsact ingress, if there; 0 or 1. */
+static int detach_tc(const char *ifname, unsigned idx)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)idx,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO);
+	int err = bpf_tc_detach(&hook, &opts);
+
+	if (err && err != -ENOENT && err != -EINVAL) {
+		pr_err("%s: detaching the TC program failed: %s", ifname,
+		       strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
 /*
- * Load a fresh instance, set its drop rate and attach it to ifname in
- * driver mode.  Returns 0, 1 on error or EXIT_UNSUPPORTED.
+ * Load a fresh instance, set its drop rate, attach its XDP program to
+ * ifname in driver mode and its TC program on ingress.  Returns 0, 1 on
+ * error or EXIT_UNSUPPORTED.
  */
 static int attach_one(const char *ifname, unsigned permille)
 {
@@ -128,11 +191,12 @@ static int attach_one(const char *ifname, unsigned permille)
 	skel = bridge_port__open_and_load();
 	if (!skel) {
 		err = -errno;
-		pr_err("loading the XDP program failed: %s%s", strerror(-err),
-		       verbose ? "" : " (-v shows libbpf's log)");
+		pr_err("loading the bridge-port programs failed: %s%s",
+		       strerror(-err), verbose ? "" : " (-v shows libbpf's log)");
 		return unsupported(err) ? EXIT_UNSUPPORTED : 1;
 	}
-	if (set_permille(bpf_map__fd(skel->maps.port_cfg), ifname, permille))
+	if (set_cfg(bpf_map__fd(skel->maps.port_cfg), ifname,
+		    EC_PORT_CFG_DROP_PERMILLE, permille))
 		goto out;
 	err = bpf_xdp_attach((int)idx, bpf_program__fd(skel->progs.bridge_port),
 			     XDP_FLAGS_DRV_MODE, NULL);
@@ -143,9 +207,13 @@ static int attach_one(const char *ifname, unsigned permille)
 		rc = unsupported(err) ? EXIT_UNSUPPORTED : 1;
 		goto out;
 	}
+	if (attach_tc(ifname, idx, skel)) {
+		bpf_xdp_detach((int)idx, XDP_FLAGS_DRV_MODE, NULL);
+		goto out;
+	}
 	rc = 0;
 out:
-	/* Closing our descriptors leaves the netlink attachment in place. */
+	/* Closing our descriptors leaves the netlink attachments in place. */
 	bridge_port__destroy(skel);
 	return rc;
 }
@@ -165,28 +233,51 @@ static int attached_id(const char *ifname, unsigned idx, __u32 *id)
 	return 0;
 }
 
+/* Close the descriptors of m and mark them closed. */
+void close_port_maps(struct port_maps *m)
+{
+	int *fds[] = { &m->cfg, &m->stats, &m->links, &m->ring };
+
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Keep fd in m if the map named name is one of ours still missing there;
+ * returns 1 if kept. */
+static int keep_map(struct port_maps *m, const char *name, int fd)
+{
+	struct {
+		const char *name;
+		int *fd;
+	} want[] = { { "port_cfg", &m->cfg }, { "port_stats", &m->stats },
+		     { "port_links", &m->links }, { "port_delay", &m->ring } };
+
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strcmp(name, want[i].name) && *want[i].fd < 0) {
+			*want[i].fd = fd;
+			return 1;
+		}
+	return 0;
+}
+
 /*
- * Open the maps of our program attached to ifname: *cfg_fd and *stats_fd
- * (the caller closes them).  Returns 0, or -1 after printing an error when
- * nothing or something else is attached.
+ * Add the maps of program id (attached to ifname, named want) to *m,
+ * where still missing; *cfg_id gets the id of its port_cfg.  Returns 0,
+ * or -1 after printing an error.
  */
-static int open_port_maps(const char *ifname, int *cfg_fd, int *stats_fd)
+static int add_prog_maps(const char *ifname, __u32 id, const char *want,
+			 struct port_maps *m, __u32 *cfg_id)
 {
 	struct bpf_prog_info info;
-	__u32 map_ids[8], len = sizeof(info), id = 0;
-	unsigned idx = ifindex_of(ifname);
-	int prog_fd = -1;
+	__u32 map_ids[8], len = sizeof(info);
+	int prog_fd = bpf_prog_get_fd_by_id(id), rc = -1;
 
-	*cfg_fd = *stats_fd = -1;
-	if (!idx || attached_id(ifname, idx, &id))
-		return -1;
-	if (!id) {
-		pr_err("%s: no XDP program attached in driver mode", ifname);
-		return -1;
-	}
-	prog_fd = bpf_prog_get_fd_by_id(id);
+	*cfg_id = 0;
 	if (prog_fd < 0) {
-		pr_err("%s: opening XDP program %u failed: %s", ifname, id,
+		pr_err("%s: opening program %u failed: %s", ifname, id,
 		       strerror(errno));
 		return -1;
 	}
@@ -194,14 +285,14 @@ static int open_port_maps(const char *ifname, int *cfg_fd, int *stats_fd)
 	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
 	info.map_ids = (__u64)(unsigned long)map_ids;
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0) {
-		pr_err("%s: reading XDP program info failed: %s", ifname,
+		pr_err("%s: reading program info failed: %s", ifname,
 		       strerror(errno));
-		goto err;
+		goto out;
 	}
-	if (strcmp(info.name, PROG_NAME) != 0) {
-		pr_err("%s: the attached XDP program is '%s', not %s", ifname,
-		       info.name, PROG_NAME);
-		goto err;
+	if (strcmp(info.name, want) != 0) {
+		pr_err("%s: the attached program is '%s', not %s", ifname,
+		       info.name, want);
+		goto out;
 	}
 	for (__u32 i = 0; i < info.nr_map_ids && i < 8; i++) {
 		struct bpf_map_info minfo;
@@ -214,34 +305,68 @@ static int open_port_maps(const char *ifname, int *cfg_fd, int *stats_fd)
 			       map_ids[i], strerror(errno));
 			if (fd >= 0)
 				close(fd);
-			goto err;
+			goto out;
 		}
-		if (!strcmp(minfo.name, "port_cfg") && *cfg_fd < 0)
-			*cfg_fd = fd;
-		else if (!strcmp(minfo.name, "port_stats") && *stats_fd < 0)
-			*stats_fd = fd;
-		else
+		if (!strcmp(minfo.name, "port_cfg"))
+			*cfg_id = minfo.id;
+		if (!keep_map(m, minfo.name, fd))
 			close(fd);
 	}
-	if (*cfg_fd < 0 || *stats_fd < 0) {
-		pr_err("%s: the attached %s lacks its maps (old build?)",
-		       ifname, PROG_NAME);
+	rc = 0;
+out:
+	close(prog_fd);
+	return rc;
+}
+
+/*
+ * Open the maps of our programs attached to ifname into *m (the caller
+ * closes them with close_port_maps): those of the XDP program, and the
+ * ring only the TC program uses, after checking both are one instance.
+ * Returns 0, or -1 after printing an error when nothing or something
+ * else is attached.
+ */
+int open_port_maps(const char *ifname, struct port_maps *m)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = TC_HANDLE,
+		    .priority = TC_PRIO);
+	unsigned idx = ifindex_of(ifname);
+	__u32 id = 0, xdp_cfg, tc_cfg;
+	int err;
+
+	m->cfg = m->stats = m->links = m->ring = -1;
+	if (!idx || attached_id(ifname, idx, &id))
+		return -1;
+	if (!id) {
+		pr_err("%s: no XDP program attached in driver mode", ifname);
+		return -1;
+	}
+	if (add_prog_maps(ifname, id, PROG_NAME, m, &xdp_cfg))
+		goto err;
+	hook.ifindex = (int)idx;
+	err = bpf_tc_query(&hook, &tc);
+	if (err) {
+		pr_err("%s: no bridge-port TC program on ingress (%s; old "
+		       "build? attach again)", ifname, strerror(-err));
 		goto err;
 	}
-	close(prog_fd);
+	if (add_prog_maps(ifname, tc.prog_id, PROG_NAME "_tc", m, &tc_cfg))
+		goto err;
+	if (m->cfg < 0 || m->stats < 0 || m->links < 0 || m->ring < 0 ||
+	    xdp_cfg != tc_cfg) {
+		pr_err("%s: the attached programs lack their maps or are not "
+		       "one instance (old build? attach again)", ifname);
+		goto err;
+	}
 	return 0;
 err:
-	if (*cfg_fd >= 0)
-		close(*cfg_fd);
-	if (*stats_fd >= 0)
-		close(*stats_fd);
-	*cfg_fd = *stats_fd = -1;
-	close(prog_fd);
+	close_port_maps(m);
 	return -1;
 }
 
-/* Sum the per-CPU counter at key; returns 0 or -1 with errno set. */
-static int read_counter(int fd, __u32 key, unsigned long long *sum)
+/* Sum every per-CPU counter of a port_stats map into sums[]; returns 0
+ * or -1 with errno set. */
+static int read_counters(int fd, unsigned long long sums[EC_PORT_VERDICT_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
@@ -253,74 +378,231 @@ static int read_counter(int fd, __u32 key, unsigned long long *sum)
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
 		return -1;
-	if (bpf_map_lookup_elem(fd, &key, vals) < 0) {
-		free(vals);
-		return -1;
+	for (__u32 key = 0; key < EC_PORT_VERDICT_MAX; key++) {
+		if (bpf_map_lookup_elem(fd, &key, vals) < 0) {
+			free(vals);
+			return -1;
+		}
+		sums[key] = 0;
+		for (int i = 0; i < ncpu; i++)
+			sums[key] += vals[i];
 	}
-	*sum = 0;
-	for (int i = 0; i < ncpu; i++)
-		*sum += vals[i];
 	free(vals);
 	return 0;
 }
 
-/* Print the counters and drop rate of ifname; returns 0 or 1. */
+/* Number of rules in a port_links map. */
+static unsigned count_rules(int fd)
+{
+	__be32 key, next;
+	unsigned n = 0;
+	void *prev = NULL;
+
+	while (n < EC_PORT_MAX_LINKS &&
+	       bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/* Print the counters, drop rate, rule count and delay-line state of
+ * ifname; returns 0 or 1.  The first six fields keep their places. */
 static int stats_one(const char *ifname)
 {
-	unsigned long long passed, dropped;
-	__u32 key = PORT_CFG_DROP_PERMILLE, permille;
-	int cfg_fd, stats_fd, rc = 1;
+	static const char *const names[EC_PORT_VERDICT_MAX] = {
+		[EC_PORT_PASSED] = "passed",
+		[EC_PORT_DROPPED] = "dropped",
+		[EC_PORT_LINK_DROPPED] = "link_dropped",
+		[EC_PORT_TC_PASSED] = "tc_passed",
+		[EC_PORT_DUPLICATED] = "duplicated",
+		[EC_PORT_DUP_FAILED] = "dup_failed",
+		[EC_PORT_COPY] = "copies",
+		[EC_PORT_DELAYED] = "delayed",
+		[EC_PORT_DELAY_FULL] = "delay_full",
+		[EC_PORT_DELAY_OFF] = "delay_off",
+	};
+	unsigned long long c[EC_PORT_VERDICT_MAX];
+	__u32 key = EC_PORT_CFG_DROP_PERMILLE, permille, line;
+	struct port_maps m;
+	int rc = 1;
 
-	if (open_port_maps(ifname, &cfg_fd, &stats_fd))
+	if (open_port_maps(ifname, &m))
 		return 1;
-	if (read_counter(stats_fd, PORT_PASSED, &passed) ||
-	    read_counter(stats_fd, PORT_DROPPED, &dropped) ||
-	    bpf_map_lookup_elem(cfg_fd, &key, &permille) < 0) {
+	if (read_counters(m.stats, c) ||
+	    bpf_map_lookup_elem(m.cfg, &key, &permille) < 0 ||
+	    bpf_map_lookup_elem(m.cfg, &(__u32){ EC_PORT_CFG_DELAY_LINE },
+				&line) < 0) {
 		pr_err("%s: reading the maps failed: %s", ifname,
 		       strerror(errno));
 		goto out;
 	}
-	printf("%s passed %llu dropped %llu drop_permille %u\n", ifname,
-	       passed, dropped, permille);
+	printf("%s passed %llu dropped %llu drop_permille %u", ifname,
+	       c[EC_PORT_PASSED], c[EC_PORT_DROPPED], permille);
+	for (unsigned v = EC_PORT_LINK_DROPPED; v < EC_PORT_VERDICT_MAX; v++)
+		printf(" %s %llu", names[v], c[v]);
+	printf(" rules %u delay_line %s\n", count_rules(m.links),
+	       line ? "on" : "off");
 	rc = 0;
 out:
-	close(cfg_fd);
-	close(stats_fd);
+	close_port_maps(&m);
 	return rc;
 }
 
 /* Change the drop rate of the instance attached to ifname; returns 0 or 1. */
 static int set_one(const char *ifname, unsigned permille)
 {
-	int cfg_fd, stats_fd, rc;
+	struct port_maps m;
+	int rc;
 
-	if (open_port_maps(ifname, &cfg_fd, &stats_fd))
+	if (open_port_maps(ifname, &m))
 		return 1;
-	rc = set_permille(cfg_fd, ifname, permille) ? 1 : 0;
-	close(cfg_fd);
-	close(stats_fd);
+	rc = set_cfg(m.cfg, ifname, EC_PORT_CFG_DROP_PERMILLE, permille) ? 1 : 0;
+	close_port_maps(&m);
+	return rc;
+}
+
+/* Print every rule of ifname; returns 0 or 1. */
+static int rules_one(const char *ifname)
+{
+	struct ec_port_link l;
+	struct port_maps m;
+	__be32 key, next;
+	void *prev = NULL;
+	char ip[INET_ADDRSTRLEN];
+
+	if (open_port_maps(ifname, &m))
+		return 1;
+	while (bpf_map_get_next_key(m.links, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m.links, &key, &l) < 0)
+			continue; /* removed meanwhile */
+		inet_ntop(AF_INET, &key, ip, sizeof(ip));
+		printf("%s dst %s loss %u dup %u delay %u jitter %u\n", ifname,
+		       ip, l.loss_permille, l.dup_permille, l.delay_us,
+		       l.jitter_us);
+	}
+	close_port_maps(&m);
+	return 0;
+}
+
+/* Remove every rule of ifname and set its drop rate to 0; 0 or 1. */
+static int clear_one(const char *ifname)
+{
+	struct port_maps m;
+	__be32 key;
+	int rc = 0;
+
+	if (open_port_maps(ifname, &m))
+		return 1;
+	/* Deleting while iterating: always take the first key again. */
+	for (unsigned i = 0; i <= EC_PORT_MAX_LINKS &&
+			     bpf_map_get_next_key(m.links, NULL, &key) == 0;
+	     i++)
+		if (bpf_map_delete_elem(m.links, &key) < 0 && errno != ENOENT) {
+			pr_err("%s: removing a rule failed: %s", ifname,
+			       strerror(errno));
+			rc = 1;
+			break;
+		}
+	if (set_cfg(m.cfg, ifname, EC_PORT_CFG_DROP_PERMILLE, 0))
+		rc = 1;
+	close_port_maps(&m);
+	return rc;
+}
+
+/* Parse "KEYWORD VALUE" pairs of a rule from argv[0..argc) into *l;
+ * returns 0 or -1 after an error. */
+static int parse_rule(int argc, char **argv, struct ec_port_link *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (int i = 0; i < argc; i += 2) {
+		unsigned long long max = 1000, v;
+		__u32 *field;
+
+		if (!strcmp(argv[i], "loss"))
+			field = &l->loss_permille;
+		else if (!strcmp(argv[i], "dup"))
+			field = &l->dup_permille;
+		else if (!strcmp(argv[i], "delay"))
+			field = &l->delay_us, max = MAX_DELAY_US;
+		else if (!strcmp(argv[i], "jitter"))
+			field = &l->jitter_us, max = MAX_DELAY_US;
+		else {
+			pr_err("rule: unknown setting '%s' (loss, dup, delay, "
+			       "jitter)", argv[i]);
+			return -1;
+		}
+		if (i + 1 >= argc || ec_parse_uint(argv[i + 1], 0, max, &v) < 0) {
+			pr_err("rule: %s wants a number in 0..%llu", argv[i],
+			       max);
+			return -1;
+		}
+		*field = (__u32)v;
+	}
+	return 0;
+}
+
+/* ec-port rule IFNAME dst IPV4 SETTINGS...: argv starts at IFNAME.
+ * Returns the exit status. */
+static int rule_cmd(int argc, char **argv)
+{
+	struct ec_port_link l;
+	struct port_maps m;
+	struct in_addr dst;
+	int rc = 0;
+
+	if (argc < 3 || strcmp(argv[1], "dst") != 0) {
+		pr_err("usage: ec-port rule IFNAME dst IPV4 [loss P] [dup P] "
+		       "[delay US] [jitter US]");
+		return 2;
+	}
+	if (inet_pton(AF_INET, argv[2], &dst) != 1) {
+		pr_err("rule: '%s' is not an IPv4 address", argv[2]);
+		return 2;
+	}
+	if (parse_rule(argc - 3, argv + 3, &l))
+		return 2;
+	if (open_port_maps(argv[0], &m))
+		return 1;
+	if (!l.loss_permille && !l.dup_permille && !l.delay_us && !l.jitter_us) {
+		if (bpf_map_delete_elem(m.links, &dst.s_addr) < 0 &&
+		    errno != ENOENT)
+			rc = 1;
+	} else if (bpf_map_update_elem(m.links, &dst.s_addr, &l, BPF_ANY) < 0) {
+		rc = 1;
+	}
+	if (rc)
+		pr_err("%s: changing the rule for %s failed: %s%s", argv[0],
+		       argv[2], strerror(errno),
+		       errno == E2BIG ? " (too many rules)" : "");
+	close_port_maps(&m);
 	return rc;
 }
 
 /*
- * Detach our program from ifname.  An interface with no driver-mode
+ * Detach our programs from ifname.  An interface with no driver-mode
  * program is left as it is; someone else's program is an error.
  * Returns 0 or 1.
  */
 static int detach_one(const char *ifname)
 {
-	int cfg_fd, stats_fd, err;
+	struct port_maps m;
 	unsigned idx = ifindex_of(ifname);
 	__u32 id = 0;
+	int err;
 
 	if (!idx || attached_id(ifname, idx, &id))
 		return 1;
 	if (!id)
-		return 0;
-	if (open_port_maps(ifname, &cfg_fd, &stats_fd))
+		return detach_tc(ifname, idx);
+	if (open_port_maps(ifname, &m))
 		return 1;
-	close(cfg_fd);
-	close(stats_fd);
+	close_port_maps(&m);
+	if (detach_tc(ifname, idx))
+		return 1;
 	err = bpf_xdp_detach((int)idx, XDP_FLAGS_DRV_MODE, NULL);
 	if (err) {
 		pr_err("%s: detaching XDP failed: %s", ifname, strerror(-err));
@@ -352,10 +634,15 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned permille = 0;
+	static const char *const cmds[] = { "attach", "set", "detach",
+					    "stats", "rule", "rules",
+					    "clear", "delay-line" };
+	unsigned permille = 0, known = 0;
 	int have_permille = 0, c, rc = 0;
 	const char *cmd;
 
+	/* Options may follow the names (GNU getopt permutes); no rule
+	 * setting or interface name starts with '-'. */
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -379,21 +666,27 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
-	if (strcmp(cmd, "attach") && strcmp(cmd, "set") &&
-	    strcmp(cmd, "detach") && strcmp(cmd, "stats")) {
+	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		known |= !strcmp(cmd, cmds[i]);
+	if (!known) {
 		pr_err("unknown command '%s' (see --help)", cmd);
-		return 2;
-	}
-	if (!strcmp(cmd, "set") && !have_permille) {
-		pr_err("set needs --drop-permille N");
 		return 2;
 	}
 	if (have_permille && strcmp(cmd, "attach") && strcmp(cmd, "set")) {
 		pr_err("--drop-permille goes with attach or set, not %s", cmd);
 		return 2;
 	}
+	if (!strcmp(cmd, "set") && !have_permille) {
+		pr_err("set needs --drop-permille N");
+		return 2;
+	}
 	libbpf_set_print(libbpf_log);
 
+	if (!strcmp(cmd, "rule"))
+		return rule_cmd(argc - optind, argv + optind);
+	if (!strcmp(cmd, "delay-line"))
+		return delay_line_run(argv[optind], argc - optind - 1,
+				      argv + optind + 1);
 	for (int i = optind; i < argc && rc == 0; i++) {
 		if (!strcmp(cmd, "attach"))
 			rc = attach_one(argv[i], permille);
@@ -401,6 +694,10 @@ int main(int argc, char **argv)
 			rc = set_one(argv[i], permille);
 		else if (!strcmp(cmd, "detach"))
 			rc = detach_one(argv[i]);
+		else if (!strcmp(cmd, "rules"))
+			rc = rules_one(argv[i]);
+		else if (!strcmp(cmd, "clear"))
+			rc = clear_one(argv[i]);
 		else
 			rc = stats_one(argv[i]);
 	}

@@ -13,8 +13,9 @@
 #
 # Every namespace has permanent neighbour entries for every other node and
 # the bridge has static FDB entries, so no ARP and no flooding happen.  Each
-# bridge-side veth end runs the bridge-port XDP program (build/bin/ec-port):
-# a replica's XDP_TX on its eth0 needs an XDP program on the peer end.
+# bridge-side veth end runs the bridge-port programs (build/bin/ec-port,
+# XDP and TC ingress): a replica's XDP_TX on its eth0 needs an XDP program
+# on the peer end, and they inject faults on the links (ec_link).
 
 EC_PREFIX=${EC_PREFIX:-ec}
 EC_NET=${EC_NET:-0}
@@ -391,10 +392,83 @@ ec_client_signal() {
 	kill -"$1" $pids
 }
 
+# Run ec-port "$@" in the bridge namespace.
+ec_port() {
+	ip netns exec "$(ec_ns_bridge)" "$EC_BIN/ec-port" "$@"
+}
+
 # Set the drop rate (per mille) of frames sent by node $1 (id or "c").
 ec_loss() {
-	ip netns exec "$(ec_ns_bridge)" "$EC_BIN/ec-port" set \
-		"$(ec_port_of "$1")" --drop-permille "$2"
+	ec_port set "$(ec_port_of "$1")" --drop-permille "$2"
+}
+
+# Every node of the running cluster, one per line: 0..n-1, then c.
+ec_nodes() {
+	local i n
+	n=$(ec_count)
+	for ((i = 0; i < n; i++)); do
+		echo "$i"
+	done
+	echo c
+}
+
+# Set the rule for the link from node $1 to node $2 (ids or "c"): the
+# rest are ec-port rule settings (loss P dup P delay US jitter US); none,
+# or all 0, removes it.  Delays need ec_delay_line_start.
+ec_link() {
+	local from=$1 to=$2
+	shift 2
+	ec_port rule "$(ec_port_of "$from")" dst "$(ec_ip "$to")" "$@"
+}
+
+# Remove every link rule and port drop rate on every bridge port.
+ec_links_clear() {
+	local node ports=()
+	for node in $(ec_nodes); do
+		ports+=("$(ec_port_of "$node")")
+	done
+	ec_port clear "${ports[@]}"
+}
+
+# Start the delay line (ec-port delay-line) for every bridge port unless
+# it runs; wait until the ports know it runs.  Fails if it does not start.
+ec_delay_line_start() {
+	local node ports=() pid deadline=$((SECONDS + 5))
+	ec_delay_line_pid >/dev/null && return 0
+	for node in $(ec_nodes); do
+		ports+=("$(ec_port_of "$node")")
+	done
+	# Not through ec_port: $! must be the process (ip netns exec execs
+	# ec-port; both command lines name delay-line).
+	ip netns exec "$(ec_ns_bridge)" "$EC_BIN/ec-port" delay-line br0 \
+		"${ports[@]}" </dev/null >/dev/null 2>>"$EC_RUN/delay-line.log" &
+	pid=$!
+	echo "$pid" >"$EC_RUN/delay-line.pid"
+	until ec_port stats "${ports[0]}" | grep -q ' delay_line on$'; do
+		if ! ec_pid_alive "$pid" delay-line || ((SECONDS >= deadline)); then
+			ec_delay_line_stop
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# Pid of the running delay line, else nothing (and status 1).
+ec_delay_line_pid() {
+	local pid
+	read -r pid 2>/dev/null <"$EC_RUN/delay-line.pid" || return 1
+	ec_pid_alive "$pid" delay-line || return 1
+	echo "$pid"
+}
+
+# Stop the delay line if it runs (it sends what it holds first); its
+# summary line is in $EC_RUN/delay-line.log.
+ec_delay_line_stop() {
+	local pid
+	pid=$(ec_delay_line_pid) || { rm -f "$EC_RUN/delay-line.pid"; return 0; }
+	kill -TERM "$pid" 2>/dev/null || :
+	ec_wait_gone "$pid" delay-line "$EC_STOP_TIMEOUT" || kill -KILL "$pid" 2>/dev/null || :
+	rm -f "$EC_RUN/delay-line.pid"
 }
 
 # Wait until the replicas $2... are all normal with the same view and
