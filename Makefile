@@ -3,6 +3,10 @@
 #   make deps       install missing Debian packages (root)
 #   make test       unit tests, BPF program tests, cluster tests
 #   make demo       5-replica cluster, closed-loop client, summary
+#   make bench      offload and batching settings side by side
+#   make faults     the fault matrix: every offload combination under a
+#                   seeded random nemesis, histories checked for
+#                   linearizability (cluster/faults.sh; EC_FAULT_*)
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz/) with clang
 #                   into build/fuzz/ and run each for FUZZ_TIME seconds
 #                   (default 60), or for FUZZ_RUNS inputs when given;
@@ -118,7 +122,7 @@ FUZZ_CI_TIME ?= 8
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
 .SECONDARY:
-.PHONY: all deps test unit-test bpf-test cluster-test demo bench clean \
+.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults clean \
 	fuzz fuzz-ci
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
@@ -274,6 +278,9 @@ demo: deps
 
 bench: all
 	$(Q)cluster/bench.sh
+
+faults: all
+	$(Q)cluster/faults.sh
 
 clean:
 	rm -rf $(BUILD)

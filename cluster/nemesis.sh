@@ -12,7 +12,7 @@
 # rest (every node not in the other set), all.  Targets left out are
 # drawn from the seed.
 #
-#   crash SECS [I...]          SIGKILL replicas I... (default one at
+#   crash SECS [I|leader...]   SIGKILL replicas I... (default one at
 #                              random; at most f), restart them with
 #                              --recover and their old arguments after SECS
 #   pause SECS [I|leader]      SIGSTOP replica I (default the leader),
@@ -31,10 +31,13 @@
 #   random --duration D [--dry-run]
 #                              faults of every kind above, one after the
 #                              other with 0.2-1 s of calm between, drawn
-#                              from the seed, for about D seconds; prints
-#                              the schedule first (--dry-run: only that),
-#                              then a summary of faults by kind.  The same
-#                              seed gives the same schedule.
+#                              from the seed (every kind once in each run
+#                              of 8 faults; a single crash is of the
+#                              leader half the time), for about D
+#                              seconds; prints the schedule first
+#                              (--dry-run: only that), then a summary of
+#                              faults by kind.  The same seed gives the
+#                              same schedule.
 #   heal                       clear every link rule, stop the delay
 #                              line, resume every replica, restart the
 #                              replicas a nemesis crashed
@@ -159,16 +162,25 @@ nem_replica_args() {
 	done
 }
 
-# crash MS [I...]
+# crash MS [I|leader...]
 fault_crash() {
-	local ms=$1 id pid n f
+	local ms=$1 id pid n f a ids=()
 	shift
+	for id in "$@"; do
+		[ "$id" != leader ] || id=$(nem_leader)
+		ids+=("$id")
+	done
+	set -- "${ids[@]}"
 	n=$(ec_count)
 	f=$(((n - 1) / 2))
 	(($# <= f)) || ec_die "crash: at most f=$f replicas at once, not $#"
 	for id in "$@"; do
 		nem_replica_args "$id" || { nem_log skip crash "$id (not running)"; return 0; }
-		printf '%s\0' "${NEM_ARGS[@]}" >"$EC_RUN/nemesis-r$id.args"
+		# one NUL-terminated argument each; none: an empty file (printf
+		# would write its format once even with no argument)
+		for a in "${NEM_ARGS[@]}"; do
+			printf '%s\0' "$a"
+		done >"$EC_RUN/nemesis-r$id.args"
 	done
 	nem_log start crash "$(nem_join "$@")" for "$((ms))ms"
 	for id in "$@"; do
@@ -359,9 +371,14 @@ nem_schedule() {
 	local dur_ms=$1 n=$2 f=$(((${2} - 1) / 2)) t=0 ms kind k ids i id
 	local kinds=(crash pause partition partition-oneway loss dup delay flip)
 	local switches=(broadcast.prepare broadcast.commit fastack.prepare quorum.prepare_ok)
+	local deck=()
 	while ((t < dur_ms)); do
-		nem_below ${#kinds[@]}
-		kind=${kinds[NEM_R]}
+		# kinds drawn without replacement: every kind once in each run
+		# of ${#kinds[@]} faults, in an order of the seed's
+		((${#deck[@]})) || deck=("${kinds[@]}")
+		nem_below ${#deck[@]}
+		kind=${deck[NEM_R]}
+		deck=("${deck[@]:0:NEM_R}" "${deck[@]:NEM_R+1}")
 		nem_below 2500
 		ms=$((500 + NEM_R))
 		((t + ms <= dur_ms)) || ms=$((dur_ms - t))
@@ -369,7 +386,8 @@ nem_schedule() {
 		case $kind in
 		crash)
 			# k of the f replicas a cluster survives losing, in a row
-			# from a random one (one replica: f = 0, no crash)
+			# from a random one (one replica: f = 0, no crash); a
+			# single crash takes the leader half the time
 			nem_below "$((f > 0 ? f : 1))"
 			k=$((f > 0 ? NEM_R + 1 : 0))
 			ids=()
@@ -377,6 +395,10 @@ nem_schedule() {
 			for ((i = 0; i < k; i++)); do
 				ids+=($(((NEM_R + i) % n)))
 			done
+			if ((k == 1)); then
+				nem_below 2
+				((NEM_R)) && ids=(leader)
+			fi
 			if ((k)); then echo "crash $ms ${ids[*]}"; else echo "calm $ms"; fi
 			;;
 		pause)
@@ -485,13 +507,13 @@ n=$(ec_count)
 
 case $cmd in
 crash)
-	ms=$(nem_ms "${1:?crash SECS [I...]}")
+	ms=$(nem_ms "${1:?crash SECS [I|leader...]}")
 	shift
 	if [ $# -eq 0 ]; then
 		nem_below "$n"
 		set -- "$NEM_R"
 	fi
-	for id in "$@"; do nem_check_id "$id"; done
+	for id in "$@"; do [ "$id" = leader ] || nem_check_id "$id"; done
 	fault_crash "$ms" "$@"
 	;;
 pause)
