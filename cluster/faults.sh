@@ -20,7 +20,8 @@
 #
 # RESULTS_DIR (default build/results/faults-<date>-<time>) gets, per
 # setting, history-N.jsonl, nemesis-N.log, lincheck-N.txt, report-N.txt
-# (tests/cluster/fault_report.py) and bench-N.out, and summary.txt: one
+# (tests/cluster/fault_report.py; clock-offset-N.txt is its third
+# argument) and bench-N.out, and summary.txt: one
 # row per setting with the operations checked, faults by kind, the keys
 # found not linearizable, and the longest unavailability (ms without any
 # completion) during a fault of each kind.  Exit 0 when every setting
@@ -62,6 +63,7 @@ run() {
 	ec_info "setting $n: offloads $spec, nemesis seed $seed, ${duration} s"
 	ec_up "$EC_N" "${args[@]}"
 	offset=$(python3 -c 'import time; print(time.time_ns() - time.monotonic_ns())')
+	echo "$offset" >"$out/clock-offset-$n.txt"
 	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients "$clients" \
 		--duration "$duration" --warmup 0 --give-up-ms 2000 \
 		--history "$hist" >"$out/bench-$n.out" 2>&1 &

@@ -11,7 +11,8 @@ and prints "key value" lines:
   faults            faults started
   faults.KIND       faults of each kind
   unavail_ms.KIND   the longest time without any completion (ok or fail,
-                    any client) that overlaps a fault of that kind, in ms
+                    any client), counted from when a fault of that kind
+                    was active, in ms
 
 OFFSET_NS is the wall clock minus the monotonic clock, taken once when the
 run started (python3 -c 'import time; print(time.time_ns() -
@@ -72,14 +73,21 @@ def read_faults(path, offset_ns):
 
 
 def longest_gap(done, start, stop):
-    """Longest interval between successive completions that overlaps
-    [start, stop], in ns."""
+    """Longest time from a moment in [start, stop] to the next
+    completion, in ns (binary search to the window's first)."""
+    lo, hi = 0, len(done)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if done[mid] < start:
+            lo = mid + 1
+        else:
+            hi = mid
     best = 0
-    for a, b in zip(done, done[1:]):
-        if b >= start and a <= stop:
-            best = max(best, b - a)
-        if a > stop:
+    for i in range(max(lo - 1, 0), len(done) - 1):
+        if done[i] > stop:
             break
+        if done[i] >= start or done[i + 1] > start:
+            best = max(best, done[i + 1] - max(done[i], start))
     return best
 
 
