@@ -87,7 +87,7 @@ stat_of() {
 
 # (a) kill and --recover past three checkpoints, offloads $2.
 run_recover() {
-	local name=$1 mode=$2 c0 base ckpt view commit digest inst acked seen
+	local name=$1 mode=$2 c0 base ckpt commit digest inst acked seen
 	t_info "run $name: offloads $mode; ec-bench $clients clients, verify mode"
 	t_bench_start "$name" "$clients" 120
 	wait_leader_commit "$name" $(($(ec_field 0 commit) + 200)) 15
@@ -100,7 +100,7 @@ run_recover() {
 	cat "$T_OUT/$name.out"
 	t_bench_clean "$name"
 	t_check_writes "$name" 0 1 2 3
-	read -r _ view _ commit _ digest <<<"$T_STATE"
+	read -r _ _ _ commit _ digest <<<"$T_STATE"
 	base=$(ec_field 0 log_base)
 	ckpt=$(ec_field 0 checkpoint)
 	t_info "run $name: live replicas agree: $T_STATE; leader checkpoint $ckpt, log base $base; $(stat_of 0 checkpoints) checkpoints, pause max $(stat_of 0 checkpoint_us_max) us, total $(stat_of 0 checkpoint_us_total) us, $(stat_of 0 checkpoint_bytes) bytes"
