@@ -64,7 +64,8 @@ CORE_SRCS := replica/wire.c replica/membership.c replica/config.c replica/kv.c \
 	     replica/batch.c \
 	     replica/client_table.c replica/log.c replica/core.c \
 	     replica/core_normal.c replica/core_viewchange.c \
-	     replica/core_state.c replica/offload_switch.c
+	     replica/core_state.c replica/core_snapshot.c \
+	     replica/snapshot.c replica/offload_switch.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
 REPLICA_SRCS := replica/main.c replica/io.c replica/control.c \
 		replica/control_cmds.c replica/offload.c replica/offload_ctl.c

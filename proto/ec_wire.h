@@ -43,7 +43,9 @@ enum ec_msg_type {
 	EC_MSG_NEW_STATE = 10,        /* answer to GET_STATE, body LogChunk */
 	EC_MSG_RECOVERY = 11,         /* restarted replica -> all, body Recovery */
 	EC_MSG_RECOVERY_RESPONSE = 12,/* all -> restarted replica, body Recovery */
-	EC_MSG_TYPE_MAX = 13,
+	EC_MSG_GET_SNAPSHOT = 13,     /* any -> any, body GetSnapshot */
+	EC_MSG_SNAPSHOT = 14,         /* answer to GET_SNAPSHOT, body Snapshot */
+	EC_MSG_TYPE_MAX = 15,
 };
 
 /* Header flags. */

@@ -108,3 +108,11 @@ void ec_ct_reset_prepared(struct ec_client_table *t)
 		if (t->slot[i])
 			t->slot[i]->prepared_req = t->slot[i]->executed_req;
 }
+
+void ec_ct_foreach(const struct ec_client_table *t, ec_ct_visit_fn *fn,
+		   void *arg)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i])
+			fn(t->slot[i], arg);
+}

@@ -42,4 +42,9 @@ void ec_ct_set_reply(struct ec_client_rec *rec, uint8_t *buf, size_t len);
 /* Forget every prepared_req (the log's uncommitted part was replaced). */
 void ec_ct_reset_prepared(struct ec_client_table *t);
 
+/* Call fn for every record (in no particular order). */
+typedef void ec_ct_visit_fn(const struct ec_client_rec *rec, void *arg);
+void ec_ct_foreach(const struct ec_client_table *t, ec_ct_visit_fn *fn,
+		   void *arg);
+
 #endif /* EC_REPLICA_CLIENT_TABLE_H */

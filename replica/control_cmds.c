@@ -38,11 +38,14 @@ static int cmd_status(struct ec_ctl_req *r, void *arg)
 	ec_core_get_state(b->core, &s);
 	fprintf(r->out,
 		"id %u\nstatus %s\nview %u\nleader %u\nop %llu\ncommit %llu\n"
-		"executed %llu\nkeys %zu\ndigest %016llx\n",
+		"executed %llu\nkeys %zu\ndigest %016llx\nlog_base %llu\n"
+		"checkpoint %llu\n",
 		b->self, ec_status_name(s.status), s.view, s.leader,
 		(unsigned long long)s.op, (unsigned long long)s.commit,
 		(unsigned long long)s.executed, ec_kv_count(kv),
-		(unsigned long long)ec_kv_digest(kv));
+		(unsigned long long)ec_kv_digest(kv),
+		(unsigned long long)s.log_base,
+		(unsigned long long)s.checkpoint);
 	return 0;
 }
 
@@ -89,6 +92,20 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "", "executed", s.executed);
 	stat_line(out, "", "absorbed", cs->absorbed);
 	stat_line(out, "", "quorum_commits", cs->quorum_commits);
+	stat_line(out, "", "checkpoints", cs->checkpoints);
+	stat_line(out, "", "checkpoint_failures", cs->checkpoint_failures);
+	stat_line(out, "", "checkpoint_us_total", cs->checkpoint_us_total);
+	stat_line(out, "", "checkpoint_us_max", cs->checkpoint_us_max);
+	stat_line(out, "", "checkpoint_bytes", cs->checkpoint_bytes);
+	stat_line(out, "", "log_compacted", cs->log_compacted);
+	stat_line(out, "", "log_held", s.op - s.log_base);
+	stat_line(out, "snapshot.", "chunks_sent", cs->snapshot_chunks_sent);
+	stat_line(out, "snapshot.", "chunks_received",
+		  cs->snapshot_chunks_received);
+	stat_line(out, "snapshot.", "restarts", cs->snapshot_restarts);
+	stat_line(out, "snapshot.", "bad", cs->snapshot_bad);
+	stat_line(out, "snapshot.", "timeouts", cs->snapshot_timeouts);
+	stat_line(out, "snapshot.", "installed", cs->snapshots_installed);
 	stat_line(out, "io.", "rx_datagrams", is->rx_datagrams);
 	stat_line(out, "io.", "rx_syscalls", is->rx_syscalls);
 	stat_line(out, "io.", "rx_errors", is->rx_errors);

@@ -30,6 +30,7 @@ void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self)
 	o->retransmit_us = EC_DEFAULT_RETRANSMIT_US;
 	o->window = EC_DEFAULT_WINDOW;
 	o->batch = EC_DEFAULT_BATCH;
+	o->checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS;
 }
 
 struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
@@ -81,6 +82,8 @@ void ec_core_free(struct ec_core *c)
 		drop_queue(c);
 	free(c->queue);
 	ec_log_free(&c->log);
+	ec_snapshot_clear(&c->ckpt);
+	clear_fetch(c);
 	ec_kv_free(c->kv);
 	ec_ct_free(c->ct);
 	free(c);
@@ -258,6 +261,7 @@ void execute_committed(struct ec_core *c)
 		/* nothing reads an executed entry's request again */
 		ec_log_release(&c->log, op);
 		c->executed = op;
+		maybe_checkpoint(c, op);
 	}
 }
 
@@ -285,7 +289,8 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 		return;
 	c->stats.rx[m.type]++;
 	if (c->status == EC_ST_RECOVERING &&
-	    m.type != EC_MSG_RECOVERY_RESPONSE && m.type != EC_MSG_NEW_STATE) {
+	    m.type != EC_MSG_RECOVERY_RESPONSE && m.type != EC_MSG_NEW_STATE &&
+	    m.type != EC_MSG_SNAPSHOT) {
 		c->stats.ignored[m.type]++;
 		return;
 	}
@@ -322,6 +327,12 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 		break;
 	case EC_MSG_RECOVERY_RESPONSE:
 		on_recovery_response(c, &m);
+		break;
+	case EC_MSG_GET_SNAPSHOT:
+		on_get_snapshot(c, &m);
+		break;
+	case EC_MSG_SNAPSHOT:
+		on_snapshot(c, &m);
 		break;
 	default: /* REPLY: replicas never take one */
 		c->stats.ignored[m.type]++;
@@ -388,6 +399,8 @@ void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s)
 	s->op = c->log.last;
 	s->commit = c->commit;
 	s->executed = c->executed;
+	s->log_base = c->log.base;
+	s->checkpoint = c->ckpt.op;
 }
 
 const struct ec_core_stats *ec_core_stats(const struct ec_core *c)

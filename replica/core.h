@@ -17,6 +17,13 @@
  * the queue while the window of uncommitted ops is full and go out
  * together when it opens.  Replies, exactly-once and the client table stay
  * per request.
+ *
+ * Every opts.checkpoint_ops executed ops a replica takes a checkpoint of
+ * its state (snapshot.h) and frees the log entries at or below its
+ * previous checkpoint; a replica behind what the others still hold (or
+ * restarted) fetches the latest checkpoint chunk by chunk (GET_SNAPSHOT,
+ * SNAPSHOT), verifies it whole and installs it atomically, then goes on
+ * from the log (core_snapshot.c).
  */
 #ifndef EC_REPLICA_CORE_H
 #define EC_REPLICA_CORE_H
@@ -53,6 +60,10 @@ struct ec_core_opts {
 	unsigned window;           /* max ops prepared but not committed */
 	unsigned batch;            /* max requests per op, 1..EC_MAX_BATCH
 				    * (1: no batching) */
+	uint64_t checkpoint_ops;   /* take a checkpoint at every op that is a
+				    * multiple of this, and keep the log only
+				    * from the previous one on; 0: never (the
+				    * log is kept whole) */
 	bool recovering;           /* restarted: recover state from peers */
 	uint64_t nonce;            /* recovery nonce (random, nonzero) */
 	/*
@@ -65,6 +76,12 @@ struct ec_core_opts {
 	 */
 	void (*quiesce)(void *arg);
 	void *quiesce_arg;
+	/*
+	 * A monotonic clock in microseconds, read only to measure how long
+	 * taking a checkpoint stops the core (stats.checkpoint_us_*); never
+	 * for a decision.  NULL: not measured.
+	 */
+	uint64_t (*clock_us)(void);
 };
 
 /* Defaults for the timing fields (microseconds) and window. */
@@ -73,6 +90,7 @@ struct ec_core_opts {
 #define EC_DEFAULT_RETRANSMIT_US 20000
 #define EC_DEFAULT_WINDOW 32
 #define EC_MAX_WINDOW 32
+#define EC_DEFAULT_CHECKPOINT_OPS 100000
 
 /* Where a queued datagram goes. */
 enum ec_dest {
@@ -113,6 +131,22 @@ struct ec_core_stats {
 					   * (those of a view left count in
 					   * ignored too) */
 	uint64_t quorum_commits;          /* commits learnt from EC_F_QUORUM */
+	/* Checkpoints (taken synchronously, while executing). */
+	uint64_t checkpoints;             /* taken */
+	uint64_t checkpoint_failures;     /* out of memory: skipped */
+	uint64_t checkpoint_us_total;     /* time spent taking them */
+	uint64_t checkpoint_us_max;       /* longest single pause */
+	uint64_t checkpoint_bytes;        /* size of the latest */
+	uint64_t log_compacted;           /* entries freed by compaction */
+	/* Snapshot state transfer. */
+	uint64_t snapshot_chunks_sent;
+	uint64_t snapshot_chunks_received;/* accepted in order */
+	uint64_t snapshot_restarts;       /* fetch restarted from 0: the
+					   * sender's checkpoint changed */
+	uint64_t snapshot_bad;            /* complete but wrong digest or
+					   * not decodable: fetched again */
+	uint64_t snapshot_timeouts;       /* fetch dropped, no progress */
+	uint64_t snapshots_installed;
 };
 
 struct ec_core_state {
@@ -122,6 +156,8 @@ struct ec_core_state {
 	uint64_t op;         /* last op in the log */
 	uint64_t commit;     /* last committed op */
 	uint64_t executed;   /* last op applied to the store */
+	uint64_t log_base;   /* ops up to here compacted away */
+	uint64_t checkpoint; /* op of the latest checkpoint (0: none) */
 };
 
 struct ec_core;

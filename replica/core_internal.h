@@ -4,11 +4,19 @@
  *   core_normal.c     REQUEST, PREPARE, PREPARE_OK, COMMIT
  *   core_viewchange.c START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW
  *   core_state.c      log installation, GET_STATE/NEW_STATE, recovery
+ *   core_snapshot.c   checkpoints, log compaction, GET_SNAPSHOT/SNAPSHOT
  *
  * Invariant everything relies on: a replica whose status is normal in view
  * v holds a prefix of the log of v's leader.  A log is only replaced by an
  * atomic install of a view's log suffix (install()); below a replica's
  * commit number, committed entries may be filled in at any time.
+ *
+ * With checkpoints the log starts above a base (log.h): base <= executed
+ * <= commit always, so an entry that may still be uncommitted, or is not
+ * yet executed, is never compacted away.  Whatever reads old entries
+ * (state transfer, view change messages) starts above the base, and a
+ * replica that needs what lies below someone's base installs that
+ * replica's checkpoint instead: committed state, the same everywhere.
  */
 #ifndef EC_REPLICA_CORE_INTERNAL_H
 #define EC_REPLICA_CORE_INTERNAL_H
@@ -17,11 +25,15 @@
 #include "core.h"
 #include "kv.h"
 #include "log.h"
+#include "snapshot.h"
 
 /* Bytes of log entries one message may carry (header and slack aside). */
 #define EC_CHUNK_BUDGET (EC_MAX_MSG - 1024)
 /* PREPAREs resent per follower per retransmission round. */
 #define EC_RETX_BATCH 16
+/* Bytes of a checkpoint one SNAPSHOT carries (it stays far within
+ * EC_MAX_MSG; a chunk is still an IP-fragmented datagram). */
+#define EC_SNAP_CHUNK 32768
 /* Requests the leader holds while the window is full. */
 #define EC_MAX_QUEUED 4096
 
@@ -45,6 +57,27 @@ struct ec_pending_install {
 	Ec__LogEntry **entries;  /* borrowed from msg */
 	ProtobufCMessage *msg;   /* owned */
 	unsigned source;         /* replica to fetch committed entries from */
+};
+
+/* A checkpoint being fetched from another replica (core_snapshot.c).
+ * Nothing of it is used before it is whole and its digest checks. */
+struct ec_snap_fetch {
+	bool active;
+	unsigned source;         /* replica asked */
+	uint64_t op;             /* checkpoint wanted / being received */
+	uint32_t view;           /* as the first chunk said */
+	uint64_t total, digest;  /* as the first chunk said; total 0: no
+				  * chunk yet */
+	uint64_t offset;         /* bytes received, in order */
+	uint8_t *buf;            /* total bytes */
+	uint64_t progress_at;    /* started, or last chunk taken */
+	uint64_t not_before;     /* after a bad snapshot: ask no sooner */
+};
+
+/* What a GET_STATE or GET_SNAPSHOT asked last (see request_state). */
+enum ec_question {
+	EC_Q_LOG,                /* GET_STATE: a = from_op, b = committed */
+	EC_Q_SNAPSHOT,           /* GET_SNAPSHOT: a = op, b = offset */
 };
 
 /* A request the leader accepted, waiting to go into a batch. */
@@ -79,9 +112,16 @@ struct ec_core {
 	/* Follower. */
 	uint64_t last_heard;     /* from the leader of our view */
 	uint64_t leader_op;      /* leader's last op, as last heard */
-	uint64_t state_req_at;   /* last GET_STATE sent, and what it asked */
-	uint64_t state_req_from;
-	bool state_req_committed;
+	uint64_t state_req_at;   /* last GET_STATE / GET_SNAPSHOT sent, and
+				  * what it asked of whom */
+	enum ec_question state_req_kind;
+	unsigned state_req_to;
+	uint64_t state_req_a, state_req_b;
+
+	/* Checkpoints (every replica). */
+	struct ec_snapshot ckpt; /* latest (op 0: none) */
+	uint64_t prev_ckpt_op;   /* the one before: the log is kept above it */
+	struct ec_snap_fetch fetch;
 
 	/* View change (status VIEW_CHANGE). */
 	uint64_t vc_started;
@@ -177,5 +217,17 @@ void start_recovery(struct ec_core *c);
 bool append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n);
 bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
 		     uint64_t sender_commit);
+bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
+		  uint64_t a, uint64_t b);
+bool recovery_ready(const struct ec_core *c);
+
+/* core_snapshot.c */
+void maybe_checkpoint(struct ec_core *c, uint64_t op);
+void snapshot_hint(struct ec_core *c, const struct ec_msg *m,
+		   uint64_t snapshot_op);
+bool request_snapshot(struct ec_core *c);
+void clear_fetch(struct ec_core *c);
+void on_get_snapshot(struct ec_core *c, const struct ec_msg *m);
+void on_snapshot(struct ec_core *c, const struct ec_msg *m);
 
 #endif /* EC_REPLICA_CORE_INTERNAL_H */

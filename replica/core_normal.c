@@ -474,6 +474,6 @@ void follower_tick(struct ec_core *c)
 		start_view_change(c, c->view + 1);
 		return;
 	}
-	if (c->leader_op > c->log.last || c->pending.have)
+	if (c->leader_op > c->log.last || c->pending.have || c->fetch.active)
 		request_state(c);
 }

@@ -9,6 +9,9 @@
  *    into any replica's log at any time, advancing its commit number;
  *  - a view's uncommitted tail only replaces a replica's log as a whole
  *    (install), once the replica's committed prefix reaches that tail.
+ * Committed entries below the sender's log base are gone: it answers
+ * with the op of its checkpoint instead (LogChunk.snapshot_op), and the
+ * asker installs that (core_snapshot.c) before it goes on from the log.
  */
 #include "core_internal.h"
 
@@ -21,15 +24,16 @@ static size_t entry_cost(const struct ec_entry *e)
 	return e->len + 32;
 }
 
-/* Lowest op >= from such that from there to our last op fits in one
- * message (the uncommitted part always does, see the _Static_assert). */
+/* Lowest op >= from, above our log base, such that from there to our
+ * last op fits in one message (the uncommitted part always does, see the
+ * _Static_assert, and lies above the base). */
 uint64_t tail_start(const struct ec_core *c, uint64_t from)
 {
 	uint64_t start = c->log.last + 1;
 	size_t bytes = 0;
 
-	if (from == 0)
-		from = 1;
+	if (from <= c->log.base)
+		from = c->log.base + 1;
 	while (start > from) {
 		size_t cost = entry_cost(ec_log_at(&c->log, start - 1));
 
@@ -41,7 +45,8 @@ uint64_t tail_start(const struct ec_core *c, uint64_t from)
 	return start;
 }
 
-/* Highest op <= limit such that from..op fits in one message. */
+/* Highest op <= limit such that from..op fits in one message (from is
+ * above our log base). */
 static uint64_t forward_end(const struct ec_core *c, uint64_t from,
 			    uint64_t limit)
 {
@@ -60,7 +65,8 @@ static uint64_t forward_end(const struct ec_core *c, uint64_t from,
 }
 
 /*
- * LogEntry views of ops first..last (borrowing the log's bytes), as an
+ * LogEntry views of ops first..last (held: above our log base; borrowing
+ * the log's bytes), as an
  * array of pointers followed by the entries themselves, in one allocation
  * the caller frees.  NULL when the range is empty or out of memory.
  */
@@ -103,6 +109,8 @@ void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
 	Ec__LogEntry **entries;
 
 	if (committed_only) {
+		if (from <= c->log.base)
+			return; /* compacted: on_get_state points to a snapshot */
 		first = from;
 		last = forward_end(c, from, c->commit);
 	} else {
@@ -275,9 +283,31 @@ bool try_install(struct ec_core *c)
 }
 
 /*
+ * Whether question (kind, to, a, b) may go out now, recording it: a
+ * repeat of the last question waits retransmit_us (its answer may still
+ * be on its way); any other question goes at once.
+ */
+bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
+		  uint64_t a, uint64_t b)
+{
+	if (c->state_req_at && c->now - c->state_req_at < c->o.retransmit_us &&
+	    c->state_req_kind == kind && c->state_req_to == to &&
+	    c->state_req_a == a && c->state_req_b == b)
+		return false;
+	c->state_req_at = c->now;
+	c->state_req_kind = kind;
+	c->state_req_to = to;
+	c->state_req_a = a;
+	c->state_req_b = b;
+	return true;
+}
+
+/*
  * Ask for the state we are missing.  What to ask follows from our state
  * alone, so every path that notices we are behind (a gap, a COMMIT, a
  * tick, an answer) asks the same question:
+ *  - a checkpoint is being fetched (someone's log starts above our
+ *    commit number): its next chunk (core_snapshot.c);
  *  - a view's tail is waiting for our committed prefix (pending): the
  *    committed entries above our commit number, from the tail's sender;
  *  - otherwise the tail of our view's log, from its leader.
@@ -290,6 +320,8 @@ void request_state(struct ec_core *c)
 	Ec__GetState gs = EC__GET_STATE__INIT;
 	unsigned to;
 
+	if (request_snapshot(c))
+		return;
 	gs.committed_only = c->pending.have;
 	if (gs.committed_only) {
 		to = c->pending.source;
@@ -299,21 +331,28 @@ void request_state(struct ec_core *c)
 		gs.from_op = c->status == EC_ST_NORMAL ? c->log.last + 1 :
 							 c->commit + 1;
 	}
-	if (to == c->o.self)
+	if (to == c->o.self ||
+	    !question_due(c, EC_Q_LOG, to, gs.from_op, gs.committed_only))
 		return;
-	if (c->state_req_at && c->now - c->state_req_at < c->o.retransmit_us &&
-	    c->state_req_from == gs.from_op &&
-	    c->state_req_committed == gs.committed_only)
-		return;
-	c->state_req_at = c->now;
-	c->state_req_from = gs.from_op;
-	c->state_req_committed = gs.committed_only;
 	queue_msg(c, EC_TO_REPLICA, to, NULL, EC_MSG_GET_STATE, gs.from_op,
 		  &gs.base);
 	c->stats.gap_requests++;
 }
 
-/* Committed entries: anyone may answer.  The view's log: its leader. */
+/* Tell a replica that asked for committed entries we compacted away where
+ * our checkpoint is. */
+static void point_to_checkpoint(struct ec_core *c, unsigned to)
+{
+	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
+
+	chunk.committed_only = true;
+	chunk.snapshot_op = c->ckpt.op;
+	queue_msg(c, EC_TO_REPLICA, to, NULL, EC_MSG_NEW_STATE, c->log.last,
+		  &chunk.base);
+}
+
+/* Committed entries: anyone may answer (below our log base, with where
+ * our checkpoint is).  The view's log: its leader. */
 void on_get_state(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__GetState *gs;
@@ -322,7 +361,10 @@ void on_get_state(struct ec_core *c, const struct ec_msg *m)
 					   &c->stats.parse);
 	if (!gs)
 		return;
-	if (gs->committed_only) {
+	if (gs->committed_only && gs->from_op >= 1 &&
+	    gs->from_op <= c->log.base && c->ckpt.op) {
+		point_to_checkpoint(c, m->sender);
+	} else if (gs->committed_only) {
 		if (gs->from_op >= 1 && gs->from_op <= c->commit)
 			queue_log_chunk(c, EC_MSG_NEW_STATE, EC_TO_REPLICA,
 					m->sender, gs->from_op, true);
@@ -337,7 +379,7 @@ void on_get_state(struct ec_core *c, const struct ec_msg *m)
 }
 
 /* Whether a recovering replica has learnt which view and leader to ask. */
-static bool recovery_ready(const struct ec_core *c)
+bool recovery_ready(const struct ec_core *c)
 {
 	return (unsigned)__builtin_popcount(c->rec_from) >= c->f + 1 &&
 	       c->rec_have_leader;
@@ -389,6 +431,17 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 	if (!check_entries(c, m, nc->entries, nc->n_entries,
 			   !nc->committed_only,
 			   nc->committed_only ? m->commit : m->op, &from)) {
+		ec__log_chunk__free_unpacked(nc, NULL);
+		return;
+	}
+	if (nc->snapshot_op) {
+		/* a pointer to a checkpoint carries no entries, and the
+		 * checkpoint is of committed state */
+		if (!nc->committed_only || nc->n_entries ||
+		    nc->snapshot_op > m->commit)
+			c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
+		else
+			snapshot_hint(c, m, nc->snapshot_op);
 		ec__log_chunk__free_unpacked(nc, NULL);
 		return;
 	}
@@ -485,6 +538,8 @@ void recovery_tick(struct ec_core *c)
 		start_recovery(c); /* the leader we were fetching from may be gone */
 		return;
 	}
+	/* a checkpoint is committed state: fetched while we learn the view */
+	request_snapshot(c);
 	if (c->now - c->rec_sent_at < c->o.retransmit_us)
 		return;
 	if (recovery_ready(c)) {

@@ -161,6 +161,10 @@ void enter_normal(struct ec_core *c, uint64_t commit)
 		for (unsigned i = 0; i < c->o.n; i++)
 			if (c->dvc[i].have && c->dvc[i].commit + 1 < from)
 				from = c->dvc[i].commit + 1;
+		/* a leader holds every committed op (the view change took
+		 * them): it fetches no checkpoint, and never swaps the
+		 * client table it orders requests with */
+		clear_fetch(c);
 		reset_leader_state(c);
 		queue_log_chunk(c, EC_MSG_START_VIEW, EC_TO_ALL, 0, from, false);
 	} else {
@@ -299,5 +303,7 @@ void view_change_tick(struct ec_core *c)
 		send_svc(c);
 		if (c->dvc[c->o.self].have && !is_leader(c))
 			send_dvc(c);
+		if (c->fetch.active)
+			request_state(c);
 	}
 }

@@ -1,7 +1,13 @@
 /*
- * log.h - the replicated log: slots 1..last, each holding one encoded
+ * log.h - the replicated log: slots base+1..last, each holding one encoded
  * Batch of requests (exactly the body a PREPARE carries, batch.h) and the
- * view it was prepared in.  Kept whole in memory (no compaction yet).
+ * view it was prepared in.
+ *
+ * Ops at or below base were executed and then compacted away: the
+ * application state of a checkpoint (snapshot.h) stands for them, and
+ * ec_log_at() returns NULL for them.  The core moves base forward only
+ * below its commit number (a checkpoint's op), so every entry a replica
+ * may still have to send as uncommitted, or execute, is held.
  *
  * An entry may also keep its batch decoded, from when it was appended (the
  * leader built it from requests it had decoded) or first read, until it is
@@ -24,8 +30,9 @@ struct ec_entry {
 };
 
 struct ec_log {
-	struct ec_entry *slot; /* slot[op - 1] */
-	uint64_t last;         /* last op held, 0 when empty */
+	struct ec_entry *slot; /* slot[op - base - 1] */
+	uint64_t base;         /* ops up to here are compacted away */
+	uint64_t last;         /* last op, base when no entry is held */
 	uint64_t cap;
 };
 
@@ -38,7 +45,7 @@ void ec_log_free(struct ec_log *l);
 uint64_t ec_log_append(struct ec_log *l, uint32_t view, const uint8_t *body,
 		       size_t len, struct ec_batch *batch);
 
-/* Entry at op, or NULL when op is 0 or past the end. */
+/* Entry at op, or NULL when op is at or below base, or past the end. */
 const struct ec_entry *ec_log_at(const struct ec_log *l, uint64_t op);
 
 /* The batch at op, decoding it now unless it is already, and keeping it
@@ -51,10 +58,24 @@ const struct ec_batch *ec_log_batch(struct ec_log *l, uint64_t op);
  * only its bytes are read from now on). */
 void ec_log_release(struct ec_log *l, uint64_t op);
 
-/* Drop every op above last. */
+/* Drop every op above last (never below base: those are gone already). */
 void ec_log_truncate(struct ec_log *l, uint64_t last);
 
-/* 1 if the entry at op has the same view and body, else 0. */
+/* Free every entry at or below upto (clamped to last) and make it the
+ * base.  Nothing happens when upto is not above base. */
+void ec_log_compact(struct ec_log *l, uint64_t upto);
+
+/* Drop every entry and start over empty at base (last = base): the state
+ * of a snapshot at op base replaces the log. */
+void ec_log_reset(struct ec_log *l, uint64_t base);
+
+/* Entries held: last - base. */
+static inline uint64_t ec_log_held(const struct ec_log *l)
+{
+	return l->last - l->base;
+}
+
+/* 1 if the entry at op is held and has the same view and body, else 0. */
 int ec_log_same(const struct ec_log *l, uint64_t op, uint32_t view,
 		const uint8_t *body, size_t len);
 

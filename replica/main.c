@@ -44,6 +44,7 @@ struct options {
 	bool no_bpf;
 	struct ec_switches offload;
 	long heartbeat_ms, view_timeout_ms, retransmit_ms, window, batch;
+	long checkpoint_ops;
 };
 
 enum {
@@ -56,6 +57,7 @@ enum {
 	OPT_RETRANSMIT,
 	OPT_WINDOW,
 	OPT_BATCH,
+	OPT_CHECKPOINT_OPS,
 	OPT_OFFLOAD,
 	OPT_NO_BPF,
 };
@@ -70,6 +72,7 @@ static const struct option long_opts[] = {
 	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "checkpoint-ops", required_argument, NULL, OPT_CHECKPOINT_OPS },
 	{ "offload", required_argument, NULL, OPT_OFFLOAD },
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -106,6 +109,11 @@ static void usage(FILE *f)
 "                        turns batching off (default %d).  A batch closes\n"
 "                        when nothing more is waiting, never on a timer;\n"
 "                        `ec-ctl SOCKET batch N` changes it at run time\n"
+"  --checkpoint-ops K    checkpoint the state every K executed ops and keep\n"
+"                        the log only from the previous checkpoint on; a\n"
+"                        replica further behind (or restarted) fetches the\n"
+"                        latest checkpoint (default %d; 0: never, the log\n"
+"                        is kept whole)\n"
 "  --offload SPEC        BPF offloads to turn on at start, comma-separated:\n"
 "                        all, none, broadcast, fastack, quorum, or one\n"
 "                        message type of one, e.g. broadcast.commit\n"
@@ -117,7 +125,8 @@ static void usage(FILE *f)
 "  -h, --help            show this help\n",
 		EC_DEFAULT_HEARTBEAT_US / 1000, EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
 		EC_DEFAULT_RETRANSMIT_US / 1000, EC_MAX_WINDOW,
-		EC_DEFAULT_WINDOW, EC_MAX_BATCH, EC_DEFAULT_BATCH);
+		EC_DEFAULT_WINDOW, EC_MAX_BATCH, EC_DEFAULT_BATCH,
+		EC_DEFAULT_CHECKPOINT_OPS);
 }
 
 /* Whether sw turns on any offload for any message type. */
@@ -159,6 +168,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.retransmit_ms = EC_DEFAULT_RETRANSMIT_US / 1000,
 		.window = EC_DEFAULT_WINDOW,
 		.batch = EC_DEFAULT_BATCH,
+		.checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS,
 	};
 	while (rc == 0 &&
 	       (c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
@@ -195,6 +205,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_BATCH:
 			rc = parse_num("--batch", optarg, 1, EC_MAX_BATCH,
 				       &o->batch);
+			break;
+		case OPT_CHECKPOINT_OPS:
+			rc = parse_num("--checkpoint-ops", optarg, 0, LONG_MAX,
+				       &o->checkpoint_ops);
 			break;
 		case OPT_OFFLOAD: {
 			char err[200];
@@ -320,6 +334,8 @@ int main(int argc, char **argv)
 	co.retransmit_us = (uint64_t)o.retransmit_ms * 1000;
 	co.window = (unsigned)o.window;
 	co.batch = (unsigned)o.batch;
+	co.checkpoint_ops = (uint64_t)o.checkpoint_ops;
+	co.clock_us = ec_clock_us;
 	co.recovering = o.recover;
 	if (o.recover && make_nonce(&co.nonce) < 0)
 		goto out;
@@ -363,9 +379,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pr_info("replica %ld of %u%s, heartbeat %ld ms, view timeout %ld ms, "
-		"retransmit %ld ms, window %ld, batch %ld", o.id, cfg.n,
-		o.recover ? " (recovering)" : "", o.heartbeat_ms,
-		o.view_timeout_ms, o.retransmit_ms, o.window, o.batch);
+		"retransmit %ld ms, window %ld, batch %ld, checkpoint every %ld ops",
+		o.id, cfg.n, o.recover ? " (recovering)" : "", o.heartbeat_ms,
+		o.view_timeout_ms, o.retransmit_ms, o.window, o.batch,
+		o.checkpoint_ops);
 	if (event_base_dispatch(base) < 0) {
 		pr_warn("event loop failed");
 		goto out;

@@ -30,6 +30,8 @@ static const char *const type_names[EC_MSG_TYPE_MAX] = {
 	[EC_MSG_NEW_STATE] = "NEW_STATE",
 	[EC_MSG_RECOVERY] = "RECOVERY",
 	[EC_MSG_RECOVERY_RESPONSE] = "RECOVERY_RESPONSE",
+	[EC_MSG_GET_SNAPSHOT] = "GET_SNAPSHOT",
+	[EC_MSG_SNAPSHOT] = "SNAPSHOT",
 };
 
 const char *ec_parse_result_name(enum ec_parse_result r)

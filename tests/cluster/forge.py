@@ -6,7 +6,7 @@ the client namespace, so the source is the client's address), datagrams to
 every replica address listed in the cluster configuration FILE, round
 robin, and nowhere else:
 
-  - well-formed headers (magic, version) of every message type 1..12 from
+  - well-formed headers (magic, version) of every message type 1..14 from
     every sender id 0..n-1 and from out-of-range ids (n, 9, 0x7f, 0xfe,
     0xff), with views at and near the target's current one and random huge
     ones, op numbers at and near its current op (PREPARE mostly for
@@ -36,10 +36,10 @@ At the end it prints "key value" lines: sent.total, sent.kind.KIND per
 kind of datagram built, sent.send_errors, and per target replica I:
   target.I.sent          datagrams sent to it
   target.I.ec_frames     with a full header, right magic and version and a
-                         type 2..12 (what an XDP program parses as a
+                         type 2..14 (what an XDP program parses as a
                          replica message: REQUESTs, which clients may send
                          from anywhere, are not counted)
-  target.I.header_ok     with a right header of any type 1..12, also a
+  target.I.header_ok     with a right header of any type 1..14, also a
                          body_len that matches and a valid sender for the
                          type (what ec_msg_parse accepts: REQUEST from
                          0xff, others from 0..n-1)
@@ -68,10 +68,13 @@ TYPES = {
     1: "REQUEST", 2: "REPLY", 3: "PREPARE", 4: "PREPARE_OK", 5: "COMMIT",
     6: "START_VIEW_CHANGE", 7: "DO_VIEW_CHANGE", 8: "START_VIEW",
     9: "GET_STATE", 10: "NEW_STATE", 11: "RECOVERY", 12: "RECOVERY_RESPONSE",
+    13: "GET_SNAPSHOT", 14: "SNAPSHOT",
 }
+MAX_TYPE = max(TYPES)
 REQUEST, REPLY, PREPARE, PREPARE_OK, COMMIT = 1, 2, 3, 4, 5
 START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW = 6, 7, 8
 GET_STATE, NEW_STATE, RECOVERY, RECOVERY_RESPONSE = 9, 10, 11, 12
+GET_SNAPSHOT, SNAPSHOT = 13, 14
 
 MAX_COUNT = 10_000_000
 MAX_DURATION = 600.0
@@ -221,7 +224,7 @@ class Forger:
     def __init__(self, rng, n, types=None, garbage=0.2):
         self.rng = rng
         self.n = n
-        self.types = types or list(range(1, 13))
+        self.types = types or list(range(1, MAX_TYPE + 1))
         self.garbage_share = garbage
         self.senders = list(range(n)) + sorted({n, MAX_REPLICAS, 0x7F, 0xFE, SENDER_CLIENT})
         self.seq = {}  # per target: position in the type x sender cycle
@@ -303,6 +306,13 @@ class Forger:
             return log_chunk(self.entries(first, view, k), r.random() < 0.5), "pb"
         if mtype == GET_STATE:
             return get_state(r.choice([1, st["commit"] + 1, op]), r.random() < 0.5), "pb"
+        if mtype == GET_SNAPSHOT:
+            return f_varint(1, r.choice([0, st["commit"]])) + f_varint(2, 0), "pb"
+        if mtype == SNAPSHOT:
+            data = self.rand_bytes(1, 200)
+            return (f_varint(1, st["commit"]) + f_varint(2, view & 0xFFFFFFFF) +
+                    f_varint(3, len(data)) + f_varint(4, r.getrandbits(64)) +
+                    f_varint(5, 0) + f_bytes(6, data)), "pb"
         return recovery(r.getrandbits(64)), "pb"  # RECOVERY, RECOVERY_RESPONSE
 
     def well_formed(self, target, st):
@@ -333,7 +343,7 @@ class Forger:
         r = self.rng
         kind = r.choice(["random", "truncated", "bad_magic", "bad_version",
                          "bad_type", "body_len_long", "body_len_short"])
-        mtype = r.randint(1, 12)
+        mtype = r.randint(1, MAX_TYPE)
         sender = r.choice(self.senders)
         body = self.put_request()
         if kind == "random":
@@ -350,7 +360,7 @@ class Forger:
                           version=r.choice([v for v in (0, 1, 3, 255) if v != VERSION])) + body, \
                 "garbage." + kind
         if kind == "bad_type":
-            return header(r.choice([0, 13, 255]), sender, st["view"], len(body), st["op"] + 1,
+            return header(r.choice([0, MAX_TYPE + 1, 255]), sender, st["view"], len(body), st["op"] + 1,
                           st["commit"]) + body, "garbage." + kind
         if kind == "body_len_long":
             lie = len(body) + r.choice([1, 100, 1 << 20, (1 << 32) - 1])
@@ -371,7 +381,7 @@ def classify(dgram, n, target):
     if len(dgram) < HDR.size:
         return False, False, False
     magic, version, mtype, _, sender, _, body_len, _, _ = HDR.unpack_from(dgram)
-    if magic != MAGIC or version != VERSION or not 1 <= mtype <= 12:
+    if magic != MAGIC or version != VERSION or not 1 <= mtype <= MAX_TYPE:
         return False, False, False
     ok = body_len == len(dgram) - HDR.size and (
         sender == SENDER_CLIENT if mtype == REQUEST else sender < n)
@@ -396,7 +406,7 @@ def main():
                    help="control socket path with {id}: poll each target's status")
     p.add_argument("--types", metavar="LIST",
                    help="well-formed datagrams only of these types, comma-separated "
-                   "numbers or names (default all 12)")
+                   "numbers or names (default all 14)")
     p.add_argument("--garbage", type=float, default=0.2,
                    help="share of garbage datagrams, 0..1 (default 0.2)")
     p.add_argument("--only", type=int, action="append", metavar="ID",
@@ -416,7 +426,7 @@ def main():
         except KeyError as e:
             p.error("unknown type %s" % e)
         if any(t not in TYPES for t in types):
-            p.error("types are 1..12")
+            p.error("types are 1..%d" % MAX_TYPE)
     if a.ctl is not None and "{id}" not in a.ctl:
         p.error("--ctl PATTERN must contain {id}")
     try:

@@ -25,6 +25,7 @@ static const ProtobufCMessageDescriptor *const bodies[] = {
 	&ec__start_view_change__descriptor, &ec__do_view_change__descriptor,
 	&ec__log_chunk__descriptor,	  &ec__get_state__descriptor,
 	&ec__recovery__descriptor,	  &ec__batch__descriptor,
+	&ec__get_snapshot__descriptor,	  &ec__snapshot__descriptor,
 };
 
 #define N_SMALL 3

@@ -540,7 +540,8 @@ END_TEST
  * end, and the cluster must make progress.  Optionally with the XDP
  * offloads modelled (sim.c): then the kernel must have done real work.
  */
-static void run_random(uint64_t seed, bool fastack, bool quorum)
+static void run_random(uint64_t seed, bool fastack, bool quorum,
+		       uint64_t checkpoint_ops)
 {
 	struct sim *s = sim_new_offload(5, seed, fastack, quorum);
 	uint64_t rid[8] = { 0 }, last_acked[8] = { 0 };
@@ -552,6 +553,8 @@ static void run_random(uint64_t seed, bool fastack, bool quorum)
 	s->loss_pct = 10;
 	s->dup_pct = 5;
 	s->reorder = true;
+	if (checkpoint_ops)
+		sim_set_checkpoint_ops(s, checkpoint_ops);
 	for (unsigned round = 0; round < 400; round++) {
 		for (unsigned c = 0; c < 8; c++) {
 			char key[16], value[16];
@@ -616,34 +619,51 @@ static void run_random(uint64_t seed, bool fastack, bool quorum)
 	}
 	ck_assert(!fastack || fast_acked > 100);
 	ck_assert(!quorum || quorum_dropped > 100);
+	if (checkpoint_ops)
+		for (unsigned i = 0; i < 5; i++)
+			ck_assert(s->r[i]->log.base > 0);
 	sim_free(s);
 }
 
 START_TEST(random_faults_keep_agreement)
 {
 	for (uint64_t seed = 1; seed <= 20; seed++)
-		run_random(seed, false, false);
+		run_random(seed, false, false, 0);
 }
 END_TEST
 
 START_TEST(random_faults_keep_agreement_with_fast_ack)
 {
 	for (uint64_t seed = 1; seed <= 12; seed++)
-		run_random(seed, true, false);
+		run_random(seed, true, false, 0);
 }
 END_TEST
 
 START_TEST(random_faults_keep_agreement_with_quorum_offload)
 {
 	for (uint64_t seed = 1; seed <= 12; seed++)
-		run_random(seed, false, true);
+		run_random(seed, false, true, 0);
 }
 END_TEST
 
 START_TEST(random_faults_keep_agreement_with_both_offloads)
 {
 	for (uint64_t seed = 1; seed <= 12; seed++)
-		run_random(seed, true, true);
+		run_random(seed, true, true, 0);
+}
+END_TEST
+
+/* The same with a checkpoint every 20 ops (a run executes about 180):
+ * logs compacted, replicas that fell behind or restarted catch up by
+ * snapshot, under the same faults, with every offload model. */
+START_TEST(random_faults_keep_agreement_with_checkpoints)
+{
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		run_random(seed, false, false, 20);
+		run_random(seed, true, false, 20);
+		run_random(seed, false, true, 20);
+		run_random(seed, true, true, 20);
+	}
 }
 END_TEST
 
@@ -678,6 +698,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, random_faults_keep_agreement_with_fast_ack);
 	tcase_add_test(t, random_faults_keep_agreement_with_quorum_offload);
 	tcase_add_test(t, random_faults_keep_agreement_with_both_offloads);
+	tcase_add_test(t, random_faults_keep_agreement_with_checkpoints);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -22,6 +22,8 @@ static const ProtobufCMessageDescriptor *const body_desc[EC_MSG_TYPE_MAX] = {
 	[EC_MSG_NEW_STATE] = &ec__log_chunk__descriptor,
 	[EC_MSG_RECOVERY] = &ec__recovery__descriptor,
 	[EC_MSG_RECOVERY_RESPONSE] = &ec__recovery__descriptor,
+	[EC_MSG_GET_SNAPSHOT] = &ec__get_snapshot__descriptor,
+	[EC_MSG_SNAPSHOT] = &ec__snapshot__descriptor,
 };
 
 static uint8_t buf[EC_MAX_MSG + 64];
@@ -61,6 +63,8 @@ START_TEST(round_trip_every_type)
 	Ec__GetState gs = EC__GET_STATE__INIT;
 	Ec__Recovery rec = EC__RECOVERY__INIT;
 	Ec__Batch batch = EC__BATCH__INIT;
+	Ec__GetSnapshot gsn = EC__GET_SNAPSHOT__INIT;
+	Ec__Snapshot snap = EC__SNAPSHOT__INIT;
 	ProtobufCBinaryData one;
 	uint8_t req_bytes[128], batch_bytes[160];
 	const ProtobufCMessage *bodies[EC_MSG_TYPE_MAX] = {
@@ -74,6 +78,8 @@ START_TEST(round_trip_every_type)
 		[EC_MSG_NEW_STATE] = &chunk.base,
 		[EC_MSG_RECOVERY] = &rec.base,
 		[EC_MSG_RECOVERY_RESPONSE] = &rec.base,
+		[EC_MSG_GET_SNAPSHOT] = &gsn.base,
+		[EC_MSG_SNAPSHOT] = &snap.base,
 	};
 
 	kop.kind = EC__OP_KIND__OP_PUT;
@@ -105,6 +111,15 @@ START_TEST(round_trip_every_type)
 	chunk.committed_only = 1;
 	gs.from_op = 11;
 	rec.nonce = 0xdeadbeefcafeULL;
+	gsn.op = 1000;
+	gsn.offset = 32768;
+	snap.op = 1000;
+	snap.view = 3;
+	snap.total = 70000;
+	snap.digest = 0x0123456789abcdefULL;
+	snap.offset = 32768;
+	snap.data.data = req_bytes;
+	snap.data.len = 16;
 
 	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++) {
 		struct ec_msg in = {
