@@ -120,7 +120,7 @@ want_offloads() {
 run_point() {
 	local tag=$1 cfg=$2 round=$3 n=$4 clients=$5 csv=$6
 	local lead pid client win i e req sys wake acked=0 seen=0 dropped oks
-	local cloned want got window row
+	local cloned want got window row stale=
 	lead=$(ec_field 0 leader)
 	[[ $lead =~ ^[0-9]$ ]] || ec_die "replica 0 does not know its leader"
 	[ "$lead" = 0 ] || warn "run $tag: a view change happened, replica $lead leads"
@@ -142,6 +142,9 @@ run_point() {
 		done
 	done
 	wait "$client" || ec_die "ec-bench failed in the measured point of run $tag"
+	# counters of a leader that lost its place midway describe nothing
+	[ "$(ec_field "$lead" leader)" = "$lead" ] || stale=1
+
 
 	win=$win.r$lead
 	req=$(grew "$win.0" "$win.1" '^batched_requests$')
@@ -162,6 +165,11 @@ run_point() {
 	[ -e "$csv" ] ||
 		echo "config,round,replicas,clients,ops_per_s,p50_us,p99_us,requests,ops,requests_per_op,syscalls_per_req,wakeups_per_req,cpu_us_per_req,host_cpu_us_per_req,fraction_acked_in_kernel,fraction_dropped_in_kernel" \
 			>"$csv"
+	if [ -n "$stale" ]; then
+		warn "run $tag: the leader changed during the measured window; its per-request figures are left out"
+		echo "$cfg,$round,$n,$row,$req,$e,-,-,-,-,-,-,-" >>"$csv"
+		return 0
+	fi
 	echo "$cfg,$round,$n,$row,$req,$e,$(div "$req" "$e" %.2f),$(div "$sys" "$req" %.3f),$(div "$wake" "$req" %.3f),$(div "$(($(grew "$win.0" "$win.1" '^proc_ticks$') * 1000000 / hz))" "$req" %.2f),$(div "$(($(grew "$win.0" "$win.1" '^host_ticks$') * 1000000 / hz))" "$req" %.2f),$(div "$acked" "$seen" %.3f),$(div "$dropped" "$oks" %.3f)" \
 		>>"$csv"
 
@@ -181,7 +189,7 @@ run_point() {
 # the replicas do not agree afterwards; warns on a view change.
 run_one() {
 	local cfg=$1 round=$2 n=$3 what=$4 clients=$5 tag state v args
-	tag=$cfg.n$n.r$round
+	tag=$what-$cfg.n$n.r$round
 	read -r -a args <<<"$(config_args "$cfg")"
 	# shellcheck disable=SC2034 # lib.sh's ec_down reads it
 	EC_N=$n

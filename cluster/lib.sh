@@ -168,12 +168,13 @@ ec_bridge_nf_off() {
 	done
 }
 
-# Print the bridge-nf-call sysctls of namespace $1, "name=value" on one
-# line, or "br_netfilter not loaded".
+# Print the bridge-nf-call sysctls of namespace $1 (empty: the host's
+# own), "name=value" on one line, or "br_netfilter not loaded".
 ec_bridge_nf_state() {
-	local t v line=
+	local t v line='' in=()
+	[ -z "$1" ] || in=(ip netns exec "$1")
 	for t in iptables ip6tables arptables; do
-		v=$(ip netns exec "$1" cat "/proc/sys/net/bridge/bridge-nf-call-$t" 2>/dev/null) ||
+		v=$("${in[@]}" cat "/proc/sys/net/bridge/bridge-nf-call-$t" 2>/dev/null) ||
 			continue
 		line+=" bridge-nf-call-$t=$v"
 	done
