@@ -88,9 +88,10 @@ write_replicas() {
 		for (i = 1; i <= nk; i++) {
 			k = order[i]
 			split(k, f, ",")
-			printf "%s,%s,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%s\n", k, clients[k],
+			s = med(sys[k])
+			printf "%s,%s,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%s,%s\n", k, clients[k],
 				runs[k], med(ops[k]), lo(ops[k]), hi(ops[k]),
-				med(p50[k]), med(p99[k]), med(sys[k]),
+				med(p50[k]), med(p99[k]), s == "" ? "-" : sprintf("%.3f", s),
 				r2(ratio(med(ops[k]), med(ops[first[f[2]] "," f[2]])))
 		}
 	}' "$out/replicas-runs.csv" | sort -t, -k2,2 -k1,1n >"$out/replicas.body"
