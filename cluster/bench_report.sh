@@ -210,7 +210,8 @@ write_summary() {
 				l_drop[c] == "" ? "-" : sprintf("%.3f", med(l_drop[c]))
 		}
 		print "sys: io.syscalls (recvmmsg + sendmmsg calls); wake: io.wakeups (event-loop"
-		print "callbacks); cpu_us: the leader'"'"'s CPU time; host_us: busy time of all CPUs;"
+		print "callbacks); cpu_us: the leader'"'"'s CPU time; host_us: busy time of all CPUs"
+		print "(whatever else runs on the host included);"
 		print "acked: PREPAREs the followers acked in XDP; drop: PREPARE_OKs dropped in XDP."
 		print ""
 		print "Ratios of medians (this invocation):"
@@ -265,7 +266,7 @@ set terminal pngcairo size 1500,650
 set output '$out/results.png'
 set datafile separator ','
 set multiplot layout 1,2 title 'electrode-c: 5 replicas by offload and batching, and unreplicated; sweep $sweep clients; medians of $repeats runs'
-set key top left
+set key top right
 set grid
 set logscale xy
 set xlabel 'throughput (ops/s)'

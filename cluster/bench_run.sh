@@ -145,7 +145,6 @@ run_point() {
 	# counters of a leader that lost its place midway describe nothing
 	[ "$(ec_field "$lead" leader)" = "$lead" ] || stale=1
 
-
 	win=$win.r$lead
 	req=$(grew "$win.0" "$win.1" '^batched_requests$')
 	e=$(grew "$win.0" "$win.1" '^batches$')
@@ -185,7 +184,7 @@ run_point() {
 # One run: config $1, round $2, $3 replicas (1: the unreplicated
 # baseline, no BPF), then what to do: "sweep" (a sweep, then the measured
 # point into leader.csv) or "point" (the measured point only, into
-# replicas-runs.csv); $4 is the measured point's client count.  Dies if
+# replicas-runs.csv) as $4; $5 is the measured point's client count.  Dies if
 # the replicas do not agree afterwards; warns on a view change.
 run_one() {
 	local cfg=$1 round=$2 n=$3 what=$4 clients=$5 tag state v args
