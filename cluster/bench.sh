@@ -1,358 +1,218 @@
 #!/bin/bash
 # cluster/bench.sh [RESULTS_DIR]   (what `make bench` runs)
 #
-# Compare the offload settings side by side in one invocation.  One
-# 5-replica cluster (BPF loaded, offloads off at start) runs, for each
-# configuration in turn, off, broadcast, fastack, quorum and all (switches
-# set at run time on every replica):
+# Compare offload and batching settings side by side in one invocation, on
+# a machine whose speed drifts: every configuration runs EC_REPEATS times,
+# in rounds whose order alternates forward and reversed (round 1 A B C,
+# round 2 C B A, round 3 A B C...), so that a drift linear in time hits
+# every configuration alike on average; figures are medians over the runs
+# with their spread (min..max), and ratios are taken between medians of
+# the same invocation.
+#
+# Configurations (5 replicas, offloads set at start; "+batch": --batch
+# EC_BATCH, else --batch 1, batching off):
+#   broadcast fastack quorum off all off+batch all+batch
+# then "unreplicated": 1 replica without BPF, with batching (--batch
+# EC_BATCH), its best setting.  Each run starts a fresh cluster (no run
+# inherits another's log) and does:
 #   - a closed-loop client sweep (ec-bench --sweep EC_SWEEP);
-#   - a dedicated 8-client run during which the leader (replica 0; after
-#     a view change, which gets a warning, the new leader) is measured: its CPU time (utime+stime, /proc/PID/stat) per committed
-#     op, its syscalls per committed op (perf stat -e raw_syscalls:sys_enter
-#     when perf works, else the replica's own io.syscalls count: recvmmsg
-#     and sendto), the whole host's busy CPU time per committed op
-#     (/proc/stat: the in-kernel work of every process and softirq), and
-#     the in-kernel fractions of that run: PREPAREs the followers' XDP
-#     acked, PREPARE_OKs the leader's XDP dropped.
-# Then an unreplicated baseline: a 1-replica cluster without BPF, same
-# sweep and measurement (config "unreplicated").
+#   - a measured point of EC_HIGH_CLIENTS clients during which the
+#     leader's own counters are read: per committed request (growth of its
+#     batched_requests), its syscalls (io.syscalls: recvmmsg and sendmmsg
+#     calls), its event-loop wake-ups (io.wakeups), its CPU time
+#     (utime+stime) and the host's busy CPU time (/proc/stat: every
+#     process and softirq); and the fractions of PREPAREs the followers'
+#     XDP acked and of PREPARE_OKs the leader's XDP dropped.
+# Then, for each replica count in EC_REPLICAS, all and all+batch at one
+# point of EC_HIGH_CLIENTS clients, in rounds ordered the same way.
 #
 # RESULTS_DIR (default build/results/bench-<date>-<time>) gets:
-#   results.csv  config, then ec-bench's --csv columns (clients, ops,
-#                seconds, ops_per_s, mean_us, p50_us, ...), one row per point
-#   leader.csv   config, cpu_us_per_op, syscalls_per_op, syscall_source
-#                (perf or io.syscalls), fraction_acked_in_kernel,
-#                fraction_dropped_in_kernel, host_cpu_us_per_op
-#   summary.txt  per config: 8-client and peak throughput and 8-client p50,
-#                each with its ratio to the "off" run of this invocation
-#                (the figures that count on a shared machine), and the
-#                leader figures; also printed at the end
-#   results.png  throughput vs p50 latency, one line per config (gnuplot)
-#   sweep.txt, info.txt, cluster.conf, raw/ (per-run outputs, counters)
-# The cluster is torn down whatever happens.  Environment: EC_SWEEP
-# (client counts, default 1,2,4,8,16,32), EC_DURATION and EC_WARMUP
-# (seconds per point, default 3 and 1), EC_PREFIX, EC_NET.
+#   results.csv    config, round, then ec-bench's --csv columns (clients,
+#                  ops, seconds, ops_per_s, mean_us, p50_us, p90_us,
+#                  p99_us, ...), one row per sweep point per run
+#   medians.csv    per config and client count: runs, then median, min
+#                  and max of ops_per_s, p50_us and p99_us
+#   leader.csv     per run: config, round, replicas, clients, ops_per_s,
+#                  p50_us, p99_us, requests, ops, requests_per_op,
+#                  syscalls_per_req, wakeups_per_req, cpu_us_per_req,
+#                  host_cpu_us_per_req, fraction_acked_in_kernel,
+#                  fraction_dropped_in_kernel (the measured point)
+#   replicas-runs.csv  the same columns for the replica-count runs
+#   replicas.csv   per replica count and config: median, min, max of
+#                  ops_per_s, median p50/p99 and syscalls per request,
+#                  throughput ratio to the smallest replica count
+#   summary.txt    medians [min..max]: peak throughput, p50 and p99 at the
+#                  smallest client count and at the peak; the leader's
+#                  figures; ratios between configs; the issue's targets,
+#                  met or missed; the replica-count table (also printed)
+#   results.png    throughput vs p50 and throughput vs p99, one line per
+#                  config (medians); replicas.png: throughput vs replica
+#                  count (gnuplot)
+#   info.txt, sweep.txt, raw/ (per-run outputs, counters, logs of runs
+#                  that warned)
+# Whatever happens, the cluster is torn down.
+#
+# Environment (defaults give about 10 minutes on a 2-CPU machine):
+#   EC_SWEEP         client counts of the sweep (1,2,4,8,16,32)
+#   EC_DURATION      measured seconds per point, at least 1 (3)
+#   EC_WARMUP        unmeasured seconds before each point (1)
+#   EC_REPEATS       runs of every configuration, 1..9 (2)
+#   EC_HIGH_CLIENTS  clients of the measured point and of the replica-count
+#                    runs (32)
+#   EC_BATCH         batch size of the +batch configs and of the
+#                    unreplicated baseline, 2..256 (64)
+#   EC_REPLICAS      replica counts of the replica-count table, odd, 3..9,
+#                    comma-separated (5); empty: none
+#   EC_CONFIGS       configurations to run, comma-separated (all of the
+#                    above, unreplicated included)
+#   EC_PREFIX, EC_NET  cluster name and subnet (cluster/lib.sh)
+# Run time is about EC_REPEATS x (configs x (sweep points + 1) + 2 x
+# replica counts) x (EC_WARMUP + EC_DURATION + ~0.3 s), plus ~1.5 s per
+# run for the cluster's start and teardown: with the defaults 2 x (8 x 7 +
+# 2) points x 4.3 s + 36 runs x 1.5 s, about 9 minutes.
 set -eu -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/bench_run.sh
+. "$(dirname "$0")/bench_run.sh"
+# shellcheck source=SCRIPTDIR/bench_report.sh
+. "$(dirname "$0")/bench_report.sh"
 
 ec_help_if_asked "$@"
-EC_N=5
-replicas=$EC_N
+all_configs=(broadcast fastack quorum off all off+batch all+batch unreplicated)
 sweep=${EC_SWEEP:-1,2,4,8,16,32}
 duration=${EC_DURATION:-3}
 warmup=${EC_WARMUP:-1}
+repeats=${EC_REPEATS:-2}
+high=${EC_HIGH_CLIENTS:-32}
+batch=${EC_BATCH:-64}
+replica_counts=${EC_REPLICAS-5}
+IFS=, read -r -a configs <<<"${EC_CONFIGS:-$(
+	IFS=,
+	echo "${all_configs[*]}"
+)}"
 out=${1:-$EC_ROOT/build/results/bench-$(date +%Y%m%d-%H%M%S)}
-configs=(off broadcast fastack quorum all)
-lead_clients=8
-hz=$(getconf CLK_TCK)
 
-ec_preflight ec-replica ec-ctl ec-bench ec-port
-if ! [[ $duration =~ ^[0-9]+([.][0-9]+)?$ ]] ||
-	! awk -v d="$duration" 'BEGIN { exit !(d >= 1) }'; then
-	ec_die "EC_DURATION '$duration' must be a number of seconds, at least 1"
-fi
-mkdir -p "$out/raw"
-rm -f "$out/results.csv" "$out/leader.csv" "$out/sweep.txt" "$out/raw/"*
-
-# Print "$1 / $2" with format $3, or "-" when $2 is 0.
-div() {
-	awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { if (b) printf f "\n", a / b; else print "-" }'
+# The replica arguments of config $1 (bench_run.sh's run_one calls it).
+config_args() {
+	local b=1 spec
+	[[ $1 == *+batch || $1 == unreplicated ]] && b=$batch
+	spec=${1%+batch}
+	case $spec in
+	unreplicated) echo "--no-bpf --batch $b" ;;
+	off) echo "--offload none --batch $b" ;;
+	*) echo "--offload $spec --batch $b" ;;
+	esac
 }
 
-# Print a warning on stderr and into info.txt.
-warn() {
-	echo "warning: $*" | tee -a "$out/info.txt" >&2
+# Print the words $2... forward when round $1 is odd, reversed when even.
+round_order() {
+	local r=$1 i
+	shift
+	local items=("$@")
+	if ((r % 2)); then
+		echo "${items[@]}"
+	else
+		for ((i = ${#items[@]} - 1; i >= 0; i--)); do
+			printf '%s ' "${items[i]}"
+		done
+		echo
+	fi
 }
 
-# Keep the replica logs of cluster $1 (5 or 1 replicas) in raw/.
-save_logs() {
-	local f
-	for f in "$EC_RUN"/r*.log; do
-		[ -e "$f" ] && cp "$f" "$out/raw/n$1-${f##*/}"
+# Check the environment; die on a bad value.
+check_args() {
+	local c n
+	[[ $sweep =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+		ec_die "EC_SWEEP '$sweep' must be comma-separated client counts"
+	for c in duration warmup; do
+		[[ ${!c} =~ ^[0-9]+([.][0-9]+)?$ ]] ||
+			ec_die "EC_${c^^} '${!c}' must be a number of seconds"
 	done
-	return 0
+	awk -v d="$duration" 'BEGIN { exit !(d >= 1) }' ||
+		ec_die "EC_DURATION '$duration' must be at least 1"
+	[[ $repeats =~ ^[1-9]$ ]] || ec_die "EC_REPEATS '$repeats' must be 1..9"
+	[[ $high =~ ^[1-9][0-9]{0,3}$ ]] || ec_die "EC_HIGH_CLIENTS '$high' must be 1..9999"
+	if ! [[ $batch =~ ^[1-9][0-9]{0,2}$ ]] || ((batch < 2 || batch > 256)); then
+		ec_die "EC_BATCH '$batch' must be 2..256"
+	fi
+	[[ $replica_counts =~ ^([3579](,[3579])*)?$ ]] ||
+		ec_die "EC_REPLICAS '$replica_counts' must be odd counts 3..9, comma-separated"
+	((${#configs[@]})) || ec_die "EC_CONFIGS is empty"
+	for c in "${configs[@]}"; do
+		for n in "${all_configs[@]}"; do
+			[ "$c" = "$n" ] && continue 2
+		done
+		ec_die "EC_CONFIGS: unknown config '$c' (known: ${all_configs[*]})"
+	done
 }
 
-# EXIT trap: keep the logs, tear down.
+# EXIT trap: keep the logs of a run that failed, tear down.
 on_exit() {
-	save_logs "$EC_N"
+	[ -e "$EC_RUN" ] && save_logs failed
 	ec_down
 }
 
-# Save replica $1's counters (`ec-ctl offload`, when BPF is loaded, and
-# `stats`) as $out/raw/$2.r$1.
-snap() {
-	local f=$out/raw/$2.r$1
-	ec_ctl "$1" offload >"$f" 2>/dev/null || : >"$f"
-	ec_ctl "$1" stats >>"$f" || ec_die "cannot read the stats of replica $1"
+# The replica-count items ("N:config") in the order of round 1.
+replica_items() {
+	local n
+	[ -n "$replica_counts" ] || return 0
+	for n in ${replica_counts//,/ }; do
+		echo "$n:all+batch $n:all"
+	done | tr '\n' ' '
 }
 
-# Print the growth of the counters matching the awk regular expression $3
-# from counter file $1 to counter file $2 ("name value" lines), summed (0
-# when none matches).
-grew() {
-	awk -v re="$3" '
-		$1 !~ re || $2 !~ /^[0-9]+$/ { next }
-		FNR == NR { before[$1] = $2; next }
-		{ sum += $2 - before[$1] }
-		END { print sum + 0 }' "$1" "$2"
+# Every run, round by round; progress on stdout.
+run_all() {
+	local r cfg item total done=0 start=$SECONDS items
+	items=$(replica_items)
+	# shellcheck disable=SC2206 # words of a list
+	local ritems=($items)
+	total=$((repeats * (${#configs[@]} + ${#ritems[@]})))
+	for ((r = 1; r <= repeats; r++)); do
+		for cfg in $(round_order "$r" "${configs[@]}"); do
+			done=$((done + 1))
+			ec_info "run $done/$total ($((SECONDS - start)) s): $cfg, round $r"
+			if [ "$cfg" = unreplicated ]; then
+				run_one "$cfg" "$r" 1 sweep "$high"
+			else
+				run_one "$cfg" "$r" 5 sweep "$high"
+			fi
+		done
+	done
+	for ((r = 1; r <= repeats; r++)); do
+		[ -n "$items" ] || break
+		for item in $(round_order "$r" "${ritems[@]}"); do
+			done=$((done + 1))
+			ec_info "run $done/$total ($((SECONDS - start)) s): ${item#*:}, ${item%%:*} replicas, round $r"
+			run_one "${item#*:}" "$r" "${item%%:*}" point "$high"
+		done
+	done
+	ec_info "all $total runs done in $((SECONDS - start)) s"
 }
 
-# grew for replica $1 from snapshot $2 to snapshot $3 (of snap).
-delta() {
-	grew "$out/raw/$2.r$1" "$out/raw/$3.r$1" "$4"
-}
-
-# The measurement window, run by perf as its workload (perf counts from
-# just before it starts to just after it ends) or alone: files $2.0 and
-# $2.1 get, at the start and at the end, the leader's counters, then
-# "proc_ticks N" (utime+stime of pid $1) and "host_ticks N" (busy time of
-# all CPUs: /proc/stat less idle and iowait); in between, sleep $3 s.
-# Arguments 4 and 5: ec-ctl and the leader's control socket.
-# shellcheck disable=SC2016 # the script is for bash -c
-window_script='
-for end in 0 1; do
-	[ "$end" = 0 ] || sleep "$3"
+# What the run was, into info.txt.
+write_info() {
 	{
-		"$4" "$5" stats
-		read -r line <"/proc/$1/stat"
-		read -r -a f <<<"${line##*) }"
-		echo "proc_ticks $((f[11] + f[12]))"
-		read -r _ user nice system _ _ irq softirq steal _ </proc/stat
-		echo "host_ticks $((user + nice + system + irq + softirq + steal))"
-	} >"$2.$end"
-done'
-
-# Succeed if perf can count syscalls here.
-perf_works() {
-	command -v perf >/dev/null &&
-		perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true >/dev/null 2>&1
+		echo "date     $(date -Is)"
+		echo "kernel   $(uname -r), $(nproc) CPUs"
+		echo "commit   $(git -C "$EC_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		echo "configs  ${configs[*]}; 5 replicas, unreplicated 1 without BPF (--batch $batch)"
+		echo "batch    +batch configs --batch $batch, others --batch 1"
+		echo "rounds   $repeats, order forward then reversed, alternating; a fresh cluster per run"
+		echo "sweep    $sweep, ${warmup} s warmup, ${duration} s per point"
+		echo "measured $high clients, leader counters over $duration - 0.5 s from 0.2 s after the ${warmup} s warmup"
+		echo "replicas ${replica_counts:-none}: all and all+batch at $high clients"
+		echo "load     $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
+	} >"$out/info.txt"
 }
 
-# Run ec-bench from the client namespace: output to $out/raw/$1.txt (and
-# the terminal when $2 is "show"), then ec-bench arguments $3...
-bench() {
-	local name=$1 show=$2
-	shift 2
-	if [ "$show" = show ]; then
-		ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" "$@" |
-			tee "$out/raw/$name.txt"
-	else
-		ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" "$@" >"$out/raw/$name.txt"
-	fi
-}
-
-# The client sweep of config $1, appended to results.csv and sweep.txt.
-run_sweep() {
-	local cfg=$1 head=
-	[ -e "$out/results.csv" ] || head=1
-	echo "== $cfg" >>"$out/sweep.txt"
-	bench "sweep-$cfg" show --sweep "$sweep" --duration "$duration" \
-		--warmup "$warmup" --csv "$out/raw/sweep-$cfg.csv" ||
-		ec_die "ec-bench sweep failed in config $cfg"
-	cat "$out/raw/sweep-$cfg.txt" >>"$out/sweep.txt"
-	awk -v c="$cfg" -v head="$head" '
-		FNR == 1 { if (head) print "config," $0; next }
-		{ print c "," $0 }' "$out/raw/sweep-$cfg.csv" >>"$out/results.csv"
-}
-
-# The dedicated run of config $1 ($2 replicas) with the leader measured;
-# appends a row to leader.csv and warns when the counters show an offload
-# of the config idle or one outside it at work.  The leader is replica 0
-# unless a view change happened (then a warning says so).
-run_leader() {
-	local cfg=$1 n=$2 lead pid client window i e sys src=io.syscalls win
-	local acked=0 seen=0 dropped oks cloned want got
-	lead=$(ec_field 0 leader)
-	[[ $lead =~ ^[0-9]$ ]] || ec_die "replica 0 does not know its leader"
-	[ "$lead" = 0 ] || warn "config $cfg: a view change happened, replica $lead leads (logs in $out/raw)"
-	pid=$(ec_replica_pid "$lead") || ec_die "replica $lead is not running"
-	win=$out/raw/window-$cfg
-	window=$(awk -v d="$duration" 'BEGIN { print d - 0.5 }')
-	bench "leader-$cfg" quiet --clients "$lead_clients" --duration "$duration" \
-		--warmup "$warmup" &
-	client=$!
-	sleep "$warmup"
-	sleep 0.1
-	for ((i = 0; i < n; i++)); do
-		snap "$i" "$cfg-0"
-	done
-	if perf_works; then
-		src=perf
-		perf stat -e raw_syscalls:sys_enter -x, -o "$out/raw/perf-$cfg.txt" \
-			-p "$pid" -- bash -c "$window_script" - "$pid" "$win" "$window" \
-			"$EC_BIN/ec-ctl" "$(ec_sock "$lead")" ||
-			ec_die "perf stat failed on replica $lead (pid $pid)"
-	else
-		bash -c "$window_script" - "$pid" "$win" "$window" \
-			"$EC_BIN/ec-ctl" "$(ec_sock "$lead")" || ec_die "measuring replica $lead failed"
-	fi
-	for ((i = 0; i < n; i++)); do
-		snap "$i" "$cfg-1"
-	done
-	wait "$client" || ec_die "ec-bench failed in the leader run of config $cfg"
-
-	e=$(grew "$win.0" "$win.1" '^executed$')
-	[ "$e" -gt 0 ] || ec_die "the leader executed nothing in the leader run of $cfg"
-	if [ "$src" = perf ]; then
-		sys=$(awk -F, '$3 ~ /raw_syscalls:sys_enter/ { print $1 }' "$out/raw/perf-$cfg.txt")
-		[[ $sys =~ ^[0-9]+$ ]] ||
-			ec_die "no syscall count from perf: $(cat "$out/raw/perf-$cfg.txt")"
-	else
-		sys=$(grew "$win.0" "$win.1" '^io[.]syscalls$')
-	fi
-	for ((i = 0; i < n; i++)); do
-		[ "$i" = "$lead" ] && continue
-		acked=$((acked + $(delta "$i" "$cfg-0" "$cfg-1" '^xdp[.]fastack_acked$')))
-		seen=$((seen + $(delta "$i" "$cfg-0" "$cfg-1" '^xdp[.]fastack_')))
-	done
-	dropped=$(delta "$lead" "$cfg-0" "$cfg-1" '^xdp[.]quorum_drop_')
-	oks=$(delta "$lead" "$cfg-0" "$cfg-1" '^xdp[.]quorum_')
-	cloned=$(delta "$lead" "$cfg-0" "$cfg-1" '^tc[.]cloned$')
-	[ -e "$out/leader.csv" ] ||
-		echo "config,cpu_us_per_op,syscalls_per_op,syscall_source,fraction_acked_in_kernel,fraction_dropped_in_kernel,host_cpu_us_per_op" \
-			>"$out/leader.csv"
-	echo "$cfg,$(div "$(($(grew "$win.0" "$win.1" '^proc_ticks$') * 1000000 / hz))" "$e" %.1f),$(div "$sys" "$e" %.2f),$src,$(div "$acked" "$seen" %.3f),$(div "$dropped" "$oks" %.3f),$(div "$(($(grew "$win.0" "$win.1" '^host_ticks$') * 1000000 / hz))" "$e" %.1f)" \
-		>>"$out/leader.csv"
-
-	# The offloads this config should have at work, against the counters.
-	case $cfg in
-	off | unreplicated) want= ;;
-	all) want="broadcast fastack quorum" ;;
-	*) want=$cfg ;;
-	esac
-	got=
-	[ "$cloned" -gt 0 ] && got+=" broadcast"
-	[ "$acked" -gt 0 ] && got+=" fastack"
-	[ "$dropped" -gt 0 ] && got+=" quorum"
-	[ "${got# }" = "$want" ] ||
-		warn "config $cfg: offloads at work by the counters: '${got# }', want '$want'"
-}
-
-# Set every replica's offloads for config $1.
-set_config() {
-	if [ "$1" = off ]; then ec_offloads_all none; else ec_offloads_all "$1"; fi
-}
-
-# The summary table from results.csv and leader.csv.
-summary() {
-	awk -F, -v lc="$lead_clients" '
-	FNR == 1 {
-		for (i = 1; i <= NF; i++)
-			col[FILENAME, $i] = i
-		next
-	}
-	FILENAME ~ /results.csv$/ {
-		c = $1
-		if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
-		r = $col[FILENAME, "ops_per_s"]
-		if (r > peak[c]) peak[c] = r
-		if ($col[FILENAME, "clients"] == lc) {
-			at[c] = r
-			p50[c] = $col[FILENAME, "p50_us"]
-		}
-		next
-	}
-	{
-		cpu[$1] = $col[FILENAME, "cpu_us_per_op"]
-		sys[$1] = $col[FILENAME, "syscalls_per_op"]
-		src = $col[FILENAME, "syscall_source"]
-		host[$1] = $col[FILENAME, "host_cpu_us_per_op"]
-		fa[$1] = $col[FILENAME, "fraction_acked_in_kernel"]
-		fd[$1] = $col[FILENAME, "fraction_dropped_in_kernel"]
-	}
-	function ratio(a, b) { return (a != "" && b != "" && b + 0) ? sprintf("%.2f", a / b) : "-" }
-	function v(a) { return a == "" ? "-" : a }
-	function n(a) { return a == "" ? "-" : sprintf("%.0f", a) }
-	END {
-		printf "%-13s %9s %6s %9s %6s %8s %6s %8s %8s %8s %6s %6s\n",
-			"config", "ops/s@" lc, "x off", "peak", "x off", "p50@" lc, "x off",
-			"cpu_us", "host_us", "sys", "acked", "drop"
-		for (i = 1; i <= nc; i++) {
-			c = order[i]
-			printf "%-13s %9s %6s %9s %6s %8s %6s %8s %8s %8s %6s %6s\n", c,
-				n(at[c]), ratio(at[c], at["off"]),
-				n(peak[c]), ratio(peak[c], peak["off"]),
-				v(p50[c]), ratio(p50[c], p50["off"]),
-				v(cpu[c]), v(host[c]), v(sys[c]), v(fa[c]), v(fd[c])
-		}
-		print ""
-		print "ops/s@" lc ", p50@" lc " (us): the " lc "-client point of the sweep; peak: its best point."
-		print "x off: ratio to the off run of this invocation (for p50, lower is better)."
-		print "Per committed op, on the leader during a separate " lc "-client run: cpu_us, its"
-		print "CPU time; host_us, busy time of all CPUs; sys, its syscalls (counted by " src ")."
-		print "acked: fraction of PREPAREs the followers acked in XDP; drop: fraction of"
-		print "PREPARE_OKs the leader dropped in XDP."
-	}' "$out/results.csv" "$out/leader.csv"
-}
-
-# Throughput (x) against p50 latency (y), one line per config.
-plot() {
-	gnuplot <<GP
-set terminal pngcairo size 1000,650
-set output '$out/results.png'
-set datafile separator ','
-set key top left
-set title 'electrode-c: $replicas replicas by offload setting, and unreplicated; closed-loop sweep $sweep'
-set xlabel 'throughput (ops/s)'
-set ylabel 'p50 latency (us)'
-set grid
-set logscale x
-plot for [c in "${configs[*]} unreplicated"] '$out/results.csv' \
-	using (strcol(1) eq c ? column("ops_per_s") : NaN):(column("p50_us")) \
-	with linespoints title c
-GP
-}
-
+check_args
+ec_preflight ec-replica ec-ctl ec-bench ec-port
+mkdir -p "$out/raw"
+rm -f "$out"/*.csv "$out"/*.png "$out/summary.txt" "$out/sweep.txt" "$out/raw/"*
+write_info
 ec_trap_down on_exit
-ec_up "$EC_N" --offload none
-{
-	echo "date     $(date -Is)"
-	echo "kernel   $(uname -r), $(nproc) CPUs"
-	echo "commit   $(git -C "$EC_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	echo "cluster  $replicas replicas, configs ${configs[*]}, then 1 replica without BPF"
-	echo "sweep    $sweep, ${warmup} s warmup, ${duration} s per point"
-	echo "leader   $lead_clients clients, measured for $duration - 0.5 s from about 0.2 s after the ${warmup} s warmup"
-	if perf_works; then
-		echo "syscalls perf stat -e raw_syscalls:sys_enter -p PID (every syscall)"
-	else
-		echo "syscalls the replica's io.syscalls (recvmmsg and sendto only): perf not usable"
-	fi
-} >"$out/info.txt"
-cp "$EC_CONF" "$out/cluster.conf"
-
-view=0
-for cfg in "${configs[@]}"; do
-	ec_info "config $cfg"
-	set_config "$cfg"
-	run_sweep "$cfg"
-	run_leader "$cfg" "$EC_N"
-	state=$(ec_wait_converged 30 $(seq 0 $((EC_N - 1)))) ||
-		ec_die "the replicas did not converge after config $cfg"
-	ec_info "config $cfg done; replicas agree: $state"
-	read -r _ v _ <<<"$state"
-	[ "$v" = "$view" ] ||
-		warn "config $cfg: view changed from $view to $v (no replica failed; logs in $out/raw)"
-	view=$v
-done
-
-save_logs "$EC_N"
-ec_down
-EC_N=1
-ec_info "config unreplicated: 1 replica, no BPF"
-ec_up 1 --no-bpf
-run_sweep unreplicated
-run_leader unreplicated 1
-save_logs "$EC_N"
-ec_down
-
-summary | tee "$out/summary.txt"
-grep '^warning: ' "$out/info.txt" | tee -a "$out/summary.txt" >&2 || :
-if command -v gnuplot >/dev/null; then
-	plot || ec_die "gnuplot failed"
-	ec_info "plot: $out/results.png"
-else
-	ec_info "gnuplot not installed; no plot"
-fi
-ec_info "results: $out"
+run_all
+echo "load     $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end" >>"$out/info.txt"
+report

@@ -152,6 +152,36 @@ ec_write_config() {
 	} >"$EC_CONF"
 }
 
+# Keep netfilter off the bridge in namespace $1, as a tuned host does.
+# With br_netfilter loaded every frame br0 forwards would also pass the
+# iptables, ip6tables and arptables hooks (and conntrack): per-frame CPU
+# and latency that a switch between real hosts does not add.  The sysctls
+# are per namespace (Linux 5.3+) and start at 1 in a new one; they exist
+# only while br_netfilter is loaded, so a missing one is skipped.  Only the
+# bridge namespace needs it: no other namespace has a bridge.
+ec_bridge_nf_off() {
+	local t
+	for t in iptables ip6tables arptables; do
+		ip netns exec "$1" test -e "/proc/sys/net/bridge/bridge-nf-call-$t" ||
+			continue
+		ip netns exec "$1" sysctl -qw "net.bridge.bridge-nf-call-$t=0" ||
+			ec_die "cannot set net.bridge.bridge-nf-call-$t=0 in namespace $1"
+	done
+}
+
+# Print the bridge-nf-call sysctls of namespace $1 (empty: the host's
+# own), "name=value" on one line, or "br_netfilter not loaded".
+ec_bridge_nf_state() {
+	local t v line='' in=()
+	[ -z "$1" ] || in=(ip netns exec "$1")
+	for t in iptables ip6tables arptables; do
+		v=$("${in[@]}" cat "/proc/sys/net/bridge/bridge-nf-call-$t" 2>/dev/null) ||
+			continue
+		line+=" bridge-nf-call-$t=$v"
+	done
+	if [ -n "$line" ]; then echo "${line# }"; else echo "br_netfilter not loaded"; fi
+}
+
 # Build namespace, veth and bridge port for node $1 (replica id or "c").
 ec_add_node() {
 	local ns br port
@@ -193,6 +223,7 @@ ec_topology_up() {
 	mkdir -p "$EC_RUN"
 	ip netns add "$br"
 	ip -n "$br" link set lo up
+	ec_bridge_nf_off "$br"
 	ip -n "$br" link add br0 type bridge
 	ip -n "$br" link set br0 up
 	for ((i = 0; i < n; i++)); do

@@ -1,0 +1,328 @@
+# shellcheck shell=bash
+#
+# cluster/bench_report.sh - what cluster/bench.sh makes of its runs:
+# medians.csv, replicas.csv, summary.txt (also printed) and the plots.
+# Every figure is a median over the runs of a configuration, shown with
+# its spread [min..max]; every ratio is between medians of this one
+# invocation (the runs of both sides interleaved in time), so that the
+# machine's drift cancels as far as it can.
+#
+# Sourced by bench.sh.  Uses its variables: out, sweep, batch, high,
+# repeats, configs, replica_counts.
+# shellcheck disable=SC2154 # those variables
+
+# awk functions shared by the programs below: lists of numbers kept as
+# space-separated strings, their median, minimum and maximum.
+# shellcheck disable=SC2016 # awk code
+bench_awk_lib='
+function add(arr, key, v) {
+	if (v !~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/) return
+	arr[key] = (key in arr) ? arr[key] " " v : v
+}
+function sorted(s, a,   n, i, j, t) {
+	n = split(s, a, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n
+}
+function med(s,   a, n) {
+	if (s == "") return ""
+	n = sorted(s, a)
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function lo(s,   a) { if (s == "") return ""; sorted(s, a); return a[1] }
+function hi(s,   a, n) { if (s == "") return ""; n = sorted(s, a); return a[n] }
+# "median [min..max]" in format f, or "-"
+function mm(s, f) {
+	if (s == "") return "-"
+	return sprintf(f " [" f ".." f "]", med(s), lo(s), hi(s))
+}
+function ratio(a, b) { return (a != "" && b != "" && b + 0) ? a / b : "" }
+function r2(x) { return x == "" ? "-" : sprintf("%.2f", x) }
+function col_names(   i) { for (i = 1; i <= NF; i++) col[FILENAME, $i] = i }
+function get(name) { return $col[FILENAME, name] }
+'
+
+# medians.csv from results.csv: per config and client count.
+write_medians() {
+	awk -F, "$bench_awk_lib"'
+	FNR == 1 { col_names(); next }
+	{
+		k = get("config") "," get("clients")
+		if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+		runs[k]++
+		add(ops, k, get("ops_per_s"))
+		add(p50, k, get("p50_us"))
+		add(p99, k, get("p99_us"))
+	}
+	END {
+		print "config,clients,runs,ops_per_s,ops_per_s_min,ops_per_s_max,p50_us,p50_us_min,p50_us_max,p99_us,p99_us_min,p99_us_max"
+		for (i = 1; i <= nk; i++) {
+			k = order[i]
+			printf "%s,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n", k, runs[k],
+				med(ops[k]), lo(ops[k]), hi(ops[k]),
+				med(p50[k]), lo(p50[k]), hi(p50[k]),
+				med(p99[k]), lo(p99[k]), hi(p99[k])
+		}
+	}' "$out/results.csv" >"$out/medians.csv"
+}
+
+# replicas.csv from replicas-runs.csv: per replica count and config.
+write_replicas() {
+	awk -F, "$bench_awk_lib"'
+	FNR == 1 { col_names(); next }
+	{
+		n = get("replicas"); c = get("config"); k = n "," c
+		if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+		if (!(c in first) || n + 0 < first[c]) first[c] = n
+		clients[k] = get("clients")
+		runs[k]++
+		add(ops, k, get("ops_per_s"))
+		add(p50, k, get("p50_us"))
+		add(p99, k, get("p99_us"))
+		add(sys, k, get("syscalls_per_req"))
+	}
+	END {
+		for (i = 1; i <= nk; i++) {
+			k = order[i]
+			split(k, f, ",")
+			s = med(sys[k])
+			printf "%s,%s,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%s,%s\n", k, clients[k],
+				runs[k], med(ops[k]), lo(ops[k]), hi(ops[k]),
+				med(p50[k]), med(p99[k]), s == "" ? "-" : sprintf("%.3f", s),
+				r2(ratio(med(ops[k]), med(ops[first[f[2]] "," f[2]])))
+		}
+	}' "$out/replicas-runs.csv" | sort -t, -k2,2 -k1,1n >"$out/replicas.body"
+	# by config, then replica count: one unbroken line per config in the plot
+	{
+		echo "replicas,config,clients,runs,ops_per_s,ops_per_s_min,ops_per_s_max,p50_us,p99_us,syscalls_per_req,x_smallest"
+		cat "$out/replicas.body"
+	} >"$out/replicas.csv"
+	rm -f "$out/replicas.body"
+}
+
+# summary.txt from results.csv, medians.csv, leader.csv and replicas.csv.
+write_summary() {
+	local replicas_csv=/dev/null
+	[ -e "$out/replicas.csv" ] && replicas_csv=$out/replicas.csv
+	awk -F, -v batch="$batch" -v high="$high" -v repeats="$repeats" \
+		-v order="${configs[*]}" "$bench_awk_lib"'
+	FNR == 1 { col_names(); next }
+	FILENAME ~ /results.csv$/ {
+		k = get("config") SUBSEP get("round")
+		r = get("ops_per_s")
+		if (!(k in peak) || r + 0 > peak[k]) peak[k] = r
+		if (lowc == "" || get("clients") + 0 < lowc) lowc = get("clients") + 0
+		next
+	}
+	FILENAME ~ /medians.csv$/ {
+		c = get("config")
+		r = get("ops_per_s")
+		if (!(c in best) || r + 0 > best[c]) { best[c] = r; bestc[c] = get("clients") }
+		k = c SUBSEP get("clients")
+		line[k] = $0
+		next
+	}
+	FILENAME ~ /leader.csv$/ {
+		c = get("config")
+		add(l_ops, c, get("ops_per_s"))
+		add(l_rpo, c, get("requests_per_op"))
+		add(l_sys, c, get("syscalls_per_req"))
+		add(l_wake, c, get("wakeups_per_req"))
+		add(l_cpu, c, get("cpu_us_per_req"))
+		add(l_host, c, get("host_cpu_us_per_req"))
+		add(l_ack, c, get("fraction_acked_in_kernel"))
+		add(l_drop, c, get("fraction_dropped_in_kernel"))
+		next
+	}
+	FILENAME ~ /replicas.csv$/ {
+		n = get("replicas"); c = get("config")
+		rep[n, c] = sprintf("%.0f [%.0f..%.0f]", get("ops_per_s"), get("ops_per_s_min"), get("ops_per_s_max"))
+		repx[n, c] = get("x_smallest")
+		repsys[n, c] = get("syscalls_per_req")
+		repops[n, c] = get("ops_per_s")
+		repclients = get("clients")
+		if (!(n in seen_n)) { seen_n[n] = 1; ns[++nn] = n }
+		next
+	}
+	# "median [min..max]" of column name at config c, client count k, from medians.csv
+	function at(c, k, name,   f) {
+		if (!((c SUBSEP k) in line)) return "-"
+		split(line[c SUBSEP k], f, ",")
+		return sprintf("%.0f [%.0f..%.0f]", f[colm[name]], f[colm[name] + 1], f[colm[name] + 2])
+	}
+	function atv(c, k, name,   f) {
+		if (!((c SUBSEP k) in line)) return ""
+		split(line[c SUBSEP k], f, ",")
+		return f[colm[name]]
+	}
+	function peaks(c,   r, s) {
+		s = ""
+		for (r = 1; r <= repeats; r++)
+			if ((c SUBSEP r) in peak) s = s (s == "" ? "" : " ") peak[c, r]
+		return s
+	}
+	# one target line: x is the measured value ("" when not measured)
+	function target(name, x, fmt, ok, want) {
+		printf "  %-7s %-58s %s (target %s)\n", x == "" ? "n/a" : ok ? "MET" : "MISSED",
+			name, x == "" ? "-" : sprintf(fmt, x), want
+	}
+	END {
+		colm["ops_per_s"] = 4; colm["p50_us"] = 7; colm["p99_us"] = 10
+		nc = split(order, cs, " ")
+		for (i = 1; i <= nc; i++) pk[cs[i]] = med(peaks(cs[i]))
+
+		printf "Throughput: peak of each run'"'"'s sweep, median [min..max] over %d runs; at: the\n", repeats
+		print "client count where the median curve peaks; x off: ratio of medians to off."
+		printf "%-13s %5s %8s %-26s %5s %6s\n", "config", "batch", "replicas", "peak ops/s", "at", "x off"
+		for (i = 1; i <= nc; i++) {
+			c = cs[i]
+			printf "%-13s %5s %8s %-26s %5s %6s\n", c,
+				(c ~ /[+]batch$/ || c == "unreplicated") ? batch : 1,
+				c == "unreplicated" ? "1" : "5", mm(peaks(c), "%.0f"),
+				bestc[c], r2(ratio(pk[c], pk["off"]))
+		}
+		print "unreplicated: 1 replica, no BPF, with batching (--batch " batch "): its best setting."
+		print ""
+		printf "Latency (us), median [min..max] over the runs: at %d client(s) and at the peak.\n", lowc
+		printf "%-13s %-20s %-22s %-20s %-22s\n", "config", "p50@" lowc, "p99@" lowc, "p50@peak", "p99@peak"
+		for (i = 1; i <= nc; i++) {
+			c = cs[i]
+			printf "%-13s %-20s %-22s %-20s %-22s\n", c, at(c, lowc, "p50_us"),
+				at(c, lowc, "p99_us"), at(c, bestc[c], "p50_us"), at(c, bestc[c], "p99_us")
+		}
+		print ""
+		printf "Leader, per committed request (growth of its batched_requests), during a\n"
+		printf "separate %d-client point of every run; median, and [min..max] for sys and wake.\n", high
+		printf "%-13s %8s %6s %-19s %-19s %7s %7s %6s %6s\n", "config", "ops/s", "req/op",
+			"sys/req", "wake/req", "cpu_us", "host_us", "acked", "drop"
+		for (i = 1; i <= nc; i++) {
+			c = cs[i]
+			printf "%-13s %8s %6s %-19s %-19s %7s %7s %6s %6s\n", c,
+				l_ops[c] == "" ? "-" : sprintf("%.0f", med(l_ops[c])),
+				l_rpo[c] == "" ? "-" : sprintf("%.1f", med(l_rpo[c])),
+				mm(l_sys[c], "%.3f"), mm(l_wake[c], "%.3f"),
+				l_cpu[c] == "" ? "-" : sprintf("%.2f", med(l_cpu[c])),
+				l_host[c] == "" ? "-" : sprintf("%.2f", med(l_host[c])),
+				l_ack[c] == "" ? "-" : sprintf("%.3f", med(l_ack[c])),
+				l_drop[c] == "" ? "-" : sprintf("%.3f", med(l_drop[c]))
+		}
+		print "sys: io.syscalls (recvmmsg + sendmmsg calls); wake: io.wakeups (event-loop"
+		print "callbacks); cpu_us: the leader'"'"'s CPU time; host_us: busy time of all CPUs"
+		print "(whatever else runs on the host included);"
+		print "acked: PREPAREs the followers acked in XDP; drop: PREPARE_OKs dropped in XDP."
+		print ""
+		print "Ratios of medians (this invocation):"
+		x_ab_a = ratio(pk["all+batch"], pk["all"])
+		x_ab_ob = ratio(pk["all+batch"], pk["off+batch"])
+		x_ab_u = ratio(pk["all+batch"], pk["unreplicated"])
+		x_ob_o = ratio(pk["off+batch"], pk["off"])
+		x_p50_a = ratio(atv("all+batch", lowc, "p50_us"), atv("all", lowc, "p50_us"))
+		x_p50_o = ratio(atv("off+batch", lowc, "p50_us"), atv("off", lowc, "p50_us"))
+		printf "  %-42s %s\n", "peak all+batch / all", r2(x_ab_a)
+		printf "  %-42s %s\n", "peak all+batch / off+batch", r2(x_ab_ob)
+		printf "  %-42s %s\n", "peak all+batch / unreplicated", r2(x_ab_u)
+		printf "  %-42s %s\n", "peak off+batch / off", r2(x_ob_o)
+		printf "  %-42s %s\n", "p50@" lowc " all+batch / all", r2(x_p50_a)
+		printf "  %-42s %s\n", "p50@" lowc " off+batch / off", r2(x_p50_o)
+		sys_ab = med(l_sys["all+batch"])
+		x_rep = ""
+		if ((7 SUBSEP "all+batch") in repops && (3 SUBSEP "all+batch") in repops) {
+			x_rep = ratio(repops[7, "all+batch"], repops[3, "all+batch"])
+			printf "  %-42s %s\n", "all+batch 7 / 3 replicas (" repclients " clients)", r2(x_rep)
+		}
+		print ""
+		print "Targets (issue \"Throughput under load\"):"
+		target("all+batch peak / unreplicated peak", x_ab_u, "%.2f", x_ab_u >= 0.5, ">= 0.5")
+		target("all+batch peak / all peak", x_ab_a, "%.2f", x_ab_a >= 2, ">= 2")
+		target("all+batch peak / off+batch peak", x_ab_ob, "%.2f", x_ab_ob >= 2, ">= 2")
+		target("p50@" lowc " all+batch / all", x_p50_a, "%.2f", x_p50_a <= 1.1, "<= 1.1")
+		target("leader syscalls per request, all+batch at " high " clients",
+			sys_ab, "%.3f", sys_ab <= 0.5, "<= 0.5")
+		target("all+batch at 7 replicas / at 3", x_rep, "%.2f", x_rep >= 0.75, ">= 0.75")
+		if (nn) {
+			print ""
+			printf "Throughput by replica count, all offloads on, %s clients, ops/s median\n", repclients
+			print "[min..max] over the runs; x: ratio to the smallest count."
+			printf "%-8s %-26s %5s %9s %-26s %5s %9s\n", "replicas", "all+batch", "x", "sys/req", "all", "x", "sys/req"
+			for (i = 1; i <= nn; i++) {
+				n = ns[i]
+				printf "%-8s %-26s %5s %9s %-26s %5s %9s\n", n,
+					((n SUBSEP "all+batch") in rep) ? rep[n, "all+batch"] : "-", repx[n, "all+batch"],
+					repsys[n, "all+batch"], ((n SUBSEP "all") in rep) ? rep[n, "all"] : "-",
+					repx[n, "all"], repsys[n, "all"]
+			}
+		}
+	}' "$out/results.csv" "$out/medians.csv" "$out/leader.csv" "$replicas_csv"
+}
+
+# results.png: throughput against p50 (left) and p99 (right), medians,
+# one line per config.
+plot_results() {
+	gnuplot <<GP
+set terminal pngcairo size 1500,650
+set output '$out/results.png'
+set datafile separator ','
+set multiplot layout 1,2 title 'electrode-c: 5 replicas by offload and batching, and unreplicated; sweep $sweep clients; medians of $repeats runs'
+set key top right
+set grid
+set logscale xy
+set xlabel 'throughput (ops/s)'
+set ylabel 'p50 latency (us)'
+set title 'p50'
+plot for [c in "${configs[*]}"] '$out/medians.csv' \
+	using (strcol(1) eq c ? column("ops_per_s") : NaN):(column("p50_us")) \
+	with linespoints title c
+set ylabel 'p99 latency (us)'
+set title 'p99'
+plot for [c in "${configs[*]}"] '$out/medians.csv' \
+	using (strcol(1) eq c ? column("ops_per_s") : NaN):(column("p99_us")) \
+	with linespoints title c
+unset multiplot
+GP
+}
+
+# replicas.png: throughput against replica count, median with min..max.
+plot_replicas() {
+	gnuplot <<GP
+set terminal pngcairo size 900,600
+set output '$out/replicas.png'
+set datafile separator ','
+set key top right
+set grid
+set title 'electrode-c: all offloads on, $high clients; median and min..max of $repeats runs'
+set xlabel 'replicas'
+set ylabel 'throughput (ops/s)'
+set yrange [0:*]
+set xtics 1
+set offsets 0.5, 0.5, 0, 0
+plot for [c in "all+batch all"] '$out/replicas.csv' \
+	using (strcol(2) eq c ? column("replicas") : NaN):(column("ops_per_s")):(column("ops_per_s_min")):(column("ops_per_s_max")) \
+	with yerrorlines title c
+GP
+}
+
+# Everything above, from the runs' csv files; the summary also printed,
+# with the warnings of the runs.
+report() {
+	write_medians
+	[ -e "$out/replicas-runs.csv" ] && write_replicas
+	{
+		write_summary
+		echo ""
+		grep '^load ' "$out/info.txt"
+		grep '^warning: ' "$out/info.txt" || :
+	} >"$out/summary.txt"
+	cat "$out/summary.txt"
+	if ! command -v gnuplot >/dev/null; then
+		ec_info "gnuplot not installed; no plots"
+	else
+		plot_results || ec_die "gnuplot failed on results.png"
+		if [ -e "$out/replicas.csv" ]; then
+			plot_replicas || ec_die "gnuplot failed on replicas.png"
+		fi
+	fi
+	ec_info "results: $out"
+}
