@@ -296,6 +296,10 @@ static void on_done(struct bench *b, struct client *c,
 				res->status);
 		b->pt.errors++;
 	}
+	/* the replicas forgot this client: go on as a new one (history mode
+	 * did, as for any unknown outcome); the id keeps its slot's residue */
+	if (res->status == EC__STATUS__ST_SESSION_EXPIRED && !b->hs)
+		ec_session_renew(&c->s, c->s.client_id + b->o.max_clients);
 	if (ok && b->phase == PH_MEASURE) {
 		ec_hist_record(&b->pt.hist, res->latency_us);
 		b->pt.ops++;
@@ -313,11 +317,11 @@ static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 	struct ec_sess_result res;
 	struct ec_sess_send out;
 	struct client *c;
+	struct ec_reply_hdr hdr;
 	Ec__Reply *rep;
-	uint32_t view;
 	uint64_t idx;
 
-	rep = ec_reply_decode(buf, len, b->cfg.n, &view);
+	rep = ec_reply_decode(buf, len, b->cfg.n, &hdr);
 	if (!rep) {
 		b->stray++;
 		return;
@@ -328,11 +332,14 @@ static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 		goto out;
 	}
 	c = &b->cl[idx];
-	switch (ec_session_on_reply(&c->s, rep, view, now, &out, &res)) {
+	switch (ec_session_on_reply(&c->s, rep, &hdr, now, &out, &res)) {
 	case EC_SESS_SEND:
 		send_out(b, &out);
 		if (b->phase != PH_WARMUP)
 			b->pt.retries++;
+		break;
+	case EC_SESS_BEGIN:
+		send_out(b, &out);
 		break;
 	case EC_SESS_DONE:
 		on_done(b, c, &res, now);

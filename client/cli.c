@@ -186,6 +186,10 @@ static int print_result(const struct cli *c, const struct ec_sess_result *r)
 	case EC__STATUS__ST_BAD_REQUEST:
 		fprintf(stderr, "ec-cli: the cluster rejected the request as malformed\n");
 		return EXIT_ERROR;
+	case EC__STATUS__ST_SESSION_EXPIRED:
+		fprintf(stderr, "ec-cli: the cluster no longer knows this client "
+			"(session expired); the request was not executed now\n");
+		return EXIT_ERROR;
 	default:
 		fprintf(stderr, "ec-cli: unexpected reply status %d\n", r->status);
 		return EXIT_ERROR;
@@ -199,20 +203,26 @@ static int receive(struct cli *c)
 	uint8_t buf[EC_MAX_MSG];
 	struct ec_sess_result res;
 	struct ec_sess_send out;
+	struct ec_reply_hdr hdr;
 	Ec__Reply *rep;
-	uint32_t view;
 	ssize_t len;
 	int rc = -1;
 
 	while (rc < 0 && (len = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		rep = ec_reply_decode(buf, (size_t)len, c->cfg.n, &view);
+		rep = ec_reply_decode(buf, (size_t)len, c->cfg.n, &hdr);
 		if (!rep)
 			continue;
-		switch (ec_session_on_reply(&c->s, rep, view, ec_clock_us(), &out, &res)) {
+		switch (ec_session_on_reply(&c->s, rep, &hdr, ec_clock_us(), &out, &res)) {
 		case EC_SESS_SEND:
 			if (c->verbose)
 				fprintf(stderr, "ec-cli: not the leader; view %u, trying replica %d\n",
-					view, out.to);
+					hdr.view, out.to);
+			send_out(c, &out);
+			break;
+		case EC_SESS_BEGIN:
+			if (c->verbose)
+				fprintf(stderr, "ec-cli: session starts at commit %llu\n",
+					(unsigned long long)hdr.commit);
 			send_out(c, &out);
 			break;
 		case EC_SESS_DONE:

@@ -44,8 +44,56 @@ static enum ec_sess_event send_to(struct ec_session *s, int to,
 	return EC_SESS_SEND;
 }
 
-int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
-		     struct ec_sess_send *out)
+void ec_session_begin_at(struct ec_session *s, uint64_t session_op)
+{
+	s->has_session_op = true;
+	s->session_op = session_op;
+}
+
+/* Bytes of a varint. */
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Room a request needs beyond its body: session_op (a tag and a varint
+ * of up to 10 bytes), and its length prefix inside a batch. */
+#define REQUEST_EXTRA (1 + 10 + 3)
+
+/*
+ * Make the stored datagram the request: its body, with session_op (field
+ * 4, a varint) after it; a protobuf message takes its fields in any
+ * order.  The body fits (ec_session_start checked).
+ */
+static void build_request(struct ec_session *s)
+{
+	struct ec_msg m = {
+		.type = EC_MSG_REQUEST,
+		.sender = EC_SENDER_CLIENT,
+		.view = s->view,
+	};
+	uint8_t *p = s->dgram + sizeof(struct ec_hdr);
+	size_t len = s->body_len;
+
+	memcpy(p, s->body, len);
+	if (s->session_op) {
+		p[len++] = (4 << 3) | 0; /* field 4, varint */
+		len += varint_put(p + len, s->session_op);
+	}
+	ec_hdr_encode(s->dgram, &m, len);
+	s->dgram_len = sizeof(struct ec_hdr) + len;
+	s->hello = false;
+}
+
+/* Make the stored datagram the session's hello. */
+static void build_hello(struct ec_session *s)
 {
 	Ec__Request req = EC__REQUEST__INIT;
 	struct ec_msg m = {
@@ -54,15 +102,30 @@ int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 		.view = s->view,
 	};
 
+	req.client_id = s->client_id;
+	s->dgram_len = ec_msg_encode(s->dgram, sizeof(s->dgram), &m,
+				     &req.base);
+	s->hello = true;
+}
+
+int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
+		     struct ec_sess_send *out)
+{
+	Ec__Request req = EC__REQUEST__INIT;
+
 	if (s->busy)
 		return -1;
 	req.client_id = s->client_id;
 	req.request_id = s->next_request_id;
 	req.op = (Ec__KvOp *)op;
-	s->dgram_len = ec_msg_encode(s->dgram, sizeof(s->dgram), &m,
-				     &req.base);
-	if (s->dgram_len == 0)
+	if (ec__request__get_packed_size(&req) + REQUEST_EXTRA >
+	    EC_MAX_ENTRY_BODY)
 		return -1;
+	s->body_len = ec__request__pack(&req, s->body);
+	if (s->has_session_op)
+		build_request(s);
+	else
+		build_hello(s);
 	s->request_id = s->next_request_id++;
 	s->busy = true;
 	s->started = now;
@@ -73,23 +136,42 @@ int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 }
 
 Ec__Reply *ec_reply_decode(const void *buf, size_t len, unsigned n,
-			   uint32_t *view)
+			   struct ec_reply_hdr *hdr)
 {
 	struct ec_msg m;
 
 	if (ec_msg_parse(buf, len, n, &m, NULL) != EC_PARSE_OK ||
 	    m.type != EC_MSG_REPLY)
 		return NULL;
-	*view = m.view;
+	hdr->view = m.view;
+	hdr->commit = m.commit;
 	return (Ec__Reply *)ec_msg_unpack(&m, &ec__reply__descriptor, NULL);
 }
 
+/* The hello's answer: the session starts from its commit number; the
+ * request goes to the guessed leader at once. */
+static enum ec_sess_event hello_answered(struct ec_session *s,
+					 const struct ec_reply_hdr *hdr,
+					 struct ec_sess_send *out)
+{
+	ec_session_begin_at(s, hdr->commit);
+	build_request(s);
+	send_to(s, (int)ec_session_leader(s), out);
+	return EC_SESS_BEGIN;
+}
+
 enum ec_sess_event ec_session_on_reply(struct ec_session *s,
-				       const Ec__Reply *rep, uint32_t view,
+				       const Ec__Reply *rep,
+				       const struct ec_reply_hdr *hdr,
 				       uint64_t now, struct ec_sess_send *out,
 				       struct ec_sess_result *res)
 {
-	if (!s->busy || rep->client_id != s->client_id ||
+	uint32_t view = hdr->view;
+
+	if (s->busy && s->hello && rep->client_id == s->client_id &&
+	    rep->request_id == 0 && rep->status == EC__STATUS__ST_OK)
+		return hello_answered(s, hdr, out);
+	if (!s->busy || s->hello || rep->client_id != s->client_id ||
 	    rep->request_id != s->request_id) {
 		s->stats.stale++;
 		return EC_SESS_NONE;
@@ -160,6 +242,8 @@ int ec_session_renew(struct ec_session *s, uint64_t client_id)
 		return -1;
 	s->client_id = client_id;
 	s->next_request_id = 1;
+	s->has_session_op = false;
+	s->session_op = 0;
 	return 0;
 }
 

@@ -14,6 +14,16 @@
  * (replicas de-duplicate retries), followers answer NOT_LEADER and so teach
  * the view.  A request unanswered give_up_us after its first send is
  * abandoned; its request_id is never reused.
+ *
+ * Sessions.  The replicas forget a client unseen for a long time
+ * (replica/client_table.h), and tell a new client from a forgotten one by
+ * the commit number it heard before its first request (Request.session_op).
+ * So before the first request of a session the session sends a hello
+ * (request_id 0, no op), which any replica in normal status answers at
+ * once; its header's commit number becomes session_op.  A
+ * SESSION_EXPIRED answer ends the request (its outcome is unknown: an
+ * earlier copy may have been executed before the expiry); the caller goes
+ * on with ec_session_renew.
  */
 #ifndef EC_CLIENT_SESSION_H
 #define EC_CLIENT_SESSION_H
@@ -34,6 +44,8 @@
 enum ec_sess_event {
 	EC_SESS_NONE = 0, /* nothing to do (stale, duplicate or not yet due) */
 	EC_SESS_SEND,     /* send the datagram described by the ec_sess_send */
+	EC_SESS_BEGIN,    /* the hello was answered: send the request the
+			   * ec_sess_send describes (not a retry) */
 	EC_SESS_DONE,     /* the outstanding request got its answer */
 	EC_SESS_GAVE_UP,  /* the outstanding request was abandoned */
 };
@@ -44,6 +56,12 @@ struct ec_sess_send {
 	int to;
 	const uint8_t *buf;
 	size_t len;
+};
+
+/* What a REPLY's header says besides its body. */
+struct ec_reply_hdr {
+	uint32_t view;
+	uint64_t commit;
 };
 
 /* The answer to a request.  value points into the Reply it came from. */
@@ -74,6 +92,10 @@ struct ec_session {
 	uint64_t timeout_us;   /* retry interval */
 	uint64_t give_up_us;   /* abandon a request this long after it started */
 
+	bool has_session_op;   /* the session's start is known */
+	uint64_t session_op;   /* Request.session_op of this session */
+	bool hello;            /* the datagram out is the hello */
+
 	bool busy;             /* a request is outstanding */
 	uint64_t request_id;   /* of the outstanding request */
 	uint64_t started;      /* its first send */
@@ -81,6 +103,8 @@ struct ec_session {
 	unsigned sends;
 	uint8_t dgram[EC_SESS_MAX_DGRAM];
 	size_t dgram_len;
+	uint8_t body[EC_MAX_ENTRY_BODY]; /* the request, without session_op */
+	size_t body_len;
 
 	struct ec_sess_stats stats;
 };
@@ -93,30 +117,37 @@ struct ec_session {
 int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
 		    uint64_t timeout_us, uint64_t give_up_us);
 
+/* Take session_op as the session's start: no hello goes out (for a
+ * caller that knows, and for tests). */
+void ec_session_begin_at(struct ec_session *s, uint64_t session_op);
+
 /*
  * Start a request for op at time now under the next request_id.  Fills
- * *out with the datagram for the guessed leader.  Returns 0, or -1 if a
- * request is already outstanding or the request does not fit a PREPARE.
+ * *out with the datagram for the guessed leader: the request, or the
+ * session's hello first.  Returns 0, or -1 if a request is already
+ * outstanding or the request does not fit a PREPARE.
  */
 int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 		     struct ec_sess_send *out);
 
 /*
  * Parse one received datagram as a REPLY.  Returns the unpacked Reply
- * (free it with ec__reply__free_unpacked) and sets *view to the header's
- * view, or NULL if it is not a valid REPLY from one of n replicas.
+ * (free it with ec__reply__free_unpacked) and fills *hdr from its header,
+ * or NULL if it is not a valid REPLY from one of n replicas.
  */
 Ec__Reply *ec_reply_decode(const void *buf, size_t len, unsigned n,
-			   uint32_t *view);
+			   struct ec_reply_hdr *hdr);
 
 /*
- * Hand s a decoded reply whose header carried view.  Returns EC_SESS_DONE
- * with *res filled (pointing into rep) if it answers the outstanding
- * request, EC_SESS_SEND with *out filled if it was a NOT_LEADER naming a
- * newer view, else EC_SESS_NONE.
+ * Hand s a decoded reply with header hdr.  Returns EC_SESS_DONE with *res
+ * filled (pointing into rep) if it answers the outstanding request,
+ * EC_SESS_SEND with *out filled if it was a NOT_LEADER naming a newer
+ * view, EC_SESS_BEGIN with *out filled (the request) if it answered the
+ * hello, else EC_SESS_NONE.
  */
 enum ec_sess_event ec_session_on_reply(struct ec_session *s,
-				       const Ec__Reply *rep, uint32_t view,
+				       const Ec__Reply *rep,
+				       const struct ec_reply_hdr *hdr,
 				       uint64_t now, struct ec_sess_send *out,
 				       struct ec_sess_result *res);
 
@@ -138,8 +169,9 @@ uint64_t ec_session_next_tick(const struct ec_session *s);
 void ec_session_abandon(struct ec_session *s);
 
 /*
- * Go on as a new logical client, client_id, with request ids from 1 again;
- * the view guess and the timing parameters stay.  For when the outcome of
+ * Go on as a new logical client, client_id, with request ids from 1 again
+ * and a new session (its first request says hello first); the view guess
+ * and the timing parameters stay.  For when the outcome of
  * the last request is unknown and must not be confused with what follows
  * (the replicas de-duplicate per client id).  Returns 0, or -1 if a
  * request is outstanding.

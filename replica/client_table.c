@@ -4,7 +4,8 @@
 #include <stdlib.h>
 
 struct ec_client_table {
-	struct ec_client_rec **slot; /* NULL = empty; never deleted */
+	struct ec_client_rec **slot; /* NULL = empty; records leave only by
+				      * a rebuild (ec_ct_expire) */
 	size_t cap;                  /* power of two */
 	size_t count;
 };
@@ -93,6 +94,39 @@ struct ec_client_rec *ec_ct_get(struct ec_client_table *t, uint64_t client_id,
 	t->slot[i] = rec;
 	t->count++;
 	return rec;
+}
+
+size_t ec_ct_expire(struct ec_client_table *t, uint64_t horizon)
+{
+	struct ec_client_table kept = { .cap = t->cap };
+	size_t dropped = 0;
+
+	kept.slot = calloc(kept.cap, sizeof(*kept.slot));
+	if (!kept.slot)
+		return 0; /* the next scan tries again: nothing is lost */
+	for (size_t i = 0; i < t->cap; i++) {
+		struct ec_client_rec *rec = t->slot[i];
+
+		if (!rec)
+			continue;
+		if (rec->last_op < horizon) {
+			free(rec->reply);
+			free(rec);
+			dropped++;
+		} else {
+			kept.slot[find(&kept, rec->client_id)] = rec;
+			kept.count++;
+		}
+	}
+	free(t->slot);
+	t->slot = kept.slot;
+	t->count = kept.count;
+	return dropped;
+}
+
+size_t ec_ct_count(const struct ec_client_table *t)
+{
+	return t->count;
 }
 
 void ec_ct_set_reply(struct ec_client_rec *rec, uint8_t *buf, size_t len)

@@ -89,6 +89,8 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "", "batched_requests", cs->batched_requests);
 	stat_line(out, "", "malformed_batches", cs->malformed_batches);
 	stat_line(out, "", "invalid_logged", cs->invalid_logged);
+	stat_line(out, "", "sessions_expired", cs->sessions_expired);
+	stat_line(out, "", "clients_expired", cs->clients_expired);
 	stat_line(out, "", "executed", s.executed);
 	stat_line(out, "", "absorbed", cs->absorbed);
 	stat_line(out, "", "quorum_commits", cs->quorum_commits);

@@ -30,6 +30,7 @@ void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self)
 	o->retransmit_us = EC_DEFAULT_RETRANSMIT_US;
 	o->window = EC_DEFAULT_WINDOW;
 	o->batch = EC_DEFAULT_BATCH;
+	o->client_expiry_ops = EC_DEFAULT_CLIENT_EXPIRY_OPS;
 	o->checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS;
 }
 
@@ -173,13 +174,41 @@ void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	push_out(c, dest, replica, client, type, buf, cap);
 }
 
-/* Apply one committed request to the store and the client table, and
- * answer the client if we lead.  A request id at or below the client's
- * last executed one is a duplicate in the log: it is skipped on every
- * replica alike, which is what makes retries exactly-once.  A request
- * that is no valid op (only a broken leader logs one) is never executed;
- * its client hears BAD_REQUEST from the leader. */
-static void execute_request(struct ec_core *c, const Ec__Request *req)
+/* Answer a logged request that is not executed with status: only the
+ * leader answers, and only a client it has heard from. */
+static void refuse_logged(struct ec_core *c, bool lead, const Ec__Request *req,
+			  Ec__Status status)
+{
+	struct ec_client_rec *rec = ec_ct_get(c->ct, req->client_id, false);
+	Ec__Reply reply = EC__REPLY__INIT;
+
+	if (!lead || !rec || !rec->has_addr)
+		return;
+	reply.client_id = req->client_id;
+	reply.request_id = req->request_id;
+	reply.status = status;
+	queue_msg(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0, &reply.base);
+}
+
+bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
+		     uint64_t session_op, uint64_t op)
+{
+	/* a record with nothing executed is the leader's alone: not part of
+	 * what every replica decides from */
+	return c->o.client_expiry_ops && (!rec || rec->executed_req == 0) &&
+	       session_op + c->o.client_expiry_ops < op;
+}
+
+/* Apply one committed request, executed as op, to the store and the
+ * client table, and answer the client if we lead.  A request id at or
+ * below the client's last executed one is a duplicate in the log: it is
+ * skipped on every replica alike, which is what makes retries
+ * exactly-once.  A request that is no valid op (only a broken leader logs
+ * one) is never executed; its client hears BAD_REQUEST from the leader.
+ * One of a client the table does not know whose session began too long
+ * ago is not executed either: it hears SESSION_EXPIRED (client_table.h). */
+static void execute_request(struct ec_core *c, const Ec__Request *req,
+			    uint64_t op)
 {
 	Ec__Reply reply = EC__REPLY__INIT;
 	struct ec_kv_result res;
@@ -190,14 +219,13 @@ static void execute_request(struct ec_core *c, const Ec__Request *req)
 
 	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0) {
 		c->stats.invalid_logged++;
-		rec = ec_ct_get(c->ct, req->client_id, false);
-		if (lead && rec && rec->has_addr) {
-			reply.client_id = req->client_id;
-			reply.request_id = req->request_id;
-			reply.status = EC__STATUS__ST_BAD_REQUEST;
-			queue_msg(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY,
-				  0, &reply.base);
-		}
+		refuse_logged(c, lead, req, EC__STATUS__ST_BAD_REQUEST);
+		return;
+	}
+	rec = ec_ct_get(c->ct, req->client_id, false);
+	if (session_expired(c, rec, req->session_op, op)) {
+		c->stats.sessions_expired++;
+		refuse_logged(c, lead, req, EC__STATUS__ST_SESSION_EXPIRED);
 		return;
 	}
 	rec = ec_ct_get(c->ct, req->client_id, true);
@@ -220,6 +248,7 @@ static void execute_request(struct ec_core *c, const Ec__Request *req)
 	ec__reply__pack(&reply, buf);
 	ec_ct_set_reply(rec, buf, len);
 	rec->executed_req = req->request_id;
+	rec->last_op = op;
 	if (rec->prepared_req < rec->executed_req)
 		rec->prepared_req = rec->executed_req;
 	/* the cached reply is exactly the body a REPLY carries */
@@ -248,7 +277,12 @@ static void execute_entry(struct ec_core *c, uint64_t op)
 	if (b->malformed)
 		c->stats.malformed_batches++;
 	for (size_t i = 0; i < b->n; i++)
-		execute_request(c, b->req[i]);
+		execute_request(c, b->req[i], op);
+	/* the same ops on every replica, so the same clients go */
+	if (c->o.client_expiry_ops && op % EC_EXPIRY_SCAN == 0 &&
+	    op > c->o.client_expiry_ops)
+		c->stats.clients_expired +=
+			ec_ct_expire(c->ct, op - c->o.client_expiry_ops);
 }
 
 /* Execute every committed op not yet executed, in op order. */

@@ -60,6 +60,9 @@ struct ec_core_opts {
 	unsigned window;           /* max ops prepared but not committed */
 	unsigned batch;            /* max requests per op, 1..EC_MAX_BATCH
 				    * (1: no batching) */
+	uint64_t client_expiry_ops;/* forget a client unseen for this many
+				    * executed ops; 0: never (see
+				    * client_table.h) */
 	uint64_t checkpoint_ops;   /* take a checkpoint at every op that is a
 				    * multiple of this, and keep the log only
 				    * from the previous one on; 0: never (the
@@ -91,6 +94,7 @@ struct ec_core_opts {
 #define EC_DEFAULT_WINDOW 32
 #define EC_MAX_WINDOW 32
 #define EC_DEFAULT_CHECKPOINT_OPS 100000
+#define EC_DEFAULT_CLIENT_EXPIRY_OPS 10000000
 
 /* Where a queued datagram goes. */
 enum ec_dest {
@@ -127,6 +131,8 @@ struct ec_core_stats {
 					   * replica alike */
 	uint64_t invalid_logged;          /* requests in the log that are not
 					   * valid ops: never executed */
+	uint64_t sessions_expired;        /* requests answered SESSION_EXPIRED */
+	uint64_t clients_expired;         /* client records dropped by expiry */
 	uint64_t absorbed;                /* PREPAREs acknowledged in the kernel
 					   * (those of a view left count in
 					   * ignored too) */

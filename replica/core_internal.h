@@ -168,6 +168,12 @@ void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 void execute_committed(struct ec_core *c);
 void set_commit(struct ec_core *c, uint64_t commit);
 
+/* Whether a request of a client with record rec (NULL: none) and
+ * Request.session_op, executed as op, belongs to an expired session
+ * (client_table.h). */
+bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
+		     uint64_t session_op, uint64_t op);
+
 /* core_normal.c */
 void on_request(struct ec_core *c, const struct ec_msg *m,
 		const struct ec_addr *from);

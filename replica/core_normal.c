@@ -87,6 +87,8 @@ static void mark_in_flight(struct ec_core *c)
 
 			if (rec && rec->prepared_req < b->req[i]->request_id)
 				rec->prepared_req = b->req[i]->request_id;
+			if (rec && !rec->executed_req && !rec->last_op)
+				rec->last_op = c->commit; /* ours alone */
 		}
 	}
 	for (size_t i = 0; i < c->queue_len; i++) {
@@ -181,7 +183,10 @@ static bool enqueue(struct ec_core *c, const struct ec_msg *m,
  * A client request.  Only the leader in normal status orders requests;
  * others tell the client their view so it can find the leader.  A retry of
  * an executed request is answered from the client table; a retry of one
- * already in flight waits for its commit.
+ * already in flight waits for its commit.  A hello (request_id 0, no op)
+ * is answered at once by any replica in normal status: its header
+ * carries the commit number a new session starts from.  A request of an
+ * expired session is refused before ordering (it would be at execution).
  */
 void on_request(struct ec_core *c, const struct ec_msg *m,
 		const struct ec_addr *from)
@@ -193,6 +198,10 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 					   &c->stats.parse);
 	if (!req)
 		return;
+	if (req->request_id == 0 && !req->op && c->status == EC_ST_NORMAL) {
+		reply_status(c, from, req, EC__STATUS__ST_OK);
+		goto out;
+	}
 	if (c->status != EC_ST_NORMAL || !is_leader(c)) {
 		reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
 		goto out;
@@ -202,9 +211,18 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 		reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
 		goto out;
 	}
-	rec = ec_ct_get(c->ct, req->client_id, true);
-	if (!rec)
+	rec = ec_ct_get(c->ct, req->client_id, false);
+	if (session_expired(c, rec, req->session_op, c->log.last + 1)) {
+		c->stats.sessions_expired++;
+		reply_status(c, from, req, EC__STATUS__ST_SESSION_EXPIRED);
 		goto out;
+	}
+	if (!rec) {
+		rec = ec_ct_get(c->ct, req->client_id, true);
+		if (!rec)
+			goto out;
+		rec->last_op = c->commit; /* ours alone until it executes */
+	}
 	rec->addr = *from;
 	rec->has_addr = true;
 	if (req->request_id <= rec->executed_req) {

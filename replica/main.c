@@ -44,7 +44,7 @@ struct options {
 	bool no_bpf;
 	struct ec_switches offload;
 	long heartbeat_ms, view_timeout_ms, retransmit_ms, window, batch;
-	long checkpoint_ops;
+	long checkpoint_ops, client_expiry_ops;
 };
 
 enum {
@@ -58,6 +58,7 @@ enum {
 	OPT_WINDOW,
 	OPT_BATCH,
 	OPT_CHECKPOINT_OPS,
+	OPT_CLIENT_EXPIRY_OPS,
 	OPT_OFFLOAD,
 	OPT_NO_BPF,
 };
@@ -73,6 +74,7 @@ static const struct option long_opts[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "checkpoint-ops", required_argument, NULL, OPT_CHECKPOINT_OPS },
+	{ "client-expiry-ops", required_argument, NULL, OPT_CLIENT_EXPIRY_OPS },
 	{ "offload", required_argument, NULL, OPT_OFFLOAD },
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -114,6 +116,11 @@ static void usage(FILE *f)
 "                        replica further behind (or restarted) fetches the\n"
 "                        latest checkpoint (default %d; 0: never, the log\n"
 "                        is kept whole)\n"
+"  --client-expiry-ops N forget a client that has had nothing executed for\n"
+"                        N ops (default %d; 0: never, the client table\n"
+"                        grows with every client id); its late retries are\n"
+"                        answered SESSION_EXPIRED, never executed twice.\n"
+"                        Must be the same on every replica\n"
 "  --offload SPEC        BPF offloads to turn on at start, comma-separated:\n"
 "                        all, none, broadcast, fastack, quorum, or one\n"
 "                        message type of one, e.g. broadcast.commit\n"
@@ -126,7 +133,7 @@ static void usage(FILE *f)
 		EC_DEFAULT_HEARTBEAT_US / 1000, EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
 		EC_DEFAULT_RETRANSMIT_US / 1000, EC_MAX_WINDOW,
 		EC_DEFAULT_WINDOW, EC_MAX_BATCH, EC_DEFAULT_BATCH,
-		EC_DEFAULT_CHECKPOINT_OPS);
+		EC_DEFAULT_CHECKPOINT_OPS, EC_DEFAULT_CLIENT_EXPIRY_OPS);
 }
 
 /* Whether sw turns on any offload for any message type. */
@@ -169,6 +176,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.window = EC_DEFAULT_WINDOW,
 		.batch = EC_DEFAULT_BATCH,
 		.checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS,
+		.client_expiry_ops = EC_DEFAULT_CLIENT_EXPIRY_OPS,
 	};
 	while (rc == 0 &&
 	       (c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
@@ -209,6 +217,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_CHECKPOINT_OPS:
 			rc = parse_num("--checkpoint-ops", optarg, 0, LONG_MAX,
 				       &o->checkpoint_ops);
+			break;
+		case OPT_CLIENT_EXPIRY_OPS:
+			rc = parse_num("--client-expiry-ops", optarg, 0,
+				       LONG_MAX, &o->client_expiry_ops);
 			break;
 		case OPT_OFFLOAD: {
 			char err[200];
@@ -335,6 +347,7 @@ int main(int argc, char **argv)
 	co.window = (unsigned)o.window;
 	co.batch = (unsigned)o.batch;
 	co.checkpoint_ops = (uint64_t)o.checkpoint_ops;
+	co.client_expiry_ops = (uint64_t)o.client_expiry_ops;
 	co.clock_us = ec_clock_us;
 	co.recovering = o.recover;
 	if (o.recover && make_nonce(&co.nonce) < 0)

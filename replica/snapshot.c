@@ -2,11 +2,12 @@
  * snapshot.c - see snapshot.h.
  *
  * Layout (all numbers little-endian):
- *   "ECSNAP\0\1"  u64 op  u32 view  u32 zero
+ *   "ECSNAP\0\2"  u64 op  u32 view  u32 zero
  *   u64 n_keys,    then per key in ascending byte order:
  *                  u32 key_len  u32 value_len  key  value
  *   u64 n_clients, then per client in ascending id order:
- *                  u64 id  u64 executed_req  u32 reply_len  reply
+ *                  u64 id  u64 executed_req  u64 last_op  u32 reply_len
+ *                  reply
  * and nothing after.  The order is checked on restore (strictly
  * ascending), so one state has exactly one encoding.
  */
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t magic[8] = { 'E', 'C', 'S', 'N', 'A', 'P', 0, 1 };
+static const uint8_t magic[8] = { 'E', 'C', 'S', 'N', 'A', 'P', 0, 2 };
 #define HDR_LEN 24
 /* A cached Reply: ids, status, a value of EC_MAX_VALUE, flags. */
 #define MAX_REPLY (EC_MAX_VALUE + 64)
@@ -117,7 +118,7 @@ static void add_ct(const struct ec_client_rec *rec, void *arg)
 		c->cap = cap;
 	}
 	c->ct[c->n++] = rec;
-	c->bytes += 20 + rec->reply_len;
+	c->bytes += 28 + rec->reply_len;
 }
 
 static uint8_t *put64(uint8_t *p, uint64_t v)
@@ -174,6 +175,7 @@ int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 	for (size_t i = 0; i < c.n; i++) {
 		p = put64(p, c.ct[i]->client_id);
 		p = put64(p, c.ct[i]->executed_req);
+		p = put64(p, c.ct[i]->last_op);
 		p = put32(p, (uint32_t)c.ct[i]->reply_len);
 		p = put_bytes(p, c.ct[i]->reply, c.ct[i]->reply_len);
 	}
@@ -268,12 +270,13 @@ static bool read_clients(struct reader *r, struct ec_client_table *ct)
 		return false;
 	for (uint64_t i = 0; i < n; i++) {
 		struct ec_client_rec *rec;
-		uint64_t id, executed;
+		uint64_t id, executed, last_op;
 		uint32_t len;
 		const uint8_t *reply;
 		uint8_t *copy;
 
 		if (!get64(r, &id) || !get64(r, &executed) ||
+		    !get64(r, &last_op) ||
 		    !get32(r, &len) || executed == 0 || len > MAX_REPLY ||
 		    (i > 0 && id <= prev) || !get_bytes(r, len, &reply))
 			return false;
@@ -289,6 +292,7 @@ static bool read_clients(struct reader *r, struct ec_client_table *ct)
 		ec_ct_set_reply(rec, copy, len);
 		rec->executed_req = executed;
 		rec->prepared_req = executed;
+		rec->last_op = last_op;
 	}
 	return true;
 }

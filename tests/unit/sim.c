@@ -318,8 +318,8 @@ void sim_restart(struct sim *s, unsigned i)
 
 /* An encoded Request into buf (large enough); returns its length. */
 static size_t pack_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
-			   int kind, const char *key, const char *value,
-			   const char *expected)
+			   uint64_t session_op, int kind, const char *key,
+			   const char *value, const char *expected)
 {
 	Ec__Request req = EC__REQUEST__INIT;
 	Ec__KvOp op = EC__KV_OP__INIT;
@@ -337,23 +337,44 @@ static size_t pack_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
 	}
 	req.client_id = client_id;
 	req.request_id = rid;
+	req.session_op = session_op;
 	req.op = &op;
 	return ec__request__pack(&req, buf);
+}
+
+/* Put an encoded request body from client `client` on the way to `to`. */
+static void push_request(struct sim *s, unsigned client, unsigned to,
+			 const uint8_t *body, size_t len)
+{
+	struct ec_msg m = { .type = EC_MSG_REQUEST, .sender = EC_SENDER_CLIENT };
+	uint8_t buf[EC_MAX_MSG];
+
+	ec_hdr_encode(buf, &m, len);
+	memcpy(buf + sizeof(struct ec_hdr), body, len);
+	push(s, SIM_CLIENT + client, to, EC_MSG_REQUEST, buf,
+	     sizeof(struct ec_hdr) + len);
+}
+
+void sim_hello(struct sim *s, unsigned client, unsigned to)
+{
+	Ec__Request req = EC__REQUEST__INIT;
+	uint8_t body[64];
+
+	req.client_id = 0xc0000000ULL + client;
+	push_request(s, client, to, body, ec__request__pack(&req, body));
 }
 
 void sim_request(struct sim *s, unsigned client, unsigned to,
 		 uint64_t request_id, int kind, const char *key,
 		 const char *value, const char *expected)
 {
-	struct ec_msg m = { .type = EC_MSG_REQUEST, .sender = EC_SENDER_CLIENT };
-	uint8_t buf[EC_MAX_MSG];
+	uint8_t body[EC_MAX_MSG];
 	size_t len;
 
-	len = pack_request(buf + sizeof(struct ec_hdr), 0xc0000000ULL + client,
-			   request_id, kind, key, value, expected);
-	ec_hdr_encode(buf, &m, len);
-	push(s, SIM_CLIENT + client, to, EC_MSG_REQUEST, buf,
-	     sizeof(struct ec_hdr) + len);
+	len = pack_request(body, 0xc0000000ULL + client, request_id,
+			   client < 64 ? s->session_op[client] : 0, kind, key,
+			   value, expected);
+	push_request(s, client, to, body, len);
 }
 
 static void to_client(struct sim *s, const struct sim_pkt *p)
@@ -372,6 +393,7 @@ static void to_client(struct sim *s, const struct sim_pkt *p)
 	s->reply[ci].status = r->status;
 	s->reply[ci].found = r->found;
 	s->reply[ci].view = m.view;
+	s->reply[ci].commit = m.commit;
 	snprintf(s->reply[ci].value, sizeof(s->reply[ci].value), "%.*s",
 		 (int)r->value.len, (const char *)r->value.data);
 	ec__reply__free_unpacked(r, NULL);
@@ -647,6 +669,6 @@ void sim_set_batch(struct sim *s, unsigned batch)
 size_t sim_put_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
 		       const char *key, const char *value)
 {
-	return pack_request(buf, client_id, rid, EC__OP_KIND__OP_PUT, key,
+	return pack_request(buf, client_id, rid, 0, EC__OP_KIND__OP_PUT, key,
 			    value, NULL);
 }

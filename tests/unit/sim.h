@@ -69,7 +69,9 @@ struct sim {
 		bool found;
 		char value[600];
 		uint32_t view;
+		uint64_t commit;   /* the header's: a hello's answer */
 	} reply[64];
+	uint64_t session_op[64]; /* what each client's requests carry */
 	uint64_t delivered;
 };
 
@@ -90,6 +92,9 @@ void sim_restart(struct sim *s, unsigned i);
 void sim_request(struct sim *s, unsigned client, unsigned to,
 		 uint64_t request_id, int kind, const char *key,
 		 const char *value, const char *expected);
+
+/* Client `client` sends a hello (request_id 0, no op) to replica `to`. */
+void sim_hello(struct sim *s, unsigned client, unsigned to);
 
 /* Deliver packets until none is due (bounded); returns packets delivered. */
 uint64_t sim_deliver(struct sim *s);

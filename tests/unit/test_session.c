@@ -22,6 +22,7 @@ static Ec__KvOp put_op = EC__KV_OP__INIT;
 static void setup(void)
 {
 	ck_assert_int_eq(ec_session_init(&s, CID, N, TIMEOUT, GIVE_UP), 0);
+	ec_session_begin_at(&s, 0); /* no hello: the tests below need none */
 	put_op.kind = EC__OP_KIND__OP_PUT;
 	put_op.key.data = key;
 	put_op.key.len = 2;
@@ -57,17 +58,19 @@ static void ck_request(const struct ec_sess_send *d, uint64_t rid,
 	ec__request__free_unpacked(req, NULL);
 }
 
-/* Feed s a REPLY built from the arguments, through the same decoding
- * path the tools use.  Returns the session's event. */
-static enum ec_sess_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
-				uint32_t view, unsigned sender, uint64_t now)
+/* Feed s a REPLY built from the arguments, with commit number commit in
+ * its header, through the same decoding path the tools use.  Returns the
+ * session's event. */
+static enum ec_sess_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
+				   uint32_t view, unsigned sender, uint64_t now,
+				   uint64_t commit)
 {
 	uint8_t buf[256];
 	Ec__Reply r = EC__REPLY__INIT, *got;
 	struct ec_msg m = { .type = EC_MSG_REPLY, .sender = sender,
-			    .view = view };
+			    .view = view, .commit = commit };
 	enum ec_sess_event ev;
-	uint32_t hv;
+	struct ec_reply_hdr hv;
 	size_t len;
 
 	r.client_id = cid;
@@ -80,8 +83,9 @@ static enum ec_sess_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
 	ck_assert_uint_gt(len, 0);
 	got = ec_reply_decode(buf, len, N, &hv);
 	ck_assert_ptr_nonnull(got);
-	ck_assert_uint_eq(hv, view);
-	ev = ec_session_on_reply(&s, got, hv, now, &out, &res);
+	ck_assert_uint_eq(hv.view, view);
+	ck_assert_uint_eq(hv.commit, commit);
+	ev = ec_session_on_reply(&s, got, &hv, now, &out, &res);
 	/* The result points into the reply: copy what the tests look at. */
 	if (ev == EC_SESS_DONE) {
 		ck_assert_uint_eq(res.value_len, 2);
@@ -90,6 +94,12 @@ static enum ec_sess_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
 	}
 	ec__reply__free_unpacked(got, NULL);
 	return ev;
+}
+
+static enum ec_sess_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
+				uint32_t view, unsigned sender, uint64_t now)
+{
+	return reply_at(cid, rid, st, view, sender, now, 0);
 }
 
 START_TEST(first_send_goes_to_guessed_leader)
@@ -268,7 +278,7 @@ START_TEST(decode_rejects_non_replies)
 {
 	uint8_t buf[128];
 	struct ec_msg m = { .type = EC_MSG_COMMIT, .sender = 1 };
-	uint32_t v;
+	struct ec_reply_hdr v;
 	size_t len;
 
 	len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
@@ -295,6 +305,59 @@ START_TEST(renew_starts_a_new_client_in_the_same_view)
 	/* The old client's late answers are not the new one's. */
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 2, 2, 30),
 			 EC_SESS_NONE);
+}
+END_TEST
+
+/* A new session says hello first, to any replica that answers; the
+ * answer's commit number goes into every request of the session. */
+START_TEST(new_session_says_hello_first)
+{
+	struct ec_msg m;
+	Ec__Request *req;
+
+	ck_assert_int_eq(ec_session_renew(&s, CID), 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(ec_msg_parse(out.buf, out.len, N, &m, NULL),
+			 EC_PARSE_OK);
+	req = (Ec__Request *)ec_msg_unpack(&m, &ec__request__descriptor, NULL);
+	ck_assert(req && req->request_id == 0 && !req->op);
+	ec__request__free_unpacked(req, NULL);
+	/* unanswered: the hello goes to all, like any request */
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT, &out), EC_SESS_SEND);
+	ck_assert_int_eq(out.to, EC_SESS_TO_ALL);
+	/* a follower answers: the request goes to the guessed leader */
+	ck_assert_int_eq(reply_at(CID, 0, EC__STATUS__ST_OK, 0, 3, TIMEOUT + 1,
+				  12345), EC_SESS_BEGIN);
+	ck_assert_int_eq(out.to, 0);
+	ck_request(&out, 1, 0);
+	ck_assert_int_eq(ec_msg_parse(out.buf, out.len, N, &m, NULL),
+			 EC_PARSE_OK);
+	req = (Ec__Request *)ec_msg_unpack(&m, &ec__request__descriptor, NULL);
+	ck_assert_uint_eq(req->session_op, 12345);
+	ec__request__free_unpacked(req, NULL);
+	/* a second answer to the hello is stale; the real one completes */
+	ck_assert_int_eq(reply_at(CID, 0, EC__STATUS__ST_OK, 0, 4, TIMEOUT + 2,
+				  12345), EC_SESS_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, TIMEOUT + 3),
+			 EC_SESS_DONE);
+	/* the next request of the session needs no hello */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, TIMEOUT + 4, &out), 0);
+	ck_request(&out, 2, 0);
+}
+END_TEST
+
+/* SESSION_EXPIRED ends the request like any answer; renewing starts a
+ * new session, with a hello. */
+START_TEST(expired_session_is_renewed_with_a_hello)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_SESSION_EXPIRED, 0, 0, 5),
+			 EC_SESS_DONE);
+	ck_assert_int_eq(res.status, EC__STATUS__ST_SESSION_EXPIRED);
+	ck_assert_int_eq(ec_session_renew(&s, CID + 7), 0);
+	ck_assert(!s.has_session_op);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 10, &out), 0);
+	ck_assert(s.hello);
 }
 END_TEST
 
@@ -328,6 +391,8 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, decode_rejects_non_replies);
 	tcase_add_test(tc, renew_starts_a_new_client_in_the_same_view);
 	tcase_add_test(tc, init_rejects_bad_arguments);
+	tcase_add_test(tc, new_session_says_hello_first);
+	tcase_add_test(tc, expired_session_is_renewed_with_a_hello);
 	suite_add_tcase(su, tc);
 	return su;
 }
