@@ -96,11 +96,16 @@ static void start_fetch(struct ec_core *c, unsigned source, uint64_t op)
 }
 
 /* A NEW_STATE told us m's sender compacted what we asked for and has a
- * checkpoint at snapshot_op (at or below its commit, checked). */
+ * checkpoint at snapshot_op (at or below its commit, checked).  A leader
+ * in normal status takes none: it holds every committed op (enter_normal)
+ * and orders requests with its client table, which an install would
+ * replace; a pointer reaching it is a late answer to a question it asked
+ * before it led. */
 void snapshot_hint(struct ec_core *c, const struct ec_msg *m,
 		   uint64_t snapshot_op)
 {
-	if (snapshot_op <= c->commit || c->fetch.active) {
+	if (snapshot_op <= c->commit || c->fetch.active ||
+	    (c->status == EC_ST_NORMAL && is_leader(c))) {
 		c->stats.ignored[m->type]++;
 		return;
 	}
