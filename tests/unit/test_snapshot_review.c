@@ -493,6 +493,49 @@ START_TEST(normal_leader_ignores_late_snapshot_pointer)
 }
 END_TEST
 
+/*
+ * Liveness: a fetch asks one chunk per round trip, and the answerer keeps
+ * only its latest checkpoint; when it takes a new one mid-fetch the asker
+ * starts over from byte 0.  A state that takes longer to fetch than the
+ * leader takes to execute checkpoint_ops ops is never installed while the
+ * load goes on.  Here: about 20 chunks, 2 ms per round trip (40 ms a
+ * fetch), a checkpoint every 20 ops at 1 op per ms (20 ms).
+ */
+START_TEST(fetch_completes_while_checkpoints_move_on)
+{
+	struct sim *s = sim_new(3, 3);
+	struct part x = { .who = 2, .on = true };
+	char key[24], value[512];
+	unsigned rid = 0;
+
+	sim_set_batch(s, 1);
+	sim_set_checkpoint_ops(s, 20);
+	s->filter = part_filter;
+	s->filter_arg = &x;
+	memset(value, 'v', 500);
+	value[500] = '\0';
+	for (unsigned i = 0; i < 1300; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		sim_put(s, 1, 0, ++rid, key, value);
+		sim_deliver(s);
+	}
+	ck_assert_uint_gt(s->r[0]->ckpt.len, 16 * EC_SNAP_CHUNK);
+	x.on = false;
+	s->delay_us[EC_MSG_SNAPSHOT] = 1 * MS;
+	s->delay_us[EC_MSG_GET_SNAPSHOT] = 1 * MS;
+	for (unsigned t = 0; t < 2000; t++) {
+		snprintf(key, sizeof(key), "k%u", t % 1300);
+		sim_put(s, 1, 0, ++rid, key, value);
+		sim_run(s, MS, MS);
+	}
+	ck_assert_msg(s->r[2]->stats.snapshots_installed >= 1,
+		      "no snapshot installed in 2 s: %llu restarts, %llu chunks",
+		      (unsigned long long)s->r[2]->stats.snapshot_restarts,
+		      (unsigned long long)s->r[2]->stats.snapshot_chunks_received);
+	sim_free(s);
+}
+END_TEST
+
 static Suite *review_suite(void)
 {
 	Suite *s = suite_create("snapshot_review");
@@ -500,6 +543,9 @@ static Suite *review_suite(void)
 
 	tcase_set_timeout(t, 0);
 	tcase_add_test(t, normal_leader_ignores_late_snapshot_pointer);
+	/* known to fail (liveness, see the test): run with REVIEW_KNOWN=1 */
+	if (getenv("REVIEW_KNOWN"))
+		tcase_add_test(t, fetch_completes_while_checkpoints_move_on);
 	tcase_add_test(t, review_random_faults);
 	suite_add_tcase(s, t);
 	return s;
