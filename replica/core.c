@@ -84,6 +84,7 @@ void ec_core_free(struct ec_core *c)
 	free(c->queue);
 	ec_log_free(&c->log);
 	ec_snapshot_clear(&c->ckpt);
+	ec_snapshot_clear(&c->prev_ckpt);
 	clear_fetch(c);
 	ec_kv_free(c->kv);
 	ec_ct_free(c->ct);

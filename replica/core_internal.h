@@ -120,7 +120,11 @@ struct ec_core {
 
 	/* Checkpoints (every replica). */
 	struct ec_snapshot ckpt; /* latest (op 0: none) */
-	uint64_t prev_ckpt_op;   /* the one before: the log is kept above it */
+	struct ec_snapshot prev_ckpt; /* an older one (op 0: none): the log
+				       * is kept above it, and a fetch of it
+				       * that began before ckpt was taken
+				       * goes on from it */
+	uint64_t ckpt_served_at, prev_served_at; /* last chunk sent of each */
 	struct ec_snap_fetch fetch;
 
 	/* View change (status VIEW_CHANGE). */

@@ -7,7 +7,10 @@
  * as its latest checkpoint; then it frees the log entries at or below its
  * PREVIOUS checkpoint.  One interval of entries is kept so that a
  * replica a little behind catches up from the log, cheaply; only one
- * further behind needs the checkpoint.  The checkpoint is taken
+ * further behind needs the checkpoint.  The previous checkpoint is kept
+ * too, and while a replica is fetching it (a chunk served within a view
+ * timeout) it stays, with the log above it, over the next checkpoints:
+ * a fetch slower than the checkpoint interval still finishes.  The checkpoint is taken
  * synchronously, in the middle of executing: the pause is measured
  * (stats.checkpoint_us_*).  Since S <= executed <= commit, no entry that
  * may be uncommitted, or is not executed, is ever freed.  The op is the
@@ -65,12 +68,21 @@ void maybe_checkpoint(struct ec_core *c, uint64_t op)
 		c->stats.checkpoint_failures++;
 		return;
 	}
-	ec_snapshot_clear(&c->ckpt);
+	if (c->prev_ckpt.op &&
+	    c->now - c->prev_served_at < c->o.view_timeout_us) {
+		/* someone is still fetching the older one: keep it (and the
+		 * log above it), let the one in between go */
+		ec_snapshot_clear(&c->ckpt);
+	} else {
+		ec_snapshot_clear(&c->prev_ckpt);
+		c->prev_ckpt = c->ckpt;
+		c->prev_served_at = c->ckpt_served_at;
+	}
 	c->ckpt = snap;
+	c->ckpt_served_at = 0;
 	base = c->log.base;
-	ec_log_compact(&c->log, c->prev_ckpt_op);
+	ec_log_compact(&c->log, c->prev_ckpt.op);
 	c->stats.log_compacted += c->log.base - base;
-	c->prev_ckpt_op = op;
 	us = clock_us(c) - t0;
 	c->stats.checkpoints++;
 	c->stats.checkpoint_us_total += us;
@@ -146,11 +158,14 @@ bool request_snapshot(struct ec_core *c)
 }
 
 /* Anyone with a checkpoint answers: the chunk asked for of the one
- * asked for, or the first chunk of our latest when that changed. */
+ * asked for (the latest, or the older one, which is kept while it is
+ * being fetched: a fetch slower than the checkpoint interval still
+ * finishes), else the first chunk of our latest. */
 void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__GetSnapshot *gs;
 	Ec__Snapshot sn = EC__SNAPSHOT__INIT;
+	const struct ec_snapshot *from = &c->ckpt;
 	uint64_t offset;
 	size_t len;
 
@@ -162,21 +177,27 @@ void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.ignored[m->type]++;
 		goto out;
 	}
-	offset = gs->op == 0 || gs->op == c->ckpt.op ? gs->offset : 0;
-	if (offset >= c->ckpt.len) {
+	if (gs->op && gs->op == c->prev_ckpt.op)
+		from = &c->prev_ckpt;
+	offset = gs->op == 0 || gs->op == from->op ? gs->offset : 0;
+	if (offset >= from->len) {
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
-	len = c->ckpt.len - offset;
+	len = from->len - offset;
 	if (len > EC_SNAP_CHUNK)
 		len = EC_SNAP_CHUNK;
-	sn.op = c->ckpt.op;
-	sn.view = c->ckpt.view;
-	sn.total = c->ckpt.len;
-	sn.digest = c->ckpt.digest;
+	sn.op = from->op;
+	sn.view = from->view;
+	sn.total = from->len;
+	sn.digest = from->digest;
 	sn.offset = offset;
-	sn.data.data = c->ckpt.buf + offset;
+	sn.data.data = from->buf + offset;
 	sn.data.len = len;
+	if (from == &c->prev_ckpt)
+		c->prev_served_at = c->now;
+	else
+		c->ckpt_served_at = c->now;
 	queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_SNAPSHOT,
 		  c->log.last, &sn.base);
 	c->stats.snapshot_chunks_sent++;
@@ -226,6 +247,7 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	c->kv = kv;
 	c->ct = ct;
 	c->commit = c->executed = f->op;
+	ec_snapshot_clear(&c->prev_ckpt); /* the log starts at f->op now */
 	ec_snapshot_clear(&c->ckpt);
 	c->ckpt.op = f->op;
 	c->ckpt.view = f->view;
@@ -233,7 +255,6 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	c->ckpt.buf = f->buf;
 	c->ckpt.len = f->total;
 	f->buf = NULL;
-	c->prev_ckpt_op = f->op;
 	clear_fetch(c);
 	c->stats.snapshots_installed++;
 }
@@ -243,9 +264,14 @@ static void install(struct ec_core *c, struct ec_kv *kv,
  * bad bytes must not keep us busy at network speed). */
 static void refetch(struct ec_core *c)
 {
+	uint64_t progress_at = c->fetch.progress_at;
+
 	c->stats.snapshot_bad++;
 	start_fetch(c, c->fetch.source, c->fetch.op);
 	c->fetch.not_before = c->now + c->o.retransmit_us;
+	/* bad bytes are no progress: a source that only sends those is
+	 * dropped after a view timeout like a silent one */
+	c->fetch.progress_at = progress_at;
 }
 
 /* The fetch is whole: verify, decode, install; or start it over. */
