@@ -154,8 +154,11 @@ int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 	ec_ct_foreach(ct, add_ct, &c);
 	if (k.oom || c.oom)
 		goto out;
-	qsort(k.kv, k.n, sizeof(*k.kv), cmp_kv);
-	qsort(c.ct, c.n, sizeof(*c.ct), cmp_ct);
+	/* an empty list is NULL, which qsort may not be given */
+	if (k.n)
+		qsort(k.kv, k.n, sizeof(*k.kv), cmp_kv);
+	if (c.n)
+		qsort(c.ct, c.n, sizeof(*c.ct), cmp_ct);
 	len = HDR_LEN + 8 + k.bytes + 8 + c.bytes;
 	buf = malloc(len);
 	if (!buf)
