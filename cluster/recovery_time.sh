@@ -119,7 +119,9 @@ while [ -z "$ack_ms" ]; do
 	sleep 0.005
 done
 installed=$(ec_ctl "$victim" stats | awk '$1 == "snapshot.installed" { print $2 }')
-kill -INT "$bench" 2>/dev/null || :
+# $bench is the subshell of ec_client: signal ec-bench itself (SIGINT: it
+# stops and reports)
+ec_client_signal INT || :
 wait "$bench" || :
 state=$(ec_wait_converged 30 $(seq 0 $((n - 1)))) || ec_die "the replicas did not agree after the run"
 echo "reached $done_req requests in $fill_s s"
