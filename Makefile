@@ -7,6 +7,9 @@
 #   make faults     the fault matrix: every offload combination under a
 #                   seeded random nemesis, histories checked for
 #                   linearizability (cluster/faults.sh; EC_FAULT_*)
+#   make soak       5 replicas, all offloads, 32 clients for 10 minutes:
+#                   RSS every 10 s, throughput per minute, targets checked
+#                   (cluster/soak.sh; EC_SOAK_*)
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz/) with clang
 #                   into build/fuzz/ and run each for FUZZ_TIME seconds
 #                   (default 60), or for FUZZ_RUNS inputs when given;
@@ -123,7 +126,7 @@ FUZZ_CI_TIME ?= 8
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
 .SECONDARY:
-.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults clean \
+.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak clean \
 	fuzz fuzz-ci
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
@@ -282,6 +285,9 @@ bench: all
 
 faults: all
 	$(Q)cluster/faults.sh
+
+soak: all
+	$(Q)cluster/soak.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -291,9 +291,12 @@ static void on_done(struct bench *b, struct client *c,
 			    res->status == EC__STATUS__ST_OK ? &read : NULL);
 	}
 	if (!ok && b->phase != PH_WARMUP) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+			&ec__status__descriptor, res->status);
+
 		if (b->o.verbose && b->pt.errors == 0)
-			fprintf(stderr, "ec-bench: request refused with status %d\n",
-				res->status);
+			fprintf(stderr, "ec-bench: request refused with status %s\n",
+				v ? v->name : "?");
 		b->pt.errors++;
 	}
 	/* the replicas forgot this client: go on as a new one (history mode

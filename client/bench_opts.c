@@ -82,8 +82,11 @@ static void usage(FILE *f)
 "the longest measured interval with no completion) followed by, as the last\n"
 "line, \"summary: ... N ops/s, p50 N us, p90 N us, p99 N us, p99.9 N us\".\n"
 "Retries count every resend (timeouts and NOT_LEADER redirects) after\n"
-"warmup.  SIGINT/SIGTERM ends the measurement early and still reports (and\n"
-"writes --history whole); a second one also cuts the grace period.  Exit\n"
+"warmup; errors count requests the cluster answered with a refusal\n"
+"(BAD_REQUEST, or STORE_FULL: the replicas' --max-keys/--max-bytes bound\n"
+"was reached), which are not in ops or the latencies.  SIGINT/SIGTERM\n"
+"ends the measurement early and still reports (and writes --history\n"
+"whole); a second one also cuts the grace period.  Exit\n"
 "status 1 if a point completed no op or on error, else 0.\n",
 		BENCH_MAX_CLIENTS, EC_MAX_VALUE);
 }

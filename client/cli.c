@@ -23,6 +23,7 @@
 #define EXIT_OK 0
 #define EXIT_ERROR 1
 #define EXIT_NO 2 /* NOT_FOUND or CAS_FAILED */
+#define EXIT_FULL 3 /* STORE_FULL */
 
 struct cli {
 	struct ec_config cfg;
@@ -49,7 +50,9 @@ static void usage(FILE *f)
 "\n"
 "Keys are at most %d bytes, values at most %d.  A failed lookup prints\n"
 "NOT_FOUND; a failed cas prints CAS_FAILED current=<value>, or CAS_FAILED\n"
-"absent if the key does not exist.\n"
+"absent if the key does not exist.  A put or cas that the store has no room\n"
+"for (the replicas' --max-keys/--max-bytes) prints STORE_FULL and changed\n"
+"nothing.\n"
 "\n"
 "Options (before the command):\n"
 "  --config FILE       cluster configuration (replica addresses), required\n"
@@ -59,8 +62,8 @@ static void usage(FILE *f)
 "  -v, --verbose       show redirects and retries on stderr\n"
 "  -h, --help          this text\n"
 "\n"
-"Exit status: 0 OK, 2 NOT_FOUND or CAS_FAILED, 1 error or no answer before\n"
-"the deadline.\n",
+"Exit status: 0 OK, 2 NOT_FOUND or CAS_FAILED, 3 STORE_FULL, 1 error or no\n"
+"answer before the deadline.\n",
 		EC_MAX_KEY, EC_MAX_VALUE);
 }
 
@@ -183,6 +186,9 @@ static int print_result(const struct cli *c, const struct ec_sess_result *r)
 		fwrite(r->value, 1, r->value_len, stdout);
 		putchar('\n');
 		return EXIT_NO;
+	case EC__STATUS__ST_STORE_FULL:
+		puts("STORE_FULL");
+		return EXIT_FULL;
 	case EC__STATUS__ST_BAD_REQUEST:
 		fprintf(stderr, "ec-cli: the cluster rejected the request as malformed\n");
 		return EXIT_ERROR;

@@ -89,6 +89,7 @@ enum ec_history_type ec_hslot_done(struct ec_hslot *h,
 		see(h, res->found, res->value, res->value_len);
 		return EC_HISTORY_FAIL;
 	case EC__STATUS__ST_BAD_REQUEST:
+	case EC__STATUS__ST_STORE_FULL: /* executed, changed nothing */
 		return EC_HISTORY_FAIL;
 	default:
 		return EC_HISTORY_INFO;

@@ -31,6 +31,7 @@ static int cmd_status(struct ec_ctl_req *r, void *arg)
 {
 	struct ec_control_cmds *b = arg;
 	const struct ec_kv *kv = ec_core_kv(b->core);
+	struct ec_kv_limits lim = ec_kv_limits(kv);
 	struct ec_core_state s;
 
 	if (no_args(r) < 0)
@@ -39,13 +40,16 @@ static int cmd_status(struct ec_ctl_req *r, void *arg)
 	fprintf(r->out,
 		"id %u\nstatus %s\nview %u\nleader %u\nop %llu\ncommit %llu\n"
 		"executed %llu\nkeys %zu\ndigest %016llx\nlog_base %llu\n"
-		"checkpoint %llu\n",
+		"checkpoint %llu\nbytes %llu\nmax_keys %llu\nmax_bytes %llu\n",
 		b->self, ec_status_name(s.status), s.view, s.leader,
 		(unsigned long long)s.op, (unsigned long long)s.commit,
 		(unsigned long long)s.executed, ec_kv_count(kv),
 		(unsigned long long)ec_kv_digest(kv),
 		(unsigned long long)s.log_base,
-		(unsigned long long)s.checkpoint);
+		(unsigned long long)s.checkpoint,
+		(unsigned long long)ec_kv_bytes(kv),
+		(unsigned long long)lim.max_keys,
+		(unsigned long long)lim.max_bytes);
 	return 0;
 }
 
@@ -107,6 +111,8 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "snapshot.", "restarts", cs->snapshot_restarts);
 	stat_line(out, "snapshot.", "bad", cs->snapshot_bad);
 	stat_line(out, "snapshot.", "timeouts", cs->snapshot_timeouts);
+	stat_line(out, "snapshot.", "limits_mismatch",
+		  cs->snapshot_limits_mismatch);
 	stat_line(out, "snapshot.", "installed", cs->snapshots_installed);
 	stat_line(out, "io.", "rx_datagrams", is->rx_datagrams);
 	stat_line(out, "io.", "rx_syscalls", is->rx_syscalls);

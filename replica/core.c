@@ -32,6 +32,8 @@ void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self)
 	o->batch = EC_DEFAULT_BATCH;
 	o->client_expiry_ops = EC_DEFAULT_CLIENT_EXPIRY_OPS;
 	o->checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS;
+	o->kv_limits.max_keys = EC_KV_DEFAULT_MAX_KEYS;
+	o->kv_limits.max_bytes = EC_KV_DEFAULT_MAX_BYTES;
 }
 
 struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
@@ -63,6 +65,7 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 		ec_core_free(c);
 		return NULL;
 	}
+	ec_kv_set_limits(c->kv, &o->kv_limits);
 	c->last_heard = now;
 	if (o->recovering)
 		start_recovery(c);

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "kv.h"
 #include "membership.h"
 #include "wire.h"
 
@@ -67,6 +68,10 @@ struct ec_core_opts {
 				    * multiple of this, and keep the log only
 				    * from the previous one on; 0: never (the
 				    * log is kept whole) */
+	struct ec_kv_limits kv_limits; /* the store's bounds (kv.h): every
+				    * replica must have the same, or they
+				    * answer writes differently; a snapshot
+				    * with other bounds is refused */
 	bool recovering;           /* restarted: recover state from peers */
 	uint64_t nonce;            /* recovery nonce (random, nonzero) */
 	/*
@@ -152,6 +157,10 @@ struct ec_core_stats {
 	uint64_t snapshot_bad;            /* complete but wrong digest or
 					   * not decodable: fetched again */
 	uint64_t snapshot_timeouts;       /* fetch dropped, no progress */
+	uint64_t snapshot_limits_mismatch;/* complete and sound, but taken
+					   * with other store bounds than
+					   * ours: refused (misconfigured
+					   * cluster), fetched again */
 	uint64_t snapshots_installed;
 };
 

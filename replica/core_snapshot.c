@@ -43,6 +43,7 @@
  */
 #include "core_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,14 +260,14 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	c->stats.snapshots_installed++;
 }
 
-/* A whole snapshot was no good: count it and fetch it again from byte
- * 0, not before the retransmission interval (a sender that keeps sending
- * bad bytes must not keep us busy at network speed). */
-static void refetch(struct ec_core *c)
+/* A whole snapshot was no good: count it in *why and fetch it again from
+ * byte 0, not before the retransmission interval (a sender that keeps
+ * sending bad bytes must not keep us busy at network speed). */
+static void refetch(struct ec_core *c, uint64_t *why)
 {
 	uint64_t progress_at = c->fetch.progress_at;
 
-	c->stats.snapshot_bad++;
+	(*why)++;
 	start_fetch(c, c->fetch.source, c->fetch.op);
 	c->fetch.not_before = c->now + c->o.retransmit_us;
 	/* bad bytes are no progress: a source that only sends those is
@@ -280,18 +281,38 @@ static void finish_fetch(struct ec_core *c)
 	struct ec_snap_fetch *f = &c->fetch;
 	struct ec_kv *kv;
 	struct ec_client_table *ct;
+	struct ec_kv_limits lim;
 	uint64_t op;
 	uint32_t view;
 
 	if (ec_snapshot_digest(f->buf, f->total) != f->digest ||
 	    ec_snapshot_restore(f->buf, f->total, &kv, &ct, &op, &view) < 0) {
-		refetch(c);
+		refetch(c, &c->stats.snapshot_bad);
 		return;
 	}
 	if (op != f->op || view != f->view) {
 		ec_kv_free(kv);
 		ec_ct_free(ct);
-		refetch(c);
+		refetch(c, &c->stats.snapshot_bad);
+		return;
+	}
+	lim = ec_kv_limits(kv);
+	if (lim.max_keys != c->o.kv_limits.max_keys ||
+	    lim.max_bytes != c->o.kv_limits.max_bytes) {
+		/* With other bounds we would answer some writes unlike the
+		 * others: a configuration error no retry fixes, but the
+		 * sender may be the odd one out, so ask again (counted). */
+		fprintf(stderr, "ec-core: refusing snapshot at op %llu from "
+			"replica %u: taken with --max-keys %llu --max-bytes "
+			"%llu, ours are %llu and %llu (every replica needs "
+			"the same)\n", (unsigned long long)op, f->source,
+			(unsigned long long)lim.max_keys,
+			(unsigned long long)lim.max_bytes,
+			(unsigned long long)c->o.kv_limits.max_keys,
+			(unsigned long long)c->o.kv_limits.max_bytes);
+		ec_kv_free(kv);
+		ec_ct_free(ct);
+		refetch(c, &c->stats.snapshot_limits_mismatch);
 		return;
 	}
 	install(c, kv, ct);

@@ -5,7 +5,8 @@
  * the value, so an overwrite allocates the new entry before touching the
  * table and a failed allocation leaves the store as it was.  The digest is
  * the sum (mod 2^64) of a per-entry hash kept up to date on every change,
- * so reading it costs nothing and insertion order cannot matter.
+ * so reading it costs nothing and insertion order cannot matter.  The
+ * byte count is kept the same way, so the bound check costs nothing.
  */
 #include "kv.h"
 
@@ -29,7 +30,9 @@ struct ec_kv {
 	struct kv_entry **buckets;
 	size_t nbuckets;     /* a power of two */
 	size_t count;
+	uint64_t bytes;      /* sum of key_len + value_len */
 	uint64_t digest;
+	struct ec_kv_limits limits;
 };
 
 /* A 64-bit finaliser: every input bit affects every output bit. */
@@ -113,6 +116,16 @@ void ec_kv_free(struct ec_kv *kv)
 	free(kv);
 }
 
+void ec_kv_set_limits(struct ec_kv *kv, const struct ec_kv_limits *l)
+{
+	kv->limits = *l;
+}
+
+struct ec_kv_limits ec_kv_limits(const struct ec_kv *kv)
+{
+	return kv->limits;
+}
+
 int ec_kv_op_valid(const Ec__KvOp *op)
 {
 	if (!op)
@@ -194,9 +207,11 @@ static int put(struct ec_kv *kv, struct kv_entry **slot, uint64_t h,
 		memcpy(e->data + key->len, value->data, value->len);
 	e->pair_hash = pair_hash(h, value->data, value->len);
 	kv->digest += e->pair_hash;
+	kv->bytes += key->len + value->len;
 	if (old) {
 		e->next = old->next;
 		kv->digest -= old->pair_hash;
+		kv->bytes -= old->key_len + old->value_len;
 		free(old);
 		*slot = e;
 		return 0;
@@ -215,8 +230,43 @@ static void del(struct ec_kv *kv, struct kv_entry **slot)
 
 	*slot = e->next;
 	kv->digest -= e->pair_hash;
+	kv->bytes -= e->key_len + e->value_len;
 	kv->count--;
 	free(e);
+}
+
+/*
+ * Whether setting key to value, replacing entry old (NULL: a new key),
+ * stays within the bounds.  Shrinking or keeping a value's size is always
+ * allowed, even in a store already past a bound (limits lowered by hand,
+ * see ec_kv_set_limits): nothing may grow then, but everything may shrink.
+ */
+static bool fits(const struct ec_kv *kv, const struct kv_entry *old,
+		 size_t key_len, size_t value_len)
+{
+	uint64_t count = kv->count, bytes = kv->bytes;
+
+	if (old && value_len <= old->value_len)
+		return true;
+	if (old)
+		bytes -= old->key_len + old->value_len;
+	else
+		count++;
+	bytes += key_len + value_len;
+	return (!kv->limits.max_keys || count <= kv->limits.max_keys) &&
+	       (!kv->limits.max_bytes || bytes <= kv->limits.max_bytes);
+}
+
+/* Set key to value unless a bound forbids it (then ST_STORE_FULL and
+ * nothing changes).  Returns put's result. */
+static int bounded_put(struct ec_kv *kv, struct kv_entry **slot, uint64_t h,
+		       const Ec__KvOp *op, struct ec_kv_result *res)
+{
+	if (!fits(kv, *slot, op->key.len, op->value.len)) {
+		res->status = EC__STATUS__ST_STORE_FULL;
+		return 0;
+	}
+	return put(kv, slot, h, &op->key, &op->value);
 }
 
 /* Whether entry e (which may be NULL) satisfies op's CAS condition. */
@@ -254,7 +304,7 @@ int ec_kv_apply(struct ec_kv *kv, const Ec__KvOp *op, struct ec_kv_result *res)
 		res->value_len = e->value_len;
 		break;
 	case EC__OP_KIND__OP_PUT:
-		return put(kv, slot, h, &op->key, &op->value);
+		return bounded_put(kv, slot, h, op, res);
 	case EC__OP_KIND__OP_DELETE:
 		if (e)
 			del(kv, slot);
@@ -263,7 +313,7 @@ int ec_kv_apply(struct ec_kv *kv, const Ec__KvOp *op, struct ec_kv_result *res)
 		break;
 	case EC__OP_KIND__OP_CAS:
 		if (cas_holds(e, op))
-			return put(kv, slot, h, &op->key, &op->value);
+			return bounded_put(kv, slot, h, op, res);
 		res->status = EC__STATUS__ST_CAS_FAILED;
 		if (e) {
 			res->value = entry_value(e);
@@ -281,6 +331,11 @@ int ec_kv_apply(struct ec_kv *kv, const Ec__KvOp *op, struct ec_kv_result *res)
 size_t ec_kv_count(const struct ec_kv *kv)
 {
 	return kv->count;
+}
+
+uint64_t ec_kv_bytes(const struct ec_kv *kv)
+{
+	return kv->bytes;
 }
 
 uint64_t ec_kv_digest(const struct ec_kv *kv)

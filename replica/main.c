@@ -45,6 +45,7 @@ struct options {
 	struct ec_switches offload;
 	long heartbeat_ms, view_timeout_ms, retransmit_ms, window, batch;
 	long checkpoint_ops, client_expiry_ops;
+	long max_keys, max_bytes;
 };
 
 enum {
@@ -59,6 +60,8 @@ enum {
 	OPT_BATCH,
 	OPT_CHECKPOINT_OPS,
 	OPT_CLIENT_EXPIRY_OPS,
+	OPT_MAX_KEYS,
+	OPT_MAX_BYTES,
 	OPT_OFFLOAD,
 	OPT_NO_BPF,
 };
@@ -75,6 +78,8 @@ static const struct option long_opts[] = {
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "checkpoint-ops", required_argument, NULL, OPT_CHECKPOINT_OPS },
 	{ "client-expiry-ops", required_argument, NULL, OPT_CLIENT_EXPIRY_OPS },
+	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
+	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "offload", required_argument, NULL, OPT_OFFLOAD },
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -121,6 +126,17 @@ static void usage(FILE *f)
 "                        grows with every client id); its late retries are\n"
 "                        answered SESSION_EXPIRED, never executed twice.\n"
 "                        Must be the same on every replica\n"
+"  --max-keys N          the store holds at most N keys (default %llu;\n"
+"                        0: no bound)\n"
+"  --max-bytes B         and at most B bytes of keys plus values (default\n"
+"                        %llu = %llu MiB; 0: no bound).  A PUT or CAS that\n"
+"                        would take the store past either bound is answered\n"
+"                        STORE_FULL and changes nothing; replacing a value\n"
+"                        with one no larger, DELETE and GET always work.\n"
+"                        Every replica of a cluster must be given the same\n"
+"                        bounds, or they answer writes differently; a\n"
+"                        checkpoint records them, and a replica refuses\n"
+"                        (and logs) one taken with other bounds\n"
 "  --offload SPEC        BPF offloads to turn on at start, comma-separated:\n"
 "                        all, none, broadcast, fastack, quorum, or one\n"
 "                        message type of one, e.g. broadcast.commit\n"
@@ -133,7 +149,9 @@ static void usage(FILE *f)
 		EC_DEFAULT_HEARTBEAT_US / 1000, EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
 		EC_DEFAULT_RETRANSMIT_US / 1000, EC_MAX_WINDOW,
 		EC_DEFAULT_WINDOW, EC_MAX_BATCH, EC_DEFAULT_BATCH,
-		EC_DEFAULT_CHECKPOINT_OPS, EC_DEFAULT_CLIENT_EXPIRY_OPS);
+		EC_DEFAULT_CHECKPOINT_OPS, EC_DEFAULT_CLIENT_EXPIRY_OPS,
+		EC_KV_DEFAULT_MAX_KEYS,
+		EC_KV_DEFAULT_MAX_BYTES, EC_KV_DEFAULT_MAX_BYTES >> 20);
 }
 
 /* Whether sw turns on any offload for any message type. */
@@ -177,6 +195,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.batch = EC_DEFAULT_BATCH,
 		.checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS,
 		.client_expiry_ops = EC_DEFAULT_CLIENT_EXPIRY_OPS,
+		.max_keys = (long)EC_KV_DEFAULT_MAX_KEYS,
+		.max_bytes = (long)EC_KV_DEFAULT_MAX_BYTES,
 	};
 	while (rc == 0 &&
 	       (c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
@@ -221,6 +241,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_CLIENT_EXPIRY_OPS:
 			rc = parse_num("--client-expiry-ops", optarg, 0,
 				       LONG_MAX, &o->client_expiry_ops);
+			break;
+		case OPT_MAX_KEYS:
+			rc = parse_num("--max-keys", optarg, 0, LONG_MAX,
+				       &o->max_keys);
+			break;
+		case OPT_MAX_BYTES:
+			rc = parse_num("--max-bytes", optarg, 0, LONG_MAX,
+				       &o->max_bytes);
 			break;
 		case OPT_OFFLOAD: {
 			char err[200];
@@ -348,6 +376,8 @@ int main(int argc, char **argv)
 	co.batch = (unsigned)o.batch;
 	co.checkpoint_ops = (uint64_t)o.checkpoint_ops;
 	co.client_expiry_ops = (uint64_t)o.client_expiry_ops;
+	co.kv_limits.max_keys = (uint64_t)o.max_keys;
+	co.kv_limits.max_bytes = (uint64_t)o.max_bytes;
 	co.clock_us = ec_clock_us;
 	co.recovering = o.recover;
 	if (o.recover && make_nonce(&co.nonce) < 0)
@@ -392,10 +422,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pr_info("replica %ld of %u%s, heartbeat %ld ms, view timeout %ld ms, "
-		"retransmit %ld ms, window %ld, batch %ld, checkpoint every %ld ops",
+		"retransmit %ld ms, window %ld, batch %ld, checkpoint every %ld ops, "
+		"max keys %ld, max bytes %ld",
 		o.id, cfg.n, o.recover ? " (recovering)" : "", o.heartbeat_ms,
 		o.view_timeout_ms, o.retransmit_ms, o.window, o.batch,
-		o.checkpoint_ops);
+		o.checkpoint_ops, o.max_keys, o.max_bytes);
 	if (event_base_dispatch(base) < 0) {
 		pr_warn("event loop failed");
 		goto out;

@@ -3,6 +3,7 @@
  *
  * Layout (all numbers little-endian):
  *   "ECSNAP\0\2"  u64 op  u32 view  u32 zero
+ *   u64 max_keys  u64 max_bytes   (the store's bounds, kv.h)
  *   u64 n_keys,    then per key in ascending byte order:
  *                  u32 key_len  u32 value_len  key  value
  *   u64 n_clients, then per client in ascending id order:
@@ -18,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Version 2 added the store's bounds and each client's last op: a
+ * version-1 snapshot does not decode. */
 static const uint8_t magic[8] = { 'E', 'C', 'S', 'N', 'A', 'P', 0, 2 };
-#define HDR_LEN 24
+#define HDR_LEN 40
 /* A cached Reply: ids, status, a value of EC_MAX_VALUE, flags. */
 #define MAX_REPLY (EC_MAX_VALUE + 64)
 
@@ -146,6 +149,7 @@ int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 		     uint64_t op, uint32_t view, struct ec_snapshot *out)
 {
 	struct collect k = { 0 }, c = { 0 };
+	struct ec_kv_limits lim = ec_kv_limits(kv);
 	uint8_t *buf = NULL, *p;
 	size_t len;
 	int rc = -1;
@@ -167,6 +171,8 @@ int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 	p = put64(p, op);
 	p = put32(p, view);
 	p = put32(p, 0);
+	p = put64(p, lim.max_keys);
+	p = put64(p, lim.max_bytes);
 	p = put64(p, k.n);
 	for (size_t i = 0; i < k.n; i++) {
 		p = put32(p, (uint32_t)k.kv[i].key_len);
@@ -307,17 +313,22 @@ int ec_snapshot_restore(const uint8_t *buf, size_t len, struct ec_kv **kvp,
 	struct reader r = { buf, buf + len };
 	struct ec_kv *kv = ec_kv_new();
 	struct ec_client_table *ct = ec_ct_new();
+	struct ec_kv_limits lim;
 	const uint8_t *m;
 	uint32_t zero;
 
+	/* the keys go in unbounded (the sender's store held them), the
+	 * bounds are set after */
 	if (!kv || !ct || !get_bytes(&r, sizeof(magic), &m) ||
 	    memcmp(m, magic, sizeof(magic)) != 0 || !get64(&r, op) ||
 	    !get32(&r, view) || !get32(&r, &zero) || zero != 0 ||
+	    !get64(&r, &lim.max_keys) || !get64(&r, &lim.max_bytes) ||
 	    !read_keys(&r, kv) || !read_clients(&r, ct) || r.p != r.end) {
 		ec_kv_free(kv);
 		ec_ct_free(ct);
 		return -1;
 	}
+	ec_kv_set_limits(kv, &lim);
 	*kvp = kv;
 	*ctp = ct;
 	return 0;

@@ -3,10 +3,13 @@
  * string: what a checkpoint keeps and what snapshot state transfer moves.
  *
  * Contract:
- *  - The state is the key-value store and the client table (only the
- *    part every replica has alike: per client, the newest executed
- *    request and its cached reply; the leader's own bookkeeping, what it
- *    prepared and where clients sent from, is not replicated state).
+ *  - The state is the key-value store with its bounds, and the client
+ *    table (only the part every replica has alike: per client, the
+ *    newest executed request and its cached reply; the leader's own
+ *    bookkeeping, what it prepared and where clients sent from, is not
+ *    replicated state).  The bounds are carried because every replica
+ *    must decide STORE_FULL alike (kv.h): the core refuses to install a
+ *    snapshot whose bounds differ from its own (core_snapshot.c).
  *  - Serialization is deterministic: keys sorted by their bytes, clients
  *    by id, fixed-width little-endian numbers.  Two replicas that executed
  *    the same ops produce the same bytes, and so the same digest.
@@ -49,7 +52,8 @@ int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 		     uint64_t op, uint32_t view, struct ec_snapshot *out);
 
 /*
- * Decode buf[0..len) into a new store and client table.  On success
+ * Decode buf[0..len) into a new store (with the snapshot's bounds) and
+ * client table.  On success
  * returns 0 and sets *kv, *ct (the caller owns them), *op and *view (what
  * the bytes say they are); -1 if the bytes are not a well-formed snapshot
  * (or out of memory), with nothing allocated.

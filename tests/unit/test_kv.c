@@ -370,6 +370,137 @@ START_TEST(growth_and_foreach)
 }
 END_TEST
 
+/* ---- bounds (--max-keys, --max-bytes) ---- */
+
+static void limit(struct ec_kv *k, uint64_t max_keys, uint64_t max_bytes)
+{
+	struct ec_kv_limits l = { max_keys, max_bytes };
+
+	ec_kv_set_limits(k, &l);
+}
+
+/* Apply op and assert it was refused with STORE_FULL and changed nothing. */
+static void expect_full(struct ec_kv *k, Ec__OpKind kind, const char *key,
+			const char *value, const char *expected,
+			int expect_absent)
+{
+	struct ec_kv_result r;
+	uint64_t digest = ec_kv_digest(k), bytes = ec_kv_bytes(k);
+	size_t count = ec_kv_count(k);
+
+	ck_assert_int_eq(run(k, kind, key, value, expected, expect_absent, &r),
+			 0);
+	ck_assert_int_eq(r.status, EC__STATUS__ST_STORE_FULL);
+	ck_assert_uint_eq(ec_kv_digest(k), digest);
+	ck_assert_uint_eq(ec_kv_bytes(k), bytes);
+	ck_assert_uint_eq(ec_kv_count(k), count);
+}
+
+START_TEST(bytes_counted)
+{
+	struct ec_kv_result r;
+
+	put(kv, "ab", "123");
+	put(kv, "c", "");
+	ck_assert_uint_eq(ec_kv_bytes(kv), 6);
+	put(kv, "ab", "1");
+	ck_assert_uint_eq(ec_kv_bytes(kv), 4);
+	run(kv, EC__OP_KIND__OP_DELETE, "ab", NULL, NULL, 0, &r);
+	ck_assert_uint_eq(ec_kv_bytes(kv), 1);
+	/* no bounds by default */
+	ck_assert_uint_eq(ec_kv_limits(kv).max_keys, 0);
+	ck_assert_uint_eq(ec_kv_limits(kv).max_bytes, 0);
+}
+END_TEST
+
+START_TEST(limit_keys_at_and_past)
+{
+	limit(kv, 3, 0);
+	put(kv, "a", "1");
+	put(kv, "b", "2");
+	put(kv, "c", "3"); /* exactly at the bound: allowed */
+	ck_assert_uint_eq(ec_kv_count(kv), 3);
+	expect_full(kv, EC__OP_KIND__OP_PUT, "d", "4", NULL, 0);
+	expect_get(kv, "d", NULL);
+	/* overwriting an existing key adds no key, even growing */
+	put(kv, "a", "1111");
+	expect_get(kv, "a", "1111");
+}
+END_TEST
+
+START_TEST(limit_bytes_past_by_one)
+{
+	limit(kv, 0, 10);
+	put(kv, "a", "1234");  /* 5 */
+	put(kv, "b", "123");   /* 9 */
+	expect_full(kv, EC__OP_KIND__OP_PUT, "c", "1", NULL, 0); /* 11 */
+	put(kv, "c", "");      /* 10: at the bound */
+	ck_assert_uint_eq(ec_kv_bytes(kv), 10);
+	/* growing a value past the bound is refused too */
+	expect_full(kv, EC__OP_KIND__OP_PUT, "b", "1234", NULL, 0);
+	expect_get(kv, "b", "123");
+}
+END_TEST
+
+START_TEST(limit_replace_smaller_at_full)
+{
+	limit(kv, 2, 8);
+	put(kv, "a", "123");
+	put(kv, "b", "123"); /* 2 keys, 8 bytes: full both ways */
+	put(kv, "a", "xyz"); /* equal size */
+	put(kv, "b", "1");   /* smaller */
+	expect_get(kv, "a", "xyz");
+	expect_get(kv, "b", "1");
+	ck_assert_uint_eq(ec_kv_bytes(kv), 6);
+	/* reads never fail on a full store */
+	expect_full(kv, EC__OP_KIND__OP_PUT, "c", "", NULL, 0);
+	expect_get(kv, "a", "xyz");
+	/* a store past a lowered bound may still shrink, not grow */
+	limit(kv, 1, 2);
+	put(kv, "a", "");
+	expect_full(kv, EC__OP_KIND__OP_PUT, "b", "12", NULL, 0);
+}
+END_TEST
+
+START_TEST(limit_delete_then_write)
+{
+	struct ec_kv_result r;
+
+	limit(kv, 2, 0);
+	put(kv, "a", "1");
+	put(kv, "b", "2");
+	expect_full(kv, EC__OP_KIND__OP_PUT, "c", "3", NULL, 0);
+	ck_assert_int_eq(run(kv, EC__OP_KIND__OP_DELETE, "a", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, EC__STATUS__ST_OK);
+	put(kv, "c", "3");
+	expect_get(kv, "c", "3");
+	ck_assert_uint_eq(ec_kv_count(kv), 2);
+}
+END_TEST
+
+START_TEST(limit_cas_at_full)
+{
+	struct ec_kv_result r;
+
+	limit(kv, 2, 0);
+	put(kv, "a", "1");
+	put(kv, "b", "2");
+	/* a CAS that would add a key is refused ... */
+	expect_full(kv, EC__OP_KIND__OP_CAS, "c", "3", NULL, 1);
+	/* ... but a failing condition is still reported as such */
+	ck_assert_int_eq(run(kv, EC__OP_KIND__OP_CAS, "a", "9", "nope", 0, &r), 0);
+	ck_assert_int_eq(r.status, EC__STATUS__ST_CAS_FAILED);
+	/* replacing an existing key's value works */
+	ck_assert_int_eq(run(kv, EC__OP_KIND__OP_CAS, "a", "9", "1", 0, &r), 0);
+	ck_assert_int_eq(r.status, EC__STATUS__ST_OK);
+	expect_get(kv, "a", "9");
+	/* growing it past the byte bound does not */
+	limit(kv, 2, 4);
+	expect_full(kv, EC__OP_KIND__OP_CAS, "a", "99", "9", 0);
+	expect_get(kv, "a", "9");
+}
+END_TEST
+
 static Suite *kv_suite(void)
 {
 	Suite *s = suite_create("kv");
@@ -391,6 +522,16 @@ static Suite *kv_suite(void)
 	tcase_add_test(tc, digest_order_independent);
 	tcase_add_test(tc, digest_sees_changes);
 	tcase_add_test(tc, growth_and_foreach);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bytes_counted);
+	tcase_add_test(tc, limit_keys_at_and_past);
+	tcase_add_test(tc, limit_bytes_past_by_one);
+	tcase_add_test(tc, limit_replace_smaller_at_full);
+	tcase_add_test(tc, limit_delete_then_write);
+	tcase_add_test(tc, limit_cas_at_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

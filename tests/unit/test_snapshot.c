@@ -95,9 +95,11 @@ START_TEST(snapshot_round_trip)
 	struct ec_kv *kv = kv_with(500), *kv2;
 	struct ec_client_table *ct = ct_with(40), *ct2;
 	struct ec_snapshot a = { 0 }, b = { 0 };
+	struct ec_kv_limits lim = { 5000, 123456 };
 	uint64_t op;
 	uint32_t view;
 
+	ec_kv_set_limits(kv, &lim);
 	ck_assert_int_eq(ec_snapshot_take(kv, ct, 1234, 7, &a), 0);
 	ck_assert_uint_eq(a.op, 1234);
 	ck_assert_uint_eq(a.view, 7);
@@ -108,6 +110,9 @@ START_TEST(snapshot_round_trip)
 	ck_assert_uint_eq(view, 7);
 	ck_assert_uint_eq(ec_kv_count(kv2), ec_kv_count(kv));
 	ck_assert_uint_eq(ec_kv_digest(kv2), ec_kv_digest(kv));
+	ck_assert_uint_eq(ec_kv_bytes(kv2), ec_kv_bytes(kv));
+	ck_assert_uint_eq(ec_kv_limits(kv2).max_keys, 5000);
+	ck_assert_uint_eq(ec_kv_limits(kv2).max_bytes, 123456);
 	ck_assert_uint_eq(ec_ct_get(ct2, 1000 + 3 * 31, false)->executed_req, 4);
 	ck_assert_uint_eq(ec_ct_get(ct2, 1000 + 3 * 31, false)->reply_len, 4);
 	ck_assert_ptr_null(ec_ct_get(ct2, 5, false));
@@ -140,7 +145,7 @@ START_TEST(snapshot_round_trip)
 		ck_assert_uint_ne(ec_snapshot_digest(a.buf, a.len), a.digest);
 		a.buf[i] ^= 0x20;
 	}
-	a.buf[32] ^= 0xff; /* the first key's length */
+	a.buf[48] ^= 0xff; /* the first key's length */
 	ck_assert_int_eq(ec_snapshot_restore(a.buf, a.len, &kv2, &ct2, &op,
 					     &view), -1);
 	ec_snapshot_clear(&a);
@@ -346,6 +351,43 @@ START_TEST(restarted_replica_installs_snapshot)
 	ck_assert_uint_eq(s->r[2]->stats.snapshots_installed, 1);
 	ck_assert_uint_eq(sim_st(s, 2).executed, 170);
 	ck_assert_uint_eq(s->r[2]->log.base, 150);
+	ck_assert_uint_eq(digest(s, 2), digest(s, 0));
+	ck_assert_ptr_null(sim_check_agreement(s));
+	sim_free(s);
+}
+END_TEST
+
+/* The store's bounds travel with the snapshot; a restarted replica
+ * configured with other bounds refuses it (it would answer writes unlike
+ * the others) and stays out, and installs it once configured alike. */
+START_TEST(snapshot_with_other_limits_refused)
+{
+	struct sim *s = sim_new(3, 1);
+	struct ec_kv_limits same = s->opts.kv_limits;
+
+	reset_rids();
+	sim_set_batch(s, 1);
+	sim_set_checkpoint_ops(s, 25);
+	load(s, 0, 130, 200);
+	sim_run(s, 30 * MS, MS);
+	ck_assert_uint_eq(ec_kv_limits(ec_core_kv(s->r[0])).max_keys,
+			  EC_KV_DEFAULT_MAX_KEYS);
+	sim_crash(s, 2);
+	load(s, 0, 40, 200);
+	s->opts.kv_limits.max_keys = same.max_keys + 1;
+	sim_restart(s, 2);
+	sim_run(s, 300 * MS, MS);
+	ck_assert_int_eq(sim_st(s, 2).status, EC_ST_RECOVERING);
+	ck_assert_uint_ge(s->r[2]->stats.snapshot_limits_mismatch, 1);
+	ck_assert_uint_eq(s->r[2]->stats.snapshot_bad, 0);
+	ck_assert_uint_eq(s->r[2]->stats.snapshots_installed, 0);
+
+	s->opts.kv_limits = same;
+	sim_restart(s, 2);
+	sim_run(s, 300 * MS, MS);
+	ck_assert_int_eq(sim_st(s, 2).status, EC_ST_NORMAL);
+	ck_assert_uint_eq(s->r[2]->stats.snapshots_installed, 1);
+	ck_assert_uint_eq(s->r[2]->stats.snapshot_limits_mismatch, 0);
 	ck_assert_uint_eq(digest(s, 2), digest(s, 0));
 	ck_assert_ptr_null(sim_check_agreement(s));
 	sim_free(s);
@@ -615,6 +657,7 @@ static Suite *snapshot_suite(void)
 	tcase_add_test(t, follower_a_little_behind_catches_up_from_the_log);
 	tcase_add_test(t, follower_cut_off_past_compaction_catches_up_by_snapshot);
 	tcase_add_test(t, restarted_replica_installs_snapshot);
+	tcase_add_test(t, snapshot_with_other_limits_refused);
 	tcase_add_test(t, snapshot_chunks_survive_loss_dup_reorder);
 	tcase_add_test(t, install_is_atomic);
 	tcase_add_test(t, impossible_snapshot_chunks_are_bad_ranges);
