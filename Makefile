@@ -70,7 +70,7 @@ CORE_SRCS := replica/wire.c replica/membership.c replica/config.c replica/kv.c \
 	     replica/core_state.c replica/core_snapshot.c \
 	     replica/snapshot.c replica/offload_switch.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
-REPLICA_SRCS := replica/main.c replica/io.c replica/control.c \
+REPLICA_SRCS := replica/main.c replica/io.c replica/checkpointer.c replica/control.c \
 		replica/control_cmds.c replica/offload.c replica/offload_ctl.c
 CTL_SRCS     := replica/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c client/history.c \

@@ -102,6 +102,7 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 	stat_line(out, "", "checkpoint_failures", cs->checkpoint_failures);
 	stat_line(out, "", "checkpoint_us_total", cs->checkpoint_us_total);
 	stat_line(out, "", "checkpoint_us_max", cs->checkpoint_us_max);
+	stat_line(out, "", "checkpoint_skipped", cs->checkpoint_skipped);
 	stat_line(out, "", "checkpoint_bytes", cs->checkpoint_bytes);
 	stat_line(out, "", "log_compacted", cs->log_compacted);
 	stat_line(out, "", "log_held", s.op - s.log_base);

@@ -38,6 +38,7 @@
 #include "wire.h"
 
 struct ec_kv;
+struct ec_snapshot;
 
 enum ec_status {
 	EC_ST_NORMAL = 0,
@@ -90,6 +91,17 @@ struct ec_core_opts {
 	 * for a decision.  NULL: not measured.
 	 */
 	uint64_t (*clock_us)(void);
+	/*
+	 * Taking checkpoints off the core's thread.  Called at the executed
+	 * op a checkpoint is of; returns 0 if the checkpoint is taken
+	 * elsewhere (ec_core_snapshot_take on a copy of the core as it is
+	 * now, e.g. in a forked child) and handed to ec_core_checkpoint_done
+	 * later, or -1 to have the core take it at once.  At most one is
+	 * outstanding: checkpoint ops met meanwhile are skipped.  NULL: the
+	 * core takes every checkpoint itself, stopping while it does.
+	 */
+	int (*checkpoint_async)(void *arg, uint64_t op, uint32_t view);
+	void *checkpoint_arg;
 };
 
 /* Defaults for the timing fields (microseconds) and window. */
@@ -142,9 +154,10 @@ struct ec_core_stats {
 					   * (those of a view left count in
 					   * ignored too) */
 	uint64_t quorum_commits;          /* commits learnt from EC_F_QUORUM */
-	/* Checkpoints (taken synchronously, while executing). */
+	/* Checkpoints (the pause: the fork, or the serialization). */
 	uint64_t checkpoints;             /* taken */
 	uint64_t checkpoint_failures;     /* out of memory: skipped */
+	uint64_t checkpoint_skipped;      /* met while one was outstanding */
 	uint64_t checkpoint_us_total;     /* time spent taking them */
 	uint64_t checkpoint_us_max;       /* longest single pause */
 	uint64_t checkpoint_bytes;        /* size of the latest */
@@ -215,6 +228,16 @@ void ec_core_flush(struct ec_core *c);
 /* Change opts.batch at run time; -1 (nothing changed) if out of range. */
 int ec_core_set_batch(struct ec_core *c, unsigned batch);
 unsigned ec_core_batch(const struct ec_core *c);
+
+/* Serialize the core's state as the checkpoint of op (prepared in view):
+ * what a checkpoint_async hook runs on its copy of the core.  0, or -1
+ * out of memory. */
+int ec_core_snapshot_take(const struct ec_core *c, uint64_t op,
+			  uint32_t view, struct ec_snapshot *out);
+
+/* The checkpoint a checkpoint_async hook took: snap (the core takes its
+ * bytes), or NULL when it failed (the previous checkpoint stays). */
+void ec_core_checkpoint_done(struct ec_core *c, struct ec_snapshot *snap);
 
 /* Advance timers: heartbeats, retransmission, view change, recovery. */
 void ec_core_tick(struct ec_core *c, uint64_t now);

@@ -125,6 +125,8 @@ struct ec_core {
 				       * that began before ckpt was taken
 				       * goes on from it */
 	uint64_t ckpt_served_at, prev_served_at; /* last chunk sent of each */
+	uint64_t ckpt_pending;   /* op of the checkpoint checkpoint_async is
+				  * taking (0: none) */
 	struct ec_snap_fetch fetch;
 
 	/* View change (status VIEW_CHANGE). */

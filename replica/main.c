@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "io.h"
 #include "logging.h"
+#include "checkpointer.h"
 #include "offload.h"
 #include "offload_ctl.h"
 
@@ -342,6 +343,7 @@ int main(int argc, char **argv)
 	struct ec_control *ctl = NULL;
 	struct event_base *base = NULL;
 	struct ec_offload *off = NULL;
+	struct ec_checkpointer *ckp = NULL;
 	struct ec_core *core = NULL;
 	struct ec_io *io = NULL;
 	struct ec_core_opts co;
@@ -397,6 +399,11 @@ int main(int argc, char **argv)
 		co.quiesce = ec_offload_quiesce;
 		co.quiesce_arg = off;
 	}
+	ckp = ec_checkpointer_new(base);
+	if (!ckp)
+		goto out;
+	co.checkpoint_async = ec_checkpointer_start;
+	co.checkpoint_arg = ckp;
 	core = ec_core_new(&co, ec_clock_us());
 	if (!core) {
 		pr_warn("cannot create the protocol core (bad options or out "
@@ -405,6 +412,7 @@ int main(int argc, char **argv)
 	}
 	if (off)
 		ec_offload_set_core(off, core);
+	ec_checkpointer_set_core(ckp, core);
 	io = ec_io_new(base, &cfg, (unsigned)o.id, core, off,
 		       tick_period_us(&co));
 	if (!io)
@@ -441,6 +449,7 @@ out:
 	ec_io_free(io);
 	/* detach before the core goes: the kernel must stop acking for it */
 	ec_offload_free(off);
+	ec_checkpointer_free(ckp);
 	if (core)
 		ec_core_free(core);
 	if (base)
