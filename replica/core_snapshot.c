@@ -8,9 +8,10 @@
  * PREVIOUS checkpoint.  One interval of entries is kept so that a
  * replica a little behind catches up from the log, cheaply; only one
  * further behind needs the checkpoint.  The previous checkpoint is kept
- * too, and while a replica is fetching it (a chunk served within a view
- * timeout) it stays, with the log above it, over the next checkpoints:
- * a fetch slower than the checkpoint interval still finishes.  The
+ * too, and while a replica is fetching it (a chunk served within four
+ * retransmission intervals) it stays, with the log above it, over the
+ * next checkpoints: a fetch slower than the checkpoint interval still
+ * finishes.  The
  * daemon takes the checkpoint's bytes in a forked child
  * (opts.checkpoint_async, replica/checkpointer.c): serializing 100,000
  * keys costs about 100 ms of CPU, past a view timeout on a loaded host;
@@ -56,6 +57,11 @@ static uint64_t clock_us(const struct ec_core *c)
 	return c->o.clock_us ? c->o.clock_us() : 0;
 }
 
+/* A checkpoint is being fetched while chunks of it go out this often: a
+ * fetcher asks again every retransmit_us when an answer is lost.  Not
+ * longer, or a finished fetch would hold back compaction. */
+#define FETCHING_US(c) (4 * (c)->o.retransmit_us)
+
 /* Keep snap as the latest checkpoint (its bytes move into the core) and
  * compact the log up to the one before. */
 static void keep_checkpoint(struct ec_core *c, struct ec_snapshot *snap)
@@ -63,7 +69,7 @@ static void keep_checkpoint(struct ec_core *c, struct ec_snapshot *snap)
 	uint64_t base;
 
 	if (c->prev_ckpt.op &&
-	    c->now - c->prev_served_at < c->o.view_timeout_us) {
+	    c->now - c->prev_served_at < FETCHING_US(c)) {
 		/* someone is still fetching the older one: keep it (and the
 		 * log above it), let the one in between go */
 		ec_snapshot_clear(&c->ckpt);
