@@ -575,6 +575,15 @@ ec_leftovers() {
 	return 0
 }
 
+# EXIT handler of scripts that keep the replica logs: copy them into the
+# directory $EC_KEEP_LOGS, then tear down (ec_trap_down ec_exit_keep_logs).
+ec_exit_keep_logs() {
+	local rc=$?
+	cp "$EC_RUN"/r*.log "$EC_KEEP_LOGS"/ 2>/dev/null || :
+	ec_down
+	exit "$rc"
+}
+
 # For a script that owns a cluster for its whole run: run handler $1
 # (ec_down, or a function that ends with it) on any exit, including Ctrl-C
 # and SIGTERM.

@@ -53,13 +53,8 @@ EC_N=$n
 ec_preflight ec-port ec-replica ec-ctl ec-bench
 mkdir -p "$out"
 
-on_exit() {
-	local rc=$?
-	cp "$EC_RUN"/r*.log "$out"/ 2>/dev/null || :
-	ec_down
-	exit "$rc"
-}
-ec_trap_down on_exit
+EC_KEEP_LOGS=$out
+ec_trap_down ec_exit_keep_logs
 
 # Requests the clients completed so far (the last -v progress line).
 completed() {

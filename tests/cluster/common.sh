@@ -64,6 +64,17 @@ t_on_exit() {
 	exit "$rc"
 }
 
+# EXIT handler of the tests that freeze replicas (ec_pause): thaw every
+# replica first (SIGCONT; harmless to a running one), so that teardown
+# never waits on a frozen one, then t_on_exit.
+t_on_exit_thaw() {
+	local rc=$? i
+	for ((i = 0; i < EC_MAX_REPLICAS; i++)); do
+		ec_resume "$i" 2>/dev/null || :
+	done
+	t_on_exit "$rc"
+}
+
 # Skip unless the kernel has network namespaces, veth, bridges and native
 # XDP on veth (probed on a throwaway bridge namespace of this prefix).
 t_probe() {

@@ -27,16 +27,7 @@ converge_s=10 # after the load ends
 view_timeout_ms=10000
 mapfile -t all < <(seq 0 $((n - 1)))
 
-# EXIT: thaw every replica first (SIGCONT; harmless to a running one), so
-# that teardown never waits on a frozen process.
-on_exit() {
-	local rc=$? i
-	for i in "${all[@]}"; do
-		ec_resume "$i" 2>/dev/null || :
-	done
-	t_on_exit "$rc"
-}
-ec_trap_down on_exit
+ec_trap_down t_on_exit_thaw
 
 # Print field $2 of the status text $1 (nothing if absent).
 field_of() {

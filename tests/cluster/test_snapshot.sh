@@ -34,16 +34,7 @@ view_timeout_ms=10000
 catchup_s=20
 mapfile -t all < <(seq 0 $((n - 1)))
 
-# EXIT: thaw every replica first, so that teardown never waits on a
-# frozen one.
-on_exit() {
-	local rc=$? i
-	for i in "${all[@]}"; do
-		ec_resume "$i" 2>/dev/null || :
-	done
-	t_on_exit "$rc"
-}
-ec_trap_down on_exit
+ec_trap_down t_on_exit_thaw
 
 # Print every running replica's resident set size in KiB.
 rss_line() {
