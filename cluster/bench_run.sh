@@ -5,9 +5,8 @@
 # that the run was what it claims (replicas agree, no view change, the
 # offloads of the configuration at work and no other), teardown.
 #
-# Every run gets a cluster of its own, so no configuration inherits a log
-# grown by the ones before it (the log is kept whole in memory, and a
-# cluster reused for a whole benchmark would hold gigabytes by the end).
+# Every run gets a cluster of its own, so no configuration inherits the
+# store, client table and checkpoints grown by the ones before it.
 #
 # Sourced by bench.sh after lib.sh.  Uses its variables: out (results
 # folder), sweep, duration, warmup, and the function config_args.
