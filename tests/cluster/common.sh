@@ -64,6 +64,17 @@ t_on_exit() {
 	exit "$rc"
 }
 
+# Run ec-cli "$@" in the client namespace; fail unless it exits with $1 and
+# prints exactly $2.
+t_cli_expect() {
+	local want_rc=$1 want_out=$2 out rc=0
+	shift 2
+	out=$(ec_client "$EC_BIN/ec-cli" --config "$EC_CONF" "$@" 2>"$T_OUT/cli.err") || rc=$?
+	[ "$rc" -eq "$want_rc" ] ||
+		t_fail "ec-cli $*: exit $rc, want $want_rc (stdout '$out', stderr '$(cat "$T_OUT/cli.err")')"
+	t_eq "$out" "$want_out" "output of ec-cli $*"
+}
+
 # EXIT handler of the tests that freeze replicas (ec_pause): thaw every
 # replica first (SIGCONT; harmless to a running one), so that teardown
 # never waits on a frozen one, then t_on_exit.

@@ -9,17 +9,6 @@ set -eu
 . "$(dirname "$0")/common.sh"
 t_begin ec-port ec-replica ec-ctl ec-bench ec-cli
 
-# Run ec-cli "$@" in the client namespace; fail unless it exits with $1 and
-# prints exactly $2.
-expect() {
-	local want_rc=$1 want_out=$2 out rc=0
-	shift 2
-	out=$(ec_client "$EC_BIN/ec-cli" --config "$EC_CONF" "$@" 2>"$T_OUT/cli.err") || rc=$?
-	[ "$rc" -eq "$want_rc" ] ||
-		t_fail "ec-cli $*: exit $rc, want $want_rc (stdout '$out', stderr '$(cat "$T_OUT/cli.err")')"
-	t_eq "$out" "$want_out" "output of ec-cli $*"
-}
-
 # A short ec-bench run with $1 clients; fail unless it completes ops.
 short_bench() {
 	local out
@@ -39,21 +28,21 @@ converged() {
 }
 
 ec_up 5
-expect 2 NOT_FOUND get k1
-expect 0 OK put k1 hello
-expect 0 hello get k1
-expect 2 "CAS_FAILED current=hello" cas k1 wrong new
-expect 0 OK cas k1 hello world
-expect 0 world get k1
-expect 2 "CAS_FAILED current=world" cas-absent k1 x
-expect 0 OK cas-absent k2 fresh
-expect 0 fresh get k2
-expect 0 OK delete k1
-expect 2 NOT_FOUND get k1
-expect 2 "CAS_FAILED absent" cas k1 a b
-expect 0 OK put k3 "two words"
-expect 0 "two words" get k3
-expect 1 "" frobnicate k1
+t_cli_expect 2 NOT_FOUND get k1
+t_cli_expect 0 OK put k1 hello
+t_cli_expect 0 hello get k1
+t_cli_expect 2 "CAS_FAILED current=hello" cas k1 wrong new
+t_cli_expect 0 OK cas k1 hello world
+t_cli_expect 0 world get k1
+t_cli_expect 2 "CAS_FAILED current=world" cas-absent k1 x
+t_cli_expect 0 OK cas-absent k2 fresh
+t_cli_expect 0 fresh get k2
+t_cli_expect 0 OK delete k1
+t_cli_expect 2 NOT_FOUND get k1
+t_cli_expect 2 "CAS_FAILED absent" cas k1 a b
+t_cli_expect 0 OK put k3 "two words"
+t_cli_expect 0 "two words" get k3
+t_cli_expect 1 "" frobnicate k1
 t_info "ec-cli round trip: outputs and exit statuses right"
 converged 5
 t_eq "$(ec_field 3 keys)" 2 "keys on replica 3"

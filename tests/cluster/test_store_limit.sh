@@ -17,17 +17,6 @@ max_keys=5
 max_bytes=64
 mapfile -t all < <(seq 0 $((n - 1)))
 
-# Run ec-cli "$@" in the client namespace; fail unless it exits with $1 and
-# prints exactly $2.
-expect() {
-	local want_rc=$1 want_out=$2 out rc=0
-	shift 2
-	out=$(ec_client "$EC_BIN/ec-cli" --config "$EC_CONF" "$@" 2>"$T_OUT/cli.err") || rc=$?
-	[ "$rc" -eq "$want_rc" ] ||
-		t_fail "ec-cli $*: exit $rc, want $want_rc (stdout '$out', stderr '$(cat "$T_OUT/cli.err")')"
-	t_eq "$out" "$want_out" "output of ec-cli $*"
-}
-
 # Wait until every replica agrees; print "view V commit C digest D".
 agree() {
 	ec_wait_converged 15 "${all[@]}" || t_fail "the replicas did not converge"
@@ -50,7 +39,7 @@ pass() {
 		t_eq "$(ec_field "$i" max_bytes)" "$max_bytes" "max_bytes of replica $i"
 	done
 	for ((i = 1; i <= max_keys; i++)); do
-		expect 0 OK put "k$i" "v$i"
+		t_cli_expect 0 OK put "k$i" "v$i"
 	done
 	before=$(agree)
 	keys_everywhere "$max_keys"
@@ -58,12 +47,12 @@ pass() {
 
 	# 5 keys of 4 bytes (20): a 6th key, or k1 grown to a 60-byte value
 	# (78), does not fit
-	expect 3 STORE_FULL put k6 v6
-	expect 3 STORE_FULL cas-absent k6 v6
-	expect 3 STORE_FULL put k1 "$(printf 'x%.0s' $(seq 1 60))"
-	expect 3 STORE_FULL cas k1 v1 "$(printf 'y%.0s' $(seq 1 60))"
-	expect 2 NOT_FOUND get k6
-	expect 0 v1 get k1
+	t_cli_expect 3 STORE_FULL put k6 v6
+	t_cli_expect 3 STORE_FULL cas-absent k6 v6
+	t_cli_expect 3 STORE_FULL put k1 "$(printf 'x%.0s' $(seq 1 60))"
+	t_cli_expect 3 STORE_FULL cas k1 v1 "$(printf 'y%.0s' $(seq 1 60))"
+	t_cli_expect 2 NOT_FOUND get k6
+	t_cli_expect 0 v1 get k1
 	after=$(agree)
 	keys_everywhere "$max_keys"
 	# the refused writes were executed (commit moved), but changed nothing
@@ -73,11 +62,11 @@ pass() {
 	t_info "refused writes changed nothing: $after"
 
 	# a full store still takes replacements no larger, and deletes
-	expect 0 OK put k2 w2
-	expect 0 OK put k3 3
-	expect 0 OK delete k4
-	expect 0 OK put k6 v6
-	expect 0 v6 get k6
+	t_cli_expect 0 OK put k2 w2
+	t_cli_expect 0 OK put k3 3
+	t_cli_expect 0 OK delete k4
+	t_cli_expect 0 OK put k6 v6
+	t_cli_expect 0 v6 get k6
 	agree >/dev/null
 	keys_everywhere "$max_keys"
 	ec_down
