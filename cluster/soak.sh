@@ -58,13 +58,14 @@ mkdir -p "$out"
 EC_KEEP_LOGS=$out
 ec_trap_down ec_exit_keep_logs
 
-# VmRSS of pid $1 in KiB (no fork: one read of /proc).
+# VmRSS of pid $1 in KiB.  One sequential read (awk): bash's read builtin
+# reads a seekable file in pieces and seeks back after each line, and
+# /proc/PID/status is regenerated at every seek; as lines change length
+# meanwhile ("State: R (running)" vs "S (sleeping)") the pieces no longer
+# line up and VmRSS can be missed although the process is alive.
 rss_of() {
-	local k v _
-	while read -r k v _; do
-		[ "$k" = VmRSS: ] && { echo "$v"; return 0; }
-	done <"/proc/$1/status"
-	return 1
+	awk '$1 == "VmRSS:" { print $2; found = 1 } END { exit !found }' \
+		"/proc/$1/status" 2>/dev/null
 }
 
 # Requests the clients completed so far: the last ec-bench -v progress
@@ -109,7 +110,10 @@ while ((next <= duration)); do
 	echo "$t,$view,$rate" >>"$out/throughput.csv"
 	printf '%6d %6s %10s' "$t" "$view" "$rate"
 	for ((i = 0; i < n; i++)); do
-		r=$(rss_of "${pids[i]}") || ec_die "replica $i (pid ${pids[i]}) is gone"
+		if ! r=$(rss_of "${pids[i]}"); then
+			wait "${pids[i]}" && st=0 || st=$?
+			ec_die "replica $i (pid ${pids[i]}) is gone (exit status $st$( ((st > 128)) && echo ": signal $((st - 128))"))"
+		fi
 		echo "$t,$i,$r" >>"$out/samples.csv"
 		printf ' %9d' "$r"
 	done
