@@ -34,6 +34,13 @@
 /* Bytes of a checkpoint one SNAPSHOT carries (it stays far within
  * EC_MAX_MSG; a chunk is still an IP-fragmented datagram). */
 #define EC_SNAP_CHUNK 32768
+/* Chunks one answer to GET_STATE (committed entries) or GET_SNAPSHOT
+ * carries at most: a transfer moves this many per round trip instead of
+ * one, which on a loaded leader (a round trip of a few ms) is the
+ * difference between seconds and a fraction of one for 10M ops.  Eight
+ * datagrams of at most EC_MAX_MSG stay well within a socket buffer
+ * (IO_SOCKBUF, 4 MiB) with the normal traffic. */
+#define EC_TRANSFER_WINDOW 8
 /* Requests the leader holds while the window is full. */
 #define EC_MAX_QUEUED 4096
 
@@ -117,6 +124,9 @@ struct ec_core {
 	enum ec_question state_req_kind;
 	unsigned state_req_to;
 	uint64_t state_req_a, state_req_b;
+	bool more_coming;        /* the last chunk of an answer said more
+				  * follow, at more_at (answer_streaming) */
+	uint64_t more_at;
 
 	/* Checkpoints (every replica). */
 	struct ec_snapshot ckpt; /* latest (op 0: none) */
@@ -215,8 +225,10 @@ void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
 bool try_install(struct ec_core *c);
 void clear_pending(struct ec_core *c);
 void request_state(struct ec_core *c);
-void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
-		     unsigned to, uint64_t from, bool committed_only);
+void queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
+		    unsigned to, uint64_t from);
+void answer_chunk_seen(struct ec_core *c, bool more);
+bool answer_streaming(const struct ec_core *c);
 uint64_t tail_start(const struct ec_core *c, uint64_t from);
 Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
 			     uint64_t last);

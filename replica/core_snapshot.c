@@ -25,10 +25,12 @@
  * Transfer.  A replica that asked for committed entries below the
  * answerer's log base hears its checkpoint's op (LogChunk.snapshot_op)
  * and, if that is above its own commit number, fetches it from that
- * replica with GET_SNAPSHOT(op, offset), one SNAPSHOT chunk per answer,
- * in order.  What to ask stays decided by the core's state alone
- * (request_state): the next offset of the fetch, asked again on the
- * retransmission interval when an answer is lost; from offset 0 again
+ * replica with GET_SNAPSHOT(op, offset), answered with up to
+ * EC_TRANSFER_WINDOW SNAPSHOT chunks in order, taken only in order (a
+ * chunk after a lost one is dropped, and asked for again once the answer
+ * is over: answer_streaming).  What to ask stays decided by the core's
+ * state alone (request_state): the next offset of the fetch, asked again
+ * on the retransmission interval when an answer is lost; from offset 0 again
  * when the answerer's checkpoint changed (it answers with its latest).
  * A fetch that makes no progress for a view timeout is dropped, and the
  * ordinary question finds a source again.
@@ -199,27 +201,29 @@ bool request_snapshot(struct ec_core *c)
 		clear_fetch(c);
 		return false;
 	}
-	if (c->now < f->not_before)
+	if (c->now < f->not_before || answer_streaming(c))
 		return true;
 	gs.op = f->op;
 	gs.offset = f->offset;
+	gs.chunks = EC_TRANSFER_WINDOW;
 	if (question_due(c, EC_Q_SNAPSHOT, f->source, gs.op, gs.offset))
 		queue_msg(c, EC_TO_REPLICA, f->source, NULL,
 			  EC_MSG_GET_SNAPSHOT, c->log.last, &gs.base);
 	return true;
 }
 
-/* Anyone with a checkpoint answers: the chunk asked for of the one
- * asked for (the latest, or the older one, which is kept while it is
- * being fetched: a fetch slower than the checkpoint interval still
- * finishes), else the first chunk of our latest. */
+/* Anyone with a checkpoint answers: the chunks asked for (up to
+ * EC_TRANSFER_WINDOW from the offset asked, all but the last saying more
+ * follow) of the one asked for (the latest, or the older one, which is
+ * kept while it is being fetched: a fetch slower than the checkpoint
+ * interval still finishes), else the first chunks of our latest. */
 void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__GetSnapshot *gs;
 	Ec__Snapshot sn = EC__SNAPSHOT__INIT;
 	const struct ec_snapshot *from = &c->ckpt;
 	uint64_t offset;
-	size_t len;
+	uint32_t chunks;
 
 	gs = (Ec__GetSnapshot *)ec_msg_unpack(m, &ec__get_snapshot__descriptor,
 					      &c->stats.parse);
@@ -236,23 +240,31 @@ void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
-	len = from->len - offset;
-	if (len > EC_SNAP_CHUNK)
-		len = EC_SNAP_CHUNK;
-	sn.op = from->op;
-	sn.view = from->view;
-	sn.total = from->len;
-	sn.digest = from->digest;
-	sn.offset = offset;
-	sn.data.data = from->buf + offset;
-	sn.data.len = len;
+	chunks = gs->chunks < 1 ? 1 :
+		 gs->chunks > EC_TRANSFER_WINDOW ? EC_TRANSFER_WINDOW :
+						   gs->chunks;
 	if (from == &c->prev_ckpt)
 		c->prev_served_at = c->now;
 	else
 		c->ckpt_served_at = c->now;
-	queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_SNAPSHOT,
-		  c->log.last, &sn.base);
-	c->stats.snapshot_chunks_sent++;
+	sn.op = from->op;
+	sn.view = from->view;
+	sn.total = from->len;
+	sn.digest = from->digest;
+	while (chunks-- && offset < from->len) {
+		size_t len = from->len - offset;
+
+		if (len > EC_SNAP_CHUNK)
+			len = EC_SNAP_CHUNK;
+		sn.offset = offset;
+		sn.data.data = from->buf + offset;
+		sn.data.len = len;
+		offset += len;
+		sn.more = chunks && offset < from->len;
+		queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_SNAPSHOT,
+			  c->log.last, &sn.base);
+		c->stats.snapshot_chunks_sent++;
+	}
 out:
 	ec__get_snapshot__free_unpacked(gs, NULL);
 }
@@ -402,6 +414,7 @@ void on_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
+	answer_chunk_seen(c, sn->more);
 	if (sn->op <= c->commit) {
 		/* we got past it meanwhile: nothing to fetch from there */
 		c->stats.ignored[m->type]++;

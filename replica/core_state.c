@@ -96,35 +96,54 @@ Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
 	return ptrs;
 }
 
-/*
- * Queue a START_VIEW or NEW_STATE.  committed_only: committed entries
- * from `from` forward, as many as fit.  Otherwise our log's tail, starting
- * as close to `from` as fits, always through our last op.
- */
-void queue_log_chunk(struct ec_core *c, uint8_t type, enum ec_dest dest,
-		     unsigned to, uint64_t from, bool committed_only)
+/* Queue a START_VIEW or NEW_STATE carrying ops first..last (held). */
+static bool queue_entries(struct ec_core *c, uint8_t type, enum ec_dest dest,
+			  unsigned to, uint64_t first, uint64_t last,
+			  bool committed_only, bool more)
 {
 	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
-	uint64_t first, last;
-	Ec__LogEntry **entries;
+	Ec__LogEntry **entries = build_entries(c, first, last);
 
-	if (committed_only) {
-		if (from <= c->log.base)
-			return; /* compacted: on_get_state points to a snapshot */
-		first = from;
-		last = forward_end(c, from, c->commit);
-	} else {
-		first = tail_start(c, from);
-		last = c->log.last;
-	}
-	entries = build_entries(c, first, last);
 	if (!entries && last >= first)
-		return;
+		return false;
 	chunk.n_entries = last >= first ? last - first + 1 : 0;
 	chunk.entries = entries;
 	chunk.committed_only = committed_only;
+	chunk.more = more;
 	queue_msg(c, dest, to, NULL, type, c->log.last, &chunk.base);
 	free(entries);
+	return true;
+}
+
+/* Queue a START_VIEW or NEW_STATE with our log's tail, starting as close
+ * to `from` as fits, always through our last op. */
+void queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
+		    unsigned to, uint64_t from)
+{
+	queue_entries(c, type, dest, to, tail_start(c, from), c->log.last,
+		      false, false);
+}
+
+/* Answer a GET_STATE for committed entries from `from` (above our log
+ * base, at or below our commit number) with up to `chunks` NEW_STATEs of
+ * consecutive entries, each as full as fits, all but the last saying
+ * more follow. */
+static void queue_committed(struct ec_core *c, unsigned to, uint64_t from,
+			    uint32_t chunks)
+{
+	if (chunks < 1)
+		chunks = 1;
+	if (chunks > EC_TRANSFER_WINDOW)
+		chunks = EC_TRANSFER_WINDOW;
+	while (chunks--) {
+		uint64_t last = forward_end(c, from, c->commit);
+		bool more = chunks && last < c->commit;
+
+		if (!queue_entries(c, EC_MSG_NEW_STATE, EC_TO_REPLICA, to,
+				   from, last, true, more) || !more)
+			return;
+		from = last + 1;
+	}
 }
 
 /* Each entry no larger than a batch can be. */
@@ -302,6 +321,25 @@ bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
 	return true;
 }
 
+/* A chunk of an answer came in; more: the answer goes on. */
+void answer_chunk_seen(struct ec_core *c, bool more)
+{
+	c->more_coming = more;
+	c->more_at = c->now;
+}
+
+/*
+ * Whether an answer of several chunks (GetState.chunks, GetSnapshot.chunks)
+ * is still coming in: its latest chunk said more follow, less than a
+ * retransmission interval ago.  Until it ends nothing is asked, or every
+ * chunk would ask for a window again; a chunk lost on the way is asked
+ * for when the answer's last one is in, or when the interval passes.
+ */
+bool answer_streaming(const struct ec_core *c)
+{
+	return c->more_coming && c->now - c->more_at < c->o.retransmit_us;
+}
+
 /*
  * Ask for the state we are missing.  What to ask follows from our state
  * alone, so every path that notices we are behind (a gap, a COMMIT, a
@@ -320,12 +358,13 @@ void request_state(struct ec_core *c)
 	Ec__GetState gs = EC__GET_STATE__INIT;
 	unsigned to;
 
-	if (request_snapshot(c))
+	if (request_snapshot(c) || answer_streaming(c))
 		return;
 	gs.committed_only = c->pending.have;
 	if (gs.committed_only) {
 		to = c->pending.source;
 		gs.from_op = c->commit + 1;
+		gs.chunks = EC_TRANSFER_WINDOW;
 	} else {
 		to = leader_of(c, c->view);
 		gs.from_op = c->status == EC_ST_NORMAL ? c->log.last + 1 :
@@ -365,13 +404,12 @@ void on_get_state(struct ec_core *c, const struct ec_msg *m)
 	    gs->from_op <= c->log.base && c->ckpt.op) {
 		point_to_checkpoint(c, m->sender);
 	} else if (gs->committed_only) {
-		if (gs->from_op >= 1 && gs->from_op <= c->commit)
-			queue_log_chunk(c, EC_MSG_NEW_STATE, EC_TO_REPLICA,
-					m->sender, gs->from_op, true);
+		if (gs->from_op > c->log.base && gs->from_op <= c->commit)
+			queue_committed(c, m->sender, gs->from_op, gs->chunks);
 	} else if (c->status == EC_ST_NORMAL && is_leader(c) &&
 		   m->view <= c->view) {
-		queue_log_chunk(c, EC_MSG_NEW_STATE, EC_TO_REPLICA, m->sender,
-				gs->from_op, false);
+		queue_log_tail(c, EC_MSG_NEW_STATE, EC_TO_REPLICA, m->sender,
+			       gs->from_op);
 	} else {
 		c->stats.ignored[m->type]++;
 	}
@@ -449,6 +487,7 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 		take_view_log(c, m, nc, from);
 		return;
 	}
+	answer_chunk_seen(c, nc->more);
 	place_committed(c, nc->entries, nc->n_entries, m->commit);
 	ec__log_chunk__free_unpacked(nc, NULL);
 	if (c->pending.have)

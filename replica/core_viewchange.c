@@ -166,7 +166,7 @@ void enter_normal(struct ec_core *c, uint64_t commit)
 		 * client table it orders requests with */
 		clear_fetch(c);
 		reset_leader_state(c);
-		queue_log_chunk(c, EC_MSG_START_VIEW, EC_TO_ALL, 0, from, false);
+		queue_log_tail(c, EC_MSG_START_VIEW, EC_TO_ALL, 0, from);
 	} else {
 		c->last_heard = c->now;
 		c->leader_op = c->log.last;
