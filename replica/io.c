@@ -40,6 +40,7 @@ struct ec_io {
 	struct event *tick_ev;
 	struct ec_io_stats stats;
 	struct ec_core_state last;         /* for logging transitions */
+	uint64_t snapshots_installed;      /* as last logged */
 	uint8_t *bufs;                     /* IO_BATCH * IO_RXBUF */
 	struct mmsghdr msgs[IO_BATCH];     /* set up once, see ec_io_new */
 	struct iovec iov[IO_BATCH];
@@ -152,17 +153,23 @@ static void send_to_all(struct ec_io *io, struct ec_out *o)
 			send_one(io, o, &io->peers[i]);
 }
 
-/* Log a change of view or status: the core is pure and logs nothing. */
+/* Log a change of view or status, and a snapshot installed: the core is
+ * pure and logs nothing. */
 static void log_transition(struct ec_io *io)
 {
 	struct ec_core_state s;
+	uint64_t installed = ec_core_stats(io->core)->snapshots_installed;
 
 	ec_core_get_state(io->core, &s);
+	if (installed != io->snapshots_installed)
+		pr_info("installed the checkpoint at op %llu from another "
+			"replica", (unsigned long long)s.checkpoint);
 	if (s.view != io->last.view || s.status != io->last.status)
 		pr_info("view %u (leader %u), status %s, op %llu, commit %llu",
 			s.view, s.leader, ec_status_name(s.status),
 			(unsigned long long)s.op, (unsigned long long)s.commit);
 	io->last = s;
+	io->snapshots_installed = installed;
 }
 
 /* Bring the kernel's view of the replica up to date, then send every
