@@ -10,6 +10,13 @@
 #   make soak       5 replicas, all offloads, 32 clients for 10 minutes:
 #                   RSS every 10 s, throughput per minute, targets checked
 #                   (cluster/soak.sh; EC_SOAK_*)
+#   make checkpoint-latency
+#                   p99.9 of runs crossing checkpoints vs none, rotated
+#                   (cluster/checkpoint_latency.sh; EC_CKLAT_*)
+#   make recovery-time
+#                   a follower restarted after 10M requests: time until it
+#                   is normal and acknowledging in XDP again
+#                   (cluster/recovery_time.sh; EC_RECOVERY_*)
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz/) with clang
 #                   into build/fuzz/ and run each for FUZZ_TIME seconds
 #                   (default 60), or for FUZZ_RUNS inputs when given;
@@ -126,7 +133,7 @@ FUZZ_CI_TIME ?= 8
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
 .SECONDARY:
-.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak clean \
+.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak checkpoint-latency recovery-time clean \
 	fuzz fuzz-ci
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
@@ -288,6 +295,12 @@ faults: all
 
 soak: all
 	$(Q)cluster/soak.sh
+
+checkpoint-latency: all
+	$(Q)cluster/checkpoint_latency.sh
+
+recovery-time: all
+	$(Q)cluster/recovery_time.sh
 
 clean:
 	rm -rf $(BUILD)
