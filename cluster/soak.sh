@@ -3,8 +3,9 @@
 #
 # Run for a long time and watch for leaks and slowdown: a 5-replica
 # cluster with every offload on (--offload all) and checkpoints every
-# EC_SOAK_CHECKPOINT_OPS ops takes one closed-loop ec-bench run of
-# EC_SOAK_CLIENTS clients for EC_SOAK_DURATION seconds.  Every 10 s it
+# EC_SOAK_CHECKPOINT_OPS ops (or every 16 MiB of requests, the replicas'
+# default --checkpoint-bytes, if that comes first) takes one closed-loop
+# ec-bench run of EC_SOAK_CLIENTS clients for EC_SOAK_DURATION seconds.  Every 10 s it
 # prints every replica's resident set size (VmRSS of /proc/PID/status)
 # and the requests completed in those 10 s, per second (from ec-bench's
 # -v progress lines: what the clients saw, whoever leads); every minute

@@ -32,6 +32,7 @@ void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self)
 	o->batch = EC_DEFAULT_BATCH;
 	o->client_expiry_ops = EC_DEFAULT_CLIENT_EXPIRY_OPS;
 	o->checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS;
+	o->checkpoint_bytes = EC_DEFAULT_CHECKPOINT_BYTES;
 	o->kv_limits.max_keys = EC_KV_DEFAULT_MAX_KEYS;
 	o->kv_limits.max_bytes = EC_KV_DEFAULT_MAX_BYTES;
 }

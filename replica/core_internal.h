@@ -137,6 +137,9 @@ struct ec_core {
 	uint64_t ckpt_served_at, prev_served_at; /* last chunk sent of each */
 	uint64_t ckpt_pending;   /* op of the checkpoint checkpoint_async is
 				  * taking (0: none) */
+	uint64_t ckpt_point;     /* the last checkpoint op, taken or not
+				  * (the same on every replica) */
+	uint64_t bytes_since_point; /* of the entries executed after it */
 	struct ec_snap_fetch fetch;
 
 	/* View change (status VIEW_CHANGE). */

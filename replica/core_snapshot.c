@@ -2,10 +2,16 @@
  * core_snapshot.c - checkpoints, log compaction and snapshot state
  * transfer.
  *
- * Checkpoints.  Every replica, at every executed op S that is a multiple
- * of opts.checkpoint_ops, serializes its state (snapshot.h) and keeps it
- * as its latest checkpoint; then it frees the log entries at or below its
- * PREVIOUS checkpoint.  One interval of entries is kept so that a
+ * Checkpoints.  Every replica, at every checkpoint op S, serializes its
+ * state (snapshot.h) and keeps it as its latest checkpoint.  S is the
+ * first executed op at which opts.checkpoint_ops ops were executed since
+ * the previous checkpoint op, or at which those ops' entries carry
+ * opts.checkpoint_bytes bytes: a function of the committed log alone, so
+ * every replica has the same checkpoint ops (one that installs a
+ * checkpoint goes on counting from its op, as the others did).  The
+ * bytes bound keeps what a restarted replica fetches after a checkpoint
+ * (and the log held) small when batches are large.  Then the replica
+ * frees the log entries at or below its PREVIOUS checkpoint.  One interval of entries is kept so that a
  * replica a little behind catches up from the log, cheaply; only one
  * further behind needs the checkpoint.  The previous checkpoint is kept
  * too, and while a replica is fetching it (a chunk served within four
@@ -96,6 +102,22 @@ int ec_core_snapshot_take(const struct ec_core *c, uint64_t op,
 	return ec_snapshot_take(c->kv, c->ct, op, view, out);
 }
 
+/* Whether executed op is a checkpoint op; counts its entry's bytes. */
+static bool checkpoint_due(struct ec_core *c, const struct ec_entry *e,
+			   uint64_t op)
+{
+	uint64_t ops = c->o.checkpoint_ops, bytes = c->o.checkpoint_bytes;
+
+	c->bytes_since_point += e->len;
+	if ((ops && op - c->ckpt_point >= ops) ||
+	    (bytes && c->bytes_since_point >= bytes)) {
+		c->ckpt_point = op;
+		c->bytes_since_point = 0;
+		return true;
+	}
+	return false;
+}
+
 /* Take a checkpoint at executed op if it is one of the checkpoint ops:
  * here and now, or through the checkpoint_async hook (then the pause is
  * the hook's, e.g. a fork). */
@@ -105,7 +127,7 @@ void maybe_checkpoint(struct ec_core *c, uint64_t op)
 	struct ec_snapshot snap = { 0 };
 	uint64_t t0, us;
 
-	if (!c->o.checkpoint_ops || op % c->o.checkpoint_ops != 0 || !e)
+	if (!e || !checkpoint_due(c, e, op))
 		return;
 	if (c->ckpt_pending) {
 		c->stats.checkpoint_skipped++;
@@ -311,6 +333,8 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	c->kv = kv;
 	c->ct = ct;
 	c->commit = c->executed = f->op;
+	c->ckpt_point = f->op; /* a checkpoint op of everyone's */
+	c->bytes_since_point = 0;
 	ec_snapshot_clear(&c->prev_ckpt); /* the log starts at f->op now */
 	ec_snapshot_clear(&c->ckpt);
 	c->ckpt.op = f->op;

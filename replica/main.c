@@ -45,7 +45,7 @@ struct options {
 	bool no_bpf;
 	struct ec_switches offload;
 	long heartbeat_ms, view_timeout_ms, retransmit_ms, window, batch;
-	long checkpoint_ops, client_expiry_ops;
+	long checkpoint_ops, checkpoint_bytes, client_expiry_ops;
 	long max_keys, max_bytes;
 };
 
@@ -60,6 +60,7 @@ enum {
 	OPT_WINDOW,
 	OPT_BATCH,
 	OPT_CHECKPOINT_OPS,
+	OPT_CHECKPOINT_BYTES,
 	OPT_CLIENT_EXPIRY_OPS,
 	OPT_MAX_KEYS,
 	OPT_MAX_BYTES,
@@ -78,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "checkpoint-ops", required_argument, NULL, OPT_CHECKPOINT_OPS },
+	{ "checkpoint-bytes", required_argument, NULL, OPT_CHECKPOINT_BYTES },
 	{ "client-expiry-ops", required_argument, NULL, OPT_CLIENT_EXPIRY_OPS },
 	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
@@ -117,11 +119,20 @@ static void usage(FILE *f)
 "                        turns batching off (default %d).  A batch closes\n"
 "                        when nothing more is waiting, never on a timer;\n"
 "                        `ec-ctl SOCKET batch N` changes it at run time\n"
-"  --checkpoint-ops K    checkpoint the state every K executed ops and keep\n"
-"                        the log only from the previous checkpoint on; a\n"
-"                        replica further behind (or restarted) fetches the\n"
-"                        latest checkpoint (default %d; 0: never, the log\n"
-"                        is kept whole)\n"
+"  --checkpoint-ops K    checkpoint the state once K ops were executed since\n"
+"                        the last checkpoint, and keep the log only from\n"
+"                        the previous checkpoint on; a replica further\n"
+"                        behind (or restarted) fetches the latest\n"
+"                        checkpoint, then the log after it (default %d;\n"
+"                        0: no bound by ops)\n"
+"  --checkpoint-bytes B  or once the ops executed since the last one carry\n"
+"                        B bytes of requests, whichever comes first: this\n"
+"                        bounds the log a restarted replica fetches after\n"
+"                        the checkpoint (and the log held) when batches are\n"
+"                        large (default %llu = %llu MiB; 0: no bound by\n"
+"                        bytes; with both 0 the log is kept whole).  Must\n"
+"                        be the same on every replica, so that all take\n"
+"                        their checkpoints at the same ops\n"
 "  --client-expiry-ops N forget a client that has had nothing executed for\n"
 "                        N ops (default %d; 0: never, the client table\n"
 "                        grows with every client id); its late retries are\n"
@@ -150,7 +161,10 @@ static void usage(FILE *f)
 		EC_DEFAULT_HEARTBEAT_US / 1000, EC_DEFAULT_VIEW_TIMEOUT_US / 1000,
 		EC_DEFAULT_RETRANSMIT_US / 1000, EC_MAX_WINDOW,
 		EC_DEFAULT_WINDOW, EC_MAX_BATCH, EC_DEFAULT_BATCH,
-		EC_DEFAULT_CHECKPOINT_OPS, EC_DEFAULT_CLIENT_EXPIRY_OPS,
+		EC_DEFAULT_CHECKPOINT_OPS,
+		(unsigned long long)EC_DEFAULT_CHECKPOINT_BYTES,
+		(unsigned long long)EC_DEFAULT_CHECKPOINT_BYTES >> 20,
+		EC_DEFAULT_CLIENT_EXPIRY_OPS,
 		EC_KV_DEFAULT_MAX_KEYS,
 		EC_KV_DEFAULT_MAX_BYTES, EC_KV_DEFAULT_MAX_BYTES >> 20);
 }
@@ -195,6 +209,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.window = EC_DEFAULT_WINDOW,
 		.batch = EC_DEFAULT_BATCH,
 		.checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS,
+		.checkpoint_bytes = (long)EC_DEFAULT_CHECKPOINT_BYTES,
 		.client_expiry_ops = EC_DEFAULT_CLIENT_EXPIRY_OPS,
 		.max_keys = (long)EC_KV_DEFAULT_MAX_KEYS,
 		.max_bytes = (long)EC_KV_DEFAULT_MAX_BYTES,
@@ -238,6 +253,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_CHECKPOINT_OPS:
 			rc = parse_num("--checkpoint-ops", optarg, 0, LONG_MAX,
 				       &o->checkpoint_ops);
+			break;
+		case OPT_CHECKPOINT_BYTES:
+			rc = parse_num("--checkpoint-bytes", optarg, 0,
+				       LONG_MAX, &o->checkpoint_bytes);
 			break;
 		case OPT_CLIENT_EXPIRY_OPS:
 			rc = parse_num("--client-expiry-ops", optarg, 0,
@@ -377,6 +396,7 @@ int main(int argc, char **argv)
 	co.window = (unsigned)o.window;
 	co.batch = (unsigned)o.batch;
 	co.checkpoint_ops = (uint64_t)o.checkpoint_ops;
+	co.checkpoint_bytes = (uint64_t)o.checkpoint_bytes;
 	co.client_expiry_ops = (uint64_t)o.client_expiry_ops;
 	co.kv_limits.max_keys = (uint64_t)o.max_keys;
 	co.kv_limits.max_bytes = (uint64_t)o.max_bytes;
@@ -430,11 +450,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pr_info("replica %ld of %u%s, heartbeat %ld ms, view timeout %ld ms, "
-		"retransmit %ld ms, window %ld, batch %ld, checkpoint every %ld ops, "
-		"max keys %ld, max bytes %ld",
+		"retransmit %ld ms, window %ld, batch %ld, checkpoint every %ld ops "
+		"or %ld bytes, max keys %ld, max bytes %ld",
 		o.id, cfg.n, o.recover ? " (recovering)" : "", o.heartbeat_ms,
 		o.view_timeout_ms, o.retransmit_ms, o.window, o.batch,
-		o.checkpoint_ops, o.max_keys, o.max_bytes);
+		o.checkpoint_ops, o.checkpoint_bytes, o.max_keys, o.max_bytes);
 	if (event_base_dispatch(base) < 0) {
 		pr_warn("event loop failed");
 		goto out;

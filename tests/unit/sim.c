@@ -659,6 +659,13 @@ void sim_set_checkpoint_ops(struct sim *s, uint64_t k)
 		s->r[i]->o.checkpoint_ops = k;
 }
 
+void sim_set_checkpoint_bytes(struct sim *s, uint64_t b)
+{
+	s->opts.checkpoint_bytes = b;
+	for (unsigned i = 0; i < s->n; i++)
+		s->r[i]->o.checkpoint_bytes = b;
+}
+
 void sim_set_batch(struct sim *s, unsigned batch)
 {
 	s->opts.batch = batch;

@@ -123,8 +123,10 @@ struct ec_addr sim_client_addr(unsigned c);
  * sim_run do it for every replica). */
 void sim_collect(struct sim *s, unsigned i);
 
-/* Checkpoint every k ops on every replica, now and after restarts. */
+/* Checkpoint every k ops / every b bytes of entries (whichever first) on
+ * every replica, now and after restarts. */
 void sim_set_checkpoint_ops(struct sim *s, uint64_t k);
+void sim_set_checkpoint_bytes(struct sim *s, uint64_t b);
 
 /* Requests per op on every replica, now and after restarts. */
 void sim_set_batch(struct sim *s, unsigned batch);
