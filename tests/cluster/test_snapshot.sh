@@ -6,8 +6,9 @@
 #  (a) follower 4 is killed (SIGKILL) while 8 verify-mode clients run;
 #      the leader executes 4 K more ops (three or more checkpoints, its log
 #      base moves past everything replica 4 held); replica 4 restarts with
-#      --recover: it must install a snapshot (snapshot.installed), reach
-#      the others' commit and digest, and lose no write; then, during a
+#      --recover: it must install a snapshot (snapshot.installed), asking
+#      at most one GET_SNAPSHOT per two chunks (answers come in windows),
+#      reach the others' commit and digest, and lose no write; then, during a
 #      short extra run, it must acknowledge again (with offloads on, in
 #      XDP: its xdp.fastack_acked grows).
 #  (b) follower 3 is cut off while the cluster runs past 14000 + 2 K
@@ -103,6 +104,14 @@ run_recover() {
 	inst=$(stat_of 4 snapshot.installed)
 	t_info "run $name: recovered replica 4: snapshot.installed $inst, chunks $(stat_of 4 snapshot.chunks_received), log base $(ec_field 4 log_base)"
 	[ "${inst:-0}" -ge 1 ] || t_fail "run $name: replica 4 recovered without installing a snapshot"
+	# answers come in windows of up to 8 chunks: far fewer questions
+	# than chunks (one question per chunk without them)
+	chunks=$(stat_of 4 snapshot.chunks_received)
+	asked=$(stat_of 4 tx.GET_SNAPSHOT)
+	t_info "run $name: replica 4 asked $asked GET_SNAPSHOTs for $chunks chunks"
+	if [ "${chunks:-0}" -ge 4 ] && [ $((2 * ${asked:-0})) -gt "$chunks" ]; then
+		t_fail "run $name: replica 4 asked $asked GET_SNAPSHOTs for $chunks chunks: not in windows"
+	fi
 
 	t_snap 4 "$name-extra-0"
 	t_bench "$name-extra" 4 1.5
