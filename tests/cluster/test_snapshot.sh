@@ -81,7 +81,8 @@ stat_of() {
 run_recover() {
 	local name=$1 mode=$2 c0 base ckpt commit digest inst acked seen
 	t_info "run $name: offloads $mode; ec-bench $clients clients, verify mode"
-	t_bench_start "$name" "$clients" 120
+	# 8000 keys of 256 bytes: a checkpoint of many chunks (about 2 MB)
+	t_bench_start "$name" "$clients" 120 --keys 8000 --value-size 256
 	wait_leader_commit "$name" $(($(ec_field 0 commit) + 200)) 15
 	ec_kill 4
 	c0=$(ec_field 0 commit)
