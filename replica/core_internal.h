@@ -230,6 +230,7 @@ void clear_pending(struct ec_core *c);
 void request_state(struct ec_core *c);
 void queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
 		    unsigned to, uint64_t from);
+uint32_t answer_window(uint32_t asked);
 void answer_chunk_seen(struct ec_core *c, bool more);
 bool answer_streaming(const struct ec_core *c);
 uint64_t tail_start(const struct ec_core *c, uint64_t from);

@@ -11,8 +11,9 @@
  * checkpoint goes on counting from its op, as the others did).  The
  * bytes bound keeps what a restarted replica fetches after a checkpoint
  * (and the log held) small when batches are large.  Then the replica
- * frees the log entries at or below its PREVIOUS checkpoint.  One interval of entries is kept so that a
- * replica a little behind catches up from the log, cheaply; only one
+ * frees the log entries at or below its PREVIOUS checkpoint.  One
+ * interval of entries is kept so that a replica a little behind catches
+ * up from the log, cheaply; only one
  * further behind needs the checkpoint.  The previous checkpoint is kept
  * too, and while a replica is fetching it (a chunk served within four
  * retransmission intervals) it stays, with the log above it, over the
@@ -262,9 +263,7 @@ void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
-	chunks = gs->chunks < 1 ? 1 :
-		 gs->chunks > EC_TRANSFER_WINDOW ? EC_TRANSFER_WINDOW :
-						   gs->chunks;
+	chunks = answer_window(gs->chunks);
 	if (from == &c->prev_ckpt)
 		c->prev_served_at = c->now;
 	else

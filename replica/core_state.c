@@ -131,10 +131,7 @@ void queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
 static void queue_committed(struct ec_core *c, unsigned to, uint64_t from,
 			    uint32_t chunks)
 {
-	if (chunks < 1)
-		chunks = 1;
-	if (chunks > EC_TRANSFER_WINDOW)
-		chunks = EC_TRANSFER_WINDOW;
+	chunks = answer_window(chunks);
 	while (chunks--) {
 		uint64_t last = forward_end(c, from, c->commit);
 		bool more = chunks && last < c->commit;
@@ -319,6 +316,15 @@ bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
 	c->state_req_a = a;
 	c->state_req_b = b;
 	return true;
+}
+
+/* How many chunks to answer a question for `asked` with: 0 (an older
+ * asker) is one, and no more than a window. */
+uint32_t answer_window(uint32_t asked)
+{
+	if (asked < 1)
+		return 1;
+	return asked < EC_TRANSFER_WINDOW ? asked : EC_TRANSFER_WINDOW;
 }
 
 /* A chunk of an answer came in; more: the answer goes on. */
