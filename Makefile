@@ -71,7 +71,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 
 # Pure code shared by the replica, the clients and the unit tests.
 CORE_SRCS := replica/wire.c replica/membership.c replica/config.c replica/kv.c \
-	     replica/batch.c \
+	     replica/batch.c replica/quorum.c \
 	     replica/client_table.c replica/log.c replica/core.c \
 	     replica/core_normal.c replica/core_viewchange.c \
 	     replica/core_state.c replica/core_snapshot.c \

@@ -64,7 +64,8 @@ struct ec_xdp_state {
 			   * the view tag is checked from the very word that
 			   * is swapped, whatever order loads complete in */
 	__u64 commit;     /* leader: commit number user space knows */
-	__u32 quorum;     /* leader: follower acks that make a quorum (f) */
+	__u32 quorum;     /* leader: follower acks that make a quorum
+			   * (ec_quorum_followers, replica/quorum.h) */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");

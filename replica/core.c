@@ -56,7 +56,6 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	if (!c)
 		return NULL;
 	c->o = *o;
-	c->f = (o->n - 1) / 2;
 	c->now = now;
 	ec_log_init(&c->log);
 	c->kv = ec_kv_new();

@@ -25,6 +25,7 @@
 #include "core.h"
 #include "kv.h"
 #include "log.h"
+#include "quorum.h"
 #include "snapshot.h"
 
 /* Bytes of log entries one message may carry (header and slack aside). */
@@ -96,7 +97,6 @@ struct ec_queued_req {
 
 struct ec_core {
 	struct ec_core_opts o;
-	unsigned f;
 
 	enum ec_status status;
 	uint32_t view;

@@ -37,7 +37,7 @@ static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
 	c->last_broadcast = c->now;
 	c->stats.batches++;
 	c->stats.batched_requests += n;
-	if (c->f == 0)
+	if (ec_quorum_followers(c->o.n) == 0)
 		set_commit(c, op);
 	return true;
 }
@@ -371,26 +371,17 @@ static void leader_commit(struct ec_core *c, uint64_t op)
 	drain_queue(c, false);
 }
 
-/* Commit the highest op that f followers have acknowledged. */
+/* Commit the highest op that a quorum holds, the leader's log included. */
 static void update_commit(struct ec_core *c)
 {
 	uint64_t acks[EC_MAX_REPLICAS];
-	unsigned k = 0;
+	uint64_t op;
 
 	for (unsigned i = 0; i < c->o.n; i++)
-		if (i != c->o.self)
-			acks[k++] = c->acked[i];
-	/* f-th largest: partial selection sort, k <= 8. */
-	for (unsigned i = 0; i < c->f; i++)
-		for (unsigned j = i + 1; j < k; j++)
-			if (acks[j] > acks[i]) {
-				uint64_t t = acks[i];
-
-				acks[i] = acks[j];
-				acks[j] = t;
-			}
-	if (c->f > 0 && acks[c->f - 1] > c->commit)
-		leader_commit(c, acks[c->f - 1]);
+		acks[i] = i == c->o.self ? c->log.last : c->acked[i];
+	op = ec_quorum_committed(acks, c->o.n);
+	if (op > c->commit)
+		leader_commit(c, op);
 }
 
 void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
@@ -407,7 +398,7 @@ void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 	if (op > c->acked[s])
 		c->acked[s] = op;
 	if ((m->flags & EC_F_QUORUM) && c->trust_quorum) {
-		/* the kernel saw f followers ack (view, op) */
+		/* the kernel saw a quorum's followers ack (view, op) */
 		c->stats.quorum_commits++;
 		if (op > c->commit)
 			leader_commit(c, op);

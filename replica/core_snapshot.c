@@ -50,7 +50,7 @@
  * ours at S is the checkpoint's entry (same view at the same op: the
  * same entry, and the same log below it); otherwise they belong to a
  * view that was superseded before S was committed (S was committed in a
- * later view, which started only once f+1 replicas left ours, so our
+ * later view, which started only once a quorum left ours, so our
  * acknowledgements there no longer count), and the log restarts empty at
  * S.  The glue's ec_offload_sync then reopens the kernel's fast-ack
  * window at our last op + 1; it never sees a half-installed state.

@@ -425,7 +425,8 @@ void on_get_state(struct ec_core *c, const struct ec_msg *m)
 /* Whether a recovering replica has learnt which view and leader to ask. */
 bool recovery_ready(const struct ec_core *c)
 {
-	return (unsigned)__builtin_popcount(c->rec_from) >= c->f + 1 &&
+	return (unsigned)__builtin_popcount(c->rec_from) >=
+		       ec_quorum_recovery(c->o.n) &&
 	       c->rec_have_leader;
 }
 
@@ -510,8 +511,9 @@ static void send_recovery(struct ec_core *c)
 }
 
 /* A restarted replica has lost its state (nothing is on disk): it must not
- * vote or acknowledge until f+1 replicas, the current leader among them,
- * have told it the view, and it has installed that leader's log. */
+ * vote or acknowledge until ec_quorum_recovery(n) others, the current
+ * leader among them, have told it the view, and it has installed that
+ * leader's log. */
 void start_recovery(struct ec_core *c)
 {
 	c->status = EC_ST_RECOVERING;

@@ -75,12 +75,12 @@ static void send_dvc(struct ec_core *c)
 
 static bool have_svc_quorum(const struct ec_core *c)
 {
-	return (unsigned)__builtin_popcount(c->svc_from) >= c->f + 1;
+	return ec_quorum_has(c->o.n, c->svc_from);
 }
 
 static void maybe_start_view(struct ec_core *c);
 
-/* Once f others agree to change view, hand our log to the new leader (or
+/* Once a quorum (ourselves included) agrees to change view, hand our log to the new leader (or
  * record it, if we are the new leader). */
 static void maybe_send_dvc(struct ec_core *c)
 {
@@ -175,7 +175,7 @@ void enter_normal(struct ec_core *c, uint64_t commit)
 	clear_view_change(c);
 }
 
-/* With f+1 DO_VIEW_CHANGEs (ours included), adopt the log with the highest
+/* With a quorum of DO_VIEW_CHANGEs (ours included), adopt the log with the highest
  * (last normal view, op) and the highest commit number among them. */
 static void maybe_start_view(struct ec_core *c)
 {
@@ -202,7 +202,7 @@ static void maybe_start_view(struct ec_core *c)
 		    (d->last_normal_view == b->last_normal_view && d->op > b->op))
 			best = i;
 	}
-	if (count < c->f + 1)
+	if (count < ec_quorum(c->o.n))
 		return;
 	if (best == c->o.self) {
 		enter_normal(c, commit);

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "io.h"
 #include "logging.h"
+#include "quorum.h"
 
 /* How long quiesce waits for entries the kernel acked but had not yet
  * submitted (they are microseconds away). */
@@ -335,7 +336,7 @@ static void sync_leader(struct ec_offload *o, const struct ec_core_state *s,
 		for (unsigned i = 0; i < EC_QUORUM_SLOTS; i++)
 			__atomic_store_n(&o->xdp->bss->ec_slots[i], 0,
 					 __ATOMIC_RELAXED);
-		__atomic_store_n(&xs->quorum, (o->cfg->n - 1) / 2,
+		__atomic_store_n(&xs->quorum, ec_quorum_followers(o->cfg->n),
 				 __ATOMIC_RELAXED);
 		__atomic_store_n(&xs->view, s->view, __ATOMIC_RELAXED);
 		__atomic_store_n(&xs->commit, s->commit, __ATOMIC_RELAXED);

@@ -133,9 +133,9 @@ static bool kern_quorum(struct sim *s, unsigned i, struct sim_pkt *p,
 {
 	struct sim_kernel *k = &s->kern[i];
 	uint64_t *slot = &k->slots[m->op % 64];
-	unsigned f = (s->n - 1) / 2, bit = 1u << m->sender;
+	unsigned need = ec_quorum_followers(s->n), bit = 1u << m->sender;
 	unsigned bits = (unsigned)(*slot & 0xffff);
-	bool had_quorum = (unsigned)__builtin_popcount(bits) >= f;
+	bool had_quorum = (unsigned)__builtin_popcount(bits) >= need;
 
 	if (!k->lead || m->view != k->view)
 		return false;
@@ -149,7 +149,7 @@ static bool kern_quorum(struct sim *s, unsigned i, struct sim_pkt *p,
 	} else {
 		bits |= bit;
 		*slot = m->op << 16 | bits;
-		if (had_quorum || (unsigned)__builtin_popcount(bits) < f)
+		if (had_quorum || (unsigned)__builtin_popcount(bits) < need)
 			goto drop;
 	}
 	((struct ec_hdr *)p->buf)->flags |= EC_F_QUORUM;
@@ -579,6 +579,21 @@ const char *sim_check_agreement(const struct sim *s)
 		}
 	}
 	return NULL;
+}
+
+bool sim_entry_digest(const struct sim *s, unsigned i, uint64_t op,
+		      uint64_t *digest)
+{
+	const struct ec_entry *e = ec_log_at(&s->r[i]->log, op);
+	uint64_t h;
+
+	if (!e)
+		return false;
+	h = 0xcbf29ce484222325ULL ^ e->view;
+	for (size_t k = 0; k < e->len; k++)
+		h = (h ^ e->body[k]) * 0x100000001b3ULL;
+	*digest = h;
+	return true;
 }
 
 struct ec_core_state sim_st(const struct sim *s, unsigned i)

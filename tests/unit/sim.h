@@ -115,6 +115,11 @@ void sim_state(const struct sim *s, unsigned i, struct ec_core_state *st);
  * description of the violation. */
 const char *sim_check_agreement(const struct sim *s);
 
+/* Whether replica i holds op in its log (above its base); if so *digest
+ * is a hash of the entry's view and bytes, equal for equal entries. */
+bool sim_entry_digest(const struct sim *s, unsigned i, uint64_t op,
+		      uint64_t *digest);
+
 /* The UDP address of replica i (its member address) / of client c. */
 struct ec_addr sim_addr(unsigned i);
 struct ec_addr sim_client_addr(unsigned c);
