@@ -77,7 +77,11 @@ t_info "--checkpoint-ops 0 --checkpoint-bytes 262144: $k checkpoints at the lead
 ec_down
 ec_up "$n" --batch 1 --client-expiry-ops 2000
 t_bench_start frozen 1 6 --warmup 0
-frozen=$(ip netns pids "$(ec_ns_client)") || frozen=
+for ((i = 0; i < 100; i++)); do
+	frozen=$(ip netns pids "$(ec_ns_client)" 2>/dev/null) || frozen=
+	[ -z "$frozen" ] || break
+	sleep 0.02
+done
 [ "$(wc -w <<<"$frozen")" -eq 1 ] || t_fail "want one ec-bench in the client namespace, got '$frozen'"
 frozen_bench=$T_BENCH_PID
 sleep 0.5
