@@ -124,12 +124,12 @@ run_recover() {
 		--checkpoint-ops "$K" --view-timeout-ms "$view_timeout_ms" \
 		--offload "$mode"
 	inst=$(stat_of 4 snapshot.installed)
-	t_info "run $name: recovered replica 4: snapshot.installed $inst, chunks $(stat_of 4 snapshot.chunks_received), log base $(ec_field 4 log_base)"
+	chunks=$(stat_of 4 snapshot.chunks_received)
+	asked=$(stat_of 4 tx.GET_SNAPSHOT)
+	t_info "run $name: recovered replica 4: snapshot.installed $inst, chunks $chunks, log base $(ec_field 4 log_base)"
 	[ "$inst" -ge 1 ] || t_fail "run $name: replica 4 recovered without installing a snapshot"
 	# answers come in windows of up to 8 chunks: one question per
 	# window, ceil(chunks / 8), no more (one per chunk without them)
-	chunks=$(stat_of 4 snapshot.chunks_received)
-	asked=$(stat_of 4 tx.GET_SNAPSHOT)
 	windows=$(((chunks + window - 1) / window))
 	t_info "run $name: replica 4 asked $asked GET_SNAPSHOTs for $chunks chunks ($windows windows of $window; restarts $(stat_of 4 snapshot.restarts), timeouts $(stat_of 4 snapshot.timeouts))"
 	[ "$chunks" -ge "$min_chunks" ] ||
