@@ -115,7 +115,7 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
 BPFT_SUPPORT_SRCS := $(filter-out $(BPFT_SRCS),$(wildcard tests/bpf/*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 # Script-level unit tests, run with the binaries.
-UNIT_SCRIPTS := tests/lincheck/test_exit_codes.sh
+UNIT_SCRIPTS := tests/lincheck/test_exit_codes.sh tests/cluster/fault_report_test.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c): the pure core, sim.c and the
 # scenarios compiled again with clang, coverage and sanitizers, in a tree

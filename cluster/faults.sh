@@ -24,8 +24,10 @@
 # argument) and bench-N.out, and summary.txt: one
 # row per setting with the operations checked, faults by kind, the keys
 # found not linearizable, and the longest unavailability (ms without any
-# completion) during a fault of each kind.  Exit 0 when every setting
-# converged and was linearizable, 1 otherwise.
+# completion) during a fault of each kind, each fault lasting from its
+# start line in the nemesis log to its own stop line.  Exit 0 when every
+# setting converged and was linearizable and its report paired every
+# fault's start with a stop, 1 otherwise.
 set -eu -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -90,8 +92,15 @@ run() {
 		head -n 40 "$out/lincheck-$n.txt" >&2
 		rc=1
 	fi
-	python3 "$EC_ROOT/tests/cluster/fault_report.py" "$hist" \
-		"$out/nemesis-$n.log" "$offset" >"$report"
+	# each fault from its start line to its stop line (fault_report.py)
+	if ! python3 "$EC_ROOT/tests/cluster/fault_report.py" "$hist" \
+		"$out/nemesis-$n.log" "$offset" >"$report"; then
+		echo "setting $n: fault_report.py failed on $out/nemesis-$n.log" >&2
+		rc=1
+	elif [ "$(val "$report" open)" -ne 0 ]; then
+		echo "setting $n: $(val "$report" open) faults in $out/nemesis-$n.log never stopped" >&2
+		rc=1
+	fi
 	row=$(printf '%-26s %8s %6s %4s' "$spec" "$(val "$report" ops)" \
 		"$(val "$report" faults)" "$bad")
 	for k in "${kinds[@]}"; do

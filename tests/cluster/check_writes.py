@@ -9,8 +9,10 @@ written as \\xHH.  ec-bench writes values "SEQ" or "SEQ:padding".
 
 Every key must hold a value whose SEQ lies in [ACKED_SEQ, SENT_SEQ]: an
 acknowledged write is never lost or overwritten by an older one, and
-nothing is invented.  A key with ACKED_SEQ > 0 must exist.  Exit 0 when all
-hold, 1 otherwise (listing the first violations), 2 on bad input.
+nothing is invented.  A key with ACKED_SEQ > 0 must exist, and so must at
+least one such key (a run with no write acknowledged shows nothing).  Exit
+0 when all hold, 1 otherwise (listing the first violations), 2 on bad
+input.
 """
 import re
 import sys
@@ -97,6 +99,10 @@ def main():
         print("check_writes: " + msg, file=sys.stderr)
     if bad:
         print("check_writes: %d of %d keys wrong" % (len(bad), len(entries)), file=sys.stderr)
+        return 1
+    if acked == 0:
+        print("check_writes: none of the %d keys has an acknowledged write: "
+              "nothing to check" % len(entries), file=sys.stderr)
         return 1
     print("check_writes: %d keys (%d with acknowledged writes) all hold a seq in "
           "[acked, sent]" % (len(entries), acked))

@@ -5,9 +5,12 @@
 # and others with --recover, pauses, partitions both ways and one way,
 # loss, duplication, delay with reordering, offload flips.  Each setting
 # must converge after the schedule heals, its client history (8 shared
-# keys, get/put/cas/delete) must be linearizable (ec-lincheck), and at
-# least 20000 operations must have been checked.  `make faults` is the
-# long version over every offload combination.
+# keys, get/put/cas/delete) must be linearizable (ec-lincheck), at
+# least 20000 operations must have been checked, and its fault report
+# (fault_report.py) must show every kind of fault, each as often as the
+# nemesis summary says it ran, with none left open and an unavailability
+# for each kind.  `make faults` is the long version over every offload
+# combination.
 set -eu
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
@@ -21,11 +24,33 @@ EC_PREFIX=$EC_PREFIX EC_NET=$EC_NET EC_FAULT_COMBOS="none all" \
 	EC_FAULT_DURATION=$secs EC_FAULT_SEED=${EC_FAULTS_SEED:-1} \
 	"$EC_ROOT/cluster/faults.sh" "$res" || rc=$?
 [ "${rc:-0}" -eq 0 ] || t_fail "the fault matrix failed (status ${rc}; see above and $res)"
+kinds=(crash pause partition partition-oneway loss dup delay flip)
+
+# Value of key $2 in "key value" file $1 (empty if absent).
+val() {
+	awk -v k="$2" '$1 == k { print $2 }' "$1"
+}
+
 for n in 0 1; do
-	ops=$(awk '$1 == "ops" { print $2 }' "$res/report-$n.txt")
-	faults=$(awk '$1 == "faults" { print $2 }' "$res/report-$n.txt")
+	report=$res/report-$n.txt
+	ops=$(val "$report" ops)
 	[ "${ops:-0}" -ge "$min_ops" ] ||
 		t_fail "setting $n: only ${ops:-0} operations checked, want >= $min_ops"
-	[ "${faults:-0}" -gt 0 ] || t_fail "setting $n: the nemesis ran no fault"
+	summary=$(grep '^nemesis summary: ' "$res/nemesis-$n.out") ||
+		t_fail "setting $n: no nemesis summary in $res/nemesis-$n.out"
+	t_eq "$(val "$report" open)" 0 "setting $n: faults the report found never stopped"
+	total=0
+	for k in "${kinds[@]}"; do
+		got=$(val "$report" "faults.$k")
+		[[ $summary =~ \ $k\ ([0-9]+) ]] || t_fail "setting $n: no $k in: $summary"
+		ran=${BASH_REMATCH[1]}
+		[ "${got:-0}" -ge 1 ] || t_fail "setting $n: no $k fault in the report ($report)"
+		t_eq "$got" "$ran" "setting $n: $k faults in the report, as the nemesis summary counts them"
+		[ -n "$(val "$report" "unavail_ms.$k")" ] ||
+			t_fail "setting $n: no unavailability for $k faults in $report"
+		total=$((total + got))
+	done
+	t_eq "$(val "$report" faults)" "$total" "setting $n: faults in the report"
+	t_info "setting $n: $ops operations, $total faults ($summary)"
 done
-t_info "both settings converged and were linearizable under faults"
+t_info "both settings converged and were linearizable under every kind of fault"

@@ -166,6 +166,8 @@ run() {
 			"member.* +$member ($found counters), xdp drop +$xdrop ($xfound counters)," \
 			"xdp.pass_not_ec +$pass, udp rcvbuf errors +$rcv"
 		check '[ "$found" -gt 0 ]' "$name: replica $i has no member.* counter in stats"
+		# else the checks below hold with nothing forged
+		check '[ "$rt" -gt 0 ]' "$name: forge.py sent replica $i no well-formed replica message"
 		want=$(((rt * 9 + 9) / 10 - rcv))
 		check '[ $((member + xdrop)) -ge "$want" ]' \
 			"$name: replica $i dropped $((member + xdrop)) forged replica messages (member.* $member, xdp $xdrop), want >= $want (90% of $rt minus $rcv rcvbuf drops)"

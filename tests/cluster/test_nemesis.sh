@@ -7,13 +7,18 @@
 #   dup        every link sends 300 per mille twice, the client's link to
 #              the leader every frame: ports count copies, the leader
 #              receives about two requests per op, no divergence
-#   partition  leader | rest: the rest move to a new view while the old
-#              leader stays behind; after healing it joins that view
+#   partition  leader | rest under load: the rest move to a new view
+#              while the old leader stays behind; after healing it joins
+#              that view
 #   oneway     leader -> rest cut only: the rest move on and the old
 #              leader, which still hears them, learns the new view
 #              while the cut lasts
-#   pause      the leader SIGSTOPped: a new view; resumed, it rejoins
-#   crash      a follower SIGKILLed, restarted with --recover, catches up
+#   pause      the leader SIGSTOPped under load: a new view; resumed, it
+#              rejoins
+#   crash      a follower SIGKILLed under load, restarted with --recover
+#   (partition, pause and crash: the others commit at least $min_new ops
+#   while the replica is out; it must commit all of them within 10 s of
+#   the heal and then $min_after more, and the run must lose no write)
 #   flip       offload switches flipped under load: no request lost
 #   random     the same seed gives the same schedule; a seeded run under
 #              load ends healed, with a summary, and loses no write
@@ -23,6 +28,8 @@ set -eu
 t_begin ec-port ec-replica ec-ctl ec-bench
 
 n=5
+min_new=500  # ops the others commit while a replica is out
+min_after=200 # ops a healed replica commits after catching up
 nemesis=$EC_ROOT/cluster/nemesis.sh
 export EC_PREFIX EC_NET # for the nemesis
 all=$(seq 0 $((n - 1)))
@@ -63,6 +70,56 @@ wait_view_above() {
 	done
 }
 
+# Start the verify-mode load run $1 (4 clients, stopped by caught_up) and
+# wait until the leader of the view replica 1 is in has committed 100 ops
+# of it.
+load_start() {
+	local leader c0 c deadline=$((SECONDS + 10))
+	leader=$(($(view_of 1) % n))
+	c0=$(ec_field "$leader" commit)
+	t_bench_start "$1" 4 60
+	while :; do
+		c=$(ec_field "$leader" commit)
+		((${c:-0} >= c0 + 100)) && return 0
+		((SECONDS < deadline)) || t_fail "$1: leader $leader committed ${c:-nothing} (from $c0) in 10 s of load"
+		sleep 0.05
+	done
+}
+
+# Fault $1 is over (healed) under the load run $1 of load_start: replica
+# $2 was out from commit $3 on, replica $4 was not.  The others must have
+# committed at least min_new ops without it; it must commit all of them
+# within 10 s and then min_after more; then the load stops, and every
+# replica agrees and no write is lost (t_check_writes).
+caught_up() {
+	local name=$1 id=$2 c0=$3 live=$4 c1 c t0 now target deadline
+	c1=$(ec_field "$live" commit)
+	[ -n "$c1" ] || t_fail "$name: no commit from replica $live"
+	t_info "$name: replica $live committed $((c1 - c0)) ops ($c0 -> $c1) while replica $id was out"
+	((c1 - c0 >= min_new)) ||
+		t_fail "$name: only $((c1 - c0)) ops committed while replica $id was out, want >= $min_new (no load?)"
+	t_now_ms t0
+	deadline=$((t0 + 10000)) target=$c1
+	while :; do
+		kill -0 "$T_BENCH_PID" 2>/dev/null || t_fail "$name: ec-bench ended early: $(cat "$T_OUT/$name.err")"
+		c=$(ec_field "$id" commit)
+		t_now_ms now
+		if ((${c:-0} >= target)); then
+			((target > c1)) && break
+			t_info "$name: healed replica $id reached commit $c >= $c1 $((now - t0)) ms after the heal"
+			target=$((c + min_after))
+		fi
+		((now < deadline)) ||
+			t_fail "$name: healed replica $id at commit ${c:-?}, not $target, 10 s after the heal (the others had $c1 then)"
+		sleep 0.02
+	done
+	t_bench_stop
+	t_bench_wait "$name"
+	t_bench_clean "$name"
+	t_check_writes "$name" $all
+	t_info "$name: healed replica $id went on to commit $c; $B_OPS ops, none lost; $T_STATE"
+}
+
 # Check that all replicas agree; prints the state.
 converged() {
 	T_STATE=$(ec_wait_converged 20 $all) || t_fail "replicas did not converge after $1"
@@ -98,7 +155,14 @@ t_snap "$leader" dup0
 dup0=$(port_sum duplicated)
 nem dup 3 300 all all >/dev/null &
 nem_pid=$!
-sleep 0.3
+# the nemesis logs its start once its rules are set: only then the
+# client's link to the leader, every frame (set earlier, the nemesis's
+# 300 per mille could replace it)
+deadline=$((SECONDS + 5))
+until grep -q ' nemesis start dup ' "$EC_RUN/nemesis.log" 2>/dev/null; do
+	((SECONDS < deadline)) || t_fail "the nemesis did not start dup in 5 s"
+	sleep 0.02
+done
 ec_link c "$leader" dup 1000
 t_bench dup 8 2
 wait "$nem_pid" || t_fail "nemesis dup failed"
@@ -113,17 +177,19 @@ t_gt "$ratio" 1.8 || t_fail "the leader received $ratio requests per op with eve
 t_check_writes dup $all
 t_info "after dup: $T_STATE"
 
-# --- two-way partition leader | rest -----------------------------------
+# --- two-way partition leader | rest, under load -----------------------
+load_start partition
 v0=$(view_of 1)
 old=$((v0 % n))
 other=$(((old + 1) % n))
+c0=$(ec_field "$other" commit)
 nem partition 2.5 "$old" rest &
 nem_pid=$!
 wait_view_above "$other" "$v0" 2.4 "the rest did not change view while cut off from the leader"
 vold=$(view_of "$old")
 t_eq "$vold" "$v0" "view of the cut-off old leader $old during the partition"
 wait "$nem_pid" || t_fail "nemesis partition failed"
-converged partition
+caught_up partition "$old" "$c0" "$other"
 t_info "partition: the rest left view $v0, old leader $old stayed in it until healed"
 
 # --- one-way partition old leader -> rest ------------------------------
@@ -136,27 +202,32 @@ wait "$nem_pid" || t_fail "nemesis partition-oneway failed"
 converged partition-oneway
 t_info "one-way: old leader $old learned a view above $v0 while its sends were cut"
 
-# --- pause the leader --------------------------------------------------
+# --- pause the leader, under load --------------------------------------
+load_start pause
 v0=$(view_of 1)
 old=$((v0 % n))
 other=$(((old + 1) % n))
-nem pause 2 leader &
+c0=$(ec_field "$other" commit)
+nem pause 2 "$old" &
 nem_pid=$!
 wait_view_above "$other" "$v0" 1.9 "no view change while the leader was paused"
 wait "$nem_pid" || t_fail "nemesis pause failed"
-converged pause
+caught_up pause "$old" "$c0" "$other"
 t_info "pause: leader $old paused, view $v0 -> $(view_of "$old"), it rejoined"
 
-# --- crash a follower --------------------------------------------------
+# --- crash a follower, under load --------------------------------------
+load_start crash
 v0=$(view_of 1)
 victim=$(((v0 + 2) % n))
+leader=$((v0 % n))
 pid0=$(ec_replica_pid "$victim")
+c0=$(ec_field "$leader" commit)
 nem crash 1 "$victim"
 pid1=$(ec_replica_pid "$victim") || t_fail "replica $victim was not restarted"
 [ "$pid0" != "$pid1" ] || t_fail "replica $victim kept pid $pid0 through a crash"
 grep -q -- '--recover' "/proc/$pid1/cmdline" || t_fail "replica $victim restarted without --recover"
 grep -q -- '--offload' "/proc/$pid1/cmdline" || t_fail "replica $victim lost its arguments"
-converged crash
+caught_up crash "$victim" "$c0" "$leader"
 
 # --- flip offloads under load ------------------------------------------
 leader=$(($(view_of 1) % n))
@@ -167,6 +238,7 @@ t_bench_wait flip
 t_bench_clean flip
 [ "$(ec_ctl "$leader" offload | awk '$1 == "switch.quorum.prepare_ok" { print $2 }')" = on ] ||
 	t_fail "flip did not switch quorum.prepare_ok back on"
+((B_OPS >= 1000)) || t_fail "flip: only $B_OPS ops under load while the switches flipped"
 t_check_writes flip $all
 t_info "flip: $B_OPS ops with switches flipped, none lost; $T_STATE"
 
@@ -180,8 +252,12 @@ t_bench_start random 4 20
 nem --seed 11 random --duration 8 >"$T_OUT/random.nem"
 cat "$T_OUT/random.nem"
 summary=$(grep "^nemesis summary: seed 11, " "$T_OUT/random.nem") || t_fail "no summary"
+if ! [[ $summary =~ ,\ ([0-9]+)\ faults: ]] || ((BASH_REMATCH[1] == 0)); then
+	t_fail "the random run ran no fault: $summary"
+fi
 t_bench_stop
 t_bench_wait random
+((B_OPS >= 1000)) || t_fail "random: only $B_OPS ops under load"
 [ "$(port_sum rules)" = 0 ] || t_fail "link rules left after the random run"
 t_check_writes random $all
 t_info "random: $summary; $B_OPS ops, $B_TIMEOUTS timeouts, no write lost; $T_STATE"

@@ -26,6 +26,7 @@ secs=${EC_COMBO_DURATION:-2}
 mapfile -t all < <(seq 0 $((n - 1)))
 mapfile -t followers < <(seq 1 $((n - 1)))
 min_acked=0.5
+min_exec=1000 # ops the leader executes per combination
 
 # Print switch $3 (e.g. broadcast.prepare) of replica $1 in snapshot $2.
 switch_in() {
@@ -67,6 +68,10 @@ for c in 0 1 2 3 4 5 6 7; do
 	t_check_writes "$name" "${all[@]}"
 	read -r _ view _ _ _ _ <<<"$T_STATE"
 	t_eq "$view" 0 "$combo: view (a view change happened)"
+	# else "did not grow with the offload off" holds with nothing done
+	executed=$(t_delta 0 "$name-0" "$name-1" '^executed$')
+	[ "$executed" -ge "$min_exec" ] ||
+		t_fail "$combo: the leader executed $executed ops, want >= $min_exec"
 
 	# broadcast, on the leader
 	cloned=$(t_delta 0 "$name-0" "$name-1" '^tc[.]cloned$')
