@@ -509,6 +509,7 @@ ec_delay_line_stop() {
 ec_wait_converged() {
 	local deadline=$((SECONDS + $1)) id st line want ok
 	shift
+	[ $# -gt 0 ] || { echo "ec_wait_converged: no replica ids" >&2; return 1; }
 	while :; do
 		ok=1 want=
 		for id in "$@"; do
