@@ -51,7 +51,8 @@ endif
 
 DEB_PKGS := build-essential libbpf-dev libelf-dev zlib1g-dev libevent-dev \
 	libprotobuf-c-dev protobuf-c-compiler check clang llvm bpftool \
-	iproute2 pkg-config gnuplot-nox python3 linux-perf libclang-rt-14-dev
+	iproute2 procps pkg-config gnuplot-nox python3 linux-perf \
+	libclang-rt-14-dev
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
