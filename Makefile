@@ -271,8 +271,10 @@ fuzz: $(FUZZ_BINS) $(FUZZ)/bin/make_seeds
 fuzz-ci:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_CI_TIME) FUZZ_RUNS=
 
+# The script tests run the checker of this build (build-san/ with SAN=1).
 unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck
-	$(Q)tests/run-unit.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
+	$(Q)EC_LINCHECK=$(BUILD)/bin/ec-lincheck \
+		tests/run-unit.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 bpf-test: $(BPFT_BINS)
 	$(Q)tests/run-unit.sh bpf $(BPFT_BINS)

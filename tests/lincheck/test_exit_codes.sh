@@ -2,9 +2,15 @@
 # test_exit_codes.sh - ec-lincheck's exit status and output, end to end:
 # 0 linearizable, 1 not (with a sub-history that fails again when fed
 # back), 2 malformed (FILE:LINE) or bad usage, 3 search limit.
-# Run from the top of the tree; EC_LINCHECK overrides the binary.
+# Run from the top of the tree; EC_LINCHECK overrides the binary (make
+# unit-test sets it to the checker of its own build: build-san/ with SAN=1).
 set -u
 bin=${EC_LINCHECK:-build/bin/ec-lincheck}
+if [ ! -x "$bin" ]; then
+	echo "FAIL: no checker at $bin"
+	exit 1
+fi
+echo "# testing $bin"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failed=0
