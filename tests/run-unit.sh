@@ -8,10 +8,21 @@
 # a test case sets its own, stay in force inside it); one that runs past it
 # is killed (SIGTERM, SIGKILL 10 s later: Check kills its forked test on
 # SIGTERM) and counted as failed, with "FAILED: BIN (timed out after N s)".
+# EC_TEST_STRICT (a test that cannot run fails instead of skipping) holds
+# for any true value, 1, true, yes or on in any case, as in
+# tests/cluster/run.sh; the tests are given it as 1, or 0 when it is set
+# to anything else.
 set -u
 label=$1
 shift
 limit=${EC_UNIT_TIMEOUT:-600}
+if [ -n "${EC_TEST_STRICT+set}" ]; then
+	case $EC_TEST_STRICT in
+	1 | [Tt][Rr][Uu][Ee] | [Yy][Ee][Ss] | [Oo][Nn]) EC_TEST_STRICT=1 ;;
+	*) EC_TEST_STRICT=0 ;;
+	esac
+	export EC_TEST_STRICT
+fi
 pass=0 fail=0
 for bin in "$@"; do
 	echo "== $bin"
