@@ -19,10 +19,13 @@
 #                   (cluster/recovery_time.sh; EC_RECOVERY_*)
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz/) with clang
 #                   into build/fuzz/ and run each for FUZZ_TIME seconds
-#                   (default 60), or for FUZZ_RUNS inputs when given;
-#                   crashes are left as build/fuzz/crash-* files
+#                   (default 60), or for FUZZ_RUNS inputs when given,
+#                   with libFuzzer -seed=FUZZ_SEED (drawn when not given,
+#                   printed either way); crashes are left as
+#                   build/fuzz/crash-* files
 #   make fuzz-ci    the short pass of CI: replay the committed regression
 #                   inputs and fuzz each harness for FUZZ_CI_TIME seconds
+#                   from seed FUZZ_CI_SEED (default 1)
 #   SAN=1           build all user-space code with AddressSanitizer and
 #                   UndefinedBehaviorSanitizer into build-san/ (the BPF
 #                   objects are built as usual); e.g. make SAN=1 unit-test
@@ -130,6 +133,10 @@ FUZZ_LIB_OBJS := $(call fuzz_obj,$(CORE_SRCS) tests/unit/sim.c \
 		   tests/fuzz/scenario.c) $(FUZZ)/obj/proto/ec.pb-c.o
 FUZZ_TIME    ?= 60
 FUZZ_CI_TIME ?= 8
+# CI fuzzes from a fixed seed, so that a failure there can be repeated
+# (make fuzz-ci FUZZ_CI_SEED=N, or FUZZ_SEED=N, for another); make fuzz
+# draws one unless FUZZ_SEED is given.  tests/fuzz/run.sh prints the seed.
+FUZZ_CI_SEED ?= $(or $(FUZZ_SEED),1)
 
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
@@ -266,10 +273,11 @@ $(FUZZ)/bin/make_seeds: $(FUZZ)/obj/tests/fuzz/make_seeds.o $(FUZZ_LIB_OBJS)
 
 # FUZZ_RUNS, when given, bounds each harness by inputs instead of time.
 fuzz: $(FUZZ_BINS) $(FUZZ)/bin/make_seeds
-	$(Q)tests/fuzz/run.sh $(FUZZ) $(FUZZ_TIME) $(FUZZ_RUNS)
+	$(Q)FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run.sh $(FUZZ) $(FUZZ_TIME) $(FUZZ_RUNS)
 
 fuzz-ci:
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_CI_TIME) FUZZ_RUNS=
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_CI_TIME) FUZZ_RUNS= \
+		FUZZ_SEED=$(FUZZ_CI_SEED)
 
 # Time limits of the test binaries: Check's per test (times
 # CK_TIMEOUT_MULTIPLIER) and tests/run-unit.sh's per binary
