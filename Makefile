@@ -1,7 +1,10 @@
 # electrode-c: one build into build/, one test command, one demo command.
 #   make            build everything
 #   make deps       install missing Debian packages (root)
-#   make test       unit tests, BPF program tests, cluster tests
+#   make test       unit tests, BPF program tests, cluster tests (each
+#                   suite runs even when an earlier one failed; then any
+#                   failure fails the target); CLUSTER_TESTS=test_basic
+#                   selects cluster tests
 #   make demo       5-replica cluster, closed-loop client, summary
 #   make bench      offload and batching settings side by side
 #   make faults     the fault matrix: every offload combination under a
@@ -298,12 +301,20 @@ unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck
 bpf-test: $(BPFT_BINS)
 	$(Q)$(UNIT_ENV) tests/run-unit.sh bpf $(BPFT_BINS)
 
+# CLUSTER_TESTS names the cluster tests to run (default: all of them).
 cluster-test: all
-	$(Q)tests/cluster/run.sh
+	$(Q)tests/cluster/run.sh $(CLUSTER_TESTS)
 
+# Every suite runs, whatever an earlier one gave; then a failure of any
+# fails the target, naming which.
+TEST_SUITES := unit-test bpf-test cluster-test
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit-test bpf-test cluster-test
+	$(Q)failed=; for t in $(TEST_SUITES); do \
+		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed" >&2; exit 1; fi; \
+	echo "make test: $(TEST_SUITES) passed"
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
