@@ -20,6 +20,10 @@
 #                   a follower restarted after 10M requests: time until it
 #                   is normal and acknowledging in XDP again
 #                   (cluster/recovery_time.sh; EC_RECOVERY_*)
+#   make catchup-time
+#                   a follower paused until the leader is 100000 ops ahead,
+#                   the load stopped: time until it has caught up from the
+#                   log (cluster/catchup.sh; EC_CATCHUP_TIMEOUT)
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz/) with clang
 #                   into build/fuzz/ and run each for FUZZ_TIME seconds
 #                   (default 60), or for FUZZ_RUNS inputs when given,
@@ -144,7 +148,7 @@ FUZZ_CI_SEED ?= $(or $(FUZZ_SEED),1)
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
 .SECONDARY:
-.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak checkpoint-latency recovery-time clean \
+.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak checkpoint-latency recovery-time catchup-time clean \
 	fuzz fuzz-ci
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
@@ -334,6 +338,11 @@ checkpoint-latency: all
 
 recovery-time: all
 	$(Q)cluster/recovery_time.sh
+
+# The one measurement of catch-up from the log alone: test_catchup checks
+# a paused follower catches up, but under load and after a 3 s pause.
+catchup-time: all
+	$(Q)cluster/catchup.sh
 
 clean:
 	rm -rf $(BUILD)
