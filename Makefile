@@ -1,7 +1,10 @@
 # electrode-c: one build into build/, one test command, one demo command.
 #   make            build everything
 #   make deps       install missing Debian packages (root)
-#   make test       unit tests, BPF program tests, cluster tests
+#   make test       unit tests, BPF program tests, cluster tests (each
+#                   suite runs even when an earlier one failed; then any
+#                   failure fails the target); CLUSTER_TESTS=test_basic
+#                   selects cluster tests
 #   make demo       5-replica cluster, closed-loop client, summary
 #   make bench      offload and batching settings side by side
 #   make faults     the fault matrix: every offload combination under a
@@ -17,12 +20,19 @@
 #                   a follower restarted after 10M requests: time until it
 #                   is normal and acknowledging in XDP again
 #                   (cluster/recovery_time.sh; EC_RECOVERY_*)
+#   make catchup-time
+#                   a follower paused until the leader is 100000 ops ahead,
+#                   the load stopped: time until it has caught up from the
+#                   log (cluster/catchup.sh; EC_CATCHUP_TIMEOUT)
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz/) with clang
 #                   into build/fuzz/ and run each for FUZZ_TIME seconds
-#                   (default 60), or for FUZZ_RUNS inputs when given;
-#                   crashes are left as build/fuzz/crash-* files
+#                   (default 60), or for FUZZ_RUNS inputs when given,
+#                   with libFuzzer -seed=FUZZ_SEED (drawn when not given,
+#                   printed either way); crashes are left as
+#                   build/fuzz/crash-* files
 #   make fuzz-ci    the short pass of CI: replay the committed regression
 #                   inputs and fuzz each harness for FUZZ_CI_TIME seconds
+#                   from seed FUZZ_CI_SEED (default 1)
 #   SAN=1           build all user-space code with AddressSanitizer and
 #                   UndefinedBehaviorSanitizer into build-san/ (the BPF
 #                   objects are built as usual); e.g. make SAN=1 unit-test
@@ -51,7 +61,8 @@ endif
 
 DEB_PKGS := build-essential libbpf-dev libelf-dev zlib1g-dev libevent-dev \
 	libprotobuf-c-dev protobuf-c-compiler check clang llvm bpftool \
-	iproute2 pkg-config gnuplot-nox python3 linux-perf libclang-rt-14-dev
+	iproute2 procps pkg-config gnuplot-nox python3 linux-perf \
+	libclang-rt-14-dev
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
@@ -129,11 +140,15 @@ FUZZ_LIB_OBJS := $(call fuzz_obj,$(CORE_SRCS) tests/unit/sim.c \
 		   tests/fuzz/scenario.c) $(FUZZ)/obj/proto/ec.pb-c.o
 FUZZ_TIME    ?= 60
 FUZZ_CI_TIME ?= 8
+# CI fuzzes from a fixed seed, so that a failure there can be repeated
+# (make fuzz-ci FUZZ_CI_SEED=N, or FUZZ_SEED=N, for another); make fuzz
+# draws one unless FUZZ_SEED is given.  tests/fuzz/run.sh prints the seed.
+FUZZ_CI_SEED ?= $(or $(FUZZ_SEED),1)
 
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
 .SECONDARY:
-.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak checkpoint-latency recovery-time clean \
+.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak checkpoint-latency recovery-time catchup-time clean \
 	fuzz fuzz-ci
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
@@ -265,23 +280,45 @@ $(FUZZ)/bin/make_seeds: $(FUZZ)/obj/tests/fuzz/make_seeds.o $(FUZZ_LIB_OBJS)
 
 # FUZZ_RUNS, when given, bounds each harness by inputs instead of time.
 fuzz: $(FUZZ_BINS) $(FUZZ)/bin/make_seeds
-	$(Q)tests/fuzz/run.sh $(FUZZ) $(FUZZ_TIME) $(FUZZ_RUNS)
+	$(Q)FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run.sh $(FUZZ) $(FUZZ_TIME) $(FUZZ_RUNS)
 
 fuzz-ci:
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_CI_TIME) FUZZ_RUNS=
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_CI_TIME) FUZZ_RUNS= \
+		FUZZ_SEED=$(FUZZ_CI_SEED)
 
+# Time limits of the test binaries: Check's per test (times
+# CK_TIMEOUT_MULTIPLIER) and tests/run-unit.sh's per binary
+# (EC_UNIT_TIMEOUT, default 600 s).  Sanitized code runs several times
+# slower (test_quorum's partition cases: about 3 min each, past their
+# 240 s), so SAN=1 triples the one and gives the other 1800 s; either
+# variable set in the environment wins.
+ifeq ($(SAN),1)
+UNIT_ENV := CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-3} \
+	    EC_UNIT_TIMEOUT=$${EC_UNIT_TIMEOUT:-1800}
+endif
+
+# The script tests run the checker of this build (build-san/ with SAN=1).
 unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck
-	$(Q)tests/run-unit.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
+	$(Q)$(UNIT_ENV) EC_LINCHECK=$(BUILD)/bin/ec-lincheck \
+		tests/run-unit.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 bpf-test: $(BPFT_BINS)
-	$(Q)tests/run-unit.sh bpf $(BPFT_BINS)
+	$(Q)$(UNIT_ENV) tests/run-unit.sh bpf $(BPFT_BINS)
 
+# CLUSTER_TESTS names the cluster tests to run (default: all of them).
 cluster-test: all
-	$(Q)tests/cluster/run.sh
+	$(Q)tests/cluster/run.sh $(CLUSTER_TESTS)
 
+# Every suite runs, whatever an earlier one gave; then a failure of any
+# fails the target, naming which.
+TEST_SUITES := unit-test bpf-test cluster-test
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit-test bpf-test cluster-test
+	$(Q)failed=; for t in $(TEST_SUITES); do \
+		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed" >&2; exit 1; fi; \
+	echo "make test: $(TEST_SUITES) passed"
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -301,6 +338,11 @@ checkpoint-latency: all
 
 recovery-time: all
 	$(Q)cluster/recovery_time.sh
+
+# The one measurement of catch-up from the log alone: test_catchup checks
+# a paused follower catches up, but under load and after a 3 s pause.
+catchup-time: all
+	$(Q)cluster/catchup.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -5,9 +5,15 @@
 # closed-loop clients for 5 s (after 1 s warmup) from the client namespace
 # twice on the same cluster: BPF offloads off, then all on (switched at run
 # time), check after each that the replicas agree, and tear everything down
-# whatever happens.  The last line is the all-on summary: ops/s, p50 and
-# p99 in microseconds, and the throughput ratio to the offloads-off run.
-# Environment: EC_PREFIX (default ec), EC_NET (default 0).
+# whatever happens.  A line says when the cluster is ready; then each run
+# prints a line naming its offloads, ec-bench's output (its parameters,
+# the detail line, the summary) and the state the replicas agree on
+# (view, commit, digest).  The last line is the all-on
+# summary: replicas, clients and seconds measured, ops/s, p50, p90, p99
+# and p99.9 in microseconds, then the throughput ratio to the offloads-off
+# run and that run's ops/s.
+# Environment: EC_PREFIX (default ec), EC_NET (default 0), EC_BIN (default
+# build/bin).
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"

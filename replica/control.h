@@ -6,7 +6,8 @@
  * replica closes the connection.  Answers are "key value" lines; a failed
  * command answers one line "error: ...".  Built in:
  *
- *   status  id, status, view, leader, op, commit, executed, keys, digest
+ *   status  id, status, view, leader, op, commit, executed, keys, digest,
+ *           log_base, checkpoint, bytes, max_keys, max_bytes
  *   stats   rx.TYPE / tx.TYPE / ignored.TYPE per message type, parse.REASON,
  *           member.REASON (datagrams not from who they name), the core's
  *           other counters, and io.* socket counters

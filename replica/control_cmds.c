@@ -1,6 +1,6 @@
 /*
  * control_cmds.c - the control socket's built-in commands: status, stats,
- * dump and help (see control.h for their answers).  They are registered in
+ * dump, batch and help (see control.h for their answers).  They are registered in
  * the command table like any other module's commands; the socket itself
  * is served by control.c.
  */
@@ -258,7 +258,8 @@ int ec_control_cmds_add(struct ec_control_cmds *b)
 
 	if (ec_control_add(ctl, "status", NULL,
 			   "id, status, view, leader, op, commit, executed, "
-			   "keys, digest", cmd_status, b) < 0 ||
+			   "keys, digest, log_base, checkpoint, bytes, "
+			   "max_keys, max_bytes", cmd_status, b) < 0 ||
 	    ec_control_add(ctl, "stats", NULL,
 			   "message, parse, protocol and socket counters",
 			   cmd_stats, b) < 0 ||

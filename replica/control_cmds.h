@@ -22,7 +22,7 @@ struct ec_control_cmds {
 	struct ec_io *io;
 };
 
-/* Add status, stats, dump and help to cmds->ctl, each with cmds as its
+/* Add status, stats, dump, batch and help to cmds->ctl, each with cmds as its
  * argument.  Returns 0, or -1 if the table refused one. */
 int ec_control_cmds_add(struct ec_control_cmds *cmds);
 

@@ -5,12 +5,18 @@
 # each as its own process under a time limit of EC_TEST_TIMEOUT seconds
 # (default 180).  Prints PASS, FAIL or SKIP per test and ends with
 # "cluster: N passed, N failed, N skipped"; exits 1 if any test failed, or
-# if any was skipped and EC_TEST_STRICT=1 (as in CI, where a skip would
-# hide a missing kernel feature).  A test that leaves part of its cluster
-# behind fails.
+# if any was skipped and EC_TEST_STRICT is true (1, true, yes or on, in
+# any case; as in CI, where a skip would hide a missing kernel feature).
+# A test that leaves part of its cluster behind fails.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 limit=${EC_TEST_TIMEOUT:-180}
+# EC_TEST_STRICT: any true value, in any case (tests/run-unit.sh reads it
+# the same way).
+case ${EC_TEST_STRICT:-} in
+1 | [Tt][Rr][Uu][Ee] | [Yy][Ee][Ss] | [Oo][Nn]) strict=1 ;;
+*) strict=0 ;;
+esac
 
 case ${1:-} in
 -h | --help)
@@ -76,8 +82,8 @@ for t in "${tests[@]}"; do
 	esac
 done
 echo "cluster: $pass passed, $fail failed, $skip skipped"
-if [ "${EC_TEST_STRICT:-0}" = 1 ] && [ "$skip" -gt 0 ]; then
-	echo "cluster: EC_TEST_STRICT=1 and $skip skipped" >&2
+if [ "$strict" -eq 1 ] && [ "$skip" -gt 0 ]; then
+	echo "cluster: EC_TEST_STRICT=$EC_TEST_STRICT and $skip skipped" >&2
 	exit 1
 fi
 [ "$fail" -eq 0 ]

@@ -6,7 +6,12 @@ op is invoked, takes effect at a random point (its linearization point),
 and completes later, so ops of different processes overlap the way they
 do against a real cluster.  Results are computed in linearization-point
 order, so the history is linearizable by construction -- unless --bug
-asks for one stale read, which ec-lincheck must then report.
+asks for one stale read, which ec-lincheck must then report: a get,
+invoked after the write W of a key's current value returned, that reads
+the value W replaced, itself written by an op that returned before W was
+invoked.  Both writes completed ok, and values are never written twice,
+so no order of the ops explains the read.  It is injected at the first
+such get after half of the ops (on stderr: the key and time).
 
 Some ops end in info (the client timed out): half of those took effect,
 half never did, and the process is replaced by a fresh one, as Jepsen
@@ -31,7 +36,7 @@ def parse_args():
     p.add_argument("--info-rate", type=float, default=0.0005,
                    help="fraction of ops whose outcome is unknown")
     p.add_argument("--bug", choices=["none", "stale-read"], default="none",
-                   help="inject one stale read half-way through")
+                   help="inject one stale read after half of the ops")
     return p.parse_args()
 
 
@@ -41,6 +46,8 @@ def main():
     keys = ["k%d" % i for i in range(a.keys)]
     reg = {}            # key -> value, absent when missing
     prev = {}           # key -> the value before the current one
+    writer = {}         # key -> the op that wrote the current value
+    prev_writer = {}    # key -> the op that wrote prev[key]
     seen = {}           # (process, key) -> last value the process saw
     out = sys.stdout
     events = []         # heap of (time, seq, kind, process, op)
@@ -79,8 +86,18 @@ def main():
 
     def invoke(proc, time):
         op = new_op(proc)
+        op["invoked"] = time
         emit(proc, "invoke", op, op["arg"], time)
         schedule(time + rnd.randint(50, 5000), "lin", proc, op)
+
+    def surely_stale(get):
+        """Whether reading prev[key] would be a violation (see above)."""
+        key = get["key"]
+        w, pw = writer.get(key), prev_writer.get(key)
+        return (prev.get(key) is not None and w is not None and
+                pw is not None and not w["info"] and not pw["info"] and
+                "returned" in w and w["returned"] < get["invoked"] and
+                "returned" in pw and pw["returned"] < w["invoked"])
 
     for p in range(a.procs):
         schedule(rnd.randint(0, 1000), "invoke", p, None)
@@ -93,18 +110,19 @@ def main():
             info = rnd.random() < a.info_rate
             op["info"] = info
             stale = (not info and op["f"] == "get" and bug_at is not None
-                     and done >= bug_at and prev.get(op["key"]) != reg.get(op["key"]))
+                     and done >= bug_at and surely_stale(op))
             if stale:
                 bug_at = None
                 print("gen_history: stale read of %s at time %d" %
                       (op["key"], time), file=sys.stderr)
             if not info or rnd.random() < 0.5:
-                apply(op, reg, prev, stale)
+                apply(op, reg, prev, stale, writer, prev_writer)
             if op["f"] == "get" or op["f"] == "cas":
                 seen[(proc, op["key"])] = op.get("read")
             schedule(time + rnd.randint(50, 5000), "ret", proc, op)
             continue
         done += 1
+        op["returned"] = time
         if op["info"]:
             emit(proc, "info", op, None if op["f"] == "get" else op["arg"],
                  time)
@@ -116,8 +134,9 @@ def main():
             schedule(time + rnd.randint(0, 2000), "invoke", proc, None)
 
 
-def apply(op, reg, prev, stale):
-    """Apply op to the registers; set its status, result and what it read."""
+def apply(op, reg, prev, stale, writer, prev_writer):
+    """Apply op to the registers; set its status, result and what it read;
+    a write becomes its key's writer."""
     key, f = op["key"], op["f"]
     cur = reg.get(key)
     op["status"], op["result"], op["read"] = "ok", op["arg"], cur
@@ -130,6 +149,8 @@ def apply(op, reg, prev, stale):
         return
     new = op["arg"][1] if f == "cas" else op["arg"]
     prev[key] = cur
+    prev_writer[key] = writer.get(key)
+    writer[key] = op
     if new is None:
         reg.pop(key, None)
     else:

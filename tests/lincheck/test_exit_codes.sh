@@ -1,10 +1,17 @@
 #!/bin/bash
 # test_exit_codes.sh - ec-lincheck's exit status and output, end to end:
 # 0 linearizable, 1 not (with a sub-history that fails again when fed
-# back), 2 malformed (FILE:LINE) or bad usage, 3 search limit.
-# Run from the top of the tree; EC_LINCHECK overrides the binary.
+# back), 2 malformed (FILE:LINE) or bad usage, 3 search limit; and on
+# random histories of gen_history.py, with and without a stale read.
+# Run from the top of the tree; EC_LINCHECK overrides the binary (make
+# unit-test sets it to the checker of its own build: build-san/ with SAN=1).
 set -u
 bin=${EC_LINCHECK:-build/bin/ec-lincheck}
+if [ ! -x "$bin" ]; then
+	echo "FAIL: no checker at $bin"
+	exit 1
+fi
+echo "# testing $bin"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failed=0
@@ -83,6 +90,25 @@ expect "bad option" 2 "$tmp/valid" --max-states=lots
 expect "search limit" 3 "$tmp/explode" --max-states 20
 expect_text "search limit" '^key "a": undecided, search limit hit'
 expect "same history, enough states" 1 "$tmp/explode"
+
+# Larger random histories from gen_history.py: overlapping processes,
+# info ops (taken effect or not), failed cas, JSON escapes.  Linearizable
+# by construction, and again with one stale read injected, which the
+# checker must find in the key the generator names.
+gen=$(dirname "$0")/gen_history.py
+python3 "$gen" --ops 20000 --seed 1 >"$tmp/gen" || failed=1
+expect "generated history, 20000 ops" 0 "$tmp/gen"
+expect_text "generated history, 20000 ops" ': linearizable$'
+python3 "$gen" --ops 20000 --seed 2 --bug stale-read >"$tmp/gen" 2>"$tmp/gen.err" ||
+	failed=1
+key=$(sed -n 's/^gen_history: stale read of \([^ ]*\) at time .*/\1/p' "$tmp/gen.err")
+if [ -z "$key" ]; then
+	echo "FAIL: gen_history.py --bug stale-read injected no stale read"
+	failed=1
+else
+	expect "generated history with a stale read of $key" 1 "$tmp/gen"
+	expect_text "generated history with a stale read of $key" "^key \"$key\": NOT linearizable"
+fi
 
 "$bin" --help >"$tmp/out" 2>&1
 expect_text "--help" '^exit status: 0 linearizable; 1 not linearizable; 2 bad usage'
