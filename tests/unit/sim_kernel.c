@@ -1,0 +1,140 @@
+/* sim_kernel.c - see sim_kernel.h. */
+#include "sim_kernel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quorum.h"
+#include "wire.h"
+
+static void must(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "sim_kernel: %s\n", what);
+		abort();
+	}
+}
+
+void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n)
+{
+	memset(k, 0, sizeof(*k));
+	k->self = self;
+	k->n = n;
+}
+
+/* Append a copy of buf[0..len) to the records. */
+static void record(struct sim_kernel *k, const uint8_t *buf, size_t len)
+{
+	struct sk_record *r;
+
+	if (k->n_records == k->cap_records) {
+		k->cap_records = k->cap_records ? k->cap_records * 2 : 64;
+		k->records = realloc(k->records,
+				     k->cap_records * sizeof(*k->records));
+		must(k->records != NULL, "no memory");
+	}
+	r = &k->records[k->n_records++];
+	r->buf = malloc(len ? len : 1);
+	must(r->buf != NULL, "no memory");
+	memcpy(r->buf, buf, len);
+	r->len = len;
+}
+
+/* The follower's fast ack of PREPARE m. */
+static enum sk_verdict fastack(struct sim_kernel *k, unsigned from,
+			       const uint8_t *buf, size_t len,
+			       const struct ec_msg *m, uint8_t ack[SK_ACK_LEN])
+{
+	struct ec_msg a = { .type = EC_MSG_PREPARE_OK, .flags = EC_F_FAST_ACK };
+
+	if (!k->expected || m->view != k->view || m->sender != k->leader ||
+	    from != k->leader || m->op != k->expected)
+		return SK_PASS;
+	record(k, buf, len);
+	k->expected++;
+	k->fast_acked++;
+	a.sender = (uint8_t)k->self;
+	a.view = m->view;
+	a.op = m->op;
+	ec_hdr_encode(ack, &a, 0);
+	return SK_ACKED;
+}
+
+/* The leader's count of PREPARE_OK m, in buf.  Only the ack that
+ * completes a quorum goes up, and a follower's repeated ack of a slot at
+ * quorum (it answers a retransmission: the quorum ack may have been lost
+ * on its way up). */
+static enum sk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
+			      const struct ec_msg *m)
+{
+	uint64_t *slot = &k->slots[m->op % 64];
+	unsigned need = ec_quorum_followers(k->n), bit = 1u << m->sender;
+	unsigned bits = (unsigned)(*slot & 0xffff);
+	bool had_quorum = (unsigned)__builtin_popcount(bits) >= need;
+
+	if (!k->lead || m->view != k->view)
+		return SK_PASS;
+	if (m->op <= k->commit)
+		goto drop;
+	if ((*slot >> 16) != m->op)
+		return SK_PASS;
+	if (bits & bit) {
+		if (!had_quorum)
+			goto drop;
+	} else {
+		bits |= bit;
+		*slot = m->op << 16 | bits;
+		if (had_quorum || (unsigned)__builtin_popcount(bits) < need)
+			goto drop;
+	}
+	((struct ec_hdr *)buf)->flags |= EC_F_QUORUM;
+	return SK_PASS_QUORUM;
+drop:
+	k->quorum_dropped++;
+	return SK_DROP;
+}
+
+enum sk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
+				 uint8_t *buf, size_t len,
+				 uint8_t ack[SK_ACK_LEN])
+{
+	struct ec_msg m;
+
+	if (from >= EC_MAX_REPLICAS ||
+	    ec_msg_parse(buf, len, k->n, &m, NULL) != EC_PARSE_OK)
+		return SK_PASS;
+	if (k->fastack_on && m.type == EC_MSG_PREPARE)
+		return fastack(k, from, buf, len, &m, ack);
+	if (k->quorum_on && m.type == EC_MSG_PREPARE_OK)
+		return quorum(k, buf, &m);
+	return SK_PASS;
+}
+
+void sim_kernel_tag(struct sim_kernel *k, uint64_t op, uint32_t view)
+{
+	(void)view;
+	k->slots[op % 64] = op << 16;
+}
+
+void sim_kernel_clear_records(struct sim_kernel *k)
+{
+	for (size_t r = 0; r < k->n_records; r++)
+		free(k->records[r].buf);
+	k->n_records = 0;
+}
+
+void sim_kernel_reset(struct sim_kernel *k)
+{
+	sim_kernel_clear_records(k);
+	k->expected = 0;
+	k->lead = false;
+}
+
+void sim_kernel_free(struct sim_kernel *k)
+{
+	sim_kernel_reset(k);
+	free(k->records);
+	k->records = NULL;
+	k->cap_records = 0;
+}
