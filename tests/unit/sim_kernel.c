@@ -68,23 +68,24 @@ static enum sk_verdict fastack(struct sim_kernel *k, unsigned from,
 static enum sk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
 			      const struct ec_msg *m)
 {
-	uint64_t *slot = &k->slots[m->op % 64];
+	uint64_t *slot = &k->slots[m->op % EC_QUORUM_SLOTS];
 	unsigned need = ec_quorum_followers(k->n), bit = 1u << m->sender;
-	unsigned bits = (unsigned)(*slot & 0xffff);
+	unsigned bits = EC_SLOT_BITS(*slot);
 	bool had_quorum = (unsigned)__builtin_popcount(bits) >= need;
 
 	if (!k->lead || m->view != k->view)
 		return SK_PASS;
 	if (m->op <= k->commit)
 		goto drop;
-	if ((*slot >> 16) != m->op)
+	/* the slot holds another op, or this op of another view */
+	if (!EC_SLOT_MATCHES(*slot, m->op, m->view))
 		return SK_PASS;
 	if (bits & bit) {
 		if (!had_quorum)
 			goto drop;
 	} else {
+		*slot |= bit;
 		bits |= bit;
-		*slot = m->op << 16 | bits;
 		if (had_quorum || (unsigned)__builtin_popcount(bits) < need)
 			goto drop;
 	}
@@ -113,8 +114,7 @@ enum sk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 
 void sim_kernel_tag(struct sim_kernel *k, uint64_t op, uint32_t view)
 {
-	(void)view;
-	k->slots[op % 64] = op << 16;
+	k->slots[op % EC_QUORUM_SLOTS] = EC_SLOT_TAG(op, view);
 }
 
 void sim_kernel_clear_records(struct sim_kernel *k)

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ec_wire.h"
+#include "ec_offload.h"
 
 /* What the program does with a datagram. */
 enum sk_verdict {
@@ -57,7 +57,9 @@ struct sim_kernel {
 	bool lead;
 	uint64_t expected;          /* next op to fast-ack; 0: closed */
 	uint64_t commit;
-	uint64_t slots[64];         /* op << 16 | follower bits */
+	/* ec_slots, in the program's layout (proto/ec_offload.h): slot
+	 * op % EC_QUORUM_SLOTS holds EC_SLOT_TAG(op, view) | follower bits */
+	uint64_t slots[EC_QUORUM_SLOTS];
 	/* fa_log: acked, not yet drained, in op order */
 	struct sk_record *records;
 	size_t n_records, cap_records;
