@@ -93,16 +93,16 @@ static void kern_sync(struct sim *s, unsigned i)
 static bool kern_frame(struct sim *s, struct sim_pkt *p)
 {
 	struct sim_kernel *k = &s->kern[p->to];
-	uint8_t ack[SK_ACK_LEN];
+	uint8_t ack[SIMK_ACK_LEN];
 
 	/* the switches, as the tests set them */
 	k->fastack_on = s->kernel_fastack;
 	k->quorum_on = s->kernel_quorum;
 	switch (sim_kernel_frame(k, p->from, p->buf, p->len, ack)) {
-	case SK_ACKED:
+	case SIMK_ACKED:
 		push(s, p->to, p->from, EC_MSG_PREPARE_OK, ack, sizeof(ack));
 		return true;
-	case SK_DROP:
+	case SIMK_DROP:
 		return true;
 	default:
 		return false;

@@ -26,7 +26,7 @@ void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n)
 /* Append a copy of buf[0..len) to the records. */
 static void record(struct sim_kernel *k, const uint8_t *buf, size_t len)
 {
-	struct sk_record *r;
+	struct simk_record *r;
 
 	if (k->n_records == k->cap_records) {
 		k->cap_records = k->cap_records ? k->cap_records * 2 : 64;
@@ -42,15 +42,15 @@ static void record(struct sim_kernel *k, const uint8_t *buf, size_t len)
 }
 
 /* The follower's fast ack of PREPARE m. */
-static enum sk_verdict fastack(struct sim_kernel *k, unsigned from,
+static enum simk_verdict fastack(struct sim_kernel *k, unsigned from,
 			       const uint8_t *buf, size_t len,
-			       const struct ec_msg *m, uint8_t ack[SK_ACK_LEN])
+			       const struct ec_msg *m, uint8_t ack[SIMK_ACK_LEN])
 {
 	struct ec_msg a = { .type = EC_MSG_PREPARE_OK, .flags = EC_F_FAST_ACK };
 
 	if (!k->expected || m->view != k->view || m->sender != k->leader ||
 	    from != k->leader || m->op != k->expected)
-		return SK_PASS;
+		return SIMK_PASS;
 	record(k, buf, len);
 	k->expected++;
 	k->fast_acked++;
@@ -58,14 +58,14 @@ static enum sk_verdict fastack(struct sim_kernel *k, unsigned from,
 	a.view = m->view;
 	a.op = m->op;
 	ec_hdr_encode(ack, &a, 0);
-	return SK_ACKED;
+	return SIMK_ACKED;
 }
 
 /* The leader's count of PREPARE_OK m, in buf.  Only the ack that
  * completes a quorum goes up, and a follower's repeated ack of a slot at
  * quorum (it answers a retransmission: the quorum ack may have been lost
  * on its way up). */
-static enum sk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
+static enum simk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
 			      const struct ec_msg *m)
 {
 	uint64_t *slot = &k->slots[m->op % EC_QUORUM_SLOTS];
@@ -74,12 +74,12 @@ static enum sk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
 	bool had_quorum = (unsigned)__builtin_popcount(bits) >= need;
 
 	if (!k->lead || m->view != k->view)
-		return SK_PASS;
+		return SIMK_PASS;
 	if (m->op <= k->commit)
 		goto drop;
 	/* the slot holds another op, or this op of another view */
 	if (!EC_SLOT_MATCHES(*slot, m->op, m->view))
-		return SK_PASS;
+		return SIMK_PASS;
 	if (bits & bit) {
 		if (!had_quorum)
 			goto drop;
@@ -90,26 +90,26 @@ static enum sk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
 			goto drop;
 	}
 	((struct ec_hdr *)buf)->flags |= EC_F_QUORUM;
-	return SK_PASS_QUORUM;
+	return SIMK_PASS_QUORUM;
 drop:
 	k->quorum_dropped++;
-	return SK_DROP;
+	return SIMK_DROP;
 }
 
-enum sk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
+enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 				 uint8_t *buf, size_t len,
-				 uint8_t ack[SK_ACK_LEN])
+				 uint8_t ack[SIMK_ACK_LEN])
 {
 	struct ec_msg m;
 
 	if (from >= EC_MAX_REPLICAS ||
 	    ec_msg_parse(buf, len, k->n, &m, NULL) != EC_PARSE_OK)
-		return SK_PASS;
+		return SIMK_PASS;
 	if (k->fastack_on && m.type == EC_MSG_PREPARE)
 		return fastack(k, from, buf, len, &m, ack);
 	if (k->quorum_on && m.type == EC_MSG_PREPARE_OK)
 		return quorum(k, buf, &m);
-	return SK_PASS;
+	return SIMK_PASS;
 }
 
 void sim_kernel_tag(struct sim_kernel *k, uint64_t op, uint32_t view)

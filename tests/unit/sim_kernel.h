@@ -30,21 +30,21 @@
 #include "ec_offload.h"
 
 /* What the program does with a datagram. */
-enum sk_verdict {
-	SK_PASS,        /* up to user space (XDP_PASS) */
-	SK_PASS_QUORUM, /* up to user space flagged EC_F_QUORUM (XDP_PASS) */
-	SK_DROP,        /* dropped in the driver (XDP_DROP) */
-	SK_ACKED,       /* stored in the log; the ack goes back (XDP_TX) */
+enum simk_verdict {
+	SIMK_PASS,        /* up to user space (XDP_PASS) */
+	SIMK_PASS_QUORUM, /* up to user space flagged EC_F_QUORUM (XDP_PASS) */
+	SIMK_DROP,        /* dropped in the driver (XDP_DROP) */
+	SIMK_ACKED,       /* stored in the log; the ack goes back (XDP_TX) */
 };
 
 /* One PREPARE the model acknowledged: the datagram, header and body. */
-struct sk_record {
+struct simk_record {
 	uint8_t *buf;
 	size_t len;
 };
 
-/* The length of the ack the model writes for SK_ACKED: a header. */
-#define SK_ACK_LEN sizeof(struct ec_hdr)
+/* The length of the ack the model writes for SIMK_ACKED: a header. */
+#define SIMK_ACK_LEN sizeof(struct ec_hdr)
 
 struct sim_kernel {
 	/* Set at load: the program's ec_self and ec_n. */
@@ -61,7 +61,7 @@ struct sim_kernel {
 	 * op % EC_QUORUM_SLOTS holds EC_SLOT_TAG(op, view) | follower bits */
 	uint64_t slots[EC_QUORUM_SLOTS];
 	/* fa_log: acked, not yet drained, in op order */
-	struct sk_record *records;
+	struct simk_record *records;
 	size_t n_records, cap_records;
 	/* what the sim's tests read */
 	uint64_t fast_acked, quorum_dropped;
@@ -76,12 +76,12 @@ void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n);
  * The program on one datagram buf[0..len) sent from the configured
  * address of replica `from` (any id >= EC_MAX_REPLICAS: from an address
  * no replica has).  May change the state and buf (the EC_F_QUORUM flag);
- * for SK_ACKED appends a record and writes the PREPARE_OK, SK_ACK_LEN
+ * for SIMK_ACKED appends a record and writes the PREPARE_OK, SIMK_ACK_LEN
  * bytes, into ack, to be sent back to `from`.
  */
-enum sk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
+enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 				 uint8_t *buf, size_t len,
-				 uint8_t ack[SK_ACK_LEN]);
+				 uint8_t ack[SIMK_ACK_LEN]);
 
 /* What user space does when it sends PREPARE op of view as the leader
  * (replica/offload.c): tag op's slot, no acks yet. */
