@@ -80,8 +80,8 @@ void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n);
  * bytes, into ack, to be sent back to `from`.
  */
 enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
-				 uint8_t *buf, size_t len,
-				 uint8_t ack[SIMK_ACK_LEN]);
+				   uint8_t *buf, size_t len,
+				   uint8_t ack[SIMK_ACK_LEN]);
 
 /* What user space does when it sends PREPARE op of view as the leader
  * (replica/offload.c): tag op's slot, no acks yet. */
