@@ -133,9 +133,13 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 {
 	struct ec_msg m;
 
-	if (from >= EC_MAX_REPLICAS || !read_hdr(buf, len, &m) ||
-	    m.sender >= k->n)
-		return SIMK_PASS;
+	if (!read_hdr(buf, len, &m) || m.type == EC_MSG_REQUEST)
+		return SIMK_PASS; /* a REQUEST may come from anyone */
+	/* the membership rule (replica/membership.h; from_peer in the
+	 * program): another replica of the configuration, from its own
+	 * address, or dropped */
+	if (m.sender >= k->n || m.sender == k->self || from != m.sender)
+		return SIMK_DROP;
 	if (k->fastack_on && m.type == EC_MSG_PREPARE)
 		return fastack(k, from, buf, len, &m, ack);
 	/* counted whatever its commit and body: the program does not
