@@ -78,6 +78,9 @@ static enum simk_verdict fastack(struct sim_kernel *k, unsigned from,
 	if (!k->expected || m->view != k->view || m->sender != k->leader ||
 	    from != k->leader || m->op != k->expected)
 		return SIMK_PASS;
+	/* the log stores a PREPARE whole, up to one frame's worth */
+	if (m->body_len > EC_MAX_ENTRY_BODY)
+		return SIMK_PASS;
 	/* the lengths must add up (in a frame: UDP, IP and body_len), and
 	 * the commit must not pass the op: user space refuses both */
 	if (len != sizeof(struct ec_hdr) + m->body_len || m->commit > m->op)
