@@ -75,7 +75,8 @@ static enum simk_verdict fastack(struct sim_kernel *k, unsigned from,
 {
 	struct ec_msg a = { .type = EC_MSG_PREPARE_OK, .flags = EC_F_FAST_ACK };
 
-	if (!k->expected || m->view != k->view || m->sender != k->leader ||
+	if (!k->fastack_on || !k->expected || m->view != k->view ||
+	    m->sender != k->leader ||
 	    from != k->leader || m->op != k->expected)
 		return SIMK_PASS;
 	/* the log stores a PREPARE whole, up to one frame's worth */
@@ -95,10 +96,18 @@ static enum simk_verdict fastack(struct sim_kernel *k, unsigned from,
 	return SIMK_ACKED;
 }
 
+/* An ack that goes up for user space to count: without EC_F_QUORUM,
+ * which only the program may set (a sender may have put it there). */
+static enum simk_verdict unflagged(uint8_t *buf)
+{
+	((struct ec_hdr *)buf)->flags &= (uint8_t)~EC_F_QUORUM;
+	return SIMK_PASS;
+}
+
 /* The leader's count of PREPARE_OK m, in buf.  Only the ack that
- * completes a quorum goes up, and a follower's repeated ack of a slot at
- * quorum (it answers a retransmission: the quorum ack may have been lost
- * on its way up). */
+ * completes a quorum goes up, flagged, and a follower's repeated ack of a
+ * slot at quorum (it answers a retransmission: the quorum ack may have
+ * been lost on its way up). */
 static enum simk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
 				const struct ec_msg *m)
 {
@@ -107,13 +116,13 @@ static enum simk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
 	unsigned bits = EC_SLOT_BITS(*slot);
 	bool had_quorum = (unsigned)__builtin_popcount(bits) >= need;
 
-	if (!k->lead || m->view != k->view)
-		return SIMK_PASS;
+	if (!k->quorum_on || !k->lead || m->view != k->view)
+		return unflagged(buf);
 	if (m->op <= k->commit)
 		goto drop;
 	/* the slot holds another op, or this op of another view */
 	if (!EC_SLOT_MATCHES(*slot, m->op, m->view))
-		return SIMK_PASS;
+		return unflagged(buf);
 	if (bits & bit) {
 		if (!had_quorum)
 			goto drop;
@@ -143,11 +152,11 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 	 * address, or dropped */
 	if (m.sender >= k->n || m.sender == k->self || from != m.sender)
 		return SIMK_DROP;
-	if (k->fastack_on && m.type == EC_MSG_PREPARE)
+	if (m.type == EC_MSG_PREPARE)
 		return fastack(k, from, buf, len, &m, ack);
 	/* counted whatever its commit and body: the program does not
 	 * look at them */
-	if (k->quorum_on && m.type == EC_MSG_PREPARE_OK)
+	if (m.type == EC_MSG_PREPARE_OK)
 		return quorum(k, buf, &m);
 	return SIMK_PASS;
 }
