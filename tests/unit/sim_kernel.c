@@ -67,17 +67,16 @@ static bool read_hdr(const uint8_t *buf, size_t len, struct ec_msg *m)
 	return true;
 }
 
-/* The follower's fast ack of PREPARE m. */
-static enum simk_verdict fastack(struct sim_kernel *k, unsigned from,
-				 const uint8_t *buf, size_t len,
-				 const struct ec_msg *m,
+/* The follower's fast ack of PREPARE m, from a member (so from the
+ * address of the sender it names). */
+static enum simk_verdict fastack(struct sim_kernel *k, const uint8_t *buf,
+				 size_t len, const struct ec_msg *m,
 				 uint8_t ack[SIMK_ACK_LEN])
 {
 	struct ec_msg a = { .type = EC_MSG_PREPARE_OK, .flags = EC_F_FAST_ACK };
 
 	if (!k->fastack_on || !k->expected || m->view != k->view ||
-	    m->sender != k->leader ||
-	    from != k->leader || m->op != k->expected)
+	    m->sender != k->leader || m->op != k->expected)
 		return SIMK_PASS;
 	/* the log stores a PREPARE whole, up to one frame's worth */
 	if (m->body_len > EC_MAX_ENTRY_BODY)
@@ -104,10 +103,10 @@ static enum simk_verdict unflagged(uint8_t *buf)
 	return SIMK_PASS;
 }
 
-/* The leader's count of PREPARE_OK m, in buf.  Only the ack that
- * completes a quorum goes up, flagged, and a follower's repeated ack of a
- * slot at quorum (it answers a retransmission: the quorum ack may have
- * been lost on its way up). */
+/* The leader's count of PREPARE_OK m, in buf, from a member.  Only the
+ * ack that completes a quorum goes up, flagged, and a follower's repeated
+ * ack of a slot at quorum (it answers a retransmission: the quorum ack
+ * may have been lost on its way up). */
 static enum simk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
 				const struct ec_msg *m)
 {
@@ -153,7 +152,7 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 	if (m.sender >= k->n || m.sender == k->self || from != m.sender)
 		return SIMK_DROP;
 	if (m.type == EC_MSG_PREPARE)
-		return fastack(k, from, buf, len, &m, ack);
+		return fastack(k, buf, len, &m, ack);
 	/* counted whatever its commit and body: the program does not
 	 * look at them */
 	if (m.type == EC_MSG_PREPARE_OK)
