@@ -233,12 +233,10 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check) -lm
 
-# The conformance test runs the unit tests' model of the XDP program
-# beside the program.
-$(BUILD)/tests/test_bpf_conformance: $(BUILD)/obj/tests/unit/sim_kernel.o
-
+# With the unit tests' model of the XDP program, which the conformance
+# tests (tests/bpf/conform.c) run beside the program.
 $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o \
-			   $(call obj,$(BPFT_SUPPORT_SRCS)) $(LIBEC)
+			   $(call obj,$(BPFT_SUPPORT_SRCS) tests/unit/sim_kernel.c) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)

@@ -6,7 +6,10 @@
  *
  * The model takes one datagram at a time: state in, datagram in, verdict
  * and state changes out.  The sim (sim.c) runs it for every replica on
- * what the network delivers.
+ * what the network delivers; the BPF conformance tests (tests/bpf/
+ * conform.c) run it beside the real program on the same frames and
+ * require the same verdicts and state changes, so the two cannot drift.
+ * Change the program and this together.
  *
  * What it leaves out of the program, on purpose:
  *   - frames: it sees the UDP payload and the replica whose configured
@@ -18,7 +21,9 @@
  *     space closing the window while a run is under way (no concurrency
  *     here);
  *   - the quorum threshold is ec_quorum_followers(n), which user space
- *     stores in ec_state.quorum.
+ *     stores in ec_state.quorum;
+ *   - a switch is one bool: the program's word has a bit per message
+ *     type, of which it reads only its own.
  */
 #ifndef EC_TEST_SIM_KERNEL_H
 #define EC_TEST_SIM_KERNEL_H
