@@ -136,7 +136,7 @@ FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ)/bin/%,$(FUZZ_SRCS))
 fuzz_obj    = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
-FUZZ_LIB_OBJS := $(call fuzz_obj,$(CORE_SRCS) tests/unit/sim.c \
+FUZZ_LIB_OBJS := $(call fuzz_obj,$(CORE_SRCS) tests/unit/sim.c tests/unit/sim_kernel.c \
 		   tests/fuzz/scenario.c) $(FUZZ)/obj/proto/ec.pb-c.o
 FUZZ_TIME    ?= 60
 FUZZ_CI_TIME ?= 8
@@ -243,13 +243,15 @@ $(BUILD)/bin/ec-lincheck: $(call obj,tests/lincheck/main.c) $(LIBLINCHECK)
 # The checker's unit test needs its library besides what every test links.
 $(BUILD)/tests/test_lincheck: $(LIBLINCHECK)
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(LIBCLIENT) $(LIBEC)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(BUILD)/obj/tests/unit/sim_kernel.o $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check) -lm
 
+# With the unit tests' model of the XDP program, which the conformance
+# tests (tests/bpf/conform.c) run beside the program.
 $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o \
-			   $(call obj,$(BPFT_SUPPORT_SRCS)) $(LIBEC)
+			   $(call obj,$(BPFT_SUPPORT_SRCS) tests/unit/sim_kernel.c) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)

@@ -35,12 +35,10 @@ static void kern_absorb_all(struct sim *s, unsigned i)
 {
 	struct sim_kernel *k = &s->kern[i];
 
-	for (size_t r = 0; r < k->n_records; r++) {
+	for (size_t r = 0; r < k->n_records; r++)
 		ec_core_absorb(s->r[i], k->records[r].buf, k->records[r].len,
 			       s->now);
-		free(k->records[r].buf);
-	}
-	k->n_records = 0;
+	sim_kernel_clear_records(k);
 }
 
 /* ec_core_opts.quiesce: close the fast ack, absorb what it acked. */
@@ -49,7 +47,7 @@ static void kern_quiesce(void *arg)
 	struct sim_kernel *k = arg;
 
 	k->expected = 0;
-	kern_absorb_all(k->s, k->id);
+	kern_absorb_all(k->owner, k->self);
 }
 
 /* What replica/offload.c's ec_offload_sync does after every core call. */
@@ -89,74 +87,26 @@ static void kern_sync(struct sim *s, unsigned i)
 	}
 }
 
-/* Model the follower's fast-ack XDP program on a PREPARE for replica i.
- * Returns true if the "kernel" took it. */
-static bool kern_fastack(struct sim *s, unsigned i, const struct sim_pkt *p,
-			 const struct ec_msg *m)
+/* Run replica p->to's XDP program (modelled, sim_kernel.c) on p.
+ * Returns true if the "kernel" took it (acked or dropped); it may have
+ * set the EC_F_QUORUM flag in p. */
+static bool kern_frame(struct sim *s, struct sim_pkt *p)
 {
-	struct sim_kernel *k = &s->kern[i];
-	struct ec_msg ack = { .type = EC_MSG_PREPARE_OK, .flags = EC_F_FAST_ACK };
-	uint8_t buf[64];
-	struct sim_pkt *r;
+	struct sim_kernel *k = &s->kern[p->to];
+	uint8_t ack[SIMK_ACK_LEN];
 
-	if (!k->expected || m->view != k->view || m->sender != k->leader ||
-	    p->from != k->leader || m->op != k->expected)
+	/* the switches, as the tests set them */
+	k->fastack_on = s->kernel_fastack;
+	k->quorum_on = s->kernel_quorum;
+	switch (sim_kernel_frame(k, p->from, p->buf, p->len, ack)) {
+	case SIMK_ACKED:
+		push(s, p->to, p->from, EC_MSG_PREPARE_OK, ack, sizeof(ack));
+		return true;
+	case SIMK_DROP:
+		return true;
+	default:
 		return false;
-	if (k->n_records == k->cap_records) {
-		k->cap_records = k->cap_records ? k->cap_records * 2 : 64;
-		k->records = realloc(k->records,
-				     k->cap_records * sizeof(*k->records));
-		must(k->records != NULL, "no memory");
 	}
-	r = &k->records[k->n_records++];
-	*r = *p;
-	r->buf = malloc(p->len);
-	must(r->buf != NULL, "no memory");
-	memcpy(r->buf, p->buf, p->len);
-	k->expected++;
-	k->fast_acked++;
-	ack.sender = (uint8_t)i;
-	ack.view = m->view;
-	ack.op = m->op;
-	push(s, i, p->from, EC_MSG_PREPARE_OK, buf,
-	     ec_msg_encode(buf, sizeof(buf), &ack, NULL));
-	return true;
-}
-
-/* Model the leader's wait-on-quorum XDP program on a PREPARE_OK for
- * replica i.  Returns true if the "kernel" dropped it; may set the
- * EC_F_QUORUM flag in p.  Only the ack that completes a quorum goes up,
- * and a follower's repeated ack of a slot at quorum (it answers a
- * retransmission: the quorum ack may have been lost on its way up). */
-static bool kern_quorum(struct sim *s, unsigned i, struct sim_pkt *p,
-			const struct ec_msg *m)
-{
-	struct sim_kernel *k = &s->kern[i];
-	uint64_t *slot = &k->slots[m->op % 64];
-	unsigned need = ec_quorum_followers(s->n), bit = 1u << m->sender;
-	unsigned bits = (unsigned)(*slot & 0xffff);
-	bool had_quorum = (unsigned)__builtin_popcount(bits) >= need;
-
-	if (!k->lead || m->view != k->view)
-		return false;
-	if (m->op <= k->commit)
-		goto drop;
-	if ((*slot >> 16) != m->op)
-		return false;
-	if (bits & bit) {
-		if (!had_quorum)
-			goto drop;
-	} else {
-		bits |= bit;
-		*slot = m->op << 16 | bits;
-		if (had_quorum || (unsigned)__builtin_popcount(bits) < need)
-			goto drop;
-	}
-	((struct ec_hdr *)p->buf)->flags |= EC_F_QUORUM;
-	return false;
-drop:
-	k->quorum_dropped++;
-	return true;
 }
 
 struct ec_addr sim_addr(unsigned i)
@@ -207,8 +157,8 @@ struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
 	for (unsigned i = 0; i < n; i++)
 		s->opts.members.addr[i] = sim_addr(i);
 	for (unsigned i = 0; i < n; i++) {
-		s->kern[i].s = s;
-		s->kern[i].id = i;
+		sim_kernel_init(&s->kern[i], i, n);
+		s->kern[i].owner = s;
 		s->r[i] = make_core(s, i, false);
 	}
 	return s;
@@ -219,29 +169,14 @@ struct sim *sim_new(unsigned n, uint64_t seed)
 	return sim_new_offload(n, seed, false, false);
 }
 
-/* A crashed replica's kernel state goes with it (the XDP program is
- * attached through a link owned by the process). */
-static void kern_reset(struct sim *s, unsigned i)
-{
-	struct sim_kernel *k = &s->kern[i];
-
-	for (size_t r = 0; r < k->n_records; r++)
-		free(k->records[r].buf);
-	k->n_records = 0;
-	k->expected = 0;
-	k->lead = false;
-}
-
 void sim_free(struct sim *s)
 {
 	for (unsigned i = 0; i < s->n; i++)
 		ec_core_free(s->r[i]);
 	for (size_t i = 0; i < s->q_len; i++)
 		free(s->q[i].buf);
-	for (unsigned i = 0; i < s->n; i++) {
-		kern_reset(s, i);
-		free(s->kern[i].records);
-	}
+	for (unsigned i = 0; i < s->n; i++)
+		sim_kernel_free(&s->kern[i]);
 	free(s->q);
 	free(s);
 }
@@ -292,7 +227,7 @@ void sim_collect(struct sim *s, unsigned i)
 			if (k->lead && o->type == EC_MSG_PREPARE) {
 				uint64_t op = be64toh(h->op);
 
-				k->slots[op % 64] = op << 16;
+				sim_kernel_tag(k, op, be32toh(h->view));
 			}
 			for (unsigned j = 0; j < s->n; j++)
 				if (j != i)
@@ -305,7 +240,9 @@ void sim_collect(struct sim *s, unsigned i)
 void sim_crash(struct sim *s, unsigned i)
 {
 	s->down[i] = true;
-	kern_reset(s, i);
+	/* the XDP program is attached through a link owned by the
+	 * process: its state goes with it */
+	sim_kernel_reset(&s->kern[i]);
 }
 
 void sim_restart(struct sim *s, unsigned i)
@@ -414,18 +351,8 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 		return;
 	if (s->loss_pct && sim_rand(s, 100) < s->loss_pct)
 		return;
-	if (p->from < SIM_CLIENT && (s->kernel_fastack || s->kernel_quorum)) {
-		struct ec_msg m;
-
-		if (ec_msg_parse(p->buf, p->len, s->n, &m, NULL) == EC_PARSE_OK) {
-			if (s->kernel_fastack && m.type == EC_MSG_PREPARE &&
-			    kern_fastack(s, p->to, p, &m))
-				return;
-			if (s->kernel_quorum && m.type == EC_MSG_PREPARE_OK &&
-			    kern_quorum(s, p->to, p, &m))
-				return;
-		}
-	}
+	if ((s->kernel_fastack || s->kernel_quorum) && kern_frame(s, p))
+		return;
 	/* what the kernel buffered before this datagram goes first */
 	kern_absorb_all(s, p->to);
 	from = p->from >= SIM_CLIENT ? sim_client_addr(p->from - SIM_CLIENT) :

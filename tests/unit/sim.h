@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "sim_kernel.h"
 
 #define SIM_CLIENT 100 /* endpoint ids >= this are clients */
 
@@ -22,22 +23,6 @@ struct sim_pkt {
 };
 
 struct sim;
-
-/* What the XDP offloads would do for one replica, modelled in the sim:
- * follower fast ack (records acked "in the kernel", drained later) and
- * leader wait-on-quorum bitsets. */
-struct sim_kernel {
-	struct sim *s;
-	unsigned id;
-	uint64_t expected;          /* 0: fast ack closed */
-	uint32_t view, leader;
-	struct sim_pkt *records;    /* acked, not yet absorbed */
-	size_t n_records, cap_records;
-	bool lead;
-	uint64_t commit;
-	uint64_t slots[64];         /* op << 16 | follower bits */
-	uint64_t fast_acked, quorum_dropped;
-};
 
 /* Return true to drop the packet. */
 typedef bool sim_filter_fn(struct sim *s, const struct sim_pkt *p, void *arg);
@@ -60,7 +45,8 @@ struct sim {
 	bool kernel_fastack, kernel_quorum; /* model the XDP offloads */
 	bool kernel_lazy;  /* drain kernel records only when a datagram
 			    * for that replica arrives (never on ticks) */
-	struct sim_kernel kern[EC_MAX_REPLICAS];
+	struct sim_kernel kern[EC_MAX_REPLICAS]; /* the XDP program of each
+						  * replica, modelled */
 	/* Replies received by clients, latest per client index. */
 	struct {
 		bool have;

@@ -464,7 +464,7 @@ START_TEST(quorum_switched_on_mid_flight_still_commits)
 	ec_core_trust_quorum_flag(s->r[0], true);
 	sim_deliver(s); /* the model takes the lead: slots cleared */
 	/* as replica/offload.c does, op 1's slot was tagged when it was sent */
-	s->kern[0].slots[1] = 1ULL << 16;
+	sim_kernel_tag(&s->kern[0], 1, 0);
 	r.on = false;
 	sim_run(s, 500 * MS, MS);
 	ck_assert_uint_eq(sim_st(s, 0).commit, 1);

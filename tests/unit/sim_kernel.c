@@ -1,0 +1,188 @@
+/* sim_kernel.c - see sim_kernel.h. */
+#include "sim_kernel.h"
+
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quorum.h"
+#include "wire.h"
+
+static void must(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "sim_kernel: %s\n", what);
+		abort();
+	}
+}
+
+void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n)
+{
+	memset(k, 0, sizeof(*k));
+	k->self = self;
+	k->n = n;
+}
+
+/* Append a copy of buf[0..len) to the records. */
+static void record(struct sim_kernel *k, const uint8_t *buf, size_t len)
+{
+	struct simk_record *r;
+
+	if (k->n_records == k->cap_records) {
+		k->cap_records = k->cap_records ? k->cap_records * 2 : 64;
+		k->records = realloc(k->records,
+				     k->cap_records * sizeof(*k->records));
+		must(k->records != NULL, "no memory");
+	}
+	r = &k->records[k->n_records++];
+	r->buf = malloc(len ? len : 1);
+	must(r->buf != NULL, "no memory");
+	memcpy(r->buf, buf, len);
+	r->len = len;
+}
+
+/*
+ * The header as the program parses it (bpf/parse.h): magic, version and
+ * a known type, nothing more; each offload checks the rest it needs.
+ * False for a datagram that is not electrode-c's (it goes up).
+ */
+static bool read_hdr(const uint8_t *buf, size_t len, struct ec_msg *m)
+{
+	struct ec_hdr h;
+
+	if (len < sizeof(h))
+		return false;
+	memcpy(&h, buf, sizeof(h));
+	if (be32toh(h.magic) != EC_MAGIC || h.version != EC_VERSION ||
+	    h.type == 0 || h.type >= EC_MSG_TYPE_MAX)
+		return false;
+	m->type = h.type;
+	m->flags = h.flags;
+	m->sender = h.sender;
+	m->view = be32toh(h.view);
+	m->body_len = be32toh(h.body_len);
+	m->op = be64toh(h.op);
+	m->commit = be64toh(h.commit);
+	return true;
+}
+
+/* The follower's fast ack of PREPARE m, from a member (so from the
+ * address of the sender it names). */
+static enum simk_verdict fastack(struct sim_kernel *k, const uint8_t *buf,
+				 size_t len, const struct ec_msg *m,
+				 uint8_t ack[SIMK_ACK_LEN])
+{
+	struct ec_msg a = { .type = EC_MSG_PREPARE_OK, .flags = EC_F_FAST_ACK };
+
+	if (!k->fastack_on || !k->expected || m->view != k->view ||
+	    m->sender != k->leader || m->op != k->expected)
+		return SIMK_PASS;
+	/* the log stores a PREPARE whole, up to one frame's worth */
+	if (m->body_len > EC_MAX_ENTRY_BODY)
+		return SIMK_PASS;
+	/* the lengths must add up (in a frame: UDP, IP and body_len), and
+	 * the commit must not pass the op: user space refuses both */
+	if (len != sizeof(struct ec_hdr) + m->body_len || m->commit > m->op)
+		return SIMK_PASS;
+	record(k, buf, len);
+	k->expected++;
+	k->fast_acked++;
+	a.sender = (uint8_t)k->self;
+	a.view = m->view;
+	a.op = m->op;
+	ec_hdr_encode(ack, &a, 0);
+	return SIMK_ACKED;
+}
+
+/* An ack that goes up for user space to count: without EC_F_QUORUM,
+ * which only the program may set (a sender may have put it there). */
+static enum simk_verdict unflagged(uint8_t *buf)
+{
+	((struct ec_hdr *)buf)->flags &= (uint8_t)~EC_F_QUORUM;
+	return SIMK_PASS;
+}
+
+/* The leader's count of PREPARE_OK m, in buf, from a member.  Only the
+ * ack that completes a quorum goes up, flagged, and a follower's repeated
+ * ack of a slot at quorum (it answers a retransmission: the quorum ack
+ * may have been lost on its way up). */
+static enum simk_verdict quorum(struct sim_kernel *k, uint8_t *buf,
+				const struct ec_msg *m)
+{
+	uint64_t *slot = &k->slots[m->op % EC_QUORUM_SLOTS];
+	unsigned need = ec_quorum_followers(k->n), bit = 1u << m->sender;
+	unsigned bits = EC_SLOT_BITS(*slot);
+	bool had_quorum = (unsigned)__builtin_popcount(bits) >= need;
+
+	if (!k->quorum_on || !k->lead || m->view != k->view)
+		return unflagged(buf);
+	if (m->op <= k->commit)
+		goto drop;
+	/* the slot holds another op, or this op of another view */
+	if (!EC_SLOT_MATCHES(*slot, m->op, m->view))
+		return unflagged(buf);
+	if (bits & bit) {
+		if (!had_quorum)
+			goto drop;
+	} else {
+		*slot |= bit;
+		bits |= bit;
+		if (had_quorum || (unsigned)__builtin_popcount(bits) < need)
+			goto drop;
+	}
+	((struct ec_hdr *)buf)->flags |= EC_F_QUORUM;
+	return SIMK_PASS_QUORUM;
+drop:
+	k->quorum_dropped++;
+	return SIMK_DROP;
+}
+
+enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
+				   uint8_t *buf, size_t len,
+				   uint8_t ack[SIMK_ACK_LEN])
+{
+	struct ec_msg m;
+
+	if (!read_hdr(buf, len, &m) || m.type == EC_MSG_REQUEST)
+		return SIMK_PASS; /* a REQUEST may come from anyone */
+	/* the membership rule (replica/membership.h; from_peer in the
+	 * program): another replica of the configuration, from its own
+	 * address, or dropped */
+	if (m.sender >= k->n || m.sender == k->self || from != m.sender)
+		return SIMK_DROP;
+	if (m.type == EC_MSG_PREPARE)
+		return fastack(k, buf, len, &m, ack);
+	/* counted whatever its commit and body: the program does not
+	 * look at them */
+	if (m.type == EC_MSG_PREPARE_OK)
+		return quorum(k, buf, &m);
+	return SIMK_PASS;
+}
+
+void sim_kernel_tag(struct sim_kernel *k, uint64_t op, uint32_t view)
+{
+	k->slots[op % EC_QUORUM_SLOTS] = EC_SLOT_TAG(op, view);
+}
+
+void sim_kernel_clear_records(struct sim_kernel *k)
+{
+	for (size_t r = 0; r < k->n_records; r++)
+		free(k->records[r].buf);
+	k->n_records = 0;
+}
+
+void sim_kernel_reset(struct sim_kernel *k)
+{
+	sim_kernel_clear_records(k);
+	k->expected = 0;
+	k->lead = false;
+}
+
+void sim_kernel_free(struct sim_kernel *k)
+{
+	sim_kernel_reset(k);
+	free(k->records);
+	k->records = NULL;
+	k->cap_records = 0;
+}

@@ -1,0 +1,105 @@
+/*
+ * sim_kernel.h - the unit tests' model of one replica's XDP program
+ * (bpf/ec_xdp.bpf.c): the follower's fast ack, which stores a PREPARE in
+ * an in-kernel log and answers it with a PREPARE_OK, and the leader's
+ * wait on quorum, which counts PREPARE_OKs in per-slot bitsets.
+ *
+ * The model takes one datagram at a time: state in, datagram in, verdict
+ * and state changes out.  The sim (sim.c) runs it for every replica on
+ * what the network delivers; the BPF conformance tests (tests/bpf/
+ * conform.c) run it beside the real program on the same frames and
+ * require the same verdicts and state changes, so the two cannot drift.
+ * Change the program and this together.
+ *
+ * What it leaves out of the program, on purpose:
+ *   - frames: it sees the UDP payload and the replica whose configured
+ *     address it came from, never MACs, IP or UDP headers (the sim only
+ *     delivers a datagram to its addressee, from its sender's address);
+ *   - the ring buffer is a list without a size: never full;
+ *   - ec_state.expected is the op alone: the program's word also carries
+ *     the view's low byte and an epoch, which only guard against user
+ *     space closing the window while a run is under way (no concurrency
+ *     here);
+ *   - the quorum threshold is ec_quorum_followers(n), which user space
+ *     stores in ec_state.quorum;
+ *   - a switch is one bool: the program's word has a bit per message
+ *     type, of which it reads only its own.
+ */
+#ifndef EC_TEST_SIM_KERNEL_H
+#define EC_TEST_SIM_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ec_offload.h"
+
+/* What the program does with a datagram. */
+enum simk_verdict {
+	SIMK_PASS,        /* up to user space (XDP_PASS) */
+	SIMK_PASS_QUORUM, /* up to user space flagged EC_F_QUORUM (XDP_PASS) */
+	SIMK_DROP,        /* dropped in the driver (XDP_DROP) */
+	SIMK_ACKED,       /* stored in the log; the ack goes back (XDP_TX) */
+};
+
+/* One PREPARE the model acknowledged: the datagram, header and body. */
+struct simk_record {
+	uint8_t *buf;
+	size_t len;
+};
+
+/* The length of the ack the model writes for SIMK_ACKED: a header. */
+#define SIMK_ACK_LEN sizeof(struct ec_hdr)
+
+struct sim_kernel {
+	/* Set at load: the program's ec_self and ec_n. */
+	unsigned self, n;
+	/* The fast-ack switch for PREPARE, the quorum switch for
+	 * PREPARE_OK. */
+	bool fastack_on, quorum_on;
+	/* ec_state */
+	uint32_t view, leader;
+	bool lead;
+	uint64_t expected;          /* next op to fast-ack; 0: closed */
+	uint64_t commit;
+	/* ec_slots, in the program's layout (proto/ec_offload.h): slot
+	 * op % EC_QUORUM_SLOTS holds EC_SLOT_TAG(op, view) | follower bits */
+	uint64_t slots[EC_QUORUM_SLOTS];
+	/* fa_log: acked, not yet drained, in op order */
+	struct simk_record *records;
+	size_t n_records, cap_records;
+	/* what the sim's tests read */
+	uint64_t fast_acked, quorum_dropped;
+	/* The sim's, for its callbacks; the model never reads it. */
+	void *owner;
+};
+
+/* A model of replica `self` of n, fast ack closed, not leading. */
+void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n);
+
+/*
+ * The program on one datagram buf[0..len) sent from the configured
+ * address of replica `from` (any id >= EC_MAX_REPLICAS: from an address
+ * no replica has).  May change the state and buf (the EC_F_QUORUM flag);
+ * for SIMK_ACKED appends a record and writes the PREPARE_OK, SIMK_ACK_LEN
+ * bytes, into ack, to be sent back to `from`.
+ */
+enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
+				   uint8_t *buf, size_t len,
+				   uint8_t ack[SIMK_ACK_LEN]);
+
+/* What user space does when it sends PREPARE op of view as the leader
+ * (replica/offload.c): tag op's slot, no acks yet. */
+void sim_kernel_tag(struct sim_kernel *k, uint64_t op, uint32_t view);
+
+/* Forget the records (drained). */
+void sim_kernel_clear_records(struct sim_kernel *k);
+
+/* The program is detached (its replica crashed): records gone, fast ack
+ * closed, not leading. */
+void sim_kernel_reset(struct sim_kernel *k);
+
+/* sim_kernel_reset, and free the record list. */
+void sim_kernel_free(struct sim_kernel *k);
+
+#endif /* EC_TEST_SIM_KERNEL_H */
