@@ -80,17 +80,21 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 	      -I/usr/include/$(shell uname -m)-linux-gnu \
 	      -Wall -Wno-unused-value -Wno-compare-distinct-pointer-types
 
-# Pure code shared by the replica, the clients and the unit tests.
-CORE_SRCS := replica/wire.c replica/membership.c replica/config.c replica/kv.c \
-	     replica/batch.c replica/quorum.c \
-	     replica/client_table.c replica/log.c replica/core.c \
-	     replica/core_normal.c replica/core_viewchange.c \
-	     replica/core_state.c replica/core_snapshot.c \
-	     replica/snapshot.c replica/offload_switch.c
+# The layers of replica/ (see README, "Layout"): common (shared with the
+# clients and cluster tools), app (the state machine), core (the pure
+# protocol); libec holds these three, with the offload switch table.
+COMMON_SRCS := replica/common/wire.c replica/common/config.c
+APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c
+CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
+	       replica/core/quorum.c replica/core/log.c replica/core/core.c \
+	       replica/core/normal.c replica/core/viewchange.c \
+	       replica/core/transfer.c replica/core/checkpoint.c
+LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS) replica/offload/switches.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
-REPLICA_SRCS := replica/main.c replica/io.c replica/checkpointer.c replica/control.c \
-		replica/control_cmds.c replica/offload.c replica/offload_ctl.c
-CTL_SRCS     := replica/ctl.c
+REPLICA_SRCS := replica/main.c replica/io/io.c replica/io/checkpointer.c \
+		replica/control/server.c replica/control/core_cmds.c \
+		replica/offload/offload.c replica/control/offload_cmds.c
+CTL_SRCS     := replica/control/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c client/history.c \
 		      client/history_slot.c
 BENCH_SRCS   := client/bench.c client/bench_opts.c
@@ -110,7 +114,7 @@ PROTO_C := $(BUILD)/proto/ec.pb-c.c
 PROTO_H := $(BUILD)/proto/ec.pb-c.h
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-CORE_OBJS := $(call obj,$(CORE_SRCS)) $(BUILD)/obj/proto/ec.pb-c.o
+LIBEC_OBJS := $(call obj,$(LIBEC_SRCS)) $(BUILD)/obj/proto/ec.pb-c.o
 LIBEC     := $(BUILD)/libec.a
 # Client-side protocol and statistics, shared by the clients and tests.
 LIBCLIENT := $(BUILD)/libecclient.a
@@ -136,7 +140,7 @@ FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ)/bin/%,$(FUZZ_SRCS))
 fuzz_obj    = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
-FUZZ_LIB_OBJS := $(call fuzz_obj,$(CORE_SRCS) tests/unit/sim.c tests/unit/sim_kernel.c \
+FUZZ_LIB_OBJS := $(call fuzz_obj,$(LIBEC_SRCS) tests/unit/sim.c tests/unit/sim_kernel.c \
 		   tests/fuzz/scenario.c) $(FUZZ)/obj/proto/ec.pb-c.o
 FUZZ_TIME    ?= 60
 FUZZ_CI_TIME ?= 8
@@ -182,7 +186,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 # Every object may include the protobuf header; only the BPF loaders and
 # the BPF tests include skeletons.
-SKEL_USERS := $(call obj,replica/offload.c $(PORT_SRCS) $(BPFT_SRCS) \
+SKEL_USERS := $(call obj,replica/offload/offload.c $(PORT_SRCS) $(BPFT_SRCS) \
 		$(BPFT_SUPPORT_SRCS))
 $(SKEL_USERS): $(BPF_SKELS)
 
@@ -196,7 +200,7 @@ $(BUILD)/obj/proto/ec.pb-c.o: $(PROTO_C) $(PROTO_H)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(LIBEC): $(CORE_OBJS)
+$(LIBEC): $(LIBEC_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 

@@ -87,7 +87,7 @@ static __always_inline int addressed_to_us(const struct ec_pkt *p)
 
 /* 1 if the header's sender is another replica of the configuration and
  * the datagram comes from that replica's IP and port: the membership rule
- * of replica/membership.h, for frames. */
+ * of replica/core/membership.h, for frames. */
 static __always_inline int from_peer(const struct ec_pkt *p)
 {
 	__u32 s = p->ec->sender;

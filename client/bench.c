@@ -25,12 +25,12 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "clock.h"
-#include "config.h"
+#include "common/clock.h"
+#include "common/config.h"
 #include "histogram.h"
 #include "history.h"
 #include "history_slot.h"
-#include "kv.h"
+#include "app/kv.h"
 #include "session.h"
 
 #define GRACE_US 2000000ull

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "kv.h"
+#include "common/config.h"
+#include "app/kv.h"
 
 static const char *const kind_names[K_MAX] = {
 	[K_GET] = "get", [K_PUT] = "put", [K_CAS] = "cas", [K_DELETE] = "delete",

@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "kv.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "app/kv.h"
 #include "session.h"
 
 /* Exit statuses. */

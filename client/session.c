@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
-#include "wire.h"
+#include "common/wire.h"
 
 int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
 		    uint64_t timeout_us, uint64_t give_up_us)

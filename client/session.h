@@ -16,7 +16,7 @@
  * abandoned; its request_id is never reused.
  *
  * Sessions.  The replicas forget a client unseen for a long time
- * (replica/client_table.h), and tell a new client from a forgotten one by
+ * (replica/app/client_table.h), and tell a new client from a forgotten one by
  * the commit number it heard before its first request (Request.session_op).
  * So before the first request of a session the session sends a hello
  * (request_id 0, no op), which any replica in normal status answers at

@@ -27,7 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "bridge_port.skel.h"
-#include "config.h"
+#include "common/config.h"
 #include "ec-port.h"
 
 #define PROG_NAME "bridge_port"

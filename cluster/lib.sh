@@ -140,7 +140,7 @@ ec_count() {
 	grep -c '^replica ' "$EC_CONF"
 }
 
-# Write cluster.conf for $1 replicas (the format of replica/config.h).
+# Write cluster.conf for $1 replicas (the format of replica/common/config.h).
 ec_write_config() {
 	local i
 	{

@@ -65,7 +65,7 @@ struct ec_xdp_state {
 			   * is swapped, whatever order loads complete in */
 	__u64 commit;     /* leader: commit number user space knows */
 	__u32 quorum;     /* leader: follower acks that make a quorum
-			   * (ec_quorum_followers, replica/quorum.h) */
+			   * (ec_quorum_followers, replica/core/quorum.h) */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");
@@ -100,7 +100,7 @@ struct ec_fa_record {
 };
 
 /* Verdicts, counted per CPU in each object's `counters` array.  Keep the
- * names in replica/offload_switch.c in step.  replica/offload_ctl.c sums
+ * names in replica/offload/switches.c in step.  replica/control/offload_cmds.c sums
  * the fast-ack and quorum verdicts as ranges: add new ones inside their
  * group. */
 enum ec_tc_verdict {

@@ -2,7 +2,7 @@
  * main.c - ec-replica: one replica of an electrode-c cluster.
  *
  * Reads options and the cluster config, creates the protocol core, the UDP
- * socket and timer (io.c) and the control socket (control.c) on one
+ * socket and timer (io/io.c) and the control socket (control/server.c) on one
  * libevent loop, and runs it until SIGINT or SIGTERM.
  */
 #define _GNU_SOURCE
@@ -17,15 +17,15 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "config.h"
-#include "control.h"
-#include "core.h"
-#include "clock.h"
-#include "io.h"
-#include "logging.h"
-#include "checkpointer.h"
-#include "offload.h"
-#include "offload_ctl.h"
+#include "common/config.h"
+#include "control/server.h"
+#include "core/core.h"
+#include "common/clock.h"
+#include "io/io.h"
+#include "common/diag.h"
+#include "io/checkpointer.h"
+#include "offload/offload.h"
+#include "control/offload_cmds.h"
 
 enum ec_log_level ec_log_max = EC_LOG_INFO;
 char ec_log_tag[16] = "ec-replica";

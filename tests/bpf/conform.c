@@ -13,9 +13,9 @@
 #include <bpf/libbpf.h>
 
 #include "conform.h"
-#include "offload_switch.h"
-#include "quorum.h"
-#include "wire.h"
+#include "offload/switches.h"
+#include "core/quorum.h"
+#include "common/wire.h"
 
 struct sim_kernel cf_model;
 unsigned cf_epoch;

@@ -31,7 +31,7 @@
  *     (EC_XDP_FA_FULL), and nothing runs concurrently (EC_XDP_FA_RACE):
  *     the model has neither;
  *   - ec_state.quorum is given as ec_quorum_followers(n), as
- *     replica/offload.c does; the model derives it from n;
+ *     replica/offload/offload.c does; the model derives it from n;
  *   - the switch words get random bits besides the one the model's
  *     switch stands for, which the program must ignore.
  */

@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "offload_switch.h"
+#include "offload/switches.h"
 #include "tc_harness.h"
 
 /* How long to wait for an expected frame, and how long after the last

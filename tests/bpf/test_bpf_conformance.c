@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "conform.h"
-#include "quorum.h"
+#include "core/quorum.h"
 
 /* The model: set its state, then cf_push() gives it to the program. */
 static struct sim_kernel *const k = &cf_model;

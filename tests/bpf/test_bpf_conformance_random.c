@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "conform.h"
-#include "offload_switch.h"
-#include "quorum.h"
+#include "offload/switches.h"
+#include "core/quorum.h"
 
 #define SEQ_FRAMES 40
 #define DEFAULT_SEQS 250

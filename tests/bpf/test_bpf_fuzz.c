@@ -32,7 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "offload_switch.h"
+#include "offload/switches.h"
 #include "tc_harness.h"
 #include "xdp_harness.h"
 

@@ -6,7 +6,7 @@
  * Whatever arrives, no core may crash, leak, hit undefined behaviour or
  * abort, and each keeps executed <= commit <= its last op.  A datagram a
  * member's address sends under that member's name is trusted by design
- * (membership.h): forged from there it may break agreement, as a lying
+ * (replica/core/membership.h): forged from there it may break agreement, as a lying
  * replica would.  So agreement (sim_check_agreement) is checked only when
  * no such datagram reached a core: junk, client requests and forgeries
  * the parser or the membership rule turned away must never break it.

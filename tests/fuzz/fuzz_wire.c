@@ -8,16 +8,16 @@
  * header says: body_len + 32 == len, a known type, a sender id within the
  * cluster (or the client id on a REQUEST), no commit past the sender's
  * last op, and a header that encodes back to the very bytes it came from.
- * The membership rule must judge a parsed header as membership.h says.
+ * The membership rule must judge a parsed header as replica/core/membership.h says.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
-#include "membership.h"
-#include "wire.h"
+#include "core/batch.h"
+#include "core/membership.h"
+#include "common/wire.h"
 
 static const ProtobufCMessageDescriptor *const bodies[] = {
 	&ec__request__descriptor,	  &ec__reply__descriptor,

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 
 #define MS 1000ULL
 

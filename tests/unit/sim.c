@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 
 unsigned sim_rand(struct sim *s, unsigned n)
 {
@@ -50,7 +50,7 @@ static void kern_quiesce(void *arg)
 	kern_absorb_all(k->owner, k->self);
 }
 
-/* What replica/offload.c's ec_offload_sync does after every core call. */
+/* What replica/offload/offload.c's ec_offload_sync does after every core call. */
 static void kern_sync(struct sim *s, unsigned i)
 {
 	struct sim_kernel *k = &s->kern[i];

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core.h"
+#include "core/core.h"
 #include "sim_kernel.h"
 
 #define SIM_CLIENT 100 /* endpoint ids >= this are clients */

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quorum.h"
-#include "wire.h"
+#include "core/quorum.h"
+#include "common/wire.h"
 
 static void must(bool ok, const char *what)
 {
@@ -146,7 +146,7 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 
 	if (!read_hdr(buf, len, &m) || m.type == EC_MSG_REQUEST)
 		return SIMK_PASS; /* a REQUEST may come from anyone */
-	/* the membership rule (replica/membership.h; from_peer in the
+	/* the membership rule (replica/core/membership.h; from_peer in the
 	 * program): another replica of the configuration, from its own
 	 * address, or dropped */
 	if (m.sender >= k->n || m.sender == k->self || from != m.sender)

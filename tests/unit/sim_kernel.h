@@ -89,7 +89,7 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 				   uint8_t ack[SIMK_ACK_LEN]);
 
 /* What user space does when it sends PREPARE op of view as the leader
- * (replica/offload.c): tag op's slot, no acks yet. */
+ * (replica/offload/offload.c): tag op's slot, no acks yet. */
 void sim_kernel_tag(struct sim_kernel *k, uint64_t op, uint32_t view);
 
 /* Forget the records (drained). */

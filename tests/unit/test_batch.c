@@ -1,6 +1,6 @@
 /*
  * test_batch.c - batches of requests per op: the builder and decoder
- * (batch.c), and the core through the simulated network (sim.c): batches
+ * (replica/core/batch.c), and the core through the simulated network (sim.c): batches
  * close when nothing more waits, at the count and at the byte limit;
  * duplicates inside batches; view change and state transfer carrying
  * batches; a malformed batch and an invalid request from a broken leader.
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 

@@ -7,7 +7,7 @@
 #include <check.h>
 #include <stdio.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 

@@ -1,6 +1,6 @@
 /*
  * test_checkpoint_async.c - checkpoints taken off the core's thread
- * (ec_core_opts.checkpoint_async, what replica/checkpointer.c does with a
+ * (ec_core_opts.checkpoint_async, what replica/io/checkpointer.c does with a
  * fork): the core keeps going while one is outstanding, skips checkpoint
  * ops met meanwhile, and takes the result, or keeps the previous
  * checkpoint when it failed.  The hook here serializes at once into a
@@ -9,7 +9,7 @@
 #include <check.h>
 #include <stdio.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 

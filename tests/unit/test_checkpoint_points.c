@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 

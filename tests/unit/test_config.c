@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "common/config.h"
 #include "../run_suite.h"
 
 static const char good[] =

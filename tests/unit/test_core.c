@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -463,7 +463,7 @@ START_TEST(quorum_switched_on_mid_flight_still_commits)
 	s->kernel_quorum = true;
 	ec_core_trust_quorum_flag(s->r[0], true);
 	sim_deliver(s); /* the model takes the lead: slots cleared */
-	/* as replica/offload.c does, op 1's slot was tagged when it was sent */
+	/* as replica/offload/offload.c does, op 1's slot was tagged when it was sent */
 	sim_kernel_tag(&s->kern[0], 1, 0);
 	r.on = false;
 	sim_run(s, 500 * MS, MS);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kv.h"
+#include "app/kv.h"
 #include "../run_suite.h"
 
 static struct ec_kv *kv;

@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "offload_switch.h"
+#include "offload/switches.h"
 #include "../run_suite.h"
 
 static bool on(const struct ec_switches *sw, unsigned kind, unsigned type)

@@ -1,5 +1,5 @@
 /*
- * test_quorum.c - quorum sizes (replica/quorum.c) as tables and against
+ * test_quorum.c - quorum sizes (replica/core/quorum.c) as tables and against
  * brute force, then the property they exist for, on the simulated
  * cluster: for every n from 1 to 9 and every split of the replicas into
  * two sides, a partition under load lets at most one side commit (only
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quorum.h"
+#include "core/quorum.h"
 #include "sim.h"
 #include "../run_suite.h"
 

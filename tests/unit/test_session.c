@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "session.h"
-#include "wire.h"
+#include "common/wire.h"
 #include "../run_suite.h"
 
 #define N 5

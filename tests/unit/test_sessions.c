@@ -1,5 +1,5 @@
 /*
- * test_sessions.c - the bounded client table (client_table.h): clients
+ * test_sessions.c - the bounded client table (replica/app/client_table.h): clients
  * expire at the same ops on every replica, a retry of an expired client is
  * refused (SESSION_EXPIRED) and never executed twice, a new session is
  * told apart from an expired one by its session_op, and a hello is
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 

@@ -1,6 +1,6 @@
 /*
  * test_trust.c - never trust the network: the membership rule
- * (membership.c) on its own and in the core, and messages from members
+ * (replica/core/membership.c) on its own and in the core, and messages from members
  * whose numbers cannot be true, rejected whole and counted.  Driven
  * through the simulated network (sim.c).
  */
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
+#include "common/wire.h"
 #include "../run_suite.h"
 
 #define N_REPLICAS 5

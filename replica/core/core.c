@@ -1,0 +1,452 @@
+/*
+ * core.c - creation, message dispatch, the output queue, execution of
+ * committed ops and the timer entry point.  See core.h and
+ * internal.h.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = {
+	[EC_ST_NORMAL] = "normal",
+	[EC_ST_VIEW_CHANGE] = "view_change",
+	[EC_ST_RECOVERING] = "recovering",
+};
+
+const char *ec_status_name(enum ec_status s)
+{
+	return (unsigned)s <= EC_ST_RECOVERING ? status_names[s] : "?";
+}
+
+void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self)
+{
+	memset(o, 0, sizeof(*o));
+	o->n = n;
+	o->self = self;
+	o->heartbeat_us = EC_DEFAULT_HEARTBEAT_US;
+	o->view_timeout_us = EC_DEFAULT_VIEW_TIMEOUT_US;
+	o->retransmit_us = EC_DEFAULT_RETRANSMIT_US;
+	o->window = EC_DEFAULT_WINDOW;
+	o->batch = EC_DEFAULT_BATCH;
+	o->client_expiry_ops = EC_DEFAULT_CLIENT_EXPIRY_OPS;
+	o->checkpoint_ops = EC_DEFAULT_CHECKPOINT_OPS;
+	o->checkpoint_bytes = EC_DEFAULT_CHECKPOINT_BYTES;
+	o->kv_limits.max_keys = EC_KV_DEFAULT_MAX_KEYS;
+	o->kv_limits.max_bytes = EC_KV_DEFAULT_MAX_BYTES;
+}
+
+struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
+{
+	struct ec_core *c;
+
+	if (o->n == 0 || o->n > EC_MAX_REPLICAS || o->self >= o->n ||
+	    o->members.n != o->n ||
+	    o->window == 0 || o->window > EC_MAX_WINDOW ||
+	    o->batch == 0 || o->batch > EC_MAX_BATCH ||
+	    o->heartbeat_us == 0 || o->retransmit_us == 0 ||
+	    o->view_timeout_us <= o->heartbeat_us ||
+	    (o->recovering && (o->n == 1 || o->nonce == 0)))
+		return NULL;
+	for (unsigned i = 0; i < o->n; i++)
+		if (!ec_addr_valid(&o->members.addr[i]))
+			return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->o = *o;
+	c->now = now;
+	ec_log_init(&c->log);
+	c->kv = ec_kv_new();
+	c->ct = ec_ct_new();
+	c->queue = calloc(EC_MAX_QUEUED, sizeof(*c->queue));
+	if (!c->kv || !c->ct || !c->queue) {
+		ec_core_free(c);
+		return NULL;
+	}
+	ec_kv_set_limits(c->kv, &o->kv_limits);
+	c->last_heard = now;
+	if (o->recovering)
+		start_recovery(c);
+	else if (is_leader(c))
+		reset_leader_state(c);
+	return c;
+}
+
+void ec_core_free(struct ec_core *c)
+{
+	if (!c)
+		return;
+	ec_core_clear_outputs(c);
+	free(c->out);
+	clear_view_change(c);
+	clear_pending(c);
+	if (c->queue)
+		drop_queue(c);
+	free(c->queue);
+	ec_log_free(&c->log);
+	ec_snapshot_clear(&c->ckpt);
+	ec_snapshot_clear(&c->prev_ckpt);
+	clear_fetch(c);
+	ec_kv_free(c->kv);
+	ec_ct_free(c->ct);
+	free(c);
+}
+
+/* Append one datagram to the output queue.  Running out of memory here
+ * only loses a datagram, which the protocol already tolerates. */
+static void push_out(struct ec_core *c, enum ec_dest dest, unsigned replica,
+		     const struct ec_addr *client, uint8_t type, uint8_t *buf,
+		     size_t len)
+{
+	struct ec_out *o;
+
+	if (c->n_out == c->cap_out) {
+		size_t cap = c->cap_out ? c->cap_out * 2 : 64;
+		struct ec_out *v = realloc(c->out, cap * sizeof(*v));
+
+		if (!v) {
+			free(buf);
+			return;
+		}
+		c->out = v;
+		c->cap_out = cap;
+	}
+	o = &c->out[c->n_out++];
+	memset(o, 0, sizeof(*o));
+	o->dest = dest;
+	o->replica = replica;
+	if (client)
+		o->client = *client;
+	o->type = type;
+	o->buf = buf;
+	o->len = len;
+	c->stats.tx[type]++;
+}
+
+static struct ec_msg header(const struct ec_core *c, uint8_t type, uint64_t op)
+{
+	struct ec_msg m = {
+		.type = type,
+		.sender = (uint8_t)c->o.self,
+		.view = c->view,
+		.op = op,
+		.commit = c->commit,
+	};
+	return m;
+}
+
+/*
+ * Queue a message with our view and commit number in the header and an
+ * optional protobuf body.  dest/replica/client say where it goes.
+ */
+void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
+	       const struct ec_addr *client, uint8_t type, uint64_t op,
+	       const ProtobufCMessage *body)
+{
+	struct ec_msg m = header(c, type, op);
+	size_t body_len = body ? protobuf_c_message_get_packed_size(body) : 0;
+	size_t len = sizeof(struct ec_hdr) + body_len;
+	uint8_t *buf;
+
+	if (len > EC_MAX_MSG)
+		return;
+	buf = malloc(len);
+	if (!buf)
+		return;
+	ec_hdr_encode(buf, &m, body_len);
+	if (body)
+		protobuf_c_message_pack(body, buf + sizeof(struct ec_hdr));
+	push_out(c, dest, replica, client, type, buf, len);
+}
+
+/* Queue a message whose body is already encoded (PREPARE's request, a
+ * cached reply). */
+void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
+	       const struct ec_addr *client, uint8_t type, uint64_t op,
+	       const uint8_t *body, size_t len)
+{
+	struct ec_msg m = header(c, type, op);
+	size_t cap = sizeof(struct ec_hdr) + len;
+	uint8_t *buf = malloc(cap);
+
+	if (!buf)
+		return;
+	ec_hdr_encode(buf, &m, len);
+	memcpy(buf + sizeof(struct ec_hdr), body, len);
+	push_out(c, dest, replica, client, type, buf, cap);
+}
+
+/* Answer a logged request that is not executed with status: only the
+ * leader answers, and only a client it has heard from. */
+static void refuse_logged(struct ec_core *c, bool lead, const Ec__Request *req,
+			  Ec__Status status)
+{
+	struct ec_client_rec *rec = ec_ct_get(c->ct, req->client_id, false);
+	Ec__Reply reply = EC__REPLY__INIT;
+
+	if (!lead || !rec || !rec->has_addr)
+		return;
+	reply.client_id = req->client_id;
+	reply.request_id = req->request_id;
+	reply.status = status;
+	queue_msg(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0, &reply.base);
+}
+
+bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
+		     uint64_t session_op, uint64_t op)
+{
+	/* a record with nothing executed is the leader's alone: not part of
+	 * what every replica decides from */
+	return c->o.client_expiry_ops && (!rec || rec->executed_req == 0) &&
+	       session_op + c->o.client_expiry_ops < op;
+}
+
+/* Apply one committed request, executed as op, to the store and the
+ * client table, and answer the client if we lead.  A request id at or
+ * below the client's last executed one is a duplicate in the log: it is
+ * skipped on every replica alike, which is what makes retries
+ * exactly-once.  A request that is no valid op (only a broken leader logs
+ * one) is never executed; its client hears BAD_REQUEST from the leader.
+ * One of a client the table does not know whose session began too long
+ * ago is not executed either: it hears SESSION_EXPIRED (app/client_table.h). */
+static void execute_request(struct ec_core *c, const Ec__Request *req,
+			    uint64_t op)
+{
+	Ec__Reply reply = EC__REPLY__INIT;
+	struct ec_kv_result res;
+	struct ec_client_rec *rec;
+	bool lead = c->status == EC_ST_NORMAL && is_leader(c);
+	uint8_t *buf;
+	size_t len;
+
+	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0) {
+		c->stats.invalid_logged++;
+		refuse_logged(c, lead, req, EC__STATUS__ST_BAD_REQUEST);
+		return;
+	}
+	rec = ec_ct_get(c->ct, req->client_id, false);
+	if (session_expired(c, rec, req->session_op, op)) {
+		c->stats.sessions_expired++;
+		refuse_logged(c, lead, req, EC__STATUS__ST_SESSION_EXPIRED);
+		return;
+	}
+	rec = ec_ct_get(c->ct, req->client_id, true);
+	if (!rec)
+		goto oom;
+	if (req->request_id <= rec->executed_req)
+		return;
+	if (ec_kv_apply(c->kv, req->op, &res) < 0)
+		goto oom;
+	reply.client_id = req->client_id;
+	reply.request_id = req->request_id;
+	reply.status = res.status;
+	reply.found = res.found;
+	reply.value.data = (uint8_t *)res.value;
+	reply.value.len = res.value_len;
+	len = ec__reply__get_packed_size(&reply);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		goto oom;
+	ec__reply__pack(&reply, buf);
+	ec_ct_set_reply(rec, buf, len);
+	rec->executed_req = req->request_id;
+	rec->last_op = op;
+	if (rec->prepared_req < rec->executed_req)
+		rec->prepared_req = rec->executed_req;
+	/* the cached reply is exactly the body a REPLY carries */
+	if (lead && rec->has_addr)
+		queue_raw(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
+			  rec->reply, rec->reply_len);
+	return;
+oom:
+	/* Skipping an op would make this replica diverge: stop instead; a
+	 * restart recovers the state from the others. */
+	fprintf(stderr, "ec-core: out of memory executing an op; aborting\n");
+	abort();
+}
+
+/* Execute committed op `op`: each request of its batch in order; a batch
+ * that does not decode is executed as nothing (batch.h). */
+static void execute_entry(struct ec_core *c, uint64_t op)
+{
+	const struct ec_batch *b = ec_log_batch(&c->log, op);
+
+	if (!b) {
+		fprintf(stderr, "ec-core: out of memory decoding op %llu; "
+			"aborting\n", (unsigned long long)op);
+		abort();
+	}
+	if (b->malformed)
+		c->stats.malformed_batches++;
+	for (size_t i = 0; i < b->n; i++)
+		execute_request(c, b->req[i], op);
+	/* the same ops on every replica, so the same clients go */
+	if (c->o.client_expiry_ops && op % EC_EXPIRY_SCAN == 0 &&
+	    op > c->o.client_expiry_ops)
+		c->stats.clients_expired +=
+			ec_ct_expire(c->ct, op - c->o.client_expiry_ops);
+}
+
+/* Execute every committed op not yet executed, in op order. */
+void execute_committed(struct ec_core *c)
+{
+	while (c->executed < c->commit && c->executed < c->log.last) {
+		uint64_t op = c->executed + 1;
+
+		execute_entry(c, op);
+		/* nothing reads an executed entry's request again */
+		ec_log_release(&c->log, op);
+		c->executed = op;
+		maybe_checkpoint(c, op);
+	}
+}
+
+/* Raise the commit number to commit (never past our log) and execute. */
+void set_commit(struct ec_core *c, uint64_t commit)
+{
+	if (commit > c->log.last)
+		commit = c->log.last;
+	if (commit > c->commit)
+		c->commit = commit;
+	execute_committed(c);
+}
+
+void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
+		     const struct ec_addr *from, uint64_t now)
+{
+	struct ec_msg m;
+
+	c->now = now;
+	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK ||
+	    ec_member_check(&c->o.members, &m, from, &c->stats.member) !=
+		    EC_MEMBER_OK)
+		return;
+	if (m.type != EC_MSG_REQUEST && m.sender == c->o.self)
+		return;
+	c->stats.rx[m.type]++;
+	if (c->status == EC_ST_RECOVERING &&
+	    m.type != EC_MSG_RECOVERY_RESPONSE && m.type != EC_MSG_NEW_STATE &&
+	    m.type != EC_MSG_SNAPSHOT) {
+		c->stats.ignored[m.type]++;
+		return;
+	}
+	switch (m.type) {
+	case EC_MSG_REQUEST:
+		on_request(c, &m, from);
+		break;
+	case EC_MSG_PREPARE:
+		on_prepare(c, &m);
+		break;
+	case EC_MSG_PREPARE_OK:
+		on_prepare_ok(c, &m);
+		break;
+	case EC_MSG_COMMIT:
+		on_commit(c, &m);
+		break;
+	case EC_MSG_START_VIEW_CHANGE:
+		on_start_view_change(c, &m);
+		break;
+	case EC_MSG_DO_VIEW_CHANGE:
+		on_do_view_change(c, &m);
+		break;
+	case EC_MSG_START_VIEW:
+		on_start_view(c, &m);
+		break;
+	case EC_MSG_GET_STATE:
+		on_get_state(c, &m);
+		break;
+	case EC_MSG_NEW_STATE:
+		on_new_state(c, &m);
+		break;
+	case EC_MSG_RECOVERY:
+		on_recovery(c, &m);
+		break;
+	case EC_MSG_RECOVERY_RESPONSE:
+		on_recovery_response(c, &m);
+		break;
+	case EC_MSG_GET_SNAPSHOT:
+		on_get_snapshot(c, &m);
+		break;
+	case EC_MSG_SNAPSHOT:
+		on_snapshot(c, &m);
+		break;
+	default: /* REPLY: replicas never take one */
+		c->stats.ignored[m.type]++;
+		break;
+	}
+}
+
+void ec_core_flush(struct ec_core *c)
+{
+	if (c->status == EC_ST_NORMAL && is_leader(c))
+		drain_queue(c, true);
+}
+
+int ec_core_set_batch(struct ec_core *c, unsigned batch)
+{
+	if (batch == 0 || batch > EC_MAX_BATCH)
+		return -1;
+	c->o.batch = batch;
+	return 0;
+}
+
+unsigned ec_core_batch(const struct ec_core *c)
+{
+	return c->o.batch;
+}
+
+void ec_core_tick(struct ec_core *c, uint64_t now)
+{
+	c->now = now;
+	switch (c->status) {
+	case EC_ST_NORMAL:
+		if (is_leader(c))
+			leader_tick(c);
+		else
+			follower_tick(c);
+		break;
+	case EC_ST_VIEW_CHANGE:
+		view_change_tick(c);
+		break;
+	case EC_ST_RECOVERING:
+		recovery_tick(c);
+		break;
+	}
+}
+
+size_t ec_core_outputs(const struct ec_core *c, const struct ec_out **out)
+{
+	*out = c->out;
+	return c->n_out;
+}
+
+void ec_core_clear_outputs(struct ec_core *c)
+{
+	for (size_t i = 0; i < c->n_out; i++)
+		free(c->out[i].buf);
+	c->n_out = 0;
+}
+
+void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s)
+{
+	s->status = c->status;
+	s->view = c->view;
+	s->leader = leader_of(c, c->view);
+	s->op = c->log.last;
+	s->commit = c->commit;
+	s->executed = c->executed;
+	s->log_base = c->log.base;
+	s->checkpoint = c->ckpt.op;
+}
+
+const struct ec_core_stats *ec_core_stats(const struct ec_core *c)
+{
+	return &c->stats;
+}
+
+const struct ec_kv *ec_core_kv(const struct ec_core *c)
+{
+	return c->kv;
+}

@@ -1,0 +1,488 @@
+/*
+ * normal.c - the normal case: REQUEST at the leader, PREPARE and
+ * COMMIT at followers, PREPARE_OK counting, heartbeats and retransmission.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST). */
+static void reply_status(struct ec_core *c, const struct ec_addr *to,
+			 const Ec__Request *req, Ec__Status status)
+{
+	Ec__Reply reply = EC__REPLY__INIT;
+
+	reply.client_id = req->client_id;
+	reply.request_id = req->request_id;
+	reply.status = status;
+	queue_msg(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
+}
+
+/* Put a closed batch (body encoded, batch the same decoded; the log takes
+ * it) in the next slot and send it to every follower.  False if out of
+ * memory. */
+static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
+		    struct ec_batch *batch)
+{
+	size_t n = batch->n;
+	uint64_t op = ec_log_append(&c->log, c->view, body, len, batch);
+
+	if (op == 0)
+		return false;
+	if (c->commit + 1 == op)
+		c->retx_at = c->now + c->retx_gap;
+	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+	c->last_broadcast = c->now;
+	c->stats.batches++;
+	c->stats.batched_requests += n;
+	if (ec_quorum_followers(c->o.n) == 0)
+		set_commit(c, op);
+	return true;
+}
+
+static bool window_full(const struct ec_core *c)
+{
+	return c->log.last - c->commit >= c->o.window;
+}
+
+static struct ec_queued_req *queued(struct ec_core *c, size_t i)
+{
+	return &c->queue[(c->queue_head + i) % EC_MAX_QUEUED];
+}
+
+/* Remove the queue's head; its request moved elsewhere (req NULL) or is
+ * freed here. */
+static void dequeue(struct ec_core *c)
+{
+	struct ec_queued_req *q = queued(c, 0);
+
+	free(q->body);
+	if (q->req)
+		ec__request__free_unpacked(q->req, NULL);
+	c->queue_head = (c->queue_head + 1) % EC_MAX_QUEUED;
+	c->queue_len--;
+}
+
+void drop_queue(struct ec_core *c)
+{
+	while (c->queue_len)
+		dequeue(c);
+	ec_batch_clear(&c->builder);
+}
+
+/* Mark the requests in flight (the log's uncommitted ops and the queue)
+ * as prepared in the client table, so that a retry of one is not ordered
+ * twice: when we become leader, and after requests were lost. */
+static void mark_in_flight(struct ec_core *c)
+{
+	ec_ct_reset_prepared(c->ct);
+	for (uint64_t op = c->commit + 1; op <= c->log.last; op++) {
+		const struct ec_batch *b = ec_log_batch(&c->log, op);
+
+		for (size_t i = 0; b && i < b->n; i++) {
+			struct ec_client_rec *rec =
+				ec_ct_get(c->ct, b->req[i]->client_id, true);
+
+			if (rec && rec->prepared_req < b->req[i]->request_id)
+				rec->prepared_req = b->req[i]->request_id;
+			if (rec && !rec->executed_req && !rec->last_op)
+				rec->last_op = c->commit; /* ours alone */
+		}
+	}
+	for (size_t i = 0; i < c->queue_len; i++) {
+		const Ec__Request *req = queued(c, i)->req;
+		struct ec_client_rec *rec = ec_ct_get(c->ct, req->client_id, true);
+
+		if (rec && rec->prepared_req < req->request_id)
+			rec->prepared_req = req->request_id;
+	}
+}
+
+/* How many queued requests from the head go into the next batch, and
+ * whether that batch is full (no further request would fit it). */
+static size_t next_batch(const struct ec_core *c, bool *full)
+{
+	size_t n = 0, bytes = 0;
+
+	while (n < c->queue_len && n < c->o.batch) {
+		size_t cost = ec_batch_cost(
+			c->queue[(c->queue_head + n) % EC_MAX_QUEUED].len);
+
+		if (bytes + cost > EC_MAX_ENTRY_BODY)
+			break;
+		bytes += cost;
+		n++;
+	}
+	*full = n < c->queue_len || n == c->o.batch;
+	return n;
+}
+
+/*
+ * Prepare queued requests, a batch per op, while the window has room.
+ * Full batches go at once; with partial, so does the last, partly filled
+ * one (nothing more is waiting).  Requests lost to out of memory are
+ * forgotten by the client table too, so the client's retry is ordered.
+ */
+void drain_queue(struct ec_core *c, bool partial)
+{
+	struct ec_batch_builder *b = &c->builder;
+	bool lost = false;
+
+	while (c->queue_len && !window_full(c)) {
+		struct ec_batch *batch;
+		bool full;
+		size_t n = next_batch(c, &full);
+
+		if (!full && !partial)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			struct ec_queued_req *q = queued(c, 0);
+
+			ec_batch_add(b, q->body, q->len, q->req);
+			q->req = NULL;
+			dequeue(c);
+		}
+		if (!ec_batch_take(b, &batch)) {
+			ec_batch_clear(b);
+			lost = true;
+		} else if (!prepare(c, b->buf, b->bytes, batch)) {
+			lost = true;
+		}
+	}
+	if (lost)
+		mark_in_flight(c);
+}
+
+/* Hold a request for the next batch (the queue takes req); false if the
+ * queue is full or out of memory. */
+static bool enqueue(struct ec_core *c, const struct ec_msg *m,
+		    Ec__Request *req)
+{
+	struct ec_queued_req *q;
+	uint8_t *copy;
+
+	if (c->queue_len == EC_MAX_QUEUED)
+		return false;
+	copy = malloc(m->body_len ? m->body_len : 1);
+	if (!copy)
+		return false;
+	memcpy(copy, m->body, m->body_len);
+	q = queued(c, c->queue_len);
+	q->body = copy;
+	q->len = m->body_len;
+	q->req = req;
+	c->queue_len++;
+	if (window_full(c))
+		c->stats.queued_requests++;
+	return true;
+}
+
+/*
+ * A client request.  Only the leader in normal status orders requests;
+ * others tell the client their view so it can find the leader.  A retry of
+ * an executed request is answered from the client table; a retry of one
+ * already in flight waits for its commit.  A hello (request_id 0, no op)
+ * is answered at once by any replica in normal status: its header
+ * carries the commit number a new session starts from.  A request of an
+ * expired session is refused before ordering (it would be at execution).
+ */
+void on_request(struct ec_core *c, const struct ec_msg *m,
+		const struct ec_addr *from)
+{
+	Ec__Request *req;
+	struct ec_client_rec *rec;
+
+	req = (Ec__Request *)ec_msg_unpack(m, &ec__request__descriptor,
+					   &c->stats.parse);
+	if (!req)
+		return;
+	if (req->request_id == 0 && !req->op && c->status == EC_ST_NORMAL) {
+		reply_status(c, from, req, EC__STATUS__ST_OK);
+		goto out;
+	}
+	if (c->status != EC_ST_NORMAL || !is_leader(c)) {
+		reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
+		goto out;
+	}
+	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0 ||
+	    ec_batch_cost(m->body_len) > EC_MAX_ENTRY_BODY) {
+		reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
+		goto out;
+	}
+	rec = ec_ct_get(c->ct, req->client_id, false);
+	if (session_expired(c, rec, req->session_op, c->log.last + 1)) {
+		c->stats.sessions_expired++;
+		reply_status(c, from, req, EC__STATUS__ST_SESSION_EXPIRED);
+		goto out;
+	}
+	if (!rec) {
+		rec = ec_ct_get(c->ct, req->client_id, true);
+		if (!rec)
+			goto out;
+		rec->last_op = c->commit; /* ours alone until it executes */
+	}
+	rec->addr = *from;
+	rec->has_addr = true;
+	if (req->request_id <= rec->executed_req) {
+		if (req->request_id == rec->executed_req && rec->reply) {
+			c->stats.duplicate_requests++;
+			queue_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0,
+				  rec->reply, rec->reply_len);
+		}
+		goto out;
+	}
+	if (req->request_id <= rec->prepared_req)
+		goto out;
+	/* the queue, then the log, keep req: it is decoded once */
+	if (!enqueue(c, m, req))
+		goto out;
+	rec->prepared_req = req->request_id;
+	drain_queue(c, false);
+	return;
+out:
+	ec__request__free_unpacked(req, NULL);
+}
+
+void send_prepare_ok(struct ec_core *c)
+{
+	queue_msg(c, EC_TO_REPLICA, leader_of(c, c->view), NULL,
+		  EC_MSG_PREPARE_OK, c->log.last, NULL);
+}
+
+void heard_from_leader(struct ec_core *c, const struct ec_msg *m)
+{
+	c->last_heard = c->now;
+	if (m->op > c->leader_op)
+		c->leader_op = m->op;
+}
+
+/*
+ * Check that a PREPARE or COMMIT comes from the leader of a view we can
+ * follow.  From a newer view (or while we are not normal) we first ask
+ * that leader for its log.  Returns true when the caller should go on.
+ */
+static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
+{
+	if (m->view < c->view || m->sender != leader_of(c, m->view) ||
+	    m->sender == c->o.self) {
+		c->stats.ignored[m->type]++;
+		return false;
+	}
+	if (m->view > c->view || c->status != EC_ST_NORMAL) {
+		join_view(c, m->view);
+		return false;
+	}
+	heard_from_leader(c, m);
+	return true;
+}
+
+/* Append the PREPARE at op log.last + 1, its batch decoded for when the
+ * op is executed (one that does not decode is kept as bytes all the same:
+ * it executes as nothing on every replica, batch.h).  False if its body
+ * is larger than any batch or we are out of memory. */
+static bool append_prepare(struct ec_core *c, const struct ec_msg *m)
+{
+	struct ec_batch *b;
+
+	if (m->body_len > EC_MAX_ENTRY_BODY) {
+		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+		return false;
+	}
+	b = ec_batch_decode(m->body, m->body_len);
+	return b && ec_log_append(&c->log, m->view, m->body, m->body_len,
+				  b) != 0;
+}
+
+/* Append the PREPARE if it is the next op and acknowledge (cumulatively);
+ * ask for what is missing on a gap. */
+void on_prepare(struct ec_core *c, const struct ec_msg *m)
+{
+	if (!from_our_leader(c, m))
+		return;
+	if (m->op == c->log.last + 1) {
+		if (append_prepare(c, m))
+			send_prepare_ok(c);
+	} else if (m->op <= c->log.last) {
+		/* A retransmission: our ack was probably lost. */
+		send_prepare_ok(c);
+	} else {
+		request_state(c);
+	}
+	set_commit(c, m->commit);
+}
+
+void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
+		    uint64_t now)
+{
+	struct ec_msg m;
+
+	c->now = now;
+	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK ||
+	    m.type != EC_MSG_PREPARE)
+		return;
+	c->stats.absorbed++;
+	if (m.op <= c->log.last)
+		return; /* we appended it ourselves meanwhile */
+	/*
+	 * From a view we left: the kernel acked it then, but its record was
+	 * not submitted yet when quiesce drained the ring, and quiesce only
+	 * returned because our log already held the op (a copy came up the
+	 * slow path).  So the op was in our log when we left that view, and
+	 * the view change took it from there: this record is a duplicate,
+	 * stale like any message of an older view.
+	 */
+	if (m.view < c->view) {
+		c->stats.ignored[EC_MSG_PREPARE]++;
+		return;
+	}
+	/*
+	 * The kernel already told the leader we hold this op.  It only acks
+	 * the next op of our view from its leader while we are a normal
+	 * follower, and we quiesce it before changing that, so anything else
+	 * is a broken invariant; and if we cannot keep the entry we must not
+	 * go on voting as if we did.  Stop: a restart recovers (--recover).
+	 */
+	if (c->status != EC_ST_NORMAL || m.view != c->view ||
+	    m.sender != leader_of(c, c->view) || m.op != c->log.last + 1 ||
+	    !append_prepare(c, &m)) {
+		fprintf(stderr, "ec-core: cannot keep op %llu of view %u that "
+			"the kernel acknowledged for us; aborting\n",
+			(unsigned long long)m.op, m.view);
+		abort();
+	}
+	heard_from_leader(c, &m);
+	set_commit(c, m.commit);
+}
+
+void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
+{
+	c->trust_quorum = on;
+}
+
+/* Commit up to op as leader: execute, reply, restart the retransmission
+ * clock and let queued requests in. */
+static void leader_commit(struct ec_core *c, uint64_t op)
+{
+	set_commit(c, op);
+	c->retx_gap = c->o.retransmit_us;
+	c->retx_at = c->now + c->retx_gap;
+	drain_queue(c, false);
+}
+
+/* Commit the highest op that a quorum holds, the leader's log included. */
+static void update_commit(struct ec_core *c)
+{
+	uint64_t acks[EC_MAX_REPLICAS];
+	uint64_t op;
+
+	for (unsigned i = 0; i < c->o.n; i++)
+		acks[i] = i == c->o.self ? c->log.last : c->acked[i];
+	op = ec_quorum_committed(acks, c->o.n);
+	if (op > c->commit)
+		leader_commit(c, op);
+}
+
+void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
+{
+	unsigned s = m->sender;
+	uint64_t op = m->op;
+
+	if (m->view != c->view || c->status != EC_ST_NORMAL || !is_leader(c)) {
+		c->stats.ignored[m->type]++;
+		return;
+	}
+	if (op > c->log.last)
+		op = c->log.last;
+	if (op > c->acked[s])
+		c->acked[s] = op;
+	if ((m->flags & EC_F_QUORUM) && c->trust_quorum) {
+		/* the kernel saw a quorum's followers ack (view, op) */
+		c->stats.quorum_commits++;
+		if (op > c->commit)
+			leader_commit(c, op);
+		return;
+	}
+	update_commit(c);
+}
+
+void on_commit(struct ec_core *c, const struct ec_msg *m)
+{
+	if (!from_our_leader(c, m))
+		return;
+	if (m->op > c->log.last)
+		request_state(c);
+	set_commit(c, m->commit);
+}
+
+/* Called when we become leader of c->view: forget per-follower progress,
+ * queued requests and in-flight markers of an earlier leadership, and mark
+ * the requests of the log's uncommitted part as in flight. */
+void reset_leader_state(struct ec_core *c)
+{
+	drop_queue(c);
+	memset(c->acked, 0, sizeof(c->acked));
+	c->retx_gap = c->o.retransmit_us;
+	c->retx_at = c->now + c->retx_gap;
+	c->last_broadcast = c->now;
+	mark_in_flight(c);
+}
+
+/*
+ * The commit number is stuck: resend the oldest uncommitted PREPAREs to
+ * every follower that has not acknowledged them, backing off while it
+ * stays stuck.  Keyed on the commit number rather than on per-follower
+ * acks, so it costs nothing while a quorum keeps up, even with a follower
+ * down; a follower that fell behind catches up itself with GET_STATE.
+ * While the kernel counts acks (trust_quorum), acked[] misses the ones it
+ * dropped, and a quorum may be split between its count and ours (the
+ * switch flipped): then every follower gets the resend, and its repeated
+ * ack completes the kernel's count.
+ */
+static void retransmit(struct ec_core *c)
+{
+	uint64_t end = c->commit + EC_RETX_BATCH;
+
+	if (end > c->log.last)
+		end = c->log.last;
+	for (unsigned i = 0; i < c->o.n; i++) {
+		uint64_t op = c->acked[i] > c->commit && !c->trust_quorum ?
+				      c->acked[i] : c->commit;
+
+		if (i == c->o.self)
+			continue;
+		for (op++; op <= end; op++) {
+			const struct ec_entry *e = ec_log_at(&c->log, op);
+
+			queue_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE, op,
+				  e->body, e->len);
+			c->stats.retransmits++;
+		}
+	}
+	c->retx_at = c->now + c->retx_gap;
+	if (c->retx_gap < 32 * c->o.retransmit_us)
+		c->retx_gap *= 2;
+}
+
+void leader_tick(struct ec_core *c)
+{
+	drain_queue(c, true); /* nothing waits past a tick */
+	if (c->now - c->last_broadcast >= c->o.heartbeat_us) {
+		queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
+			  NULL);
+		c->last_broadcast = c->now;
+	}
+	if (c->commit < c->log.last && c->now >= c->retx_at)
+		retransmit(c);
+}
+
+void follower_tick(struct ec_core *c)
+{
+	if (c->now - c->last_heard >= c->o.view_timeout_us) {
+		start_view_change(c, c->view + 1);
+		return;
+	}
+	if (c->leader_op > c->log.last || c->pending.have || c->fetch.active)
+		request_state(c);
+}

@@ -1,0 +1,411 @@
+/* io.c - see io.h. */
+#define _GNU_SOURCE
+#include "io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "core/core.h"
+#include "common/diag.h"
+#include "offload/offload.h"
+
+/* Datagrams per recvmmsg, and recvmmsg calls per readable event before
+ * giving the timer and the control socket a turn. */
+#define IO_BATCH 32
+#define IO_BATCHES_PER_EVENT 4
+/* Datagrams per sendmmsg: what one flush sends goes out in one call
+ * unless it is more than this. */
+#define IO_TX_BATCH 256
+/* One byte more than the largest valid datagram, so that an oversized one
+ * arrives longer than EC_MAX_MSG and the core counts it as such. */
+#define IO_RXBUF (EC_MAX_MSG + 1)
+#define IO_SOCKBUF (4 << 20)
+
+struct ec_io {
+	struct ec_core *core;
+	struct ec_offload *off;
+	struct event *ring_ev;   /* fast-ack log has entries */
+	int fd;
+	unsigned n, self;
+	unsigned carrier;                  /* peer a broadcast is addressed to */
+	struct sockaddr_in peers[EC_MAX_REPLICAS];
+	struct event *rx_ev;
+	struct event *tick_ev;
+	struct ec_io_stats stats;
+	struct ec_core_state last;         /* for logging transitions */
+	uint64_t snapshots_installed;      /* as last logged */
+	uint8_t *bufs;                     /* IO_BATCH * IO_RXBUF */
+	struct mmsghdr msgs[IO_BATCH];     /* set up once, see ec_io_new */
+	struct iovec iov[IO_BATCH];
+	struct sockaddr_in from[IO_BATCH];
+	/* datagrams of the current flush, not sent yet */
+	unsigned tx_n;
+	struct mmsghdr tx_msgs[IO_TX_BATCH];
+	struct iovec tx_iov[IO_TX_BATCH];
+	struct sockaddr_in tx_to[IO_TX_BATCH];
+};
+
+/*
+ * Ask for a socket buffer of size bytes: the FORCE option (root) may exceed
+ * net.core.{r,w}mem_max, the plain one is capped by it.  Logs what it got.
+ */
+static void set_sockbuf(int fd, int force_opt, int opt, const char *name)
+{
+	int size = IO_SOCKBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size)) < 0)
+		pr_warn("setsockopt %s: %s", name, strerror(errno));
+	if (getsockopt(fd, SOL_SOCKET, opt, &got, &len) == 0)
+		pr_debug("%s is %d bytes", name, got);
+}
+
+/* Count a datagram sendmmsg refused (errno says why) and drop it: the
+ * protocol retransmits what matters. */
+static void tx_failed(struct ec_io *io, const struct mmsghdr *m)
+{
+	int err = errno;
+
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		io->stats.tx_eagain++;
+	else if (err == ENOBUFS)
+		io->stats.tx_enobufs++;
+	else
+		io->stats.tx_errors++;
+	if (ec_log_enabled(EC_LOG_DEBUG)) {
+		const struct sockaddr_in *to = m->msg_hdr.msg_name;
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &to->sin_addr, ip, sizeof(ip));
+		pr_debug("send %zu bytes to %s:%u: %s",
+			 m->msg_hdr.msg_iov->iov_len, ip, ntohs(to->sin_port),
+			 strerror(err));
+	}
+}
+
+/* Send every datagram queued by send_one, with as few sendmmsg calls as
+ * the kernel allows (one, unless a datagram fails: it is skipped). */
+static void send_queued(struct ec_io *io)
+{
+	unsigned done = 0;
+
+	while (done < io->tx_n) {
+		int rc;
+
+		io->stats.tx_syscalls++;
+		rc = sendmmsg(io->fd, io->tx_msgs + done, io->tx_n - done, 0);
+		if (rc > 0) {
+			io->stats.tx_datagrams += (unsigned)rc;
+			done += (unsigned)rc;
+		} else {
+			tx_failed(io, &io->tx_msgs[done]);
+			done++;
+		}
+	}
+	io->tx_n = 0;
+}
+
+/* Queue one datagram for send_queued.  o's buffer must stay valid until
+ * then (the core keeps it until its outputs are cleared). */
+static void send_one(struct ec_io *io, const struct ec_out *o,
+		     const struct sockaddr_in *to)
+{
+	struct mmsghdr *m;
+
+	if (io->tx_n == IO_TX_BATCH)
+		send_queued(io);
+	m = &io->tx_msgs[io->tx_n];
+	io->tx_to[io->tx_n] = *to;
+	io->tx_iov[io->tx_n].iov_base = o->buf;
+	io->tx_iov[io->tx_n].iov_len = o->len;
+	m->msg_hdr.msg_name = &io->tx_to[io->tx_n];
+	m->msg_hdr.msg_namelen = sizeof(*to);
+	m->msg_hdr.msg_iov = &io->tx_iov[io->tx_n];
+	m->msg_hdr.msg_iovlen = 1;
+	io->tx_n++;
+}
+
+/*
+ * Send o to every other replica.  This is the one place a datagram goes to
+ * all: with the broadcast offload on, it is sent once and the TC egress
+ * program clones it to every peer.  The one datagram must still get past
+ * neighbour resolution to reach the egress hook, so it is addressed to the
+ * peer we heard from last: one that is up, whose neighbour entry is fresh.
+ */
+static void send_to_all(struct ec_io *io, struct ec_out *o)
+{
+	if (io->n == 1)
+		return;
+	if (io->off && ec_offload_prepare_to_all(io->off, o)) {
+		send_one(io, o, &io->peers[io->carrier]);
+		return;
+	}
+	for (unsigned i = 0; i < io->n; i++)
+		if (i != io->self)
+			send_one(io, o, &io->peers[i]);
+}
+
+/* Log a change of view or status, and a snapshot installed: the core is
+ * pure and logs nothing. */
+static void log_transition(struct ec_io *io)
+{
+	struct ec_core_state s;
+	uint64_t installed = ec_core_stats(io->core)->snapshots_installed;
+
+	ec_core_get_state(io->core, &s);
+	if (installed != io->snapshots_installed)
+		pr_info("installed the checkpoint at op %llu from another "
+			"replica", (unsigned long long)s.checkpoint);
+	if (s.view != io->last.view || s.status != io->last.status)
+		pr_info("view %u (leader %u), status %s, op %llu, commit %llu",
+			s.view, s.leader, ec_status_name(s.status),
+			(unsigned long long)s.op, (unsigned long long)s.commit);
+	io->last = s;
+	io->snapshots_installed = installed;
+}
+
+/* Bring the kernel's view of the replica up to date, then send every
+ * datagram the core queued (one sendmmsg) and clear its queue. */
+static void flush(struct ec_io *io)
+{
+	const struct ec_out *out;
+	struct sockaddr_in to;
+	size_t n;
+
+	if (io->off)
+		ec_offload_sync(io->off);
+	n = ec_core_outputs(io->core, &out);
+	for (size_t i = 0; i < n; i++) {
+		struct ec_out *o = (struct ec_out *)&out[i];
+
+		switch (o->dest) {
+		case EC_TO_REPLICA:
+			if (o->replica >= io->n || o->replica == io->self) {
+				io->stats.tx_errors++;
+				pr_warn("core queued %s for replica %u of %u",
+					ec_msg_type_name(o->type), o->replica,
+					io->n);
+				break;
+			}
+			send_one(io, o, &io->peers[o->replica]);
+			break;
+		case EC_TO_ALL:
+			send_to_all(io, o);
+			break;
+		case EC_TO_CLIENT:
+			memset(&to, 0, sizeof(to));
+			to.sin_family = AF_INET;
+			to.sin_addr.s_addr = o->client.ip;
+			to.sin_port = o->client.port;
+			send_one(io, o, &to);
+			break;
+		}
+	}
+	send_queued(io);
+	if (n)
+		ec_core_clear_outputs(io->core);
+	log_transition(io);
+}
+
+/* Remember a peer we just heard from as the broadcast carrier. */
+static void note_peer(struct ec_io *io, const struct sockaddr_in *from)
+{
+	for (unsigned i = 0; i < io->n; i++)
+		if (i != io->self &&
+		    io->peers[i].sin_addr.s_addr == from->sin_addr.s_addr &&
+		    io->peers[i].sin_port == from->sin_port) {
+			io->carrier = i;
+			return;
+		}
+}
+
+/* Receive one recvmmsg batch and hand it to the core.  Returns the number
+ * of datagrams, 0 when the socket is drained or on error. */
+static int receive_batch(struct ec_io *io)
+{
+	uint64_t now;
+	int got;
+
+	io->stats.rx_syscalls++;
+	got = recvmmsg(io->fd, io->msgs, IO_BATCH, MSG_DONTWAIT, NULL);
+	if (got < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			io->stats.rx_errors++;
+			pr_debug("recvmmsg: %s", strerror(errno));
+		}
+		return 0;
+	}
+	/* Entries the kernel acknowledged before these datagrams reached the
+	 * socket go to the core first (read the socket, then drain). */
+	if (io->off && got > 0)
+		ec_offload_drain(io->off);
+	now = ec_clock_us();
+	for (int i = 0; i < got; i++) {
+		struct ec_addr from = {
+			.ip = io->from[i].sin_addr.s_addr,
+			.port = io->from[i].sin_port,
+		};
+
+		note_peer(io, &io->from[i]);
+		ec_core_receive(io->core, io->iov[i].iov_base,
+				io->msgs[i].msg_len, &from, now);
+		/* the one field recvmmsg changes that it also reads */
+		io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
+	}
+	/* that is all there is for now: the leader closes its batch */
+	ec_core_flush(io->core);
+	io->stats.rx_datagrams += (uint64_t)got;
+	return got;
+}
+
+/* libevent: the socket is readable.  Drain a few batches, sending what the
+ * core queued after each, so replies leave before the next batch is read. */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct ec_io *io = arg;
+
+	io->stats.wakeups++;
+	for (int b = 0; b < IO_BATCHES_PER_EVENT; b++) {
+		int got = receive_batch(io);
+
+		flush(io);
+		/* a short batch means the socket is empty: skip the
+		 * recvmmsg that would only say EAGAIN */
+		if (got < IO_BATCH)
+			return;
+		io->stats.rx_batches_full++;
+	}
+}
+
+/* libevent: periodic timer. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ec_io *io = arg;
+
+	io->stats.ticks++;
+	io->stats.wakeups++;
+	if (io->off)
+		ec_offload_drain(io->off);
+	ec_core_tick(io->core, ec_clock_us());
+	flush(io);
+}
+
+/* libevent: the fast-ack ring buffer has entries (the kernel wakes us only
+ * when it is half full; ticks and received datagrams drain it too). */
+static void on_ring(evutil_socket_t fd, short what, void *arg)
+{
+	struct ec_io *io = arg;
+
+	io->stats.wakeups++;
+	ec_offload_drain(io->off);
+	flush(io);
+}
+
+struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
+			unsigned self, struct ec_core *core,
+			struct ec_offload *off, uint64_t tick_us)
+{
+	struct timeval tv = { .tv_sec = (time_t)(tick_us / 1000000u),
+			      .tv_usec = (suseconds_t)(tick_us % 1000000u) };
+	struct ec_io *io = calloc(1, sizeof(*io));
+	char ip[INET_ADDRSTRLEN];
+
+	if (!io) {
+		pr_warn("out of memory");
+		return NULL;
+	}
+	io->fd = -1;
+	io->core = core;
+	io->off = off;
+	ec_core_get_state(core, &io->last);
+	io->n = cfg->n;
+	io->self = self;
+	io->carrier = self == 0 ? 1 : 0;
+	for (unsigned i = 0; i < cfg->n; i++)
+		ec_peer_sockaddr(&cfg->peers[i], &io->peers[i]);
+	inet_ntop(AF_INET, &io->peers[self].sin_addr, ip, sizeof(ip));
+
+	io->bufs = malloc((size_t)IO_BATCH * IO_RXBUF);
+	if (!io->bufs) {
+		pr_warn("out of memory");
+		goto err;
+	}
+	for (int i = 0; i < IO_BATCH; i++) {
+		struct msghdr *h = &io->msgs[i].msg_hdr;
+
+		io->iov[i].iov_base = io->bufs + (size_t)i * IO_RXBUF;
+		io->iov[i].iov_len = IO_RXBUF;
+		h->msg_name = &io->from[i];
+		h->msg_namelen = sizeof(io->from[i]);
+		h->msg_iov = &io->iov[i];
+		h->msg_iovlen = 1;
+	}
+	io->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (io->fd < 0) {
+		pr_warn("socket: %s", strerror(errno));
+		goto err;
+	}
+	/* UDP checksum 0 (legal on IPv4): the BPF programs rewrite and build
+	 * frames without recomputing a checksum over the payload */
+	if (setsockopt(io->fd, SOL_SOCKET, SO_NO_CHECK, &(int){ 1 },
+		       sizeof(int)) < 0)
+		pr_warn("setsockopt SO_NO_CHECK: %s", strerror(errno));
+	set_sockbuf(io->fd, SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF");
+	set_sockbuf(io->fd, SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF");
+	if (bind(io->fd, (struct sockaddr *)&io->peers[self],
+		 sizeof(io->peers[self])) < 0) {
+		pr_warn("bind %s:%u: %s", ip, cfg->peers[self].port,
+			strerror(errno));
+		goto err;
+	}
+	io->rx_ev = event_new(base, io->fd, EV_READ | EV_PERSIST, on_readable,
+			      io);
+	io->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, io);
+	if (!io->rx_ev || !io->tick_ev || event_add(io->rx_ev, NULL) < 0 ||
+	    event_add(io->tick_ev, &tv) < 0) {
+		pr_warn("cannot register the UDP socket with libevent");
+		goto err;
+	}
+	if (off) {
+		io->ring_ev = event_new(base, ec_offload_ring_fd(off),
+					EV_READ | EV_PERSIST, on_ring, io);
+		if (!io->ring_ev || event_add(io->ring_ev, NULL) < 0) {
+			pr_warn("cannot register the fast-ack ring with libevent");
+			goto err;
+		}
+	}
+	pr_info("listening on udp %s:%u", ip, cfg->peers[self].port);
+	return io;
+err:
+	ec_io_free(io);
+	return NULL;
+}
+
+void ec_io_free(struct ec_io *io)
+{
+	if (!io)
+		return;
+	if (io->rx_ev)
+		event_free(io->rx_ev);
+	if (io->tick_ev)
+		event_free(io->tick_ev);
+	if (io->ring_ev)
+		event_free(io->ring_ev);
+	if (io->fd >= 0)
+		close(io->fd);
+	free(io->bufs);
+	free(io);
+}
+
+const struct ec_io_stats *ec_io_stats(const struct ec_io *io)
+{
+	return &io->stats;
+}

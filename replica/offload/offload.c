@@ -1,0 +1,460 @@
+/*
+ * offload.c - see offload.h.
+ *
+ * Shared state with the XDP program lives in its .bss, which libbpf maps
+ * into our address space: updates are plain atomic loads and stores, no
+ * syscall per op.  The follower's fast ack is gated by ec_state.expected:
+ * the kernel only ever moves it forward by compare-and-swap, user space
+ * opens it (store), nudges it past ops it appended itself (compare-and-
+ * swap) and closes it (exchange with 0) before anything that could
+ * contradict an ack the kernel sent.
+ */
+#include "offload.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ec_broadcast.skel.h"
+#include "ec_xdp.skel.h"
+#include "common/clock.h"
+#include "io/io.h"
+#include "common/diag.h"
+#include "core/quorum.h"
+
+/* How long quiesce waits for entries the kernel acked but had not yet
+ * submitted (they are microseconds away). */
+#define QUIESCE_WAIT_US 200000
+#define TC_HANDLE 0xec
+#define TC_PRIORITY 1
+
+struct ec_offload {
+	const struct ec_config *cfg;
+	unsigned self;
+	int ifindex;
+	struct ec_switches sw;
+	struct ec_broadcast *bc;
+	struct ec_xdp *xdp;
+	struct ring_buffer *ring;
+	uint64_t drain_now;      /* time given to what one drain absorbs */
+	struct ec_core *core;
+	int xdp_link;            /* closing it detaches the XDP program */
+	uint64_t fa_epoch;       /* bumped each time the fast ack reopens
+				  * (8 bits used; a program run would have
+				  * to stall across 256 reopens to care) */
+	size_t to_all_max;       /* largest datagram the TC program can fan
+				  * out: one frame (it passes IP fragments
+				  * untouched, so they would reach one peer) */
+	bool tc_attached, tc_hook_created;
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts tc_opts;
+};
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	if (!ec_log_enabled(EC_LOG_DEBUG))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Fill one object's topology (its ec_peers, ec_self and ec_n): both
+ * programs declare the same three. */
+static void set_topology(const struct ec_offload *o,
+			 struct ec_bpf_peer peers[EC_MAX_REPLICAS],
+			 __u32 *self, __u32 *n)
+{
+	for (unsigned i = 0; i < EC_MAX_REPLICAS; i++) {
+		struct ec_bpf_peer p = { 0 };
+
+		if (i < o->cfg->n) {
+			p.ip = o->cfg->peers[i].ip;
+			p.port = htons(o->cfg->peers[i].port);
+			memcpy(p.mac, o->cfg->peers[i].mac, sizeof(p.mac));
+		}
+		peers[i] = p;
+	}
+	*self = o->self;
+	*n = o->cfg->n;
+}
+
+/* Absorb one buffered PREPARE into the core (ring_buffer callback). */
+static int on_fa_record(void *ctx, void *data, size_t size)
+{
+	struct ec_offload *o = ctx;
+	const struct ec_fa_record *r = data;
+
+	if (o->core && size >= sizeof(*r) && r->len <= EC_FA_DATA_MAX)
+		ec_core_absorb(o->core, r->data, r->len, o->drain_now);
+	return 0;
+}
+
+/* Absorb everything buffered so far.  One clock reading serves the whole
+ * batch: absorbing it is quick next to the core's timeouts, and the
+ * reading comes after every earlier one, so the core's clock never goes
+ * back. */
+static void drain_ring(struct ec_offload *o)
+{
+	o->drain_now = ec_clock_us();
+	ring_buffer__consume(o->ring);
+}
+
+static int load(struct ec_offload *o)
+{
+	int err;
+
+	o->bc = ec_broadcast__open();
+	o->xdp = ec_xdp__open();
+	if (!o->bc || !o->xdp) {
+		pr_warn("cannot open the BPF objects: %s", strerror(errno));
+		return -1;
+	}
+	set_topology(o, o->bc->rodata->ec_peers, &o->bc->rodata->ec_self,
+		     &o->bc->rodata->ec_n);
+	set_topology(o, o->xdp->rodata->ec_peers, &o->xdp->rodata->ec_self,
+		     &o->xdp->rodata->ec_n);
+	err = ec_broadcast__load(o->bc);
+	if (!err)
+		err = ec_xdp__load(o->xdp);
+	if (err) {
+		pr_warn("cannot load the BPF programs: %s (run with -v for the "
+			"verifier log)", strerror(-err));
+		return -1;
+	}
+	o->ring = ring_buffer__new(bpf_map__fd(o->xdp->maps.fa_log),
+				   on_fa_record, o, NULL);
+	if (!o->ring) {
+		pr_warn("cannot set up the fast-ack ring buffer: %s",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Attach XDP in native mode through a BPF link, and TC egress.  The link
+ * is owned by this process: if the replica dies, even by SIGKILL, the
+ * kernel detaches the fast-ack program with it.  An XDP program attached
+ * the classic (netlink) way would outlive the process and keep
+ * acknowledging PREPAREs for a replica that is gone: a dead replica must
+ * not vote.  The TC program may outlive us harmlessly (it only clones
+ * what we send); a restarted replica replaces it.
+ */
+static int attach(struct ec_offload *o)
+{
+	const char *ifname = o->cfg->peers[o->self].ifname;
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	int err;
+
+	o->xdp_link = bpf_link_create(bpf_program__fd(o->xdp->progs.ec_xdp),
+				      o->ifindex, BPF_XDP, &lo);
+	if (o->xdp_link < 0) {
+		pr_warn("cannot attach XDP to %s in native mode: %s (is "
+			"another XDP program attached?)", ifname,
+			strerror(errno));
+		return -1;
+	}
+
+	o->hook.sz = sizeof(o->hook);
+	o->hook.ifindex = o->ifindex;
+	o->hook.attach_point = BPF_TC_EGRESS;
+	err = bpf_tc_hook_create(&o->hook);
+	if (err && err != -EEXIST) {
+		pr_warn("cannot create the clsact qdisc on %s: %s", ifname,
+			strerror(-err));
+		return -1;
+	}
+	o->tc_hook_created = err == 0;
+	o->tc_opts.sz = sizeof(o->tc_opts);
+	o->tc_opts.handle = TC_HANDLE;
+	o->tc_opts.priority = TC_PRIORITY;
+	o->tc_opts.flags = BPF_TC_F_REPLACE;
+	o->tc_opts.prog_fd = bpf_program__fd(o->bc->progs.ec_broadcast);
+	err = bpf_tc_attach(&o->hook, &o->tc_opts);
+	if (err) {
+		pr_warn("cannot attach the TC egress program to %s: %s", ifname,
+			strerror(-err));
+		return -1;
+	}
+	o->tc_attached = true;
+	pr_info("BPF offloads attached to %s (XDP native, TC egress)", ifname);
+	return 0;
+}
+
+/* Datagrams up to the interface MTU less the IPv4 and UDP headers leave
+ * as single frames. */
+static int interface_mtu(struct ec_offload *o)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0) {
+		pr_warn("socket: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+		 o->cfg->peers[o->self].ifname);
+	rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	if (rc < 0 || ifr.ifr_mtu <= 28) {
+		pr_warn("MTU of %s: %s", ifr.ifr_name,
+			rc < 0 ? strerror(errno) : "too small");
+		return -1;
+	}
+	o->to_all_max = (size_t)ifr.ifr_mtu - 28;
+	return 0;
+}
+
+struct ec_offload *ec_offload_new(const struct ec_config *cfg, unsigned self,
+				  const struct ec_switches *sw)
+{
+	struct ec_offload *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		pr_warn("out of memory");
+		return NULL;
+	}
+	o->cfg = cfg;
+	o->self = self;
+	o->sw = *sw;
+	o->xdp_link = -1;
+	libbpf_set_print(libbpf_log);
+	o->ifindex = (int)if_nametoindex(cfg->peers[self].ifname);
+	if (o->ifindex == 0) {
+		pr_warn("interface %s (replica %u in the config): %s",
+			cfg->peers[self].ifname, self, strerror(errno));
+		goto err;
+	}
+	if (interface_mtu(o) < 0 || load(o) < 0 || attach(o) < 0)
+		goto err;
+	ec_offload_set_switches(o, sw);
+	return o;
+err:
+	ec_offload_free(o);
+	return NULL;
+}
+
+void ec_offload_free(struct ec_offload *o)
+{
+	if (!o)
+		return;
+	if (o->tc_attached) {
+		o->tc_opts.flags = 0;
+		o->tc_opts.prog_fd = 0;
+		o->tc_opts.prog_id = 0;
+		bpf_tc_detach(&o->hook, &o->tc_opts);
+	}
+	if (o->tc_hook_created)
+		bpf_tc_hook_destroy(&o->hook);
+	if (o->xdp_link >= 0)
+		close(o->xdp_link);
+	ring_buffer__free(o->ring);
+	ec_xdp__destroy(o->xdp);
+	ec_broadcast__destroy(o->bc);
+	free(o);
+}
+
+/* The core may take EC_F_QUORUM for a quorum only while the kernel is
+ * the one counting acks. */
+static void sync_trust_quorum(struct ec_offload *o)
+{
+	bool on = ec_switch_on(&o->sw, EC_OFFLOAD_QUORUM, EC_MSG_PREPARE_OK);
+
+	ec_core_trust_quorum_flag(o->core, on);
+}
+
+void ec_offload_set_core(struct ec_offload *o, struct ec_core *core)
+{
+	o->core = core;
+	sync_trust_quorum(o);
+}
+
+int ec_offload_ring_fd(const struct ec_offload *o)
+{
+	return ring_buffer__epoll_fd(o->ring);
+}
+
+void ec_offload_drain(struct ec_offload *o)
+{
+	if (o->core)
+		drain_ring(o);
+}
+
+void ec_offload_quiesce(void *arg)
+{
+	struct ec_offload *o = arg;
+	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
+	struct ec_core_state s;
+	uint64_t closed, deadline;
+
+	closed = EC_FA_OP(__atomic_exchange_n(&xs->expected, 0,
+					      __ATOMIC_SEQ_CST));
+	if (closed == 0 || !o->core)
+		return;
+	/* Every op below `closed` was acked by the kernel: wait until each
+	 * of them is in the core's log. */
+	deadline = ec_clock_us() + QUIESCE_WAIT_US;
+	for (;;) {
+		drain_ring(o);
+		ec_core_get_state(o->core, &s);
+		if (s.op + 1 >= closed)
+			return;
+		if (o->drain_now > deadline)
+			break;
+	}
+	/* The core is about to report a log without ops the leader counted
+	 * as ours: never.  A restart recovers (--recover). */
+	pr_warn("fast ack: the kernel acked up to op %llu but only %llu "
+		"reached the log; aborting", (unsigned long long)closed - 1,
+		(unsigned long long)s.op);
+	abort();
+}
+
+/* Become (or stop being) the kernel's leader of view: slots from an
+ * earlier leadership must never count toward this view's quorums. */
+static void sync_leader(struct ec_offload *o, const struct ec_core_state *s,
+			bool lead)
+{
+	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
+
+	if (!lead) {
+		__atomic_store_n(&xs->lead, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	if (!__atomic_load_n(&xs->lead, __ATOMIC_ACQUIRE) || xs->view != s->view) {
+		__atomic_store_n(&xs->lead, 0, __ATOMIC_SEQ_CST);
+		for (unsigned i = 0; i < EC_QUORUM_SLOTS; i++)
+			__atomic_store_n(&o->xdp->bss->ec_slots[i], 0,
+					 __ATOMIC_RELAXED);
+		__atomic_store_n(&xs->quorum, ec_quorum_followers(o->cfg->n),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&xs->view, s->view, __ATOMIC_RELAXED);
+		__atomic_store_n(&xs->commit, s->commit, __ATOMIC_RELAXED);
+		__atomic_store_n(&xs->lead, 1, __ATOMIC_SEQ_CST);
+	}
+	__atomic_store_n(&xs->commit, s->commit, __ATOMIC_RELEASE);
+}
+
+/* Open, advance or close the follower's fast ack.  The core quiesces it
+ * (closes and absorbs) before it leaves normal status or its view, so an
+ * open window always belongs to the core's current view. */
+static void sync_follower(struct ec_offload *o, const struct ec_core_state *s,
+			  bool follow)
+{
+	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
+	uint64_t cur = __atomic_load_n(&xs->expected, __ATOMIC_ACQUIRE);
+	uint64_t want = s->op + 1;
+
+	if (!follow) {
+		if (cur)
+			ec_offload_quiesce(o);
+		return;
+	}
+	if (cur == 0) {
+		__atomic_store_n(&xs->view, s->view, __ATOMIC_RELAXED);
+		__atomic_store_n(&xs->leader, s->leader, __ATOMIC_RELAXED);
+		__atomic_store_n(&xs->expected,
+				 EC_FA_WORD(s->view, ++o->fa_epoch, want),
+				 __ATOMIC_RELEASE);
+	} else if (EC_FA_OP(cur) < want) {
+		/* we appended ops ourselves (slow path): move the kernel past
+		 * them unless it moved first */
+		__atomic_compare_exchange_n(&xs->expected, &cur,
+					    (cur & ~EC_FA_OP_MASK) | want, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+}
+
+void ec_offload_sync(struct ec_offload *o)
+{
+	struct ec_core_state s;
+	bool normal;
+
+	if (!o->core)
+		return;
+	ec_core_get_state(o->core, &s);
+	normal = s.status == EC_ST_NORMAL;
+	sync_leader(o, &s, normal && s.leader == o->self);
+	sync_follower(o, &s, normal && s.leader != o->self &&
+			     ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
+					  EC_MSG_PREPARE));
+}
+
+bool ec_offload_prepare_to_all(struct ec_offload *o, struct ec_out *out)
+{
+	struct ec_hdr *h = (struct ec_hdr *)out->buf;
+
+	if (out->len < sizeof(*h))
+		return false;
+	if (h->type == EC_MSG_PREPARE &&
+	    __atomic_load_n(&o->xdp->bss->ec_state.lead, __ATOMIC_ACQUIRE)) {
+		uint64_t op = be64toh(h->op);
+
+		__atomic_store_n(&o->xdp->bss->ec_slots[op % EC_QUORUM_SLOTS],
+				 EC_SLOT_TAG(op, be32toh(h->view)),
+				 __ATOMIC_RELEASE);
+	}
+	if (out->len > o->to_all_max ||
+	    !ec_switch_on(&o->sw, EC_OFFLOAD_BROADCAST, h->type))
+		return false;
+	h->flags |= EC_F_TO_ALL;
+	return true;
+}
+
+const struct ec_switches *ec_offload_switches(const struct ec_offload *o)
+{
+	return &o->sw;
+}
+
+void ec_offload_set_switches(struct ec_offload *o, const struct ec_switches *sw)
+{
+	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
+
+	o->sw = *sw;
+	for (unsigned k = 0; k < EC_OFFLOAD_MAX; k++)
+		__atomic_store_n(&xs->switches[k], sw->on[k], __ATOMIC_RELEASE);
+	if (o->core) {
+		sync_trust_quorum(o);
+		ec_offload_sync(o);
+	}
+}
+
+/* Sum a per-CPU array of n counters into out. */
+static int read_counters(const struct bpf_map *map, uint64_t *out, unsigned n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -1;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -1;
+	for (unsigned k = 0; k < n; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(map), &k, vals) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int ec_offload_counts(const struct ec_offload *o, struct ec_offload_counts *c)
+{
+	if (read_counters(o->bc->maps.counters, c->tc, EC_TC_MAX) < 0 ||
+	    read_counters(o->xdp->maps.counters, c->xdp, EC_XDP_MAX) < 0)
+		return -1;
+	return 0;
+}
