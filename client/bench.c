@@ -30,7 +30,7 @@
 #include "histogram.h"
 #include "history.h"
 #include "history_slot.h"
-#include "app/kv.h"
+#include "ec_wire.h"
 #include "session.h"
 
 #define GRACE_US 2000000ull

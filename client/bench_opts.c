@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/config.h"
-#include "app/kv.h"
+#include "ec_wire.h"
 
 static const char *const kind_names[K_MAX] = {
 	[K_GET] = "get", [K_PUT] = "put", [K_CAS] = "cas", [K_DELETE] = "delete",

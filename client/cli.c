@@ -16,7 +16,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
-#include "app/kv.h"
+#include "ec_wire.h"
 #include "session.h"
 
 /* Exit statuses. */

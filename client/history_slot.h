@@ -35,7 +35,7 @@
 
 #include "ec.pb-c.h"
 #include "history.h"
-#include "app/kv.h"
+#include "ec_wire.h"
 #include "session.h"
 
 /* "p" + two 20-digit numbers + "-" + NUL. */

@@ -27,6 +27,10 @@
 #define EC_MAX_ENTRY_BODY 1400
 /* Largest replica count; ids fit in a bitset of this many bits. */
 #define EC_MAX_REPLICAS 9
+/* Bytes of a key and of a value: every replica refuses larger ones, and
+ * the clients never send them. */
+#define EC_MAX_KEY 64
+#define EC_MAX_VALUE 512
 /* Sender id used by clients. */
 #define EC_SENDER_CLIENT 0xff
 

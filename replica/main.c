@@ -18,6 +18,7 @@
 #include <sys/random.h>
 
 #include "common/config.h"
+#include "control/replica_cmds.h"
 #include "control/server.h"
 #include "core/core.h"
 #include "common/clock.h"
@@ -360,6 +361,7 @@ int main(int argc, char **argv)
 {
 	struct event *sig_int = NULL, *sig_term = NULL;
 	struct ec_control *ctl = NULL;
+	struct ec_replica_cmds cmds;
 	struct event_base *base = NULL;
 	struct ec_offload *off = NULL;
 	struct ec_checkpointer *ckp = NULL;
@@ -389,7 +391,7 @@ int main(int argc, char **argv)
 	snprintf(ec_log_tag, sizeof(ec_log_tag), "r%ld", o.id);
 
 	ec_core_opts_default(&co, cfg.n, (unsigned)o.id);
-	ec_config_members(&cfg, &co.members);
+	ec_members_from_config(&cfg, &co.members);
 	co.heartbeat_us = (uint64_t)o.heartbeat_ms * 1000;
 	co.view_timeout_us = (uint64_t)o.view_timeout_ms * 1000;
 	co.retransmit_us = (uint64_t)o.retransmit_ms * 1000;
@@ -438,9 +440,13 @@ int main(int argc, char **argv)
 	if (!io)
 		goto out;
 	if (o.control) {
-		ctl = ec_control_new(base, o.control, (unsigned)o.id, core, io);
-		if (!ctl || ec_offload_ctl_register(ctl, off) < 0)
+		cmds = (struct ec_replica_cmds){ (unsigned)o.id, core, io };
+		ctl = ec_control_new(base, o.control);
+		if (!ctl || ec_replica_cmds_add(ctl, &cmds) < 0 ||
+		    ec_offload_cmds_add(ctl, off) < 0) {
+			pr_warn("cannot register the control commands");
 			goto out;
+		}
 	}
 	sig_int = evsignal_new(base, SIGINT, on_signal, base);
 	sig_term = evsignal_new(base, SIGTERM, on_signal, base);

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/core.h"
+#include "common/wire.h"
 
 /* Ops between expiry scans: the same ops on every replica. */
 #define EC_EXPIRY_SCAN 4096

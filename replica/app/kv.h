@@ -22,9 +22,7 @@
 #include <stdint.h>
 
 #include "ec.pb-c.h"
-
-#define EC_MAX_KEY 64
-#define EC_MAX_VALUE 512
+#include "ec_wire.h"
 
 /* Defaults of ec-replica --max-keys and --max-bytes. */
 #define EC_KV_DEFAULT_MAX_KEYS 1000000ULL

@@ -156,16 +156,6 @@ int ec_config_load(const char *path, struct ec_config *cfg, char *err,
 	return rc;
 }
 
-void ec_config_members(const struct ec_config *cfg, struct ec_members *mb)
-{
-	memset(mb, 0, sizeof(*mb));
-	mb->n = cfg->n;
-	for (unsigned i = 0; i < cfg->n; i++) {
-		mb->addr[i].ip = cfg->peers[i].ip;
-		mb->addr[i].port = htons(cfg->peers[i].port);
-	}
-}
-
 void ec_peer_sockaddr(const struct ec_peer *p, struct sockaddr_in *sa)
 {
 	memset(sa, 0, sizeof(*sa));

@@ -19,7 +19,6 @@
 #include <stdint.h>
 
 #include "ec_wire.h"
-#include "core/membership.h"
 
 struct ec_peer {
 	unsigned id;
@@ -47,8 +46,6 @@ int ec_config_parse(const char *text, const char *name, struct ec_config *cfg,
 
 struct sockaddr_in;
 
-/* The replicas' addresses, for the membership check. */
-void ec_config_members(const struct ec_config *cfg, struct ec_members *mb);
 
 /* Fill all of *sa with peer p's UDP address, for sendto or bind. */
 void ec_peer_sockaddr(const struct ec_peer *p, struct sockaddr_in *sa);

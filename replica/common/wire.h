@@ -15,6 +15,19 @@
 #include "ec_wire.h"
 #include "ec.pb-c.h"
 
+/* A UDP address (both fields in network byte order): a replica's or a
+ * client's. */
+struct ec_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
+/* Whether a is a usable replica address (nonzero IP and port). */
+static inline bool ec_addr_valid(const struct ec_addr *a)
+{
+	return a->ip != 0 && a->port != 0;
+}
+
 enum ec_parse_result {
 	EC_PARSE_OK = 0,
 	EC_PARSE_TRUNCATED,    /* shorter than the header or than body_len says */

@@ -21,14 +21,14 @@ static void show_fraction(FILE *out, const char *name, uint64_t num,
 		fprintf(out, "%s -\n", name);
 }
 
-static int show(struct ec_ctl_req *r, struct ec_offload *o)
+static int show(struct ec_control_req *r, struct ec_offload *o)
 {
 	struct ec_offload_counts c;
 	uint64_t fa = 0, q = 0, qdrop = 0;
 
 	ec_switches_foreach(ec_offload_switches(o), show_switch, r->out);
 	if (ec_offload_counts(o, &c) < 0)
-		return ec_ctl_fail(r, "cannot read the BPF counters");
+		return ec_control_fail(r, "cannot read the BPF counters");
 	for (unsigned v = 0; v < EC_TC_MAX; v++)
 		fprintf(r->out, "tc.%s %llu\n", ec_tc_verdict_name(v),
 			(unsigned long long)c.tc[v]);
@@ -50,7 +50,7 @@ static int show(struct ec_ctl_req *r, struct ec_offload *o)
 	return 0;
 }
 
-static int offload_cmd(struct ec_ctl_req *r, void *arg)
+static int offload_cmd(struct ec_control_req *r, void *arg)
 {
 	struct ec_offload *o = arg;
 	struct ec_switches sw;
@@ -58,23 +58,23 @@ static int offload_cmd(struct ec_ctl_req *r, void *arg)
 	bool on;
 
 	if (!o)
-		return ec_ctl_fail(r, "BPF offloads are not loaded (replica "
+		return ec_control_fail(r, "BPF offloads are not loaded (replica "
 				   "started with --no-bpf)");
 	if (r->argc == 1)
 		return show(r, o);
 	if (r->argc != 3 ||
 	    (strcmp(r->argv[2], "on") != 0 && strcmp(r->argv[2], "off") != 0))
-		return ec_ctl_fail(r, "usage: offload [SPEC on|off]");
+		return ec_control_fail(r, "usage: offload [SPEC on|off]");
 	on = strcmp(r->argv[2], "on") == 0;
 	sw = *ec_offload_switches(o);
 	if (ec_switches_apply(&sw, r->argv[1], on, err, sizeof(err)) < 0)
-		return ec_ctl_fail(r, "%s", err);
+		return ec_control_fail(r, "%s", err);
 	ec_offload_set_switches(o, &sw);
 	ec_switches_foreach(&sw, show_switch, r->out);
 	return 0;
 }
 
-int ec_offload_ctl_register(struct ec_control *ctl, struct ec_offload *o)
+int ec_offload_cmds_add(struct ec_control *ctl, struct ec_offload *o)
 {
 	return ec_control_add(ctl, "offload", "[SPEC on|off]",
 			      "show offload switches and BPF counters, or set "

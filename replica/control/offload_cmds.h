@@ -14,6 +14,6 @@ struct ec_control;
 struct ec_offload;
 
 /* Register the command; o may be NULL (BPF disabled). Returns 0 or -1. */
-int ec_offload_ctl_register(struct ec_control *ctl, struct ec_offload *o);
+int ec_offload_cmds_add(struct ec_control *ctl, struct ec_offload *o);
 
 #endif /* EC_REPLICA_CONTROL_OFFLOAD_CMDS_H */

@@ -1,6 +1,6 @@
 /*
- * server.c - see server.h.  The socket server and the command table;
- * the built-in commands are in core_cmds.c.
+ * server.c - see server.h.  The socket server and the command table; it
+ * knows no command but help: the others are registered by their modules.
  *
  * Each connection is a small state machine driven by libevent: READING
  * until a newline (or EOF), then the command runs to completion and the
@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include "server.h"
-#include "core_cmds.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -36,7 +35,7 @@ struct ctl_cmd {
 	const char *name;
 	const char *args;
 	const char *help;
-	ec_ctl_fn *fn;
+	ec_control_fn *fn;
 	void *arg;
 };
 
@@ -62,13 +61,12 @@ struct ec_control {
 	struct event *listen_ev;
 	struct ctl_conn *conns;
 	unsigned nconns;
-	struct ec_control_cmds builtins;
 	struct ctl_cmd cmds[CTL_MAX_CMDS];
 	unsigned ncmds;
 };
 
 /* Record why r failed; returns -1 (see server.h). */
-int ec_ctl_fail(struct ec_ctl_req *r, const char *fmt, ...)
+int ec_control_fail(struct ec_control_req *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,7 +79,7 @@ int ec_ctl_fail(struct ec_ctl_req *r, const char *fmt, ...)
 /* Append a command to the table; returns 0, or -1 if the name is taken or
  * the table is full (see server.h). */
 int ec_control_add(struct ec_control *ctl, const char *name, const char *args,
-		   const char *help, ec_ctl_fn *fn, void *arg)
+		   const char *help, ec_control_fn *fn, void *arg)
 {
 	if (ctl->ncmds == CTL_MAX_CMDS)
 		return -1;
@@ -92,13 +90,22 @@ int ec_control_add(struct ec_control *ctl, const char *name, const char *args,
 	return 0;
 }
 
-/* Walk the table in the order commands were added (see core_cmds.h). */
-void ec_control_foreach_cmd(const struct ec_control *ctl, ec_ctl_cmd_cb *cb,
-			    void *arg)
+/* help: one line per command, in the order they were added. */
+static int cmd_help(struct ec_control_req *r, void *arg)
 {
-	for (unsigned i = 0; i < ctl->ncmds; i++)
-		cb(ctl->cmds[i].name, ctl->cmds[i].args, ctl->cmds[i].help,
-		   arg);
+	const struct ec_control *ctl = arg;
+
+	if (r->argc > 1)
+		return ec_control_fail(r, "'help' takes no arguments");
+	for (unsigned i = 0; i < ctl->ncmds; i++) {
+		const struct ctl_cmd *c = &ctl->cmds[i];
+		char syn[64];
+
+		snprintf(syn, sizeof(syn), "%s%s%s", c->name,
+			 c->args ? " " : "", c->args ? c->args : "");
+		fprintf(r->out, "%-20s %s\n", syn, c->help);
+	}
+	return 0;
 }
 
 /* Run the command in line; returns the answer (malloc'd, *len bytes) or
@@ -106,28 +113,28 @@ void ec_control_foreach_cmd(const struct ec_control *ctl, ec_ctl_cmd_cb *cb,
 static char *run_command(struct ec_control *ctl, char *line, size_t *len)
 {
 	char *argv[CTL_MAX_ARGS + 1], *save = NULL, *tok, *ans = NULL;
-	struct ec_ctl_req r = { .argv = argv };
+	struct ec_control_req r = { .argv = argv };
 	const struct ctl_cmd *cmd = NULL;
 	int rc;
 
 	for (tok = strtok_r(line, " \t\r\n", &save); tok;
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (r.argc == CTL_MAX_ARGS) {
-			ec_ctl_fail(&r, "more than %d words", CTL_MAX_ARGS);
+			ec_control_fail(&r, "more than %d words", CTL_MAX_ARGS);
 			goto error;
 		}
 		argv[r.argc++] = tok;
 	}
 	argv[r.argc] = NULL;
 	if (r.argc == 0) {
-		ec_ctl_fail(&r, "empty command (try help)");
+		ec_control_fail(&r, "empty command (try help)");
 		goto error;
 	}
 	for (unsigned i = 0; i < ctl->ncmds && !cmd; i++)
 		if (strcmp(ctl->cmds[i].name, argv[0]) == 0)
 			cmd = &ctl->cmds[i];
 	if (!cmd) {
-		ec_ctl_fail(&r, "unknown command '%.64s' (try help)", argv[0]);
+		ec_control_fail(&r, "unknown command '%.64s' (try help)", argv[0]);
 		goto error;
 	}
 	pr_debug("control: %s", argv[0]);
@@ -346,11 +353,9 @@ static int claim_path(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
-/* Register the built-ins and serve the socket at path; returns NULL after
- * logging why not (see server.h). */
-struct ec_control *ec_control_new(struct event_base *base, const char *path,
-				  unsigned self, struct ec_core *core,
-				  struct ec_io *io)
+/* Serve the socket at path; returns NULL after logging why not (see
+ * server.h). */
+struct ec_control *ec_control_new(struct event_base *base, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ec_control *ctl;
@@ -368,11 +373,7 @@ struct ec_control *ec_control_new(struct event_base *base, const char *path,
 	}
 	ctl->fd = -1;
 	ctl->base = base;
-	ctl->builtins = (struct ec_control_cmds){ ctl, self, core, io };
-	if (ec_control_cmds_add(&ctl->builtins) < 0) {
-		pr_warn("cannot register the built-in control commands");
-		goto err;
-	}
+	ec_control_add(ctl, "help", NULL, "this list", cmd_help, ctl);
 	if (claim_path(path, &sa) < 0)
 		goto err;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,

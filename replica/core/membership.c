@@ -1,6 +1,9 @@
 /* membership.c - see membership.h. */
 #include "membership.h"
 
+#include <arpa/inet.h>
+#include <string.h>
+
 static const char *const verdict_names[EC_MEMBER_MAX] = {
 	[EC_MEMBER_OK] = "ok",
 	[EC_MEMBER_NOT_MEMBER] = "from_non_member",
@@ -43,4 +46,14 @@ enum ec_member_verdict ec_member_check(const struct ec_members *mb,
 	if (stats && v != EC_MEMBER_OK)
 		stats->count[v]++;
 	return v;
+}
+
+void ec_members_from_config(const struct ec_config *cfg, struct ec_members *mb)
+{
+	memset(mb, 0, sizeof(*mb));
+	mb->n = cfg->n;
+	for (unsigned i = 0; i < cfg->n; i++) {
+		mb->addr[i].ip = cfg->peers[i].ip;
+		mb->addr[i].port = htons(cfg->peers[i].port);
+	}
 }

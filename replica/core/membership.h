@@ -18,13 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/wire.h"
-
-/* A UDP address (both fields in network byte order). */
-struct ec_addr {
-	uint32_t ip;
-	uint16_t port;
-};
 
 /* The configured replicas' addresses, indexed by replica id. */
 struct ec_members {
@@ -45,12 +40,6 @@ struct ec_member_stats {
 	uint64_t count[EC_MEMBER_MAX];
 };
 
-/* Whether a is a usable replica address (nonzero IP and port). */
-static inline bool ec_addr_valid(const struct ec_addr *a)
-{
-	return a->ip != 0 && a->port != 0;
-}
-
 /*
  * May the datagram whose header is m, received from `from` (NULL: unknown
  * source), reach the core?  Counts a rejection in stats when not NULL.
@@ -59,6 +48,9 @@ enum ec_member_verdict ec_member_check(const struct ec_members *mb,
 				       const struct ec_msg *m,
 				       const struct ec_addr *from,
 				       struct ec_member_stats *stats);
+
+/* The replicas' addresses in cfg, for the check. */
+void ec_members_from_config(const struct ec_config *cfg, struct ec_members *mb);
 
 /* Name of a verdict ("not_member"), for counters. */
 const char *ec_member_verdict_name(enum ec_member_verdict v);

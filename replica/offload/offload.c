@@ -27,7 +27,6 @@
 #include "ec_broadcast.skel.h"
 #include "ec_xdp.skel.h"
 #include "common/clock.h"
-#include "io/io.h"
 #include "common/diag.h"
 #include "core/quorum.h"
 

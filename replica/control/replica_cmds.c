@@ -1,10 +1,5 @@
-/*
- * core_cmds.c - the control socket's built-in commands: status, stats,
- * dump, batch and help (see server.h for their answers).  They are registered in
- * the command table like any other module's commands; the socket itself
- * is served by server.c.
- */
-#include "core_cmds.h"
+/* replica_cmds.c - see replica_cmds.h. */
+#include "replica_cmds.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -19,17 +14,17 @@
 
 /* Fail r if it has arguments (for the built-ins that take none); returns 0
  * or -1. */
-static int no_args(struct ec_ctl_req *r)
+static int no_args(struct ec_control_req *r)
 {
 	if (r->argc > 1)
-		return ec_ctl_fail(r, "'%s' takes no arguments", r->argv[0]);
+		return ec_control_fail(r, "'%s' takes no arguments", r->argv[0]);
 	return 0;
 }
 
 /* status: where this replica stands in the protocol. */
-static int cmd_status(struct ec_ctl_req *r, void *arg)
+static int cmd_status(struct ec_control_req *r, void *arg)
 {
-	struct ec_control_cmds *b = arg;
+	struct ec_replica_cmds *b = arg;
 	const struct ec_kv *kv = ec_core_kv(b->core);
 	struct ec_kv_limits lim = ec_kv_limits(kv);
 	struct ec_core_state s;
@@ -61,9 +56,9 @@ static void stat_line(FILE *out, const char *prefix, const char *name,
 }
 
 /* stats: every counter of the core and of the socket. */
-static int cmd_stats(struct ec_ctl_req *r, void *arg)
+static int cmd_stats(struct ec_control_req *r, void *arg)
 {
-	struct ec_control_cmds *b = arg;
+	struct ec_replica_cmds *b = arg;
 	const struct ec_core_stats *cs = ec_core_stats(b->core);
 	const struct ec_io_stats *is = ec_io_stats(b->io);
 	FILE *out = r->out;
@@ -131,17 +126,17 @@ static int cmd_stats(struct ec_ctl_req *r, void *arg)
 }
 
 /* batch [N]: requests per op, shown or set (1: no batching). */
-static int cmd_batch(struct ec_ctl_req *r, void *arg)
+static int cmd_batch(struct ec_control_req *r, void *arg)
 {
-	struct ec_control_cmds *b = arg;
+	struct ec_replica_cmds *b = arg;
 	unsigned long long n;
 
 	if (r->argc > 2)
-		return ec_ctl_fail(r, "usage: batch [N]");
+		return ec_control_fail(r, "usage: batch [N]");
 	if (r->argc == 2 &&
 	    (ec_parse_uint(r->argv[1], 1, EC_MAX_BATCH, &n) < 0 ||
 	     ec_core_set_batch(b->core, (unsigned)n) < 0))
-		return ec_ctl_fail(r, "batch: '%s' is not a number in 1..%d",
+		return ec_control_fail(r, "batch: '%s' is not a number in 1..%d",
 				   r->argv[1], EC_MAX_BATCH);
 	fprintf(r->out, "batch %u\n", ec_core_batch(b->core));
 	return 0;
@@ -198,9 +193,9 @@ static void put_escaped(FILE *out, const uint8_t *p, size_t len)
 
 /* dump: the whole store, sorted by key so that the dumps of two replicas
  * can be compared with diff. */
-static int cmd_dump(struct ec_ctl_req *r, void *arg)
+static int cmd_dump(struct ec_control_req *r, void *arg)
 {
-	struct ec_control_cmds *b = arg;
+	struct ec_replica_cmds *b = arg;
 	const struct ec_kv *kv = ec_core_kv(b->core);
 	struct dump_list l = { .cap = ec_kv_count(kv) };
 
@@ -209,12 +204,12 @@ static int cmd_dump(struct ec_ctl_req *r, void *arg)
 	if (l.cap) {
 		l.v = calloc(l.cap, sizeof(*l.v));
 		if (!l.v)
-			return ec_ctl_fail(r, "out of memory");
+			return ec_control_fail(r, "out of memory");
 	}
 	ec_kv_foreach(kv, dump_collect, &l);
 	if (l.oom) {
 		free(l.v);
-		return ec_ctl_fail(r, "store changed size during dump");
+		return ec_control_fail(r, "store changed size during dump");
 	}
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), dump_cmp);
@@ -228,34 +223,10 @@ static int cmd_dump(struct ec_ctl_req *r, void *arg)
 	return 0;
 }
 
-/* ec_control_foreach_cmd callback: one help line to the FILE arg. */
-static void help_line(const char *name, const char *args, const char *help,
-		      void *arg)
+/* Register the commands, in help's order; returns 0 or -1 (see
+ * replica_cmds.h). */
+int ec_replica_cmds_add(struct ec_control *ctl, struct ec_replica_cmds *b)
 {
-	char syn[64];
-
-	snprintf(syn, sizeof(syn), "%s%s%s", name, args ? " " : "",
-		 args ? args : "");
-	fprintf(arg, "%-20s %s\n", syn, help);
-}
-
-/* help: one line per command, the built-ins and every module's. */
-static int cmd_help(struct ec_ctl_req *r, void *arg)
-{
-	struct ec_control_cmds *b = arg;
-
-	if (no_args(r) < 0)
-		return -1;
-	ec_control_foreach_cmd(b->ctl, help_line, r->out);
-	return 0;
-}
-
-/* Register the built-ins, in help's order; returns 0 or -1 (see
- * core_cmds.h). */
-int ec_control_cmds_add(struct ec_control_cmds *b)
-{
-	struct ec_control *ctl = b->ctl;
-
 	if (ec_control_add(ctl, "status", NULL,
 			   "id, status, view, leader, op, commit, executed, "
 			   "keys, digest, log_base, checkpoint, bytes, "
@@ -268,8 +239,7 @@ int ec_control_cmds_add(struct ec_control_cmds *b)
 			   "as \\xHH", cmd_dump, b) < 0 ||
 	    ec_control_add(ctl, "batch", "[N]",
 			   "most requests per op, shown or set (1: none)",
-			   cmd_batch, b) < 0 ||
-	    ec_control_add(ctl, "help", NULL, "this list", cmd_help, b) < 0)
+			   cmd_batch, b) < 0)
 		return -1;
 	return 0;
 }
