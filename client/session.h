@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/wire.h"
 #include "ec_wire.h"
 #include "ec.pb-c.h"
 
@@ -88,7 +89,7 @@ struct ec_session {
 	uint64_t client_id;
 	uint64_t next_request_id;
 	unsigned n;            /* replicas */
-	uint32_t view;         /* guessed view; leader = view % n */
+	uint32_t view;         /* guessed view (ec_view_leader) */
 	uint64_t timeout_us;   /* retry interval */
 	uint64_t give_up_us;   /* abandon a request this long after it started */
 
@@ -181,7 +182,7 @@ int ec_session_renew(struct ec_session *s, uint64_t client_id);
 /* Replica the session believes leads. */
 static inline unsigned ec_session_leader(const struct ec_session *s)
 {
-	return s->view % s->n;
+	return ec_view_leader(s->view, s->n);
 }
 
 /*

@@ -59,10 +59,4 @@ void ec_peer_sockaddr(const struct ec_peer *p, struct sockaddr_in *sa);
 int ec_parse_uint(const char *s, unsigned long long min,
 		  unsigned long long max, unsigned long long *v);
 
-/* Leader of a view. */
-static inline unsigned ec_leader_of(const struct ec_config *cfg, uint32_t view)
-{
-	return view % cfg->n;
-}
-
 #endif /* EC_REPLICA_COMMON_CONFIG_H */

@@ -15,6 +15,13 @@
 #include "ec_wire.h"
 #include "ec.pb-c.h"
 
+/* The leader of view in a cluster of n replicas: the one place this rule
+ * is written (VR's round robin). */
+static inline unsigned ec_view_leader(uint32_t view, unsigned n)
+{
+	return view % n;
+}
+
 /* A UDP address (both fields in network byte order): a replica's or a
  * client's. */
 struct ec_addr {

@@ -169,7 +169,7 @@ struct ec_core {
 
 static inline unsigned leader_of(const struct ec_core *c, uint32_t view)
 {
-	return view % c->o.n;
+	return ec_view_leader(view, c->o.n);
 }
 
 static inline bool is_leader(const struct ec_core *c)

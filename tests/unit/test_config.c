@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/wire.h"
 #include "../run_suite.h"
 
 static const char good[] =
@@ -57,8 +58,8 @@ START_TEST(good_file)
 	}
 	ck_assert_str_eq(cfg.peers[0].ifname, "eth0");
 	ck_assert_str_eq(cfg.peers[2].ifname, "veth-r2");
-	ck_assert_uint_eq(ec_leader_of(&cfg, 0), 0);
-	ck_assert_uint_eq(ec_leader_of(&cfg, 5), 2);
+	ck_assert_uint_eq(ec_view_leader(0, cfg.n), 0);
+	ck_assert_uint_eq(ec_view_leader(5, cfg.n), 2);
 }
 END_TEST
 
