@@ -82,16 +82,20 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 
 # The layers of replica/ (see README, "Layout"): common (shared with the
 # clients and cluster tools), app (the state machine), core (the pure
-# protocol); libec holds these three, with the offload switch table.
+# protocol).  libec holds these three and nothing else: make check-layers
+# links it whole without libevent or libbpf.
 COMMON_SRCS := replica/common/wire.c replica/common/config.c
 APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c
 CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 	       replica/core/quorum.c replica/core/log.c replica/core/core.c \
 	       replica/core/normal.c replica/core/viewchange.c \
 	       replica/core/transfer.c replica/core/checkpoint.c
-LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS) replica/offload/switches.c
+LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS)
+# The offload switch table (pure too), for the daemon and the tests of it.
+SWITCH_OBJ  := $(call obj,replica/offload/switches.c)
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
 REPLICA_SRCS := replica/main.c replica/io/io.c replica/io/checkpointer.c \
+		replica/offload/switches.c \
 		replica/control/server.c replica/control/replica_cmds.c \
 		replica/offload/offload.c replica/control/offload_cmds.c
 CTL_SRCS     := replica/control/ctl.c
@@ -152,7 +156,7 @@ FUZZ_CI_SEED ?= $(or $(FUZZ_SEED),1)
 .DELETE_ON_ERROR:
 # Keep BPF objects between builds (they are intermediates of the skeletons).
 .SECONDARY:
-.PHONY: all deps test unit-test bpf-test cluster-test demo bench faults soak checkpoint-latency recovery-time catchup-time clean \
+.PHONY: all deps test check-layers unit-test bpf-test cluster-test demo bench faults soak checkpoint-latency recovery-time catchup-time clean \
 	fuzz fuzz-ci
 
 all: $(BINS) $(UNIT_BINS) $(BPFT_BINS)
@@ -246,6 +250,7 @@ $(BUILD)/bin/ec-lincheck: $(call obj,tests/lincheck/main.c) $(LIBLINCHECK)
 
 # The checker's unit test needs its library besides what every test links.
 $(BUILD)/tests/test_lincheck: $(LIBLINCHECK)
+$(BUILD)/tests/test_offload_switch: $(SWITCH_OBJ)
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(BUILD)/obj/tests/unit/sim_kernel.o $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
@@ -255,7 +260,8 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/
 # With the unit tests' model of the XDP program, which the conformance
 # tests (tests/bpf/conform.c) run beside the program.
 $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o \
-			   $(call obj,$(BPFT_SUPPORT_SRCS) tests/unit/sim_kernel.c) $(LIBEC)
+			   $(call obj,$(BPFT_SUPPORT_SRCS) tests/unit/sim_kernel.c) \
+			   $(SWITCH_OBJ) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)
@@ -311,6 +317,18 @@ unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck
 
 bpf-test: $(BPFT_BINS)
 	$(Q)$(UNIT_ENV) tests/run-unit.sh bpf $(BPFT_BINS)
+
+# The include rule of the layers (tests/check_layers.py), and the pure
+# layers linked whole with protobuf-c alone (tests/link_check.c).
+check-layers: $(BUILD)/tests/link_check
+	$(Q)python3 tests/check_layers.py
+	$(Q)$(BUILD)/tests/link_check
+
+$(BUILD)/tests/link_check: $(call obj,tests/link_check.c) $(LIBEC)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $(call obj,tests/link_check.c) \
+		-Wl,--whole-archive $(LIBEC) -Wl,--no-whole-archive -o $@ $(LDLIBS_CORE)
 
 # CLUSTER_TESTS names the cluster tests to run (default: all of them).
 cluster-test: all
