@@ -621,3 +621,33 @@ size_t sim_put_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
 	return pack_request(buf, client_id, rid, 0, EC__OP_KIND__OP_PUT, key,
 			    value, NULL);
 }
+
+bool sim_log_at(const struct sim *s, unsigned i, uint64_t op,
+		struct sim_entry *e)
+{
+	const struct ec_entry *le = ec_log_at(&s->r[i]->log, op);
+
+	if (!le)
+		return false;
+	e->view = le->view;
+	e->body = le->body;
+	e->len = le->len;
+	return true;
+}
+
+uint64_t sim_acked(const struct sim *s, unsigned l, unsigned f)
+{
+	return s->r[l]->acked[f];
+}
+
+uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,
+				size_t len)
+{
+	struct ec_core *c = s->r[i];
+	uint64_t op = ec_log_append(&c->log, c->view, body, len, NULL);
+
+	if (op)
+		queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+	sim_collect(s, i);
+	return op;
+}

@@ -170,4 +170,42 @@ bool sim_drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg);
 /* Uniform random number below n. */
 unsigned sim_rand(struct sim *s, unsigned n);
 
+/*
+ * A view of the cores for the tests.  The tests drive a core through its
+ * interface (core.h: ec_core_get_state, ec_core_stats, ec_core_kv and the
+ * calls that feed it); what they check beyond that is read here, and
+ * sim.c is the one test file that includes the core's private header
+ * (internal.h, struct ec_core).  When the core's private state changes,
+ * these are mended and the tests stay.
+ * Pointers returned are borrowed: valid until the core next runs.
+ */
+
+/* An entry of a replica's log: the view it was prepared in and its bytes
+ * (an encoded Batch, batch.h). */
+struct sim_entry {
+	uint32_t view;
+	const uint8_t *body;
+	size_t len;
+};
+
+/* Whether replica i holds op in its log (above its base); if so fills *e. */
+bool sim_log_at(const struct sim *s, unsigned i, uint64_t op,
+		struct sim_entry *e);
+
+/* The highest op follower f acknowledged to leader l in l's view (what
+ * l counts towards a quorum). */
+uint64_t sim_acked(const struct sim *s, unsigned l, unsigned f);
+
+/*
+ * Test hooks: they reach into a core to build a case no sequence of
+ * messages to a correct core can, and say so in their name.
+ */
+
+/* A broken leader: replica i appends body to its log as the next op of
+ * its view, without the checks a request goes through, and sends it to
+ * every other replica as a PREPARE like any other.  Returns the op, 0
+ * when out of memory. */
+uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,
+				size_t len);
+
 #endif /* EC_TEST_SIM_H */
