@@ -131,6 +131,10 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 	o.self = i;
 	o.recovering = recovering;
 	o.nonce = recovering ? 1000 + s->now + i : 0;
+	if (s->checkpoint_async[i].fn) {
+		o.checkpoint_async = s->checkpoint_async[i].fn;
+		o.checkpoint_arg = s->checkpoint_async[i].arg;
+	}
 	if (s->kernel_fastack) {
 		o.quiesce = kern_quiesce;
 		o.quiesce_arg = &s->kern[i];
@@ -531,6 +535,11 @@ struct ec_core_state sim_st(const struct sim *s, unsigned i)
 	return x;
 }
 
+const struct ec_core_stats *sim_stats(const struct sim *s, unsigned i)
+{
+	return ec_core_stats(s->r[i]);
+}
+
 void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
 	     const char *key, const char *value)
 {
@@ -570,6 +579,21 @@ size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
 	ec_hdr_encode(buf, &m, len);
 	memcpy(buf + sizeof(struct ec_hdr), body, len);
 	return sizeof(struct ec_hdr) + len;
+}
+
+size_t sim_pointer_dgram(uint8_t *buf, uint8_t from, uint32_t view,
+			 uint64_t commit, uint64_t snapshot_op)
+{
+	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
+	struct ec_msg m = { .type = EC_MSG_NEW_STATE, .sender = from,
+			    .view = view, .op = commit, .commit = commit };
+	size_t n;
+
+	chunk.committed_only = true;
+	chunk.snapshot_op = snapshot_op;
+	n = ec_msg_encode(buf, 64, &m, &chunk.base);
+	must(n > 0, "pointer does not fit");
+	return n;
 }
 
 bool sim_drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg)
@@ -615,6 +639,15 @@ void sim_set_batch(struct sim *s, unsigned batch)
 		must(ec_core_set_batch(s->r[i], batch) == 0, "batch size");
 }
 
+void sim_set_checkpoint_async(struct sim *s, unsigned i,
+			      sim_checkpoint_async_fn *fn, void *arg)
+{
+	s->checkpoint_async[i].fn = fn;
+	s->checkpoint_async[i].arg = arg;
+	s->r[i]->o.checkpoint_async = fn;
+	s->r[i]->o.checkpoint_arg = arg;
+}
+
 size_t sim_put_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
 		       const char *key, const char *value)
 {
@@ -634,6 +667,36 @@ bool sim_log_at(const struct sim *s, unsigned i, uint64_t op,
 	e->len = le->len;
 	return true;
 }
+
+uint64_t sim_log_slots(const struct sim *s, unsigned i)
+{
+	return s->r[i]->log.cap;
+}
+
+const struct ec_snapshot *sim_checkpoint(const struct sim *s, unsigned i)
+{
+	return &s->r[i]->ckpt;
+}
+
+const struct ec_snapshot *sim_prev_checkpoint(const struct sim *s,
+					      unsigned i)
+{
+	return &s->r[i]->prev_ckpt;
+}
+
+struct sim_fetch sim_snapshot_fetch(const struct sim *s, unsigned i)
+{
+	const struct ec_snap_fetch *f = &s->r[i]->fetch;
+	struct sim_fetch x = {
+		.active = f->active, .source = f->source, .op = f->op,
+		.offset = f->offset, .total = f->total,
+	};
+
+	return x;
+}
+
+const size_t sim_snap_chunk = EC_SNAP_CHUNK;
+const unsigned sim_transfer_window = EC_TRANSFER_WINDOW;
 
 uint64_t sim_acked(const struct sim *s, unsigned l, unsigned f)
 {

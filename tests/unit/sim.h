@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "app/snapshot.h"
 #include "core/core.h"
 #include "sim_kernel.h"
 
@@ -26,6 +27,9 @@ struct sim;
 
 /* Return true to drop the packet. */
 typedef bool sim_filter_fn(struct sim *s, const struct sim_pkt *p, void *arg);
+
+/* ec_core_opts.checkpoint_async, for sim_set_checkpoint_async. */
+typedef int sim_checkpoint_async_fn(void *arg, uint64_t op, uint32_t view);
 
 struct sim {
 	unsigned n;
@@ -58,6 +62,10 @@ struct sim {
 		uint64_t commit;   /* the header's: a hello's answer */
 	} reply[64];
 	uint64_t session_op[64]; /* what each client's requests carry */
+	struct {
+		sim_checkpoint_async_fn *fn;
+		void *arg;
+	} checkpoint_async[EC_MAX_REPLICAS]; /* sim_set_checkpoint_async */
 	uint64_t delivered;
 };
 
@@ -122,8 +130,14 @@ void sim_set_checkpoint_bytes(struct sim *s, uint64_t b);
 /* Requests per op on every replica, now and after restarts. */
 void sim_set_batch(struct sim *s, unsigned batch);
 
+/* Replica i takes its checkpoints through fn (ec_core_opts.
+ * checkpoint_async, called with arg), now and after restarts. */
+void sim_set_checkpoint_async(struct sim *s, unsigned i,
+			      sim_checkpoint_async_fn *fn, void *arg);
+
 /* Shorthands for tests. */
 struct ec_core_state sim_st(const struct sim *s, unsigned i);
+const struct ec_core_stats *sim_stats(const struct sim *s, unsigned i);
 void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
 	     const char *key, const char *value);
 
@@ -157,6 +171,13 @@ void sim_send(struct sim *s, unsigned from, unsigned to, const uint8_t *buf,
 size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
 			 uint64_t op, const uint8_t *body, size_t len);
 
+/* A NEW_STATE from replica `from` (view, its op and commit number
+ * `commit`) pointing at its checkpoint of op snapshot_op: the answer to a
+ * GET_STATE for committed entries below its log, into buf (at least 64
+ * bytes); returns its length. */
+size_t sim_pointer_dgram(uint8_t *buf, uint8_t from, uint32_t view,
+			 uint64_t commit, uint64_t snapshot_op);
+
 /* A filter (struct sim.filter) that drops packets of one type (any: -1)
  * going to the replicas in to_mask (any: 0) while on, counting them. */
 struct sim_drop_rule {
@@ -177,7 +198,6 @@ unsigned sim_rand(struct sim *s, unsigned n);
  * sim.c is the one test file that includes the core's private header
  * (internal.h, struct ec_core).  When the core's private state changes,
  * these are mended and the tests stay.
- * Pointers returned are borrowed: valid until the core next runs.
  */
 
 /* An entry of a replica's log: the view it was prepared in and its bytes
@@ -188,9 +208,36 @@ struct sim_entry {
 	size_t len;
 };
 
-/* Whether replica i holds op in its log (above its base); if so fills *e. */
+/* Whether replica i holds op in its log (above its base); if so fills *e,
+ * whose bytes are the core's, valid until it next runs. */
 bool sim_log_at(const struct sim *s, unsigned i, uint64_t op,
 		struct sim_entry *e);
+
+/* Slots replica i's log has allocated (memory, not entries held). */
+uint64_t sim_log_slots(const struct sim *s, unsigned i);
+
+/* Replica i's latest checkpoint, and the one before it (the log is kept
+ * from that one on); op 0: none.  Its bytes are the state at its op.  The
+ * core's own: it changes as the core runs, and is gone when replica i
+ * restarts. */
+const struct ec_snapshot *sim_checkpoint(const struct sim *s, unsigned i);
+const struct ec_snapshot *sim_prev_checkpoint(const struct sim *s,
+					      unsigned i);
+
+/* The checkpoint replica i is fetching from another (checkpoint.c): from
+ * which replica, which op, bytes received in order of how many (total 0:
+ * no chunk yet).  Nothing of it is used until it is whole. */
+struct sim_fetch {
+	bool active;
+	unsigned source;
+	uint64_t op, offset, total;
+};
+struct sim_fetch sim_snapshot_fetch(const struct sim *s, unsigned i);
+
+/* The core's transfer sizes, for tests that count chunks: bytes of a
+ * checkpoint one SNAPSHOT carries, chunks one answer carries at most. */
+extern const size_t sim_snap_chunk;
+extern const unsigned sim_transfer_window;
 
 /* The highest op follower f acknowledged to leader l in l's view (what
  * l counts towards a quorum). */
