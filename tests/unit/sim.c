@@ -703,6 +703,26 @@ uint64_t sim_acked(const struct sim *s, unsigned l, unsigned f)
 	return s->r[l]->acked[f];
 }
 
+bool sim_has_do_view_change(const struct sim *s, unsigned i, unsigned from)
+{
+	return s->r[i]->dvc[from].have;
+}
+
+bool sim_pending_install(const struct sim *s, unsigned i)
+{
+	return s->r[i]->pending.have;
+}
+
+uint64_t sim_recovery_nonce(const struct sim *s, unsigned i)
+{
+	return s->r[i]->o.nonce;
+}
+
+uint32_t sim_recovery_responses(const struct sim *s, unsigned i)
+{
+	return s->r[i]->rec_from;
+}
+
 uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,
 				size_t len)
 {

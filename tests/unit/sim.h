@@ -243,6 +243,19 @@ extern const unsigned sim_transfer_window;
  * l counts towards a quorum). */
 uint64_t sim_acked(const struct sim *s, unsigned l, unsigned f);
 
+/* Whether replica i, changing view, has taken a DO_VIEW_CHANGE from
+ * replica `from` (from itself: it has sent its own). */
+bool sim_has_do_view_change(const struct sim *s, unsigned i, unsigned from);
+
+/* Whether replica i holds a view's log tail waiting for its committed
+ * prefix to reach it (transfer.c: the pending install). */
+bool sim_pending_install(const struct sim *s, unsigned i);
+
+/* A recovering replica i: the nonce its RECOVERY carries, and the
+ * replicas whose RECOVERY_RESPONSE to it counted (a bit each). */
+uint64_t sim_recovery_nonce(const struct sim *s, unsigned i);
+uint32_t sim_recovery_responses(const struct sim *s, unsigned i);
+
 /*
  * Test hooks: they reach into a core to build a case no sequence of
  * messages to a correct core can, and say so in their name.
