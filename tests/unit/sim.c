@@ -257,6 +257,12 @@ void sim_restart(struct sim *s, unsigned i)
 	sim_collect(s, i);
 }
 
+/* The client id the requests of client index `client` carry. */
+static uint64_t client_id_of(unsigned client)
+{
+	return 0xc0000000ULL + client;
+}
+
 /* An encoded Request into buf (large enough); returns its length. */
 static size_t pack_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
 			   uint64_t session_op, int kind, const char *key,
@@ -301,7 +307,7 @@ void sim_hello(struct sim *s, unsigned client, unsigned to)
 	Ec__Request req = EC__REQUEST__INIT;
 	uint8_t body[64];
 
-	req.client_id = 0xc0000000ULL + client;
+	req.client_id = client_id_of(client);
 	push_request(s, client, to, body, ec__request__pack(&req, body));
 }
 
@@ -312,7 +318,7 @@ void sim_request(struct sim *s, unsigned client, unsigned to,
 	uint8_t body[EC_MAX_MSG];
 	size_t len;
 
-	len = pack_request(body, 0xc0000000ULL + client, request_id,
+	len = pack_request(body, client_id_of(client), request_id,
 			   client < 64 ? s->session_op[client] : 0, kind, key,
 			   value, expected);
 	push_request(s, client, to, body, len);
@@ -632,6 +638,13 @@ void sim_set_checkpoint_bytes(struct sim *s, uint64_t b)
 		s->r[i]->o.checkpoint_bytes = b;
 }
 
+void sim_set_client_expiry_ops(struct sim *s, uint64_t ops)
+{
+	s->opts.client_expiry_ops = ops;
+	for (unsigned i = 0; i < s->n; i++)
+		s->r[i]->o.client_expiry_ops = ops;
+}
+
 void sim_set_batch(struct sim *s, unsigned batch)
 {
 	s->opts.batch = batch;
@@ -721,6 +734,19 @@ uint64_t sim_recovery_nonce(const struct sim *s, unsigned i)
 uint32_t sim_recovery_responses(const struct sim *s, unsigned i)
 {
 	return s->r[i]->rec_from;
+}
+
+uint64_t sim_client_executed(const struct sim *s, unsigned i, unsigned client)
+{
+	const struct ec_client_rec *rec =
+		ec_ct_get(s->r[i]->ct, client_id_of(client), false);
+
+	return rec ? rec->executed_req : 0;
+}
+
+size_t sim_clients(const struct sim *s, unsigned i)
+{
+	return ec_ct_count(s->r[i]->ct);
 }
 
 uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,

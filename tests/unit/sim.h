@@ -127,6 +127,10 @@ void sim_collect(struct sim *s, unsigned i);
 void sim_set_checkpoint_ops(struct sim *s, uint64_t k);
 void sim_set_checkpoint_bytes(struct sim *s, uint64_t b);
 
+/* Forget clients unseen for this many executed ops, on every replica, now
+ * and after restarts (ec_core_opts.client_expiry_ops). */
+void sim_set_client_expiry_ops(struct sim *s, uint64_t ops);
+
 /* Requests per op on every replica, now and after restarts. */
 void sim_set_batch(struct sim *s, unsigned batch);
 
@@ -255,6 +259,12 @@ bool sim_pending_install(const struct sim *s, unsigned i);
  * replicas whose RECOVERY_RESPONSE to it counted (a bit each). */
 uint64_t sim_recovery_nonce(const struct sim *s, unsigned i);
 uint32_t sim_recovery_responses(const struct sim *s, unsigned i);
+
+/* Replica i's client table: the newest request it executed of client
+ * `client` (sim_request's client index; 0: none, or no record), and how
+ * many clients it holds records of. */
+uint64_t sim_client_executed(const struct sim *s, unsigned i, unsigned client);
+size_t sim_clients(const struct sim *s, unsigned i);
 
 /*
  * Test hooks: they reach into a core to build a case no sequence of
