@@ -749,6 +749,12 @@ size_t sim_clients(const struct sim *s, unsigned i)
 	return ec_ct_count(s->r[i]->ct);
 }
 
+void sim_hook_view_timeout(struct sim *s, unsigned i)
+{
+	start_view_change(s->r[i], s->r[i]->view + 1);
+	sim_collect(s, i);
+}
+
 uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,
 				size_t len)
 {

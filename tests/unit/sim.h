@@ -271,6 +271,12 @@ size_t sim_clients(const struct sim *s, unsigned i);
  * messages to a correct core can, and say so in their name.
  */
 
+/* What replica i's view timeout would do, at once: it starts a view
+ * change to its view + 1, its START_VIEW_CHANGEs put on the network
+ * undelivered (a timeout of one replica alone, without moving the
+ * clock: the fuzz scenarios replay from that exact state). */
+void sim_hook_view_timeout(struct sim *s, unsigned i);
+
 /* A broken leader: replica i appends body to its log as the next op of
  * its view, without the checks a request goes through, and sends it to
  * every other replica as a PREPARE like any other.  Returns the op, 0
