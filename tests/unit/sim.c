@@ -373,48 +373,57 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 	sim_collect(s, p->to);
 }
 
-/* Index of the next packet to deliver among those due (with reorder, a
- * random one of them), or -1 when none is due. */
-static long next_due(struct sim *s)
+/* Whether packet k is due and to be delivered now (match NULL: all). */
+static bool deliverable(const struct sim *s, size_t k, sim_match_fn *match,
+			void *arg)
+{
+	return s->q[k].due <= s->now && (!match || match(&s->q[k], arg));
+}
+
+/* Index of the next packet to deliver among those deliverable (with
+ * reorder, a random one of them), or -1 when there is none. */
+static long next_due(struct sim *s, sim_match_fn *match, void *arg)
 {
 	size_t due = 0;
 	unsigned pick;
 
 	for (size_t k = 0; k < s->q_len; k++)
-		due += s->q[k].due <= s->now;
+		due += deliverable(s, k, match, arg);
 	if (due == 0)
 		return -1;
 	pick = s->reorder ? sim_rand(s, (unsigned)due) : 0;
 	for (size_t k = 0; k < s->q_len; k++)
-		if (s->q[k].due <= s->now && pick-- == 0)
+		if (deliverable(s, k, match, arg) && pick-- == 0)
 			return (long)k;
 	return -1;
 }
 
-/* Whether a packet for replica i is due: the glue hands the core every
- * datagram it has received before it flushes (ec_core_flush). */
-static bool due_for(const struct sim *s, unsigned i)
+/* Whether a packet for replica i is deliverable: the glue hands the core
+ * every datagram it has received before it flushes (ec_core_flush). */
+static bool due_for(const struct sim *s, unsigned i, sim_match_fn *match,
+		    void *arg)
 {
 	for (size_t k = 0; k < s->q_len; k++)
-		if (s->q[k].to == i && s->q[k].due <= s->now)
+		if (s->q[k].to == i && deliverable(s, k, match, arg))
 			return true;
 	return false;
 }
 
-uint64_t sim_deliver(struct sim *s)
+uint64_t sim_deliver_matching(struct sim *s, sim_match_fn *match, void *arg)
 {
 	uint64_t count = 0;
 	long k;
 
 	for (unsigned i = 0; i < s->n; i++)
 		sim_collect(s, i);
-	while (count < 10000000 && (k = next_due(s)) >= 0) {
+	while (count < 10000000 && (k = next_due(s, match, arg)) >= 0) {
 		struct sim_pkt p = s->q[k];
 
 		memmove(&s->q[k], &s->q[k + 1], (s->q_len - k - 1) * sizeof(p));
 		s->q_len--;
 		deliver_one(s, &p);
-		if (p.to < SIM_CLIENT && !s->down[p.to] && !due_for(s, p.to)) {
+		if (p.to < SIM_CLIENT && !s->down[p.to] &&
+		    !due_for(s, p.to, match, arg)) {
 			ec_core_flush(s->r[p.to]);
 			sim_collect(s, p.to);
 		}
@@ -422,6 +431,11 @@ uint64_t sim_deliver(struct sim *s)
 		count++;
 	}
 	return count;
+}
+
+uint64_t sim_deliver(struct sim *s)
+{
+	return sim_deliver_matching(s, NULL, NULL);
 }
 
 void sim_run(struct sim *s, uint64_t us, uint64_t step)

@@ -93,6 +93,12 @@ void sim_hello(struct sim *s, unsigned client, unsigned to);
 /* Deliver packets until none is due (bounded); returns packets delivered. */
 uint64_t sim_deliver(struct sim *s);
 
+/* Same, only the packets match returns true for: the others stay on the
+ * network, in order, and a replica is flushed once no packet it is to be
+ * handed is due. */
+typedef bool sim_match_fn(const struct sim_pkt *p, void *arg);
+uint64_t sim_deliver_matching(struct sim *s, sim_match_fn *match, void *arg);
+
 /* Advance time by `us` in steps of `step` us, ticking every live replica
  * and delivering after each step. */
 void sim_run(struct sim *s, uint64_t us, uint64_t step);
