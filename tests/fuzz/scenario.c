@@ -3,8 +3,6 @@
 
 #include <stdio.h>
 
-#include "core/internal.h"
-
 #define MS 1000ULL
 
 /* Four ops from two clients, committed and executed everywhere. */
@@ -29,10 +27,7 @@ struct sim *fz_scenario(enum fz_scenario which)
 	some_ops(s);
 	switch (which) {
 	case FZ_VIEW_CHANGE:
-		/* what its view timeout would do; its START_VIEW_CHANGEs
-		 * are on the network, not delivered yet */
-		start_view_change(s->r[1], 1);
-		sim_collect(s, 1);
+		sim_hook_view_timeout(s, 1);
 		break;
 	case FZ_RECOVERING:
 		sim_crash(s, 2);

@@ -131,6 +131,10 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 	o.self = i;
 	o.recovering = recovering;
 	o.nonce = recovering ? 1000 + s->now + i : 0;
+	if (s->checkpoint_async[i].fn) {
+		o.checkpoint_async = s->checkpoint_async[i].fn;
+		o.checkpoint_arg = s->checkpoint_async[i].arg;
+	}
 	if (s->kernel_fastack) {
 		o.quiesce = kern_quiesce;
 		o.quiesce_arg = &s->kern[i];
@@ -253,6 +257,12 @@ void sim_restart(struct sim *s, unsigned i)
 	sim_collect(s, i);
 }
 
+/* The client id the requests of client index `client` carry. */
+static uint64_t client_id_of(unsigned client)
+{
+	return 0xc0000000ULL + client;
+}
+
 /* An encoded Request into buf (large enough); returns its length. */
 static size_t pack_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
 			   uint64_t session_op, int kind, const char *key,
@@ -297,7 +307,7 @@ void sim_hello(struct sim *s, unsigned client, unsigned to)
 	Ec__Request req = EC__REQUEST__INIT;
 	uint8_t body[64];
 
-	req.client_id = 0xc0000000ULL + client;
+	req.client_id = client_id_of(client);
 	push_request(s, client, to, body, ec__request__pack(&req, body));
 }
 
@@ -308,7 +318,7 @@ void sim_request(struct sim *s, unsigned client, unsigned to,
 	uint8_t body[EC_MAX_MSG];
 	size_t len;
 
-	len = pack_request(body, 0xc0000000ULL + client, request_id,
+	len = pack_request(body, client_id_of(client), request_id,
 			   client < 64 ? s->session_op[client] : 0, kind, key,
 			   value, expected);
 	push_request(s, client, to, body, len);
@@ -363,48 +373,57 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 	sim_collect(s, p->to);
 }
 
-/* Index of the next packet to deliver among those due (with reorder, a
- * random one of them), or -1 when none is due. */
-static long next_due(struct sim *s)
+/* Whether packet k is due and to be delivered now (match NULL: all). */
+static bool deliverable(const struct sim *s, size_t k, sim_match_fn *match,
+			void *arg)
+{
+	return s->q[k].due <= s->now && (!match || match(&s->q[k], arg));
+}
+
+/* Index of the next packet to deliver among those deliverable (with
+ * reorder, a random one of them), or -1 when there is none. */
+static long next_due(struct sim *s, sim_match_fn *match, void *arg)
 {
 	size_t due = 0;
 	unsigned pick;
 
 	for (size_t k = 0; k < s->q_len; k++)
-		due += s->q[k].due <= s->now;
+		due += deliverable(s, k, match, arg);
 	if (due == 0)
 		return -1;
 	pick = s->reorder ? sim_rand(s, (unsigned)due) : 0;
 	for (size_t k = 0; k < s->q_len; k++)
-		if (s->q[k].due <= s->now && pick-- == 0)
+		if (deliverable(s, k, match, arg) && pick-- == 0)
 			return (long)k;
 	return -1;
 }
 
-/* Whether a packet for replica i is due: the glue hands the core every
- * datagram it has received before it flushes (ec_core_flush). */
-static bool due_for(const struct sim *s, unsigned i)
+/* Whether a packet for replica i is deliverable: the glue hands the core
+ * every datagram it has received before it flushes (ec_core_flush). */
+static bool due_for(const struct sim *s, unsigned i, sim_match_fn *match,
+		    void *arg)
 {
 	for (size_t k = 0; k < s->q_len; k++)
-		if (s->q[k].to == i && s->q[k].due <= s->now)
+		if (s->q[k].to == i && deliverable(s, k, match, arg))
 			return true;
 	return false;
 }
 
-uint64_t sim_deliver(struct sim *s)
+uint64_t sim_deliver_matching(struct sim *s, sim_match_fn *match, void *arg)
 {
 	uint64_t count = 0;
 	long k;
 
 	for (unsigned i = 0; i < s->n; i++)
 		sim_collect(s, i);
-	while (count < 10000000 && (k = next_due(s)) >= 0) {
+	while (count < 10000000 && (k = next_due(s, match, arg)) >= 0) {
 		struct sim_pkt p = s->q[k];
 
 		memmove(&s->q[k], &s->q[k + 1], (s->q_len - k - 1) * sizeof(p));
 		s->q_len--;
 		deliver_one(s, &p);
-		if (p.to < SIM_CLIENT && !s->down[p.to] && !due_for(s, p.to)) {
+		if (p.to < SIM_CLIENT && !s->down[p.to] &&
+		    !due_for(s, p.to, match, arg)) {
 			ec_core_flush(s->r[p.to]);
 			sim_collect(s, p.to);
 		}
@@ -412,6 +431,11 @@ uint64_t sim_deliver(struct sim *s)
 		count++;
 	}
 	return count;
+}
+
+uint64_t sim_deliver(struct sim *s)
+{
+	return sim_deliver_matching(s, NULL, NULL);
 }
 
 void sim_run(struct sim *s, uint64_t us, uint64_t step)
@@ -531,6 +555,11 @@ struct ec_core_state sim_st(const struct sim *s, unsigned i)
 	return x;
 }
 
+const struct ec_core_stats *sim_stats(const struct sim *s, unsigned i)
+{
+	return ec_core_stats(s->r[i]);
+}
+
 void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
 	     const char *key, const char *value)
 {
@@ -572,6 +601,21 @@ size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
 	return sizeof(struct ec_hdr) + len;
 }
 
+size_t sim_pointer_dgram(uint8_t *buf, uint8_t from, uint32_t view,
+			 uint64_t commit, uint64_t snapshot_op)
+{
+	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
+	struct ec_msg m = { .type = EC_MSG_NEW_STATE, .sender = from,
+			    .view = view, .op = commit, .commit = commit };
+	size_t n;
+
+	chunk.committed_only = true;
+	chunk.snapshot_op = snapshot_op;
+	n = ec_msg_encode(buf, 64, &m, &chunk.base);
+	must(n > 0, "pointer does not fit");
+	return n;
+}
+
 bool sim_drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg)
 {
 	struct sim_drop_rule *r = arg;
@@ -608,6 +652,13 @@ void sim_set_checkpoint_bytes(struct sim *s, uint64_t b)
 		s->r[i]->o.checkpoint_bytes = b;
 }
 
+void sim_set_client_expiry_ops(struct sim *s, uint64_t ops)
+{
+	s->opts.client_expiry_ops = ops;
+	for (unsigned i = 0; i < s->n; i++)
+		s->r[i]->o.client_expiry_ops = ops;
+}
+
 void sim_set_batch(struct sim *s, unsigned batch)
 {
 	s->opts.batch = batch;
@@ -615,9 +666,117 @@ void sim_set_batch(struct sim *s, unsigned batch)
 		must(ec_core_set_batch(s->r[i], batch) == 0, "batch size");
 }
 
+void sim_set_checkpoint_async(struct sim *s, unsigned i,
+			      sim_checkpoint_async_fn *fn, void *arg)
+{
+	s->checkpoint_async[i].fn = fn;
+	s->checkpoint_async[i].arg = arg;
+	s->r[i]->o.checkpoint_async = fn;
+	s->r[i]->o.checkpoint_arg = arg;
+}
+
 size_t sim_put_request(uint8_t *buf, uint64_t client_id, uint64_t rid,
 		       const char *key, const char *value)
 {
 	return pack_request(buf, client_id, rid, 0, EC__OP_KIND__OP_PUT, key,
 			    value, NULL);
+}
+
+bool sim_log_at(const struct sim *s, unsigned i, uint64_t op,
+		struct sim_entry *e)
+{
+	const struct ec_entry *le = ec_log_at(&s->r[i]->log, op);
+
+	if (!le)
+		return false;
+	e->view = le->view;
+	e->body = le->body;
+	e->len = le->len;
+	return true;
+}
+
+uint64_t sim_log_slots(const struct sim *s, unsigned i)
+{
+	return s->r[i]->log.cap;
+}
+
+const struct ec_snapshot *sim_checkpoint(const struct sim *s, unsigned i)
+{
+	return &s->r[i]->ckpt;
+}
+
+const struct ec_snapshot *sim_prev_checkpoint(const struct sim *s,
+					      unsigned i)
+{
+	return &s->r[i]->prev_ckpt;
+}
+
+struct sim_fetch sim_snapshot_fetch(const struct sim *s, unsigned i)
+{
+	const struct ec_snap_fetch *f = &s->r[i]->fetch;
+	struct sim_fetch x = {
+		.active = f->active, .source = f->source, .op = f->op,
+		.offset = f->offset, .total = f->total,
+	};
+
+	return x;
+}
+
+const size_t sim_snap_chunk = EC_SNAP_CHUNK;
+const unsigned sim_transfer_window = EC_TRANSFER_WINDOW;
+
+uint64_t sim_acked(const struct sim *s, unsigned l, unsigned f)
+{
+	return s->r[l]->acked[f];
+}
+
+bool sim_has_do_view_change(const struct sim *s, unsigned i, unsigned from)
+{
+	return s->r[i]->dvc[from].have;
+}
+
+bool sim_pending_install(const struct sim *s, unsigned i)
+{
+	return s->r[i]->pending.have;
+}
+
+uint64_t sim_recovery_nonce(const struct sim *s, unsigned i)
+{
+	return s->r[i]->o.nonce;
+}
+
+uint32_t sim_recovery_responses(const struct sim *s, unsigned i)
+{
+	return s->r[i]->rec_from;
+}
+
+uint64_t sim_client_executed(const struct sim *s, unsigned i, unsigned client)
+{
+	const struct ec_client_rec *rec =
+		ec_ct_get(s->r[i]->ct, client_id_of(client), false);
+
+	return rec ? rec->executed_req : 0;
+}
+
+size_t sim_clients(const struct sim *s, unsigned i)
+{
+	return ec_ct_count(s->r[i]->ct);
+}
+
+void sim_hook_view_timeout(struct sim *s, unsigned i)
+{
+	start_view_change(s->r[i], s->r[i]->view + 1);
+	sim_collect(s, i);
+}
+
+uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,
+				size_t len)
+{
+	struct ec_core *c = s->r[i];
+	uint64_t op = ec_log_append(&c->log, c->view, body, len, NULL);
+
+	if (op)
+		queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+	sim_collect(s, i);
+	return op;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "app/snapshot.h"
 #include "core/core.h"
 #include "sim_kernel.h"
 
@@ -26,6 +27,9 @@ struct sim;
 
 /* Return true to drop the packet. */
 typedef bool sim_filter_fn(struct sim *s, const struct sim_pkt *p, void *arg);
+
+/* ec_core_opts.checkpoint_async, for sim_set_checkpoint_async. */
+typedef int sim_checkpoint_async_fn(void *arg, uint64_t op, uint32_t view);
 
 struct sim {
 	unsigned n;
@@ -58,6 +62,10 @@ struct sim {
 		uint64_t commit;   /* the header's: a hello's answer */
 	} reply[64];
 	uint64_t session_op[64]; /* what each client's requests carry */
+	struct {
+		sim_checkpoint_async_fn *fn;
+		void *arg;
+	} checkpoint_async[EC_MAX_REPLICAS]; /* sim_set_checkpoint_async */
 	uint64_t delivered;
 };
 
@@ -84,6 +92,12 @@ void sim_hello(struct sim *s, unsigned client, unsigned to);
 
 /* Deliver packets until none is due (bounded); returns packets delivered. */
 uint64_t sim_deliver(struct sim *s);
+
+/* Same, only the packets match returns true for: the others stay on the
+ * network, in order, and a replica is flushed once no packet it is to be
+ * handed is due. */
+typedef bool sim_match_fn(const struct sim_pkt *p, void *arg);
+uint64_t sim_deliver_matching(struct sim *s, sim_match_fn *match, void *arg);
 
 /* Advance time by `us` in steps of `step` us, ticking every live replica
  * and delivering after each step. */
@@ -119,11 +133,21 @@ void sim_collect(struct sim *s, unsigned i);
 void sim_set_checkpoint_ops(struct sim *s, uint64_t k);
 void sim_set_checkpoint_bytes(struct sim *s, uint64_t b);
 
+/* Forget clients unseen for this many executed ops, on every replica, now
+ * and after restarts (ec_core_opts.client_expiry_ops). */
+void sim_set_client_expiry_ops(struct sim *s, uint64_t ops);
+
 /* Requests per op on every replica, now and after restarts. */
 void sim_set_batch(struct sim *s, unsigned batch);
 
+/* Replica i takes its checkpoints through fn (ec_core_opts.
+ * checkpoint_async, called with arg), now and after restarts. */
+void sim_set_checkpoint_async(struct sim *s, unsigned i,
+			      sim_checkpoint_async_fn *fn, void *arg);
+
 /* Shorthands for tests. */
 struct ec_core_state sim_st(const struct sim *s, unsigned i);
+const struct ec_core_stats *sim_stats(const struct sim *s, unsigned i);
 void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
 	     const char *key, const char *value);
 
@@ -157,6 +181,13 @@ void sim_send(struct sim *s, unsigned from, unsigned to, const uint8_t *buf,
 size_t sim_prepare_dgram(uint8_t *buf, uint8_t leader, uint32_t view,
 			 uint64_t op, const uint8_t *body, size_t len);
 
+/* A NEW_STATE from replica `from` (view, its op and commit number
+ * `commit`) pointing at its checkpoint of op snapshot_op: the answer to a
+ * GET_STATE for committed entries below its log, into buf (at least 64
+ * bytes); returns its length. */
+size_t sim_pointer_dgram(uint8_t *buf, uint8_t from, uint32_t view,
+			 uint64_t commit, uint64_t snapshot_op);
+
 /* A filter (struct sim.filter) that drops packets of one type (any: -1)
  * going to the replicas in to_mask (any: 0) while on, counting them. */
 struct sim_drop_rule {
@@ -169,5 +200,94 @@ bool sim_drop_by_rule(struct sim *s, const struct sim_pkt *p, void *arg);
 
 /* Uniform random number below n. */
 unsigned sim_rand(struct sim *s, unsigned n);
+
+/*
+ * A view of the cores for the tests.  The tests drive a core through its
+ * interface (core.h: ec_core_get_state, ec_core_stats, ec_core_kv and the
+ * calls that feed it); what they check beyond that is read here, and
+ * sim.c is the one test file that includes the core's private header
+ * (internal.h, struct ec_core).  When the core's private state changes,
+ * these are mended and the tests stay.
+ */
+
+/* An entry of a replica's log: the view it was prepared in and its bytes
+ * (an encoded Batch, batch.h). */
+struct sim_entry {
+	uint32_t view;
+	const uint8_t *body;
+	size_t len;
+};
+
+/* Whether replica i holds op in its log (above its base); if so fills *e,
+ * whose bytes are the core's, valid until it next runs. */
+bool sim_log_at(const struct sim *s, unsigned i, uint64_t op,
+		struct sim_entry *e);
+
+/* Slots replica i's log has allocated (memory, not entries held). */
+uint64_t sim_log_slots(const struct sim *s, unsigned i);
+
+/* Replica i's latest checkpoint, and the one before it (the log is kept
+ * from that one on); op 0: none.  Its bytes are the state at its op.  The
+ * core's own: it changes as the core runs, and is gone when replica i
+ * restarts. */
+const struct ec_snapshot *sim_checkpoint(const struct sim *s, unsigned i);
+const struct ec_snapshot *sim_prev_checkpoint(const struct sim *s,
+					      unsigned i);
+
+/* The checkpoint replica i is fetching from another (checkpoint.c): from
+ * which replica, which op, bytes received in order of how many (total 0:
+ * no chunk yet).  Nothing of it is used until it is whole. */
+struct sim_fetch {
+	bool active;
+	unsigned source;
+	uint64_t op, offset, total;
+};
+struct sim_fetch sim_snapshot_fetch(const struct sim *s, unsigned i);
+
+/* The core's transfer sizes, for tests that count chunks: bytes of a
+ * checkpoint one SNAPSHOT carries, chunks one answer carries at most. */
+extern const size_t sim_snap_chunk;
+extern const unsigned sim_transfer_window;
+
+/* The highest op follower f acknowledged to leader l in l's view (what
+ * l counts towards a quorum). */
+uint64_t sim_acked(const struct sim *s, unsigned l, unsigned f);
+
+/* Whether replica i, changing view, has taken a DO_VIEW_CHANGE from
+ * replica `from` (from itself: it has sent its own). */
+bool sim_has_do_view_change(const struct sim *s, unsigned i, unsigned from);
+
+/* Whether replica i holds a view's log tail waiting for its committed
+ * prefix to reach it (transfer.c: the pending install). */
+bool sim_pending_install(const struct sim *s, unsigned i);
+
+/* A recovering replica i: the nonce its RECOVERY carries, and the
+ * replicas whose RECOVERY_RESPONSE to it counted (a bit each). */
+uint64_t sim_recovery_nonce(const struct sim *s, unsigned i);
+uint32_t sim_recovery_responses(const struct sim *s, unsigned i);
+
+/* Replica i's client table: the newest request it executed of client
+ * `client` (sim_request's client index; 0: none, or no record), and how
+ * many clients it holds records of. */
+uint64_t sim_client_executed(const struct sim *s, unsigned i, unsigned client);
+size_t sim_clients(const struct sim *s, unsigned i);
+
+/*
+ * Test hooks: they reach into a core to build a case no sequence of
+ * messages to a correct core can, and say so in their name.
+ */
+
+/* What replica i's view timeout would do, at once: it starts a view
+ * change to its view + 1, its START_VIEW_CHANGEs put on the network
+ * undelivered (a timeout of one replica alone, without moving the
+ * clock: the fuzz scenarios replay from that exact state). */
+void sim_hook_view_timeout(struct sim *s, unsigned i);
+
+/* A broken leader: replica i appends body to its log as the next op of
+ * its view, without the checks a request goes through, and sends it to
+ * every other replica as a PREPARE like any other.  Returns the op, 0
+ * when out of memory. */
+uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,
+				size_t len);
 
 #endif /* EC_TEST_SIM_H */

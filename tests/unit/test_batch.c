@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -18,10 +17,12 @@
 /* Requests of the batch at op on replica i, or -1 if it is malformed. */
 static long requests_at(struct sim *s, unsigned i, uint64_t op)
 {
-	const struct ec_entry *e = ec_log_at(&s->r[i]->log, op);
-	struct ec_batch *b = ec_batch_decode(e->body, e->len);
+	struct sim_entry e;
+	struct ec_batch *b;
 	long n;
 
+	ck_assert(sim_log_at(s, i, op, &e));
+	b = ec_batch_decode(e.body, e.len);
 	ck_assert_ptr_nonnull(b);
 	n = b->malformed ? -1 : (long)b->n;
 	ec_batch_free(b);
@@ -194,9 +195,12 @@ START_TEST(batch_closes_at_the_frame_limit)
 	}
 	sim_deliver(s);
 	ck_assert_uint_eq(sim_st(s, 0).op, 3); /* 2 + 2 + 1 */
-	for (uint64_t op = 1; op <= 3; op++)
-		ck_assert_uint_le(ec_log_at(&s->r[0]->log, op)->len,
-				  EC_MAX_ENTRY_BODY);
+	for (uint64_t op = 1; op <= 3; op++) {
+		struct sim_entry e;
+
+		ck_assert(sim_log_at(s, 0, op, &e));
+		ck_assert_uint_le(e.len, EC_MAX_ENTRY_BODY);
+	}
 	sim_run(s, 20 * MS, MS);
 	ck_assert_uint_eq(ec_kv_count(ec_core_kv(s->r[2])), 5);
 	sim_free(s);
@@ -290,12 +294,7 @@ END_TEST
  * every replica. */
 static void leader_logs(struct sim *s, const uint8_t *body, size_t len)
 {
-	struct ec_core *c = s->r[0];
-	uint64_t op = ec_log_append(&c->log, c->view, body, len, NULL);
-
-	ck_assert_uint_ne(op, 0);
-	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
-	sim_collect(s, 0);
+	ck_assert_uint_ne(sim_hook_log_as_leader(s, 0, body, len), 0);
 }
 
 START_TEST(malformed_batch_executes_as_nothing_everywhere)

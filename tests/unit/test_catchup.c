@@ -7,7 +7,6 @@
 #include <check.h>
 #include <stdio.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -60,7 +59,7 @@ START_TEST(follower_far_behind_in_same_view_catches_up)
 			      (unsigned long long)(waited / MS),
 			      (unsigned long long)sim_st(s, 0).op);
 		/* many chunks, each asked for once or retried on a timer */
-		ck_assert_uint_lt(s->r[2]->stats.gap_requests,
+		ck_assert_uint_lt(ec_core_stats(s->r[2])->gap_requests,
 				  40 + waited / s->opts.retransmit_us);
 		ck_assert_ptr_null(sim_check_agreement(s));
 		sim_free(s);

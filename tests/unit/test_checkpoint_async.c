@@ -9,7 +9,6 @@
 #include <check.h>
 #include <stdio.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -36,10 +35,8 @@ static struct sim *async_sim(void)
 	struct sim *s = sim_new(3, 1);
 
 	sim_set_batch(s, 1);
-	for (unsigned i = 0; i < 3; i++)
-		s->r[i]->o.checkpoint_ops = K;
-	s->r[0]->o.checkpoint_async = take_aside;
-	s->r[0]->o.checkpoint_arg = s;
+	sim_set_checkpoint_ops(s, K);
+	sim_set_checkpoint_async(s, 0, take_aside, s);
 	started = 0;
 	return s;
 }
@@ -64,18 +61,19 @@ START_TEST(outstanding_checkpoint_is_taken_when_done)
 
 	load(s, K + 10, 1);
 	ck_assert_uint_eq(started, 1);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, 0);        /* not yet */
-	ck_assert_uint_eq(s->r[1]->ckpt.op, K);        /* taken at once */
-	load(s, K, 100);                               /* op 2K meanwhile */
-	ck_assert_uint_eq(s->r[0]->stats.checkpoint_skipped, 1);
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->op, 0); /* not yet */
+	ck_assert_uint_eq(sim_checkpoint(s, 1)->op, K); /* taken at once */
+	load(s, K, 100);                                /* op 2K meanwhile */
+	ck_assert_uint_eq(sim_stats(s, 0)->checkpoint_skipped, 1);
 	ec_core_checkpoint_done(s->r[0], &side);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, K);
-	ck_assert_uint_eq(s->r[0]->ckpt.digest, s->r[1]->prev_ckpt.digest);
-	load(s, K, 200);                               /* op 3K: the next */
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->op, K);
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->digest,
+			  sim_prev_checkpoint(s, 1)->digest);
+	load(s, K, 200);                                /* op 3K: the next */
 	ck_assert_uint_eq(started, 2);
 	ec_core_checkpoint_done(s->r[0], &side);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, 3 * K);
-	ck_assert_uint_eq(s->r[0]->log.base, K);       /* compacted */
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->op, 3 * K);
+	ck_assert_uint_eq(sim_st(s, 0).log_base, K);    /* compacted */
 	ck_assert_ptr_null(sim_check_agreement(s));
 	sim_free(s);
 }
@@ -91,12 +89,12 @@ START_TEST(failed_checkpoint_keeps_the_previous_one)
 	ck_assert_uint_eq(started, 2);
 	ec_snapshot_clear(&side);
 	ec_core_checkpoint_done(s->r[0], NULL);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, K);
-	ck_assert_uint_eq(s->r[0]->stats.checkpoint_failures, 1);
-	load(s, K, 200);                               /* tries again */
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->op, K);
+	ck_assert_uint_eq(sim_stats(s, 0)->checkpoint_failures, 1);
+	load(s, K, 200);                                /* tries again */
 	ck_assert_uint_eq(started, 3);
 	ec_core_checkpoint_done(s->r[0], &side);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, 3 * K);
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->op, 3 * K);
 	sim_free(s);
 }
 END_TEST

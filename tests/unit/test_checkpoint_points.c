@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -42,10 +41,10 @@ static uint64_t entry_bytes(const struct sim *s, unsigned i, uint64_t first,
 	uint64_t sum = 0;
 
 	for (uint64_t op = first; op <= last; op++) {
-		const struct ec_entry *e = ec_log_at(&s->r[i]->log, op);
+		struct sim_entry e;
 
-		ck_assert_ptr_nonnull(e);
-		sum += e->len;
+		ck_assert(sim_log_at(s, i, op, &e));
+		sum += e.len;
 	}
 	return sum;
 }
@@ -64,16 +63,16 @@ START_TEST(bytes_bound_picks_the_same_ops_everywhere)
 	sim_set_checkpoint_bytes(s, bound);
 	load(s, 1500); /* about 400 KB: some ten checkpoints */
 	sim_run(s, 30 * MS, MS);
-	prev = s->r[0]->prev_ckpt.op;
-	last = s->r[0]->ckpt.op;
+	prev = sim_prev_checkpoint(s, 0)->op;
+	last = sim_checkpoint(s, 0)->op;
 	ck_assert_uint_gt(prev, 0);
 	ck_assert_uint_gt(last, prev);
 	for (unsigned i = 1; i < 3; i++) {
-		ck_assert_uint_eq(s->r[i]->ckpt.op, last);
-		ck_assert_uint_eq(s->r[i]->prev_ckpt.op, prev);
+		ck_assert_uint_eq(sim_checkpoint(s, i)->op, last);
+		ck_assert_uint_eq(sim_prev_checkpoint(s, i)->op, prev);
 	}
 	/* the log is held from prev on: the rule, checked on the entries */
-	ck_assert_uint_eq(s->r[0]->log.base, prev);
+	ck_assert_uint_eq(sim_st(s, 0).log_base, prev);
 	ck_assert_uint_ge(entry_bytes(s, 0, prev + 1, last), bound);
 	ck_assert_uint_lt(entry_bytes(s, 0, prev + 1, last - 1), bound);
 	ck_assert_ptr_null(sim_check_agreement(s));
@@ -85,19 +84,20 @@ END_TEST
 START_TEST(ops_or_bytes_whichever_first)
 {
 	struct sim *s = sim_new(3, 6);
+	const struct ec_snapshot *last = sim_checkpoint(s, 0);
+	const struct ec_snapshot *prev = sim_prev_checkpoint(s, 0);
 
 	sim_set_batch(s, 1);
 	sim_set_checkpoint_ops(s, 50);
 	sim_set_checkpoint_bytes(s, 1 << 30);
 	load(s, 420);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, 400); /* ops first: 50, 100, ... */
-	ck_assert_uint_eq(s->r[0]->prev_ckpt.op, 350);
+	ck_assert_uint_eq(last->op, 400); /* ops first: 50, 100, ... */
+	ck_assert_uint_eq(prev->op, 350);
 	sim_set_checkpoint_bytes(s, 2000); /* bytes first: every few ops */
 	load(s, 100);
-	ck_assert_uint_gt(s->r[0]->ckpt.op, 420);
-	ck_assert_uint_lt(s->r[0]->ckpt.op - s->r[0]->prev_ckpt.op, 50);
-	ck_assert_uint_ge(entry_bytes(s, 0, s->r[0]->prev_ckpt.op + 1,
-				      s->r[0]->ckpt.op), 2000);
+	ck_assert_uint_gt(last->op, 420);
+	ck_assert_uint_lt(last->op - prev->op, 50);
+	ck_assert_uint_ge(entry_bytes(s, 0, prev->op + 1, last->op), 2000);
 	sim_free(s);
 }
 END_TEST
@@ -110,9 +110,9 @@ START_TEST(no_bound_no_checkpoint)
 	sim_set_checkpoint_ops(s, 0);
 	sim_set_checkpoint_bytes(s, 0);
 	load(s, 300);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, 0);
-	ck_assert_uint_eq(s->r[0]->log.base, 0);
-	ck_assert_uint_eq(s->r[0]->stats.checkpoints, 0);
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->op, 0);
+	ck_assert_uint_eq(sim_st(s, 0).log_base, 0);
+	ck_assert_uint_eq(sim_stats(s, 0)->checkpoints, 0);
 	sim_free(s);
 }
 END_TEST
@@ -130,17 +130,19 @@ START_TEST(restarted_replica_keeps_the_same_ops)
 	sim_run(s, 30 * MS, MS);
 	sim_crash(s, 2);
 	load(s, 800);
-	ck_assert_uint_gt(s->r[0]->log.base, sim_st(s, 2).commit);
+	ck_assert_uint_gt(sim_st(s, 0).log_base, sim_st(s, 2).commit);
 	sim_restart(s, 2);
 	sim_run(s, 500 * MS, MS);
-	ck_assert_uint_eq(s->r[2]->stats.snapshots_installed, 1);
+	ck_assert_uint_eq(sim_stats(s, 2)->snapshots_installed, 1);
 	ck_assert_uint_eq(sim_st(s, 2).executed, sim_st(s, 0).executed);
 	load(s, 600); /* several more checkpoints, counted from the install */
 	sim_run(s, 30 * MS, MS);
-	ck_assert_uint_gt(s->r[2]->stats.checkpoints, 1);
-	ck_assert_uint_eq(s->r[2]->ckpt.op, s->r[0]->ckpt.op);
-	ck_assert_uint_eq(s->r[2]->prev_ckpt.op, s->r[0]->prev_ckpt.op);
-	ck_assert_uint_eq(s->r[2]->ckpt.digest, s->r[0]->ckpt.digest);
+	ck_assert_uint_gt(sim_stats(s, 2)->checkpoints, 1);
+	ck_assert_uint_eq(sim_checkpoint(s, 2)->op, sim_checkpoint(s, 0)->op);
+	ck_assert_uint_eq(sim_prev_checkpoint(s, 2)->op,
+			  sim_prev_checkpoint(s, 0)->op);
+	ck_assert_uint_eq(sim_checkpoint(s, 2)->digest,
+			  sim_checkpoint(s, 0)->digest);
 	ck_assert_ptr_null(sim_check_agreement(s));
 	sim_free(s);
 }

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -58,9 +57,11 @@ START_TEST(ops_are_sequenced_in_arrival_order)
 	sim_deliver(s);
 	ck_assert_uint_eq(sim_st(s, 0).executed, sim_st(s, 0).op);
 	for (uint64_t op = 1, next = 0; op <= sim_st(s, 1).op; op++) {
-		const struct ec_entry *e = ec_log_at(&s->r[1]->log, op);
-		struct ec_batch *b = ec_batch_decode(e->body, e->len);
+		struct sim_entry e;
+		struct ec_batch *b;
 
+		ck_assert(sim_log_at(s, 1, op, &e));
+		b = ec_batch_decode(e.body, e.len);
 		ck_assert(b && !b->malformed);
 		for (size_t i = 0; i < b->n; i++)
 			ck_assert_uint_eq(b->req[i]->client_id,
@@ -164,7 +165,7 @@ START_TEST(retried_request_executes_once)
 	ck_assert_uint_eq(s->reply[0].request_id, 2);
 	ck_assert_int_eq(s->reply[0].status, EC__STATUS__ST_OK);
 	ck_assert_uint_eq(sim_st(s, 0).op, 3);
-	ck_assert_uint_eq(s->r[0]->stats.duplicate_requests, 1);
+	ck_assert_uint_eq(ec_core_stats(s->r[0])->duplicate_requests, 1);
 	sim_request(s, 2, 0, 1, EC__OP_KIND__OP_GET, "k", NULL, NULL);
 	sim_deliver(s);
 	ck_assert_str_eq(s->reply[2].value, "v2");
@@ -224,7 +225,7 @@ START_TEST(lost_acks_trigger_retransmission)
 	sim_put(s, 0, 0, 1, "k", "v");
 	sim_run(s, 25 * MS, MS);
 	ck_assert_uint_eq(sim_st(s, 0).commit, 0);
-	ck_assert(s->r[0]->stats.retransmits > 0);
+	ck_assert(ec_core_stats(s->r[0])->retransmits > 0);
 	r.on = false;
 	sim_run(s, 100 * MS, MS);
 	ck_assert_uint_eq(sim_st(s, 0).commit, 1);
@@ -251,7 +252,7 @@ START_TEST(follower_repairs_gap)
 	sim_deliver(s);
 	sim_run(s, 30 * MS, MS);
 	ck_assert_uint_eq(sim_st(s, 2).op, 6);
-	ck_assert(s->r[2]->stats.gap_requests > 0);
+	ck_assert(ec_core_stats(s->r[2])->gap_requests > 0);
 	ck_assert_ptr_null(sim_check_agreement(s));
 	sim_free(s);
 }
@@ -380,7 +381,7 @@ START_TEST(late_fast_ack_record_of_older_view_is_ignored)
 			       .to_mask = 1u << 1 | 1u << 3 | 1u << 4 };
 	unsigned cut = 2;
 	uint8_t rec[EC_MAX_MSG];
-	const struct ec_entry *e;
+	struct sim_entry e;
 	uint64_t ignored, absorbed;
 	size_t len;
 
@@ -390,8 +391,8 @@ START_TEST(late_fast_ack_record_of_older_view_is_ignored)
 	sim_deliver(s);
 	ck_assert_uint_eq(sim_st(s, 2).op, 1);
 	ck_assert_uint_eq(sim_st(s, 0).commit, 0);
-	e = ec_log_at(&s->r[2]->log, 1);
-	len = sim_prepare_dgram(rec, 0, 0, 1, e->body, e->len);
+	ck_assert(sim_log_at(s, 2, 1, &e));
+	len = sim_prepare_dgram(rec, 0, 0, 1, e.body, e.len);
 	/* the others change view without replica 2: op 1 is not kept */
 	sim_crash(s, 0);
 	s->filter = isolate;
@@ -406,12 +407,13 @@ START_TEST(late_fast_ack_record_of_older_view_is_ignored)
 	ck_assert_uint_eq(sim_st(s, 2).view, 1);
 	ck_assert_uint_eq(sim_st(s, 2).leader, 1);
 	ck_assert_uint_eq(sim_st(s, 2).op, 0);
-	ignored = s->r[2]->stats.ignored[EC_MSG_PREPARE];
-	absorbed = s->r[2]->stats.absorbed;
+	ignored = ec_core_stats(s->r[2])->ignored[EC_MSG_PREPARE];
+	absorbed = ec_core_stats(s->r[2])->absorbed;
 	ec_core_absorb(s->r[2], rec, len, s->now);
 	ck_assert_uint_eq(sim_st(s, 2).op, 0);
-	ck_assert_uint_eq(s->r[2]->stats.ignored[EC_MSG_PREPARE], ignored + 1);
-	ck_assert_uint_eq(s->r[2]->stats.absorbed, absorbed + 1);
+	ck_assert_uint_eq(ec_core_stats(s->r[2])->ignored[EC_MSG_PREPARE],
+			  ignored + 1);
+	ck_assert_uint_eq(ec_core_stats(s->r[2])->absorbed, absorbed + 1);
 	/* and the cluster goes on, replica 2 with it */
 	sim_put(s, 0, 1, 2, "b", "2");
 	sim_deliver(s);
@@ -430,13 +432,14 @@ START_TEST(fast_ack_record_that_cannot_be_kept_aborts)
 {
 	struct sim *s = sim_new(3, 1);
 	uint8_t rec[EC_MAX_MSG];
+	struct sim_entry e;
 	size_t len;
 
 	sim_put(s, 0, 0, 1, "a", "1");
 	sim_deliver(s);
 	ck_assert_uint_eq(sim_st(s, 1).op, 1);
-	len = sim_prepare_dgram(rec, 0, 0, 3, ec_log_at(&s->r[1]->log, 1)->body,
-			    ec_log_at(&s->r[1]->log, 1)->len);
+	ck_assert(sim_log_at(s, 1, 1, &e));
+	len = sim_prepare_dgram(rec, 0, 0, 3, e.body, e.len);
 	ec_core_absorb(s->r[1], rec, len, s->now); /* raises SIGABRT */
 	sim_free(s);
 }
@@ -458,7 +461,7 @@ START_TEST(quorum_switched_on_mid_flight_still_commits)
 	sim_run(s, MS, MS);
 	sim_put(s, 0, 0, 1, "k", "v");
 	sim_deliver(s);
-	ck_assert_uint_eq(s->r[0]->acked[1], 1);
+	ck_assert_uint_eq(sim_acked(s, 0, 1), 1);
 	ck_assert_uint_eq(sim_st(s, 0).commit, 0);
 	s->kernel_quorum = true;
 	ec_core_trust_quorum_flag(s->r[0], true);

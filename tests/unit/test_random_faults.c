@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -103,7 +102,7 @@ static void run_random(uint64_t seed, bool fastack, bool quorum,
 	ck_assert(!quorum || quorum_dropped > 100);
 	if (checkpoint_ops)
 		for (unsigned i = 0; i < 5; i++)
-			ck_assert(s->r[i]->log.base > 0);
+			ck_assert(sim_st(s, i).log_base > 0);
 	sim_free(s);
 }
 

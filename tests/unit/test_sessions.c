@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -24,8 +23,7 @@ static struct sim *expiring_sim(void)
 	struct sim *s = sim_new(3, 1);
 
 	sim_set_batch(s, 1);
-	for (unsigned i = 0; i < 3; i++)
-		s->r[i]->o.client_expiry_ops = EXPIRY;
+	sim_set_client_expiry_ops(s, EXPIRY);
 	return s;
 }
 
@@ -50,10 +48,7 @@ static void load(struct sim *s, unsigned clients, unsigned count,
 
 static bool knows(const struct sim *s, unsigned i, unsigned client)
 {
-	const struct ec_client_rec *rec =
-		ec_ct_get(s->r[i]->ct, 0xc0000000ULL + client, false);
-
-	return rec && rec->executed_req > 0;
+	return sim_client_executed(s, i, client) > 0;
 }
 
 /* Client 0 writes once and falls silent; others run the log past two
@@ -70,8 +65,7 @@ START_TEST(expiry_is_the_same_on_every_replica)
 		ck_assert_uint_ge(sim_st(s, i).executed, 9001);
 		ck_assert(!knows(s, i, 0));
 		ck_assert(knows(s, i, 8));
-		ck_assert_uint_eq(ec_ct_count(s->r[i]->ct),
-				  ec_ct_count(s->r[1]->ct));
+		ck_assert_uint_eq(sim_clients(s, i), sim_clients(s, 1));
 		ck_assert_uint_eq(ec_core_stats(s->r[i])->clients_expired, 1);
 	}
 	ck_assert_ptr_null(sim_check_agreement(s));
@@ -143,10 +137,7 @@ START_TEST(expiry_survives_a_snapshot)
 {
 	struct sim *s = expiring_sim();
 
-	for (unsigned i = 0; i < 3; i++)
-		s->r[i]->o.checkpoint_ops = 1000;
-	s->opts.checkpoint_ops = 1000;
-	s->opts.client_expiry_ops = EXPIRY;
+	sim_set_checkpoint_ops(s, 1000);
 	sim_put(s, 0, 0, 1, "a", "1");
 	sim_deliver(s);
 	load(s, 8, 3000, 1);
@@ -159,8 +150,7 @@ START_TEST(expiry_survives_a_snapshot)
 	for (unsigned i = 0; i < 3; i++) {
 		ck_assert_msg(!knows(s, i, 0), "replica %u executed %llu", i,
 			      (unsigned long long)sim_st(s, i).executed);
-		ck_assert_uint_eq(ec_ct_count(s->r[i]->ct),
-				  ec_ct_count(s->r[0]->ct));
+		ck_assert_uint_eq(sim_clients(s, i), sim_clients(s, 0));
 	}
 	ck_assert_ptr_null(sim_check_agreement(s));
 	sim_free(s);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -37,16 +36,32 @@ static uint64_t fnv(const uint8_t *b, size_t n)
 	return ec_snapshot_digest(b, n);
 }
 
-/* Digest of a replica's replicated state (kv and client table). */
-static uint64_t state_digest(const struct ec_core *c)
+/* The digest of snap, just taken (0: it was), which is then cleared. */
+static uint64_t taken_digest(int taken, struct ec_snapshot *snap)
+{
+	uint64_t d = snap->digest;
+
+	ck_assert_int_eq(taken, 0);
+	ec_snapshot_clear(snap);
+	return d;
+}
+
+/* Digest of a replicated state (kv and client table). */
+static uint64_t state_digest(const struct ec_kv *kv,
+			     const struct ec_client_table *ct)
 {
 	struct ec_snapshot snap = { 0 };
-	uint64_t d;
 
-	ck_assert_int_eq(ec_snapshot_take(c->kv, c->ct, 0, 0, &snap), 0);
-	d = snap.digest;
-	ec_snapshot_clear(&snap);
-	return d;
+	return taken_digest(ec_snapshot_take(kv, ct, 0, 0, &snap), &snap);
+}
+
+/* The same of replica i's (ec_core_snapshot_take serializes its store and
+ * client table). */
+static uint64_t replica_digest(const struct sim *s, unsigned i)
+{
+	struct ec_snapshot snap = { 0 };
+
+	return taken_digest(ec_core_snapshot_take(s->r[i], 0, 0, &snap), &snap);
 }
 
 /* Returns NULL or what went wrong. */
@@ -57,40 +72,48 @@ static const char *hist_check(struct hist *h, const struct sim *s)
 	if (bad)
 		return bad;
 	for (unsigned i = 0; i < s->n; i++) {
-		const struct ec_core *c = s->r[i];
+		struct ec_core_state st = sim_st(s, i);
+		const struct ec_snapshot *ckpt = sim_checkpoint(s, i);
 
 		if (s->down[i])
 			continue;
-		if (c->log.base > c->executed || c->executed > c->commit ||
-		    c->commit > c->log.last) {
+		if (st.log_base > st.executed || st.executed > st.commit ||
+		    st.commit > st.op) {
 			snprintf(h->why, sizeof(h->why),
 				 "replica %u: base %llu executed %llu commit %llu last %llu",
-				 i, (unsigned long long)c->log.base,
-				 (unsigned long long)c->executed,
-				 (unsigned long long)c->commit,
-				 (unsigned long long)c->log.last);
+				 i, (unsigned long long)st.log_base,
+				 (unsigned long long)st.executed,
+				 (unsigned long long)st.commit,
+				 (unsigned long long)st.op);
 			return h->why;
 		}
-		for (uint64_t op = c->log.base + 1;
-		     op <= c->commit && op < HIST_OPS; op++) {
-			const struct ec_entry *e = ec_log_at(&c->log, op);
-			uint64_t b = fnv(e->body, e->len);
+		for (uint64_t op = st.log_base + 1;
+		     op <= st.commit && op < HIST_OPS; op++) {
+			struct sim_entry e;
+			uint64_t b;
 
+			if (!sim_log_at(s, i, op, &e)) {
+				snprintf(h->why, sizeof(h->why),
+					 "replica %u: no op %llu above its base",
+					 i, (unsigned long long)op);
+				return h->why;
+			}
+			b = fnv(e.body, e.len);
 			if (!h->have[op]) {
 				h->have[op] = true;
-				h->view[op] = e->view;
+				h->view[op] = e.view;
 				h->body[op] = b;
-			} else if (h->view[op] != e->view || h->body[op] != b) {
+			} else if (h->view[op] != e.view || h->body[op] != b) {
 				snprintf(h->why, sizeof(h->why),
 					 "replica %u commits op %llu (view %u) unlike before (view %u)",
-					 i, (unsigned long long)op, e->view,
+					 i, (unsigned long long)op, e.view,
 					 h->view[op]);
 				return h->why;
 			}
 		}
-		if (c->executed < HIST_OPS) {
-			uint64_t d = state_digest(c);
-			uint64_t op = c->executed;
+		if (st.executed < HIST_OPS) {
+			uint64_t d = replica_digest(s, i);
+			uint64_t op = st.executed;
 
 			if (!h->have_state[op]) {
 				h->have_state[op] = true;
@@ -102,38 +125,32 @@ static const char *hist_check(struct hist *h, const struct sim *s)
 				return h->why;
 			}
 		}
-		if (c->ckpt.op && c->ckpt.op < HIST_OPS) {
+		if (ckpt->op && ckpt->op < HIST_OPS) {
 			/* a checkpoint's bytes are the state at its op */
 			struct ec_kv *kv;
 			struct ec_client_table *ct;
-			uint64_t op;
+			uint64_t op, d;
 			uint32_t view;
-			struct ec_core tmp;
 
-			if (ec_snapshot_restore(c->ckpt.buf, c->ckpt.len, &kv, &ct,
+			if (ec_snapshot_restore(ckpt->buf, ckpt->len, &kv, &ct,
 						&op, &view) < 0 ||
-			    op != c->ckpt.op) {
+			    op != ckpt->op) {
 				snprintf(h->why, sizeof(h->why),
 					 "replica %u: checkpoint %llu does not decode",
-					 i, (unsigned long long)c->ckpt.op);
+					 i, (unsigned long long)ckpt->op);
 				return h->why;
 			}
-			tmp.kv = kv;
-			tmp.ct = ct;
-			{
-				uint64_t d = state_digest(&tmp);
-
-				ec_kv_free(kv);
-				ec_ct_free(ct);
-				if (!h->have_state[op]) {
-					h->have_state[op] = true;
-					h->state[op] = d;
-				} else if (h->state[op] != d) {
-					snprintf(h->why, sizeof(h->why),
-						 "replica %u: checkpoint %llu unlike the state there",
-						 i, (unsigned long long)op);
-					return h->why;
-				}
+			d = state_digest(kv, ct);
+			ec_kv_free(kv);
+			ec_ct_free(ct);
+			if (!h->have_state[op]) {
+				h->have_state[op] = true;
+				h->state[op] = d;
+			} else if (h->state[op] != d) {
+				snprintf(h->why, sizeof(h->why),
+					 "replica %u: checkpoint %llu unlike the state there",
+					 i, (unsigned long long)op);
+				return h->why;
 			}
 		}
 	}
@@ -306,7 +323,7 @@ static const char *review_random(uint64_t seed, const struct cfg *cfg)
 				 (unsigned long long)st.op,
 				 (unsigned long long)st.log_base, leader,
 				 (unsigned long long)sim_st(s, (unsigned)leader).executed,
-				 s->r[i]->fetch.active);
+				 sim_snapshot_fetch(s, i).active);
 			bad = msg;
 			goto out;
 		}
@@ -419,17 +436,10 @@ static bool part_filter(struct sim *s, const struct sim_pkt *p, void *arg)
 static void send_pointer(struct sim *s, unsigned to, unsigned from,
 			 uint32_t view, uint64_t commit, uint64_t op)
 {
-	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
-	struct ec_msg m = { .type = EC_MSG_NEW_STATE, .sender = (uint8_t)from,
-			    .view = view, .op = commit, .commit = commit };
-	uint8_t buf[256];
-	size_t n;
+	uint8_t buf[64];
 
-	chunk.committed_only = true;
-	chunk.snapshot_op = op;
-	n = ec_msg_encode(buf, sizeof(buf), &m, &chunk.base);
-	ck_assert_uint_gt(n, 0);
-	sim_send(s, from, to, buf, n);
+	sim_send(s, from, to, buf,
+		 sim_pointer_dgram(buf, (uint8_t)from, view, commit, op));
 }
 
 /*
@@ -460,7 +470,7 @@ START_TEST(normal_leader_ignores_late_snapshot_pointer)
 	}
 	/* the leader committed 25 (checkpoint 25), the followers know 24 */
 	ck_assert_uint_eq(sim_st(s, 0).commit, 25);
-	ck_assert_uint_eq(s->r[0]->ckpt.op, 25);
+	ck_assert_uint_eq(sim_checkpoint(s, 0)->op, 25);
 	ck_assert_uint_eq(sim_st(s, 1).commit, 24);
 	s->filter = part_filter;
 	s->filter_arg = &x;
@@ -480,8 +490,8 @@ START_TEST(normal_leader_ignores_late_snapshot_pointer)
 	sim_deliver(s);
 	/* the leader must not have fetched or installed anything */
 	ck_assert_int_eq(sim_st(s, 1).status, EC_ST_NORMAL);
-	ck_assert_uint_eq(s->r[1]->stats.snapshots_installed, 0);
-	ck_assert(!s->r[1]->fetch.active);
+	ck_assert_uint_eq(sim_stats(s, 1)->snapshots_installed, 0);
+	ck_assert(!sim_snapshot_fetch(s, 1).active);
 	/* and the client hears back once its op commits */
 	x.acks_on = false;
 	s->reply[9].have = false;
@@ -520,7 +530,7 @@ START_TEST(fetch_completes_while_checkpoints_move_on)
 		sim_put(s, 1, 0, ++rid, key, value);
 		sim_deliver(s);
 	}
-	ck_assert_uint_gt(s->r[0]->ckpt.len, 16 * EC_SNAP_CHUNK);
+	ck_assert_uint_gt(sim_checkpoint(s, 0)->len, 16 * sim_snap_chunk);
 	x.on = false;
 	s->delay_us[EC_MSG_SNAPSHOT] = 1 * MS;
 	s->delay_us[EC_MSG_GET_SNAPSHOT] = 1 * MS;
@@ -529,10 +539,10 @@ START_TEST(fetch_completes_while_checkpoints_move_on)
 		sim_put(s, 1, 0, ++rid, key, value);
 		sim_run(s, MS, MS);
 	}
-	ck_assert_msg(s->r[2]->stats.snapshots_installed >= 1,
+	ck_assert_msg(sim_stats(s, 2)->snapshots_installed >= 1,
 		      "no snapshot installed in 2 s: %llu restarts, %llu chunks",
-		      (unsigned long long)s->r[2]->stats.snapshot_restarts,
-		      (unsigned long long)s->r[2]->stats.snapshot_chunks_received);
+		      (unsigned long long)sim_stats(s, 2)->snapshot_restarts,
+		      (unsigned long long)sim_stats(s, 2)->snapshot_chunks_received);
 	sim_free(s);
 }
 END_TEST

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -169,18 +168,18 @@ START_TEST(snapshot_comes_in_windows)
 	s->filter = watch_transfer;
 	s->filter_arg = &t;
 	load_cut_off(s, &t, 2100); /* checkpoints at 1000 and 2000 */
-	need = (unsigned)((s->r[0]->ckpt.len + EC_SNAP_CHUNK - 1) /
-			  EC_SNAP_CHUNK);
-	ck_assert_uint_gt(need, 2 * EC_TRANSFER_WINDOW);
+	need = (unsigned)((sim_checkpoint(s, 0)->len + sim_snap_chunk - 1) /
+			  sim_snap_chunk);
+	ck_assert_uint_gt(need, 2 * sim_transfer_window);
 	run_until_caught_up(s);
-	ck_assert_uint_eq(s->r[2]->stats.snapshots_installed, 1);
-	ck_assert_uint_eq(s->r[2]->stats.snapshot_chunks_received, need);
-	ck_assert_uint_eq(t.w.max_answer, EC_TRANSFER_WINDOW);
+	ck_assert_uint_eq(sim_stats(s, 2)->snapshots_installed, 1);
+	ck_assert_uint_eq(sim_stats(s, 2)->snapshot_chunks_received, need);
+	ck_assert_uint_eq(t.w.max_answer, sim_transfer_window);
 	ck_assert(!t.w.broken);
 	/* a question per window, and the few before and after it for the
 	 * log */
-	ck_assert_uint_le(t.w.asks, (need + EC_TRANSFER_WINDOW - 1) /
-					    EC_TRANSFER_WINDOW + 3);
+	ck_assert_uint_le(t.w.asks, (need + sim_transfer_window - 1) /
+					    sim_transfer_window + 3);
 	sim_free(s);
 }
 END_TEST
@@ -196,13 +195,13 @@ START_TEST(committed_entries_come_in_windows)
 	s->filter_arg = &t;
 	load_cut_off(s, &t, 3000); /* about 1.6 MB: 28 chunks */
 	run_until_caught_up(s);
-	ck_assert_uint_eq(s->r[2]->stats.snapshots_installed, 0);
-	ck_assert_uint_ge(t.w.chunks, 3 * EC_TRANSFER_WINDOW);
-	ck_assert_uint_eq(t.w.max_answer, EC_TRANSFER_WINDOW);
-	ck_assert_uint_eq(t.w.asked_chunks, EC_TRANSFER_WINDOW);
+	ck_assert_uint_eq(sim_stats(s, 2)->snapshots_installed, 0);
+	ck_assert_uint_ge(t.w.chunks, 3 * sim_transfer_window);
+	ck_assert_uint_eq(t.w.max_answer, sim_transfer_window);
+	ck_assert_uint_eq(t.w.asked_chunks, sim_transfer_window);
 	ck_assert(!t.w.broken);
 	ck_assert_uint_le(t.w.asks, t.w.answers + 1);
-	ck_assert_uint_le(t.w.answers, t.w.chunks / EC_TRANSFER_WINDOW + 1);
+	ck_assert_uint_le(t.w.answers, t.w.chunks / sim_transfer_window + 1);
 	sim_free(s);
 }
 END_TEST
@@ -222,15 +221,16 @@ START_TEST(lost_chunk_is_asked_for_after_its_answer)
 		s->filter_arg = &t;
 		load_cut_off(s, &t, 2100);
 		/* the third chunk of the second answer, or its last */
-		t.w.drop_chunk = EC_TRANSFER_WINDOW + (last ? EC_TRANSFER_WINDOW - 1 : 2);
+		t.w.drop_chunk = (int)sim_transfer_window +
+				 (last ? (int)sim_transfer_window - 1 : 2);
 		run_until_caught_up(s);
 		ck_assert(t.w.reasked);
 		if (last)
 			ck_assert_uint_ge(t.w.reask_gap, s->opts.retransmit_us);
 		else
 			ck_assert_uint_lt(t.w.reask_gap, s->opts.retransmit_us);
-		ck_assert_uint_eq(s->r[2]->stats.snapshots_installed, 1);
-		ck_assert_uint_eq(s->r[2]->stats.snapshot_bad, 0);
+		ck_assert_uint_eq(sim_stats(s, 2)->snapshots_installed, 1);
+		ck_assert_uint_eq(sim_stats(s, 2)->snapshot_bad, 0);
 		sim_free(s);
 	}
 }
@@ -273,17 +273,17 @@ START_TEST(answers_are_capped)
 	s->filter = watch_transfer;
 	s->filter_arg = &t;
 	load_cut_off(s, &t, 1100);
-	len = s->r[0]->ckpt.len;
-	ck_assert_uint_gt(len, (EC_TRANSFER_WINDOW + 2) * EC_SNAP_CHUNK);
+	len = sim_checkpoint(s, 0)->len;
+	ck_assert_uint_gt(len, (sim_transfer_window + 2) * sim_snap_chunk);
 
-	gsn.op = s->r[0]->ckpt.op;
+	gsn.op = sim_checkpoint(s, 0)->op;
 	ck_assert_uint_eq(answer_size(s, &gsn.base, EC_MSG_GET_SNAPSHOT), 1);
 	gsn.chunks = 3;
 	ck_assert_uint_eq(answer_size(s, &gsn.base, EC_MSG_GET_SNAPSHOT), 3);
 	gsn.chunks = 1000;
 	ck_assert_uint_eq(answer_size(s, &gsn.base, EC_MSG_GET_SNAPSHOT),
-			  EC_TRANSFER_WINDOW);
-	gsn.offset = len - EC_SNAP_CHUNK - 1; /* two chunks left */
+			  sim_transfer_window);
+	gsn.offset = len - sim_snap_chunk - 1; /* two chunks left */
 	ck_assert_uint_eq(answer_size(s, &gsn.base, EC_MSG_GET_SNAPSHOT), 2);
 
 	/* committed entries 1001..1100 above the base (1000 after the
@@ -296,7 +296,7 @@ START_TEST(answers_are_capped)
 	ck_assert_uint_le(sent, 2);
 	gst.from_op = 1;
 	ck_assert_uint_eq(answer_size(s, &gst.base, EC_MSG_GET_STATE),
-			  EC_TRANSFER_WINDOW);
+			  sim_transfer_window);
 	gst.chunks = 0;
 	ck_assert_uint_eq(answer_size(s, &gst.base, EC_MSG_GET_STATE), 1);
 	gst.from_op = 1101; /* past the commit number: nothing */

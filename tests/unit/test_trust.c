@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/internal.h"
 #include "sim.h"
 #include "../run_suite.h"
 
@@ -147,6 +146,19 @@ START_TEST(prepare_from_another_member_naming_the_leader_is_dropped)
 }
 END_TEST
 
+/* Replica `from` tells replica `to` it starts a view change to `view`
+ * (commit number 0): to moves to that view's change too. */
+static void svc_from(struct sim *s, unsigned to, unsigned from, uint32_t view)
+{
+	Ec__StartViewChange svc = EC__START_VIEW_CHANGE__INIT;
+	struct ec_msg m = { .type = EC_MSG_START_VIEW_CHANGE,
+			    .sender = (uint8_t)from, .view = view };
+	uint8_t dgram[64];
+
+	sim_receive_from(s, to, from, dgram,
+			 ec_msg_encode(dgram, sizeof(dgram), &m, &svc.base));
+}
+
 /*
  * Every replica message type, with every sender id, from a client's
  * address, at a core in each status (leader, follower, view change,
@@ -162,10 +174,9 @@ START_TEST(forged_messages_change_nothing_in_any_status)
 	sim_put(s, 0, 0, 1, "a", "1");
 	sim_run(s, 20 * MS, MS);
 	/* no packet moves below: each stays in its status */
+	svc_from(s, 1, 2, 1);
 	sim_crash(s, 2);
 	sim_restart(s, 2);
-	start_view_change(s->r[1], 1);
-	sim_collect(s, 1);
 	ck_assert_int_eq(sim_st(s, 0).status, EC_ST_NORMAL);
 	ck_assert_int_eq(sim_st(s, 1).status, EC_ST_VIEW_CHANGE);
 	ck_assert_int_eq(sim_st(s, 2).status, EC_ST_RECOVERING);
@@ -306,7 +317,7 @@ START_TEST(impossible_view_change_messages_are_rejected)
 	len = ec_msg_encode(dgram, sizeof(dgram), &m, &dvc.base);
 	sim_receive_from(s, 1, 2, dgram, len);
 	ck_assert_uint_eq(bad_range(s, 1), 1);
-	ck_assert(!s->r[1]->dvc[2].have);
+	ck_assert(!sim_has_do_view_change(s, 1, 2));
 	m.type = EC_MSG_START_VIEW_CHANGE;
 	m.view = 2;
 	m.op = 3;
@@ -331,44 +342,46 @@ START_TEST(recovery_response_to_another_nonce_is_ignored)
 
 	sim_crash(s, 2);
 	sim_restart(s, 2);
-	r.nonce = s->r[2]->o.nonce + 1;
+	r.nonce = sim_recovery_nonce(s, 2) + 1;
 	len = ec_msg_encode(dgram, sizeof(dgram), &m, &r.base);
 	sim_receive_from(s, 2, 0, dgram, len);
-	ck_assert_uint_eq(s->r[2]->rec_from, 0);
+	ck_assert_uint_eq(sim_recovery_responses(s, 2), 0);
 	ck_assert_uint_eq(ec_core_stats(s->r[2])->ignored[m.type], 1);
-	r.nonce = s->r[2]->o.nonce;
+	r.nonce = sim_recovery_nonce(s, 2);
 	len = ec_msg_encode(dgram, sizeof(dgram), &m, &r.base);
 	sim_receive_from(s, 2, 0, dgram, len);
-	ck_assert_uint_eq(s->r[2]->rec_from, 1);
+	ck_assert_uint_eq(sim_recovery_responses(s, 2), 1);
 	sim_free(s);
 }
 END_TEST
 
 /*
  * A new leader hands the best DO_VIEW_CHANGE's log to a pending install;
- * if that install is dropped (only impossible numbers from a member lead
- * there), a later DO_VIEW_CHANGE must not pick the handed-over one again
- * (it has no log any more: this crashed).
+ * if that install is dropped (its committed prefix passed the whole tail,
+ * which only impossible numbers from a member lead to), a later
+ * DO_VIEW_CHANGE must not pick the handed-over one again (it has no log
+ * any more: this crashed).
  */
 START_TEST(dropped_install_does_not_reuse_its_do_view_change)
 {
 	struct sim *s = sim_new(3, 1);
-	Ec__StartViewChange svc = EC__START_VIEW_CHANGE__INIT;
-	struct ec_msg m = { .type = EC_MSG_START_VIEW_CHANGE, .view = 1 };
 	uint8_t dgram[2048];
 	size_t len;
 
 	/* replica 1 leads view 1 once replica 2 agrees */
-	start_view_change(s->r[1], 1);
-	m.sender = 2;
-	len = ec_msg_encode(dgram, sizeof(dgram), &m, &svc.base);
-	sim_receive_from(s, 1, 2, dgram, len);
+	svc_from(s, 1, 2, 1);
 	/* replica 2's log: ops 5..6, committed up to 4 */
 	len = chunk_dgram(dgram, sizeof(dgram), EC_MSG_DO_VIEW_CHANGE, 2, 1, 6,
 			  4, 5, 2, 0, false);
 	sim_receive_from(s, 1, 2, dgram, len);
-	ck_assert(s->r[1]->pending.have);
-	clear_pending(s->r[1]);
+	ck_assert(sim_pending_install(s, 1));
+	/* then committed entries from replica 2 up to op 7, past the log it
+	 * sent: replica 1's commit number passes the tail, which is dropped */
+	len = chunk_dgram(dgram, sizeof(dgram), EC_MSG_NEW_STATE, 2, 1, 7, 7,
+			  1, 7, 0, true);
+	sim_receive_from(s, 1, 2, dgram, len);
+	ck_assert_uint_eq(sim_st(s, 1).commit, 7);
+	ck_assert(!sim_pending_install(s, 1));
 	/* replica 0's DO_VIEW_CHANGE completes a quorum without replica 2 */
 	len = chunk_dgram(dgram, sizeof(dgram), EC_MSG_DO_VIEW_CHANGE, 0, 1, 0,
 			  0, 1, 0, 0, false);
