@@ -92,7 +92,7 @@ CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 	       replica/core/transfer.c replica/core/checkpoint.c
 LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS)
 # The offload switch table (pure too), for the daemon and the tests of it.
-SWITCH_OBJ  := $(call obj,replica/offload/switches.c)
+SWITCH_OBJ   = $(call obj,replica/offload/switches.c)
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
 REPLICA_SRCS := replica/main.c replica/io/io.c replica/io/checkpointer.c \
 		replica/offload/switches.c \
