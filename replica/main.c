@@ -28,8 +28,8 @@
 #include "offload/offload.h"
 #include "control/offload_cmds.h"
 
-enum ec_log_level ec_log_max = EC_LOG_INFO;
-char ec_log_tag[16] = "ec-replica";
+enum ec_diag_level ec_diag_max = EC_DIAG_INFO;
+char ec_diag_tag[16] = "ec-replica";
 
 /* Timer period: a fraction of the shortest protocol timeout, so that
  * timeouts fire within a few percent of their setting. */
@@ -285,7 +285,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->no_bpf = true;
 			break;
 		case 'v':
-			ec_log_max = EC_LOG_DEBUG;
+			ec_diag_max = EC_DIAG_DEBUG;
 			break;
 		case 'h':
 			usage(stdout);
@@ -388,7 +388,7 @@ int main(int argc, char **argv)
 			"replicas 0..%u)\n", o.id, o.config, cfg.n - 1);
 		return 2;
 	}
-	snprintf(ec_log_tag, sizeof(ec_log_tag), "r%ld", o.id);
+	snprintf(ec_diag_tag, sizeof(ec_diag_tag), "r%ld", o.id);
 
 	ec_core_opts_default(&co, cfg.n, (unsigned)o.id);
 	ec_members_from_config(&cfg, &co.members);

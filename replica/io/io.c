@@ -80,7 +80,7 @@ static void tx_failed(struct ec_io *io, const struct mmsghdr *m)
 		io->stats.tx_enobufs++;
 	else
 		io->stats.tx_errors++;
-	if (ec_log_enabled(EC_LOG_DEBUG)) {
+	if (ec_diag_enabled(EC_DIAG_DEBUG)) {
 		const struct sockaddr_in *to = m->msg_hdr.msg_name;
 		char ip[INET_ADDRSTRLEN];
 

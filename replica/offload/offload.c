@@ -61,7 +61,7 @@ struct ec_offload {
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
 {
-	if (!ec_log_enabled(EC_LOG_DEBUG))
+	if (!ec_diag_enabled(EC_DIAG_DEBUG))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
