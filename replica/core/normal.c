@@ -106,13 +106,12 @@ static size_t next_batch(const struct ec_core *c, bool *full)
 {
 	size_t n = 0, bytes = 0;
 
-	while (n < c->queue_len && n < c->o.batch) {
-		size_t cost = ec_batch_cost(
-			c->queue[(c->queue_head + n) % EC_MAX_QUEUED].len);
+	while (n < c->queue_len) {
+		size_t len = c->queue[(c->queue_head + n) % EC_MAX_QUEUED].len;
 
-		if (bytes + cost > EC_MAX_ENTRY_BODY)
+		if (!ec_batch_fits(n, bytes, len, c->o.batch))
 			break;
-		bytes += cost;
+		bytes += ec_batch_cost(len);
 		n++;
 	}
 	*full = n < c->queue_len || n == c->o.batch;
@@ -207,7 +206,7 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 		goto out;
 	}
 	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0 ||
-	    ec_batch_cost(m->body_len) > EC_MAX_ENTRY_BODY) {
+	    !ec_batch_fits(0, 0, m->body_len, 1)) {
 		reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
 		goto out;
 	}

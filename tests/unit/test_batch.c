@@ -40,7 +40,7 @@ START_TEST(builder_encodes_what_protobuf_decodes)
 
 		snprintf(key, sizeof(key), "k%u", i);
 		len = sim_put_request(req, 7, i + 1, key, "v");
-		ck_assert(ec_batch_fits(&b, len, 8));
+		ck_assert(ec_batch_fits(b.n, b.bytes, len, 8));
 		ec_batch_add(&b, req, len,
 			     ec__request__unpack(NULL, len, req));
 	}
@@ -69,7 +69,7 @@ START_TEST(builder_limits_count_and_bytes)
 	memset(value, 'x', sizeof(value) - 1);
 	value[sizeof(value) - 1] = '\0';
 	len = sim_put_request(req, 7, 1, "k", value);
-	while (ec_batch_fits(&b, len, 100)) {
+	while (ec_batch_fits(b.n, b.bytes, len, 100)) {
 		ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
 		n++;
 	}
@@ -79,7 +79,7 @@ START_TEST(builder_limits_count_and_bytes)
 	ck_assert_uint_gt(b.bytes + ec_batch_cost(len), EC_MAX_ENTRY_BODY);
 	ec_batch_clear(&b);
 	len = sim_put_request(req, 7, 1, "k", "v");
-	while (ec_batch_fits(&b, len, 3))
+	while (ec_batch_fits(b.n, b.bytes, len, 3))
 		ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
 	ck_assert_uint_eq(b.n, 3);
 	ec_batch_clear(&b);
