@@ -88,7 +88,8 @@ APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.
 CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 	       replica/core/quorum.c replica/core/log.c replica/core/core.c \
 	       replica/core/normal.c replica/core/viewchange.c \
-	       replica/core/transfer.c replica/core/checkpoint.c
+	       replica/core/transfer.c replica/core/recovery.c \
+	       replica/core/checkpoint.c
 LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS) replica/offload/switches.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
 REPLICA_SRCS := replica/main.c replica/io/io.c replica/io/checkpointer.c \

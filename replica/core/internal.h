@@ -3,7 +3,8 @@
  *   core.c        creation, dispatch, outputs, execution, timers
  *   normal.c      REQUEST, PREPARE, PREPARE_OK, COMMIT
  *   viewchange.c  START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW
- *   transfer.c    log installation, GET_STATE/NEW_STATE, recovery
+ *   transfer.c    log installation, GET_STATE/NEW_STATE
+ *   recovery.c    RECOVERY/RECOVERY_RESPONSE: a restarted replica
  *   checkpoint.c  checkpoints, log compaction, GET_SNAPSHOT/SNAPSHOT
  *
  * Invariant everything relies on: a replica whose status is normal in view
@@ -238,15 +239,17 @@ Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
 			     uint64_t last);
 void on_get_state(struct ec_core *c, const struct ec_msg *m);
 void on_new_state(struct ec_core *c, const struct ec_msg *m);
-void on_recovery(struct ec_core *c, const struct ec_msg *m);
-void on_recovery_response(struct ec_core *c, const struct ec_msg *m);
-void recovery_tick(struct ec_core *c);
-void start_recovery(struct ec_core *c);
 bool append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n);
 bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
 		     uint64_t sender_commit);
 bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
 		  uint64_t a, uint64_t b);
+
+/* recovery.c */
+void on_recovery(struct ec_core *c, const struct ec_msg *m);
+void on_recovery_response(struct ec_core *c, const struct ec_msg *m);
+void recovery_tick(struct ec_core *c);
+void start_recovery(struct ec_core *c);
 bool recovery_ready(const struct ec_core *c);
 
 /* checkpoint.c */

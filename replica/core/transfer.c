@@ -1,7 +1,7 @@
 /*
  * transfer.c - moving log entries between replicas: GET_STATE and
- * NEW_STATE (gap repair, catching up, joining a view), atomic installation
- * of a view's log, and recovery of a restarted replica.
+ * NEW_STATE (gap repair, catching up, joining a view, the last step of a
+ * restarted replica's recovery) and atomic installation of a view's log.
  *
  * Two kinds of transfer keep the core's invariant (internal.h):
  *  - committed entries (at or below the sender's commit number) are the
@@ -422,14 +422,6 @@ void on_get_state(struct ec_core *c, const struct ec_msg *m)
 	ec__get_state__free_unpacked(gs, NULL);
 }
 
-/* Whether a recovering replica has learnt which view and leader to ask. */
-bool recovery_ready(const struct ec_core *c)
-{
-	return (unsigned)__builtin_popcount(c->rec_from) >=
-		       ec_quorum_recovery(c->o.n) &&
-	       c->rec_have_leader;
-}
-
 /* A view's log from its leader: extend our log if it is already that
  * view's log, else install it. */
 static void take_view_log(struct ec_core *c, const struct ec_msg *m,
@@ -499,100 +491,4 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 	ec__log_chunk__free_unpacked(nc, NULL);
 	if (c->pending.have)
 		try_install(c); /* or ask for the next committed chunk */
-}
-
-static void send_recovery(struct ec_core *c)
-{
-	Ec__Recovery r = EC__RECOVERY__INIT;
-
-	r.nonce = c->o.nonce;
-	queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_RECOVERY, 0, &r.base);
-	c->rec_sent_at = c->now;
-}
-
-/* A restarted replica has lost its state (nothing is on disk): it must not
- * vote or acknowledge until ec_quorum_recovery(n) others, the current
- * leader among them, have told it the view, and it has installed that
- * leader's log. */
-void start_recovery(struct ec_core *c)
-{
-	c->status = EC_ST_RECOVERING;
-	c->rec_from = 0;
-	c->rec_view = 0;
-	c->rec_have_leader = false;
-	c->rec_started = c->now;
-	clear_pending(c);
-	send_recovery(c);
-}
-
-void on_recovery(struct ec_core *c, const struct ec_msg *m)
-{
-	Ec__Recovery *r;
-	Ec__Recovery resp = EC__RECOVERY__INIT;
-
-	if (c->status != EC_ST_NORMAL) {
-		c->stats.ignored[m->type]++;
-		return;
-	}
-	r = (Ec__Recovery *)ec_msg_unpack(m, &ec__recovery__descriptor,
-					  &c->stats.parse);
-	if (!r)
-		return;
-	/* answered only in normal status: a response says we are normal */
-	resp.nonce = r->nonce;
-	queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_RECOVERY_RESPONSE,
-		  c->log.last, &resp.base);
-	ec__recovery__free_unpacked(r, NULL);
-}
-
-void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
-{
-	Ec__Recovery *r;
-	bool ours;
-
-	if (c->status != EC_ST_RECOVERING) {
-		c->stats.ignored[m->type]++;
-		return;
-	}
-	r = (Ec__Recovery *)ec_msg_unpack(m, &ec__recovery__descriptor,
-					  &c->stats.parse);
-	if (!r)
-		return;
-	ours = r->nonce == c->o.nonce;
-	ec__recovery__free_unpacked(r, NULL);
-	if (!ours) {
-		c->stats.ignored[m->type]++; /* answers someone else's RECOVERY */
-		return;
-	}
-	c->rec_from |= 1u << m->sender;
-	if (m->view > c->rec_view) {
-		c->rec_view = m->view;
-		c->rec_have_leader = false;
-	}
-	if (m->view == c->rec_view && m->sender == leader_of(c, m->view)) {
-		c->rec_have_leader = true;
-		c->leader_op = m->op;
-	}
-	if (recovery_ready(c)) {
-		c->view = c->rec_view;
-		request_state(c);
-	}
-}
-
-void recovery_tick(struct ec_core *c)
-{
-	if (c->now - c->rec_started >= 2 * c->o.view_timeout_us) {
-		start_recovery(c); /* the leader we were fetching from may be gone */
-		return;
-	}
-	/* a checkpoint is committed state: fetched while we learn the view */
-	request_snapshot(c);
-	if (c->now - c->rec_sent_at < c->o.retransmit_us)
-		return;
-	if (recovery_ready(c)) {
-		c->rec_sent_at = c->now;
-		request_state(c);
-	} else {
-		send_recovery(c);
-	}
 }
