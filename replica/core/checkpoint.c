@@ -35,8 +35,8 @@
  * replica with GET_SNAPSHOT(op, offset), answered with up to
  * EC_TRANSFER_WINDOW SNAPSHOT chunks in order, taken only in order (a
  * chunk after a lost one is dropped, and asked for again once the answer
- * is over: answer_streaming).  What to ask stays decided by the core's
- * state alone (request_state): the next offset of the fetch, asked again
+ * is over: xfer_streaming).  What to ask stays decided by the core's
+ * state alone (xfer_request_state): the next offset of the fetch, asked again
  * on the retransmission interval when an answer is lost; from offset 0 again
  * when the answerer's checkpoint changed (it answers with its latest).
  * A fetch that makes no progress for a view timeout is dropped, and the
@@ -122,7 +122,7 @@ static bool checkpoint_due(struct ec_core *c, const struct ec_entry *e,
 /* Take a checkpoint at executed op if it is one of the checkpoint ops:
  * here and now, or through the checkpoint_async hook (then the pause is
  * the hook's, e.g. a fork). */
-void maybe_checkpoint(struct ec_core *c, uint64_t op)
+void ckpt_maybe_take(struct ec_core *c, uint64_t op)
 {
 	const struct ec_entry *e = ec_log_at(&c->log, op);
 	struct ec_snapshot snap = { 0 };
@@ -168,7 +168,7 @@ void ec_core_checkpoint_done(struct ec_core *c, struct ec_snapshot *snap)
 	keep_checkpoint(c, snap);
 }
 
-void clear_fetch(struct ec_core *c)
+void ckpt_clear_fetch(struct ec_core *c)
 {
 	free(c->fetch.buf);
 	memset(&c->fetch, 0, sizeof(c->fetch));
@@ -177,7 +177,7 @@ void clear_fetch(struct ec_core *c)
 /* (Re)start fetching checkpoint op from replica source, from byte 0. */
 static void start_fetch(struct ec_core *c, unsigned source, uint64_t op)
 {
-	clear_fetch(c);
+	ckpt_clear_fetch(c);
 	c->fetch.active = true;
 	c->fetch.source = source;
 	c->fetch.op = op;
@@ -186,29 +186,29 @@ static void start_fetch(struct ec_core *c, unsigned source, uint64_t op)
 
 /* A NEW_STATE told us m's sender compacted what we asked for and has a
  * checkpoint at snapshot_op (at or below its commit, checked).  A leader
- * in normal status takes none: it holds every committed op (enter_normal)
+ * in normal status takes none: it holds every committed op (vc_enter_normal)
  * and orders requests with its client table, which an install would
  * replace; a pointer reaching it is a late answer to a question it asked
  * before it led. */
-void snapshot_hint(struct ec_core *c, const struct ec_msg *m,
-		   uint64_t snapshot_op)
+void ckpt_hint(struct ec_core *c, const struct ec_msg *m,
+	       uint64_t snapshot_op)
 {
 	if (snapshot_op <= c->commit || c->fetch.active ||
-	    (c->status == EC_ST_NORMAL && is_leader(c))) {
+	    (c->status == EC_ST_NORMAL && core_is_leader(c))) {
 		c->stats.ignored[m->type]++;
 		return;
 	}
 	start_fetch(c, m->sender, snapshot_op);
-	request_state(c);
+	xfer_request_state(c);
 }
 
 /*
- * The snapshot part of request_state: drop a fetch that is no longer
+ * The snapshot part of xfer_request_state: drop a fetch that is no longer
  * needed (our commit number reached it) or makes no progress; otherwise
  * ask for its next chunk.  Returns whether a fetch is going on (the
  * caller asks nothing else then).
  */
-bool request_snapshot(struct ec_core *c)
+bool ckpt_request(struct ec_core *c)
 {
 	Ec__GetSnapshot gs = EC__GET_SNAPSHOT__INIT;
 	struct ec_snap_fetch *f = &c->fetch;
@@ -216,21 +216,21 @@ bool request_snapshot(struct ec_core *c)
 	if (!f->active)
 		return false;
 	if (f->op <= c->commit) {
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		return false;
 	}
 	if (c->now - f->progress_at >= c->o.view_timeout_us) {
 		c->stats.snapshot_timeouts++;
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		return false;
 	}
-	if (c->now < f->not_before || answer_streaming(c))
+	if (c->now < f->not_before || xfer_streaming(c))
 		return true;
 	gs.op = f->op;
 	gs.offset = f->offset;
 	gs.chunks = EC_TRANSFER_WINDOW;
-	if (question_due(c, EC_Q_SNAPSHOT, f->source, gs.op, gs.offset))
-		queue_msg(c, EC_TO_REPLICA, f->source, NULL,
+	if (xfer_question_due(c, EC_Q_SNAPSHOT, f->source, gs.op, gs.offset))
+		core_send(c, EC_TO_REPLICA, f->source, NULL,
 			  EC_MSG_GET_SNAPSHOT, c->log.last, &gs.base);
 	return true;
 }
@@ -240,7 +240,7 @@ bool request_snapshot(struct ec_core *c)
  * follow) of the one asked for (the latest, or the older one, which is
  * kept while it is being fetched: a fetch slower than the checkpoint
  * interval still finishes), else the first chunks of our latest. */
-void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
+void ckpt_on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__GetSnapshot *gs;
 	Ec__Snapshot sn = EC__SNAPSHOT__INIT;
@@ -263,7 +263,7 @@ void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
-	chunks = answer_window(gs->chunks);
+	chunks = xfer_answer_window(gs->chunks);
 	if (from == &c->prev_ckpt)
 		c->prev_served_at = c->now;
 	else
@@ -282,7 +282,7 @@ void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 		sn.data.len = len;
 		offset += len;
 		sn.more = chunks && offset < from->len;
-		queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_SNAPSHOT,
+		core_send(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_SNAPSHOT,
 			  c->log.last, &sn.base);
 		c->stats.snapshot_chunks_sent++;
 	}
@@ -318,7 +318,7 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 		/* the log got us there meanwhile */
 		ec_kv_free(kv);
 		ec_ct_free(ct);
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		return;
 	}
 	e = ec_log_at(&c->log, f->op);
@@ -342,7 +342,7 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	c->ckpt.buf = f->buf;
 	c->ckpt.len = f->total;
 	f->buf = NULL;
-	clear_fetch(c);
+	ckpt_clear_fetch(c);
 	c->stats.snapshots_installed++;
 }
 
@@ -408,19 +408,19 @@ static void finish_fetch(struct ec_core *c)
 static void continue_after(struct ec_core *c)
 {
 	if (c->pending.have) {
-		try_install(c); /* or ask for what lies between */
+		xfer_try_install(c); /* or ask for what lies between */
 		return;
 	}
-	if (c->status == EC_ST_RECOVERING && !recovery_ready(c)) {
-		request_snapshot(c);
+	if (c->status == EC_ST_RECOVERING && !rec_view_known(c)) {
+		ckpt_request(c);
 		return;
 	}
 	if (c->fetch.active || c->joining || c->status == EC_ST_RECOVERING ||
 	    (c->status == EC_ST_NORMAL && c->leader_op > c->log.last))
-		request_state(c);
+		xfer_request_state(c);
 }
 
-void on_snapshot(struct ec_core *c, const struct ec_msg *m)
+void ckpt_on_snapshot(struct ec_core *c, const struct ec_msg *m)
 {
 	struct ec_snap_fetch *f = &c->fetch;
 	Ec__Snapshot *sn;
@@ -437,11 +437,11 @@ void on_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
-	answer_chunk_seen(c, sn->more);
+	xfer_chunk_seen(c, sn->more);
 	if (sn->op <= c->commit) {
 		/* we got past it meanwhile: nothing to fetch from there */
 		c->stats.ignored[m->type]++;
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		continue_after(c);
 		goto out;
 	}
@@ -457,7 +457,8 @@ void on_snapshot(struct ec_core *c, const struct ec_msg *m)
 		f->digest = sn->digest;
 		f->buf = malloc(sn->total);
 		if (!f->buf) {
-			clear_fetch(c); /* out of memory: asked again later */
+			/* out of memory: asked again later */
+			ckpt_clear_fetch(c);
 			goto out;
 		}
 	}

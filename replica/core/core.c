@@ -68,9 +68,9 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	ec_kv_set_limits(c->kv, &o->kv_limits);
 	c->last_heard = now;
 	if (o->recovering)
-		start_recovery(c);
-	else if (is_leader(c))
-		reset_leader_state(c);
+		rec_start(c);
+	else if (core_is_leader(c))
+		normal_reset_leader(c);
 	return c;
 }
 
@@ -80,15 +80,15 @@ void ec_core_free(struct ec_core *c)
 		return;
 	ec_core_clear_outputs(c);
 	free(c->out);
-	clear_view_change(c);
-	clear_pending(c);
+	vc_clear(c);
+	xfer_clear_pending(c);
 	if (c->queue)
-		drop_queue(c);
+		normal_drop_queue(c);
 	free(c->queue);
 	ec_log_free(&c->log);
 	ec_snapshot_clear(&c->ckpt);
 	ec_snapshot_clear(&c->prev_ckpt);
-	clear_fetch(c);
+	ckpt_clear_fetch(c);
 	ec_kv_free(c->kv);
 	ec_ct_free(c->ct);
 	free(c);
@@ -141,7 +141,7 @@ static struct ec_msg header(const struct ec_core *c, uint8_t type, uint64_t op)
  * Queue a message with our view and commit number in the header and an
  * optional protobuf body.  dest/replica/client say where it goes.
  */
-void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
+void core_send(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	       const struct ec_addr *client, uint8_t type, uint64_t op,
 	       const ProtobufCMessage *body)
 {
@@ -163,9 +163,9 @@ void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
 
 /* Queue a message whose body is already encoded (PREPARE's request, a
  * cached reply). */
-void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
-	       const struct ec_addr *client, uint8_t type, uint64_t op,
-	       const uint8_t *body, size_t len)
+void core_send_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
+		   const struct ec_addr *client, uint8_t type, uint64_t op,
+		   const uint8_t *body, size_t len)
 {
 	struct ec_msg m = header(c, type, op);
 	size_t cap = sizeof(struct ec_hdr) + len;
@@ -191,7 +191,7 @@ static void refuse_logged(struct ec_core *c, bool lead, const Ec__Request *req,
 	reply.client_id = req->client_id;
 	reply.request_id = req->request_id;
 	reply.status = status;
-	queue_msg(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0, &reply.base);
+	core_send(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0, &reply.base);
 }
 
 bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
@@ -217,7 +217,7 @@ static void execute_request(struct ec_core *c, const Ec__Request *req,
 	Ec__Reply reply = EC__REPLY__INIT;
 	struct ec_kv_result res;
 	struct ec_client_rec *rec;
-	bool lead = c->status == EC_ST_NORMAL && is_leader(c);
+	bool lead = c->status == EC_ST_NORMAL && core_is_leader(c);
 	uint8_t *buf;
 	size_t len;
 
@@ -257,8 +257,8 @@ static void execute_request(struct ec_core *c, const Ec__Request *req,
 		rec->prepared_req = rec->executed_req;
 	/* the cached reply is exactly the body a REPLY carries */
 	if (lead && rec->has_addr)
-		queue_raw(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
-			  rec->reply, rec->reply_len);
+		core_send_raw(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
+			      rec->reply, rec->reply_len);
 	return;
 oom:
 	/* Skipping an op would make this replica diverge: stop instead; a
@@ -290,7 +290,7 @@ static void execute_entry(struct ec_core *c, uint64_t op)
 }
 
 /* Execute every committed op not yet executed, in op order. */
-void execute_committed(struct ec_core *c)
+void core_execute_committed(struct ec_core *c)
 {
 	while (c->executed < c->commit && c->executed < c->log.last) {
 		uint64_t op = c->executed + 1;
@@ -299,18 +299,18 @@ void execute_committed(struct ec_core *c)
 		/* nothing reads an executed entry's request again */
 		ec_log_release(&c->log, op);
 		c->executed = op;
-		maybe_checkpoint(c, op);
+		ckpt_maybe_take(c, op);
 	}
 }
 
 /* Raise the commit number to commit (never past our log) and execute. */
-void set_commit(struct ec_core *c, uint64_t commit)
+void core_set_commit(struct ec_core *c, uint64_t commit)
 {
 	if (commit > c->log.last)
 		commit = c->log.last;
 	if (commit > c->commit)
 		c->commit = commit;
-	execute_committed(c);
+	core_execute_committed(c);
 }
 
 void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
@@ -334,43 +334,43 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	}
 	switch (m.type) {
 	case EC_MSG_REQUEST:
-		on_request(c, &m, from);
+		normal_on_request(c, &m, from);
 		break;
 	case EC_MSG_PREPARE:
-		on_prepare(c, &m);
+		normal_on_prepare(c, &m);
 		break;
 	case EC_MSG_PREPARE_OK:
-		on_prepare_ok(c, &m);
+		normal_on_prepare_ok(c, &m);
 		break;
 	case EC_MSG_COMMIT:
-		on_commit(c, &m);
+		normal_on_commit(c, &m);
 		break;
 	case EC_MSG_START_VIEW_CHANGE:
-		on_start_view_change(c, &m);
+		vc_on_start_view_change(c, &m);
 		break;
 	case EC_MSG_DO_VIEW_CHANGE:
-		on_do_view_change(c, &m);
+		vc_on_do_view_change(c, &m);
 		break;
 	case EC_MSG_START_VIEW:
-		on_start_view(c, &m);
+		vc_on_start_view(c, &m);
 		break;
 	case EC_MSG_GET_STATE:
-		on_get_state(c, &m);
+		xfer_on_get_state(c, &m);
 		break;
 	case EC_MSG_NEW_STATE:
-		on_new_state(c, &m);
+		xfer_on_new_state(c, &m);
 		break;
 	case EC_MSG_RECOVERY:
-		on_recovery(c, &m);
+		rec_on_recovery(c, &m);
 		break;
 	case EC_MSG_RECOVERY_RESPONSE:
-		on_recovery_response(c, &m);
+		rec_on_recovery_response(c, &m);
 		break;
 	case EC_MSG_GET_SNAPSHOT:
-		on_get_snapshot(c, &m);
+		ckpt_on_get_snapshot(c, &m);
 		break;
 	case EC_MSG_SNAPSHOT:
-		on_snapshot(c, &m);
+		ckpt_on_snapshot(c, &m);
 		break;
 	default: /* REPLY: replicas never take one */
 		c->stats.ignored[m.type]++;
@@ -380,8 +380,8 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 
 void ec_core_flush(struct ec_core *c)
 {
-	if (c->status == EC_ST_NORMAL && is_leader(c))
-		drain_queue(c, true);
+	if (c->status == EC_ST_NORMAL && core_is_leader(c))
+		normal_prepare_queued(c, true);
 }
 
 int ec_core_set_batch(struct ec_core *c, unsigned batch)
@@ -402,16 +402,16 @@ void ec_core_tick(struct ec_core *c, uint64_t now)
 	c->now = now;
 	switch (c->status) {
 	case EC_ST_NORMAL:
-		if (is_leader(c))
-			leader_tick(c);
+		if (core_is_leader(c))
+			normal_leader_tick(c);
 		else
-			follower_tick(c);
+			normal_follower_tick(c);
 		break;
 	case EC_ST_VIEW_CHANGE:
-		view_change_tick(c);
+		vc_tick(c);
 		break;
 	case EC_ST_RECOVERING:
-		recovery_tick(c);
+		rec_tick(c);
 		break;
 	}
 }
@@ -433,7 +433,7 @@ void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s)
 {
 	s->status = c->status;
 	s->view = c->view;
-	s->leader = leader_of(c, c->view);
+	s->leader = core_leader_of(c, c->view);
 	s->op = c->log.last;
 	s->commit = c->commit;
 	s->executed = c->executed;

@@ -17,7 +17,7 @@ static void reply_status(struct ec_core *c, const struct ec_addr *to,
 	reply.client_id = req->client_id;
 	reply.request_id = req->request_id;
 	reply.status = status;
-	queue_msg(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
+	core_send(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
 }
 
 /* Put a closed batch (body encoded, batch the same decoded; the log takes
@@ -33,12 +33,12 @@ static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
 		return false;
 	if (c->commit + 1 == op)
 		c->retx_at = c->now + c->retx_gap;
-	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+	core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	c->last_broadcast = c->now;
 	c->stats.batches++;
 	c->stats.batched_requests += n;
 	if (ec_quorum_followers(c->o.n) == 0)
-		set_commit(c, op);
+		core_set_commit(c, op);
 	return true;
 }
 
@@ -65,7 +65,7 @@ static void dequeue(struct ec_core *c)
 	c->queue_len--;
 }
 
-void drop_queue(struct ec_core *c)
+void normal_drop_queue(struct ec_core *c)
 {
 	while (c->queue_len)
 		dequeue(c);
@@ -124,7 +124,7 @@ static size_t next_batch(const struct ec_core *c, bool *full)
  * one (nothing more is waiting).  Requests lost to out of memory are
  * forgotten by the client table too, so the client's retry is ordered.
  */
-void drain_queue(struct ec_core *c, bool partial)
+void normal_prepare_queued(struct ec_core *c, bool partial)
 {
 	struct ec_batch_builder *b = &c->builder;
 	bool lost = false;
@@ -187,8 +187,8 @@ static bool enqueue(struct ec_core *c, const struct ec_msg *m,
  * carries the commit number a new session starts from.  A request of an
  * expired session is refused before ordering (it would be at execution).
  */
-void on_request(struct ec_core *c, const struct ec_msg *m,
-		const struct ec_addr *from)
+void normal_on_request(struct ec_core *c, const struct ec_msg *m,
+		       const struct ec_addr *from)
 {
 	Ec__Request *req;
 	struct ec_client_rec *rec;
@@ -201,7 +201,7 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 		reply_status(c, from, req, EC__STATUS__ST_OK);
 		goto out;
 	}
-	if (c->status != EC_ST_NORMAL || !is_leader(c)) {
+	if (c->status != EC_ST_NORMAL || !core_is_leader(c)) {
 		reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
 		goto out;
 	}
@@ -227,8 +227,8 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	if (req->request_id <= rec->executed_req) {
 		if (req->request_id == rec->executed_req && rec->reply) {
 			c->stats.duplicate_requests++;
-			queue_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0,
-				  rec->reply, rec->reply_len);
+			core_send_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0,
+				      rec->reply, rec->reply_len);
 		}
 		goto out;
 	}
@@ -238,19 +238,19 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	if (!enqueue(c, m, req))
 		goto out;
 	rec->prepared_req = req->request_id;
-	drain_queue(c, false);
+	normal_prepare_queued(c, false);
 	return;
 out:
 	ec__request__free_unpacked(req, NULL);
 }
 
-void send_prepare_ok(struct ec_core *c)
+void normal_send_prepare_ok(struct ec_core *c)
 {
-	queue_msg(c, EC_TO_REPLICA, leader_of(c, c->view), NULL,
+	core_send(c, EC_TO_REPLICA, core_leader_of(c, c->view), NULL,
 		  EC_MSG_PREPARE_OK, c->log.last, NULL);
 }
 
-void heard_from_leader(struct ec_core *c, const struct ec_msg *m)
+void normal_heard_from_leader(struct ec_core *c, const struct ec_msg *m)
 {
 	c->last_heard = c->now;
 	if (m->op > c->leader_op)
@@ -264,16 +264,16 @@ void heard_from_leader(struct ec_core *c, const struct ec_msg *m)
  */
 static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
 {
-	if (m->view < c->view || m->sender != leader_of(c, m->view) ||
+	if (m->view < c->view || m->sender != core_leader_of(c, m->view) ||
 	    m->sender == c->o.self) {
 		c->stats.ignored[m->type]++;
 		return false;
 	}
 	if (m->view > c->view || c->status != EC_ST_NORMAL) {
-		join_view(c, m->view);
+		vc_join(c, m->view);
 		return false;
 	}
-	heard_from_leader(c, m);
+	normal_heard_from_leader(c, m);
 	return true;
 }
 
@@ -296,20 +296,20 @@ static bool append_prepare(struct ec_core *c, const struct ec_msg *m)
 
 /* Append the PREPARE if it is the next op and acknowledge (cumulatively);
  * ask for what is missing on a gap. */
-void on_prepare(struct ec_core *c, const struct ec_msg *m)
+void normal_on_prepare(struct ec_core *c, const struct ec_msg *m)
 {
 	if (!from_our_leader(c, m))
 		return;
 	if (m->op == c->log.last + 1) {
 		if (append_prepare(c, m))
-			send_prepare_ok(c);
+			normal_send_prepare_ok(c);
 	} else if (m->op <= c->log.last) {
 		/* A retransmission: our ack was probably lost. */
-		send_prepare_ok(c);
+		normal_send_prepare_ok(c);
 	} else {
-		request_state(c);
+		xfer_request_state(c);
 	}
-	set_commit(c, m->commit);
+	core_set_commit(c, m->commit);
 }
 
 void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
@@ -344,15 +344,15 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 	 * go on voting as if we did.  Stop: a restart recovers (--recover).
 	 */
 	if (c->status != EC_ST_NORMAL || m.view != c->view ||
-	    m.sender != leader_of(c, c->view) || m.op != c->log.last + 1 ||
+	    m.sender != core_leader_of(c, c->view) || m.op != c->log.last + 1 ||
 	    !append_prepare(c, &m)) {
 		fprintf(stderr, "ec-core: cannot keep op %llu of view %u that "
 			"the kernel acknowledged for us; aborting\n",
 			(unsigned long long)m.op, m.view);
 		abort();
 	}
-	heard_from_leader(c, &m);
-	set_commit(c, m.commit);
+	normal_heard_from_leader(c, &m);
+	core_set_commit(c, m.commit);
 }
 
 void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
@@ -364,10 +364,10 @@ void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
  * clock and let queued requests in. */
 static void leader_commit(struct ec_core *c, uint64_t op)
 {
-	set_commit(c, op);
+	core_set_commit(c, op);
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
-	drain_queue(c, false);
+	normal_prepare_queued(c, false);
 }
 
 /* Commit the highest op that a quorum holds, the leader's log included. */
@@ -383,12 +383,13 @@ static void update_commit(struct ec_core *c)
 		leader_commit(c, op);
 }
 
-void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
+void normal_on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 {
 	unsigned s = m->sender;
 	uint64_t op = m->op;
 
-	if (m->view != c->view || c->status != EC_ST_NORMAL || !is_leader(c)) {
+	if (m->view != c->view || c->status != EC_ST_NORMAL ||
+	    !core_is_leader(c)) {
 		c->stats.ignored[m->type]++;
 		return;
 	}
@@ -406,21 +407,21 @@ void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 	update_commit(c);
 }
 
-void on_commit(struct ec_core *c, const struct ec_msg *m)
+void normal_on_commit(struct ec_core *c, const struct ec_msg *m)
 {
 	if (!from_our_leader(c, m))
 		return;
 	if (m->op > c->log.last)
-		request_state(c);
-	set_commit(c, m->commit);
+		xfer_request_state(c);
+	core_set_commit(c, m->commit);
 }
 
 /* Called when we become leader of c->view: forget per-follower progress,
  * queued requests and in-flight markers of an earlier leadership, and mark
  * the requests of the log's uncommitted part as in flight. */
-void reset_leader_state(struct ec_core *c)
+void normal_reset_leader(struct ec_core *c)
 {
-	drop_queue(c);
+	normal_drop_queue(c);
 	memset(c->acked, 0, sizeof(c->acked));
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
@@ -454,8 +455,8 @@ static void retransmit(struct ec_core *c)
 		for (op++; op <= end; op++) {
 			const struct ec_entry *e = ec_log_at(&c->log, op);
 
-			queue_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE, op,
-				  e->body, e->len);
+			core_send_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE,
+				      op, e->body, e->len);
 			c->stats.retransmits++;
 		}
 	}
@@ -464,11 +465,11 @@ static void retransmit(struct ec_core *c)
 		c->retx_gap *= 2;
 }
 
-void leader_tick(struct ec_core *c)
+void normal_leader_tick(struct ec_core *c)
 {
-	drain_queue(c, true); /* nothing waits past a tick */
+	normal_prepare_queued(c, true); /* nothing waits past a tick */
 	if (c->now - c->last_broadcast >= c->o.heartbeat_us) {
-		queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
+		core_send(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
 			  NULL);
 		c->last_broadcast = c->now;
 	}
@@ -476,12 +477,12 @@ void leader_tick(struct ec_core *c)
 		retransmit(c);
 }
 
-void follower_tick(struct ec_core *c)
+void normal_follower_tick(struct ec_core *c)
 {
 	if (c->now - c->last_heard >= c->o.view_timeout_us) {
-		start_view_change(c, c->view + 1);
+		vc_start(c, c->view + 1);
 		return;
 	}
 	if (c->leader_op > c->log.last || c->pending.have || c->fetch.active)
-		request_state(c);
+		xfer_request_state(c);
 }

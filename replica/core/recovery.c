@@ -1,6 +1,6 @@
 /*
  * recovery.c - a restarted replica's recovery (RECOVERY, RECOVERY_RESPONSE)
- * and the answers the others give it; the rule is start_recovery's.  Once
+ * and the answers the others give it; the rule is rec_start's.  Once
  * the view is known the replica fetches the leader's log like any replica
  * behind (transfer.c), and it may fetch a checkpoint, committed state,
  * meanwhile (checkpoint.c).
@@ -8,7 +8,7 @@
 #include "internal.h"
 
 /* Whether a recovering replica has learnt which view and leader to ask. */
-bool recovery_ready(const struct ec_core *c)
+bool rec_view_known(const struct ec_core *c)
 {
 	return (unsigned)__builtin_popcount(c->rec_from) >=
 		       ec_quorum_recovery(c->o.n) &&
@@ -20,7 +20,7 @@ static void send_recovery(struct ec_core *c)
 	Ec__Recovery r = EC__RECOVERY__INIT;
 
 	r.nonce = c->o.nonce;
-	queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_RECOVERY, 0, &r.base);
+	core_send(c, EC_TO_ALL, 0, NULL, EC_MSG_RECOVERY, 0, &r.base);
 	c->rec_sent_at = c->now;
 }
 
@@ -28,18 +28,18 @@ static void send_recovery(struct ec_core *c)
  * vote or acknowledge until ec_quorum_recovery(n) others, the current
  * leader among them, have told it the view, and it has installed that
  * leader's log. */
-void start_recovery(struct ec_core *c)
+void rec_start(struct ec_core *c)
 {
 	c->status = EC_ST_RECOVERING;
 	c->rec_from = 0;
 	c->rec_view = 0;
 	c->rec_have_leader = false;
 	c->rec_started = c->now;
-	clear_pending(c);
+	xfer_clear_pending(c);
 	send_recovery(c);
 }
 
-void on_recovery(struct ec_core *c, const struct ec_msg *m)
+void rec_on_recovery(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__Recovery *r;
 	Ec__Recovery resp = EC__RECOVERY__INIT;
@@ -54,12 +54,12 @@ void on_recovery(struct ec_core *c, const struct ec_msg *m)
 		return;
 	/* answered only in normal status: a response says we are normal */
 	resp.nonce = r->nonce;
-	queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_RECOVERY_RESPONSE,
+	core_send(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_RECOVERY_RESPONSE,
 		  c->log.last, &resp.base);
 	ec__recovery__free_unpacked(r, NULL);
 }
 
-void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
+void rec_on_recovery_response(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__Recovery *r;
 	bool ours;
@@ -83,29 +83,29 @@ void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
 		c->rec_view = m->view;
 		c->rec_have_leader = false;
 	}
-	if (m->view == c->rec_view && m->sender == leader_of(c, m->view)) {
+	if (m->view == c->rec_view && m->sender == core_leader_of(c, m->view)) {
 		c->rec_have_leader = true;
 		c->leader_op = m->op;
 	}
-	if (recovery_ready(c)) {
+	if (rec_view_known(c)) {
 		c->view = c->rec_view;
-		request_state(c);
+		xfer_request_state(c);
 	}
 }
 
-void recovery_tick(struct ec_core *c)
+void rec_tick(struct ec_core *c)
 {
 	if (c->now - c->rec_started >= 2 * c->o.view_timeout_us) {
-		start_recovery(c); /* the leader we were fetching from may be gone */
+		rec_start(c); /* the leader we were fetching from may be gone */
 		return;
 	}
 	/* a checkpoint is committed state: fetched while we learn the view */
-	request_snapshot(c);
+	ckpt_request(c);
 	if (c->now - c->rec_sent_at < c->o.retransmit_us)
 		return;
-	if (recovery_ready(c)) {
+	if (rec_view_known(c)) {
 		c->rec_sent_at = c->now;
-		request_state(c);
+		xfer_request_state(c);
 	} else {
 		send_recovery(c);
 	}

@@ -31,7 +31,7 @@ struct sim *fz_scenario(enum fz_scenario which)
 	case FZ_VIEW_CHANGE:
 		/* what its view timeout would do; its START_VIEW_CHANGEs
 		 * are on the network, not delivered yet */
-		start_view_change(s->r[1], 1);
+		vc_start(s->r[1], 1);
 		sim_collect(s, 1);
 		break;
 	case FZ_RECOVERING:

@@ -294,7 +294,7 @@ static void leader_logs(struct sim *s, const uint8_t *body, size_t len)
 	uint64_t op = ec_log_append(&c->log, c->view, body, len, NULL);
 
 	ck_assert_uint_ne(op, 0);
-	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+	core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	sim_collect(s, 0);
 }
 

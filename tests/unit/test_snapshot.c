@@ -484,7 +484,7 @@ START_TEST(install_is_atomic)
 	ck_assert_uint_eq(digest(s, 2), d);
 
 	/* only the first chunk: half a snapshot, nothing changes */
-	clear_fetch(s->r[2]);
+	ckpt_clear_fetch(s->r[2]);
 	seen = 0;
 	s->filter = first_chunk_only;
 	s->filter_arg = &seen;
@@ -556,7 +556,7 @@ START_TEST(impossible_snapshot_chunks_are_bad_ranges)
 	forge_snapshot(s, 2, 0, 200, 100, 1000, 0, 10);
 	ck_assert_uint_eq(c->fetch.offset, 10);
 	ck_assert_uint_eq(c->fetch.total, 1000);
-	clear_fetch(c);
+	ckpt_clear_fetch(c);
 	sim_deliver(s);
 	/* a GET_SNAPSHOT past the end of a checkpoint is one too */
 	{

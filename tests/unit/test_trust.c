@@ -164,7 +164,7 @@ START_TEST(forged_messages_change_nothing_in_any_status)
 	/* no packet moves below: each stays in its status */
 	sim_crash(s, 2);
 	sim_restart(s, 2);
-	start_view_change(s->r[1], 1);
+	vc_start(s->r[1], 1);
 	sim_collect(s, 1);
 	ck_assert_int_eq(sim_st(s, 0).status, EC_ST_NORMAL);
 	ck_assert_int_eq(sim_st(s, 1).status, EC_ST_VIEW_CHANGE);
@@ -359,7 +359,7 @@ START_TEST(dropped_install_does_not_reuse_its_do_view_change)
 	size_t len;
 
 	/* replica 1 leads view 1 once replica 2 agrees */
-	start_view_change(s->r[1], 1);
+	vc_start(s->r[1], 1);
 	m.sender = 2;
 	len = ec_msg_encode(dgram, sizeof(dgram), &m, &svc.base);
 	sim_receive_from(s, 1, 2, dgram, len);
@@ -368,7 +368,7 @@ START_TEST(dropped_install_does_not_reuse_its_do_view_change)
 			  4, 5, 2, 0, false);
 	sim_receive_from(s, 1, 2, dgram, len);
 	ck_assert(s->r[1]->pending.have);
-	clear_pending(s->r[1]);
+	xfer_clear_pending(s->r[1]);
 	/* replica 0's DO_VIEW_CHANGE completes a quorum without replica 2 */
 	len = chunk_dgram(dgram, sizeof(dgram), EC_MSG_DO_VIEW_CHANGE, 0, 1, 0,
 			  0, 1, 0, 0, false);
