@@ -1,7 +1,7 @@
 /*
- * core.c - creation, message dispatch, the output queue, execution of
- * committed ops and the timer entry point.  See core.h and
- * internal.h.
+ * core.c - creation, message dispatch, the output queue, committed ops
+ * handed to the state machine in order (app/exec.h executes them) and
+ * the timer entry point.  See core.h and internal.h.
  */
 #include "internal.h"
 
@@ -178,93 +178,56 @@ void core_send_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	push_out(c, dest, replica, client, type, buf, cap);
 }
 
-/* Answer a logged request that is not executed with status: only the
- * leader answers, and only a client it has heard from. */
-static void refuse_logged(struct ec_core *c, bool lead, const Ec__Request *req,
-			  Ec__Status status)
+/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST,
+ * ...). */
+void core_reply_status(struct ec_core *c, const struct ec_addr *to,
+		       const Ec__Request *req, Ec__Status status)
 {
-	struct ec_client_rec *rec = ec_ct_get(c->ct, req->client_id, false);
 	Ec__Reply reply = EC__REPLY__INIT;
 
-	if (!lead || !rec || !rec->has_addr)
-		return;
 	reply.client_id = req->client_id;
 	reply.request_id = req->request_id;
 	reply.status = status;
-	core_send(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0, &reply.base);
+	core_send(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
 }
 
-bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
-		     uint64_t session_op, uint64_t op)
-{
-	/* a record with nothing executed is the leader's alone: not part of
-	 * what every replica decides from */
-	return c->o.client_expiry_ops && (!rec || rec->executed_req == 0) &&
-	       session_op + c->o.client_expiry_ops < op;
-}
-
-/* Apply one committed request, executed as op, to the store and the
- * client table, and answer the client if we lead.  A request id at or
- * below the client's last executed one is a duplicate in the log: it is
- * skipped on every replica alike, which is what makes retries
- * exactly-once.  A request that is no valid op (only a broken leader logs
- * one) is never executed; its client hears BAD_REQUEST from the leader.
- * One of a client the table does not know whose session began too long
- * ago is not executed either: it hears SESSION_EXPIRED (app/client_table.h). */
+/* Execute one request of committed op on the state machine (app/exec.h
+ * says what executes); the leader answers, a client it has heard from. */
 static void execute_request(struct ec_core *c, const Ec__Request *req,
 			    uint64_t op)
 {
-	Ec__Reply reply = EC__REPLY__INIT;
-	struct ec_kv_result res;
-	struct ec_client_rec *rec;
 	bool lead = c->status == EC_ST_NORMAL && core_is_leader(c);
-	uint8_t *buf;
-	size_t len;
+	const struct ec_client_rec *rec;
+	Ec__Status refusal;
 
-	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0) {
+	switch (ec_exec_request(c->kv, c->ct, c->o.client_expiry_ops, req, op,
+				&rec)) {
+	case EC_EXEC_APPLIED:
+		/* the cached reply is exactly the body a REPLY carries */
+		if (lead && rec->has_addr)
+			core_send_raw(c, EC_TO_CLIENT, 0, &rec->addr,
+				      EC_MSG_REPLY, 0, rec->reply,
+				      rec->reply_len);
+		return;
+	case EC_EXEC_DUPLICATE:
+		return;
+	case EC_EXEC_INVALID:
 		c->stats.invalid_logged++;
-		refuse_logged(c, lead, req, EC__STATUS__ST_BAD_REQUEST);
-		return;
-	}
-	rec = ec_ct_get(c->ct, req->client_id, false);
-	if (session_expired(c, rec, req->session_op, op)) {
+		refusal = EC__STATUS__ST_BAD_REQUEST;
+		break;
+	case EC_EXEC_EXPIRED:
 		c->stats.sessions_expired++;
-		refuse_logged(c, lead, req, EC__STATUS__ST_SESSION_EXPIRED);
-		return;
+		refusal = EC__STATUS__ST_SESSION_EXPIRED;
+		break;
+	default:
+		/* Skipping an op would make this replica diverge: stop
+		 * instead; a restart recovers the state from the others. */
+		fprintf(stderr, "ec-core: out of memory executing an op; "
+			"aborting\n");
+		abort();
 	}
-	rec = ec_ct_get(c->ct, req->client_id, true);
-	if (!rec)
-		goto oom;
-	if (req->request_id <= rec->executed_req)
-		return;
-	if (ec_kv_apply(c->kv, req->op, &res) < 0)
-		goto oom;
-	reply.client_id = req->client_id;
-	reply.request_id = req->request_id;
-	reply.status = res.status;
-	reply.found = res.found;
-	reply.value.data = (uint8_t *)res.value;
-	reply.value.len = res.value_len;
-	len = ec__reply__get_packed_size(&reply);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		goto oom;
-	ec__reply__pack(&reply, buf);
-	ec_ct_set_reply(rec, buf, len);
-	rec->executed_req = req->request_id;
-	rec->last_op = op;
-	if (rec->prepared_req < rec->executed_req)
-		rec->prepared_req = rec->executed_req;
-	/* the cached reply is exactly the body a REPLY carries */
-	if (lead && rec->has_addr)
-		core_send_raw(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
-			      rec->reply, rec->reply_len);
-	return;
-oom:
-	/* Skipping an op would make this replica diverge: stop instead; a
-	 * restart recovers the state from the others. */
-	fprintf(stderr, "ec-core: out of memory executing an op; aborting\n");
-	abort();
+	if (lead && rec && rec->has_addr)
+		core_reply_status(c, &rec->addr, req, refusal);
 }
 
 /* Execute committed op `op`: each request of its batch in order; a batch
@@ -282,11 +245,8 @@ static void execute_entry(struct ec_core *c, uint64_t op)
 		c->stats.malformed_batches++;
 	for (size_t i = 0; i < b->n; i++)
 		execute_request(c, b->req[i], op);
-	/* the same ops on every replica, so the same clients go */
-	if (c->o.client_expiry_ops && op % EC_EXPIRY_SCAN == 0 &&
-	    op > c->o.client_expiry_ops)
-		c->stats.clients_expired +=
-			ec_ct_expire(c->ct, op - c->o.client_expiry_ops);
+	c->stats.clients_expired +=
+		ec_exec_expire(c->ct, op, c->o.client_expiry_ops);
 }
 
 /* Execute every committed op not yet executed, in op order. */

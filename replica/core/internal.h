@@ -1,6 +1,6 @@
 /*
  * internal.h - state and helpers shared by the core's files:
- *   core.c        creation, dispatch, outputs, execution, timers
+ *   core.c        creation, dispatch, outputs, execution order, timers
  *   normal.c      REQUEST, PREPARE, PREPARE_OK, COMMIT
  *   viewchange.c  START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW
  *   transfer.c    log installation, GET_STATE/NEW_STATE
@@ -23,6 +23,7 @@
 #define EC_REPLICA_CORE_INTERNAL_H
 
 #include "app/client_table.h"
+#include "app/exec.h"
 #include "core.h"
 #include "app/kv.h"
 #include "log.h"
@@ -188,11 +189,8 @@ void core_send_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 void core_execute_committed(struct ec_core *c);
 void core_set_commit(struct ec_core *c, uint64_t commit);
 
-/* Whether a request of a client with record rec (NULL: none) and
- * Request.session_op, executed as op, belongs to an expired session
- * (app/client_table.h). */
-bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
-		     uint64_t session_op, uint64_t op);
+void core_reply_status(struct ec_core *c, const struct ec_addr *to,
+		       const Ec__Request *req, Ec__Status status);
 
 /* normal.c */
 void normal_on_request(struct ec_core *c, const struct ec_msg *m,

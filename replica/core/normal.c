@@ -8,18 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST). */
-static void reply_status(struct ec_core *c, const struct ec_addr *to,
-			 const Ec__Request *req, Ec__Status status)
-{
-	Ec__Reply reply = EC__REPLY__INIT;
-
-	reply.client_id = req->client_id;
-	reply.request_id = req->request_id;
-	reply.status = status;
-	core_send(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
-}
-
 /* Put a closed batch (body encoded, batch the same decoded; the log takes
  * it) in the next slot and send it to every follower.  False if out of
  * memory. */
@@ -198,22 +186,22 @@ void normal_on_request(struct ec_core *c, const struct ec_msg *m,
 	if (!req)
 		return;
 	if (req->request_id == 0 && !req->op && c->status == EC_ST_NORMAL) {
-		reply_status(c, from, req, EC__STATUS__ST_OK);
+		core_reply_status(c, from, req, EC__STATUS__ST_OK);
 		goto out;
 	}
 	if (c->status != EC_ST_NORMAL || !core_is_leader(c)) {
-		reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
+		core_reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
 		goto out;
 	}
-	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0 ||
-	    !ec_batch_fits(0, 0, m->body_len, 1)) {
-		reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
+	if (!ec_exec_valid(req) || !ec_batch_fits(0, 0, m->body_len, 1)) {
+		core_reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
 		goto out;
 	}
 	rec = ec_ct_get(c->ct, req->client_id, false);
-	if (session_expired(c, rec, req->session_op, c->log.last + 1)) {
+	if (ec_exec_session_expired(rec, req->session_op, c->log.last + 1,
+				    c->o.client_expiry_ops)) {
 		c->stats.sessions_expired++;
-		reply_status(c, from, req, EC__STATUS__ST_SESSION_EXPIRED);
+		core_reply_status(c, from, req, EC__STATUS__ST_SESSION_EXPIRED);
 		goto out;
 	}
 	if (!rec) {
