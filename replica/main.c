@@ -350,6 +350,14 @@ static uint64_t tick_period_us(const struct ec_core_opts *co)
 	return t;
 }
 
+/* ec_core_opts.fatal: the core cannot go on (a restart with --recover
+ * can). */
+static void on_core_fatal(void *arg, const char *msg)
+{
+	pr_warn("%s", msg);
+	abort();
+}
+
 /* libevent: SIGINT or SIGTERM. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -403,6 +411,7 @@ int main(int argc, char **argv)
 	co.kv_limits.max_keys = (uint64_t)o.max_keys;
 	co.kv_limits.max_bytes = (uint64_t)o.max_bytes;
 	co.clock_us = ec_clock_us;
+	co.fatal = on_core_fatal;
 	co.recovering = o.recover;
 	if (o.recover && make_nonce(&co.nonce) < 0)
 		goto out;

@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,19 @@ void core_send_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	push_out(c, dest, replica, client, type, buf, cap);
 }
 
+void core_fatal(const struct ec_core *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->o.fatal)
+		c->o.fatal(c->o.fatal_arg, msg);
+	abort();
+}
+
 /* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST,
  * ...). */
 void core_reply_status(struct ec_core *c, const struct ec_addr *to,
@@ -222,9 +236,8 @@ static void execute_request(struct ec_core *c, const Ec__Request *req,
 	default:
 		/* Skipping an op would make this replica diverge: stop
 		 * instead; a restart recovers the state from the others. */
-		fprintf(stderr, "ec-core: out of memory executing an op; "
-			"aborting\n");
-		abort();
+		core_fatal(c, "out of memory executing op %llu; aborting",
+			   (unsigned long long)op);
 	}
 	if (lead && rec && rec->has_addr)
 		core_reply_status(c, &rec->addr, req, refusal);
@@ -236,11 +249,9 @@ static void execute_entry(struct ec_core *c, uint64_t op)
 {
 	const struct ec_batch *b = ec_log_batch(&c->log, op);
 
-	if (!b) {
-		fprintf(stderr, "ec-core: out of memory decoding op %llu; "
-			"aborting\n", (unsigned long long)op);
-		abort();
-	}
+	if (!b)
+		core_fatal(c, "out of memory decoding op %llu; aborting",
+			   (unsigned long long)op);
 	if (b->malformed)
 		c->stats.malformed_batches++;
 	for (size_t i = 0; i < b->n; i++)

@@ -107,6 +107,17 @@ struct ec_core_opts {
 	 */
 	int (*checkpoint_async)(void *arg, uint64_t op, uint32_t view);
 	void *checkpoint_arg;
+	/*
+	 * The core cannot go on: going on would make this replica diverge
+	 * or break a promise it made (out of memory where nothing may be
+	 * skipped, an acknowledged op its log cannot keep).  Called once,
+	 * with what happened (one line, no newline), for the glue to log;
+	 * it then aborts, and a restart recovers the state from the others
+	 * (--recover).  If the hook returns, or is NULL, the core aborts
+	 * itself.  The core prints nothing: this is its only word.
+	 */
+	void (*fatal)(void *arg, const char *msg);
+	void *fatal_arg;
 };
 
 /* Defaults for the timing fields (microseconds) and window. */

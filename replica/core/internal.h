@@ -191,6 +191,9 @@ void core_set_commit(struct ec_core *c, uint64_t commit);
 
 void core_reply_status(struct ec_core *c, const struct ec_addr *to,
 		       const Ec__Request *req, Ec__Status status);
+/* Stop: tell opts.fatal why (printf-style), then abort. */
+_Noreturn void core_fatal(const struct ec_core *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* normal.c */
 void normal_on_request(struct ec_core *c, const struct ec_msg *m,

@@ -4,7 +4,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -333,12 +332,10 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 	 */
 	if (c->status != EC_ST_NORMAL || m.view != c->view ||
 	    m.sender != core_leader_of(c, c->view) || m.op != c->log.last + 1 ||
-	    !append_prepare(c, &m)) {
-		fprintf(stderr, "ec-core: cannot keep op %llu of view %u that "
-			"the kernel acknowledged for us; aborting\n",
-			(unsigned long long)m.op, m.view);
-		abort();
-	}
+	    !append_prepare(c, &m))
+		core_fatal(c, "cannot keep op %llu of view %u that the kernel "
+			   "acknowledged for us; aborting",
+			   (unsigned long long)m.op, m.view);
 	normal_heard_from_leader(c, &m);
 	core_set_commit(c, m.commit);
 }

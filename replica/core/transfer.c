@@ -288,11 +288,11 @@ bool xfer_try_install(struct ec_core *c)
 		return false;
 	}
 	ec_log_truncate(&c->log, p->from - 1);
-	if (!xfer_append_entries(c, p->entries, p->n)) {
-		/* Out of memory mid-install: our log no longer holds what
-		 * we may have acknowledged; only a restart is safe. */
-		abort();
-	}
+	/* Out of memory mid-install: our log no longer holds what we may
+	 * have acknowledged; only a restart is safe. */
+	if (!xfer_append_entries(c, p->entries, p->n))
+		core_fatal(c, "out of memory installing the log of view %u; "
+			   "aborting", p->view);
 	commit = p->commit;
 	xfer_clear_pending(c);
 	vc_enter_normal(c, commit);

@@ -123,6 +123,12 @@ struct ec_addr sim_client_addr(unsigned c)
 	return a;
 }
 
+/* ec_core_opts.fatal: say why a test's core stops (it aborts then). */
+static void on_core_fatal(void *arg, const char *msg)
+{
+	fprintf(stderr, "sim: a core stops: %s\n", msg);
+}
+
 static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 {
 	struct ec_core_opts o = s->opts;
@@ -131,6 +137,7 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 	o.self = i;
 	o.recovering = recovering;
 	o.nonce = recovering ? 1000 + s->now + i : 0;
+	o.fatal = on_core_fatal;
 	if (s->kernel_fastack) {
 		o.quiesce = kern_quiesce;
 		o.quiesce_arg = &s->kern[i];
