@@ -441,8 +441,6 @@ int main(int argc, char **argv)
 			"of memory)");
 		goto out;
 	}
-	if (off)
-		ec_offload_set_core(off, core);
 	ec_checkpointer_set_core(ckp, core);
 	io = ec_io_new(base, &cfg, (unsigned)o.id, core, off,
 		       tick_period_us(&co));

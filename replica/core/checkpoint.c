@@ -312,8 +312,7 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 
 	/* the kernel may hold ops it acknowledged for us: our log must
 	 * have them before we decide from it (and we change it) */
-	if (c->o.quiesce)
-		c->o.quiesce(c->o.quiesce_arg);
+	core_quiesce(c);
 	if (f->op <= c->commit) {
 		/* the log got us there meanwhile */
 		ec_kv_free(kv);

@@ -192,6 +192,24 @@ void core_fatal(const struct ec_core *c, const char *fmt, ...)
 	abort();
 }
 
+void core_quiesce(struct ec_core *c)
+{
+	struct ec_quiesced q = { 0 };
+
+	if (!c->o.quiesce)
+		return;
+	c->o.quiesce(c->o.quiesce_arg, c->log.last, &q);
+	for (size_t i = 0; i < q.n; i++)
+		normal_absorb(c, q.acked[i].buf, q.acked[i].len);
+	/* the leader counted these ops as ours: a view change without them
+	 * could lose a committed op */
+	if (q.through > c->log.last)
+		core_fatal(c, "ops up to %llu were acknowledged for us but "
+			   "only %llu reached the log; aborting",
+			   (unsigned long long)q.through,
+			   (unsigned long long)c->log.last);
+}
+
 /* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST,
  * ...). */
 void core_reply_status(struct ec_core *c, const struct ec_addr *to,

@@ -47,6 +47,22 @@ enum ec_status {
 	EC_ST_RECOVERING,
 };
 
+/* A datagram, borrowed. */
+struct ec_dgram {
+	const uint8_t *buf;
+	size_t len;
+};
+
+/* What opts.quiesce hands back: the PREPAREs acknowledged on the core's
+ * behalf that it has not absorbed yet, and how far acknowledgements
+ * went. */
+struct ec_quiesced {
+	const struct ec_dgram *acked; /* in op order */
+	size_t n;
+	uint64_t through;             /* every op up to this one was
+				       * acknowledged (0: none) */
+};
+
 struct ec_core_opts {
 	unsigned n;                /* replicas, 1..EC_MAX_REPLICAS */
 	unsigned self;             /* this replica's id */
@@ -83,12 +99,18 @@ struct ec_core_opts {
 	/*
 	 * Called before the core leaves normal status or replaces entries
 	 * of its log.  Whoever acknowledges PREPAREs on the core's behalf
-	 * (the fast-ack XDP program) must stop, and hand every PREPARE it
-	 * already acknowledged to ec_core_absorb before returning: the
-	 * core's DO_VIEW_CHANGE must contain every op it acknowledged.
-	 * NULL when nothing acknowledges for the core.
+	 * (the fast-ack XDP program) must stop, and fill *q: every PREPARE
+	 * it acknowledged and has not yet handed to ec_core_absorb, as data
+	 * (valid until its owner is next called), and the op up to which it
+	 * acknowledged.  last_op is the core's last op: the acknowledged ops
+	 * above it are the ones that must be there, so the hook waits for
+	 * any that are a moment away.  The hook must not call the core; the
+	 * core then absorbs what it was given, and stops (opts.fatal) if its
+	 * log still ends below q->through: its DO_VIEW_CHANGE must contain
+	 * every op it acknowledged.  NULL when nothing acknowledges for the
+	 * core.
 	 */
-	void (*quiesce)(void *arg);
+	void (*quiesce)(void *arg, uint64_t last_op, struct ec_quiesced *q);
 	void *quiesce_arg;
 	/*
 	 * A monotonic clock in microseconds, read only to measure how long
@@ -229,9 +251,10 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
  * Hand the core a PREPARE datagram that was already acknowledged on its
  * behalf (stored by the fast-ack XDP program).  It is appended exactly as
  * if it had been received, but no PREPARE_OK is sent.  Must be called, in
- * order, before any datagram that arrived after it is received.  One of a
- * view the core has left is a duplicate (quiesce saw its op in the log
- * then) and is ignored.
+ * order, before any datagram that arrived after it is received (the
+ * core absorbs what opts.quiesce hands back itself).  One of a view the
+ * core has left is a duplicate (quiesce saw its op in the log then) and
+ * is ignored.
  */
 void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 		    uint64_t now);

@@ -191,6 +191,10 @@ void core_set_commit(struct ec_core *c, uint64_t commit);
 
 void core_reply_status(struct ec_core *c, const struct ec_addr *to,
 		       const Ec__Request *req, Ec__Status status);
+/* Stop whoever acknowledges for us and absorb what it acknowledged
+ * (opts.quiesce): before leaving normal status or replacing log
+ * entries. */
+void core_quiesce(struct ec_core *c);
 /* Stop: tell opts.fatal why (printf-style), then abort. */
 _Noreturn void core_fatal(const struct ec_core *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -208,6 +212,7 @@ void normal_drop_queue(struct ec_core *c);
 void normal_reset_leader(struct ec_core *c);
 void normal_send_prepare_ok(struct ec_core *c);
 void normal_heard_from_leader(struct ec_core *c, const struct ec_msg *m);
+void normal_absorb(struct ec_core *c, const void *buf, size_t len);
 
 /* viewchange.c */
 void vc_enter_normal(struct ec_core *c, uint64_t commit);

@@ -302,9 +302,15 @@ void normal_on_prepare(struct ec_core *c, const struct ec_msg *m)
 void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 		    uint64_t now)
 {
+	c->now = now;
+	normal_absorb(c, buf, len);
+}
+
+/* Append a PREPARE acknowledged on our behalf: see ec_core_absorb. */
+void normal_absorb(struct ec_core *c, const void *buf, size_t len)
+{
 	struct ec_msg m;
 
-	c->now = now;
 	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK ||
 	    m.type != EC_MSG_PREPARE)
 		return;
@@ -313,7 +319,7 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 		return; /* we appended it ourselves meanwhile */
 	/*
 	 * From a view we left: the kernel acked it then, but its record was
-	 * not submitted yet when quiesce drained the ring, and quiesce only
+	 * not submitted yet when quiesce read the ring, and quiesce only
 	 * returned because our log already held the op (a copy came up the
 	 * slow path).  So the op was in our log when we left that view, and
 	 * the view change took it from there: this record is a duplicate,

@@ -276,8 +276,7 @@ bool xfer_try_install(struct ec_core *c)
 		return false;
 	/* before deciding anything from our log: it may still grow by ops
 	 * the kernel acknowledged for us */
-	if (c->o.quiesce)
-		c->o.quiesce(c->o.quiesce_arg);
+	core_quiesce(c);
 	if (p->view != c->view || p->from + p->n <= c->commit) {
 		/* stale: from an older view or behind us */
 		xfer_clear_pending(c);

@@ -27,8 +27,7 @@ void vc_clear(struct ec_core *c)
  * view (queued requests, view change votes, a pending install). */
 void vc_leave_view(struct ec_core *c, uint32_t view)
 {
-	if (c->o.quiesce)
-		c->o.quiesce(c->o.quiesce_arg);
+	core_quiesce(c);
 	if (view > c->view)
 		c->stats.view_changes++;
 	c->view = view;

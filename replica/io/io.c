@@ -177,11 +177,14 @@ static void log_transition(struct ec_io *io)
 static void flush(struct ec_io *io)
 {
 	const struct ec_out *out;
+	struct ec_core_state s;
 	struct sockaddr_in to;
 	size_t n;
 
-	if (io->off)
-		ec_offload_sync(io->off);
+	if (io->off) {
+		ec_core_get_state(io->core, &s);
+		ec_offload_sync(io->off, &s);
+	}
 	n = ec_core_outputs(io->core, &out);
 	for (size_t i = 0; i < n; i++) {
 		struct ec_out *o = (struct ec_out *)&out[i];
@@ -215,6 +218,30 @@ static void flush(struct ec_io *io)
 	log_transition(io);
 }
 
+/*
+ * Begin a turn of the core, returning the time it runs at: one clock
+ * reading for the whole turn (it is short next to the core's timeouts,
+ * and comes after the previous turn's, so the core's clock never goes
+ * back).  With the offloads, the core first learns whether the kernel's
+ * EC_F_QUORUM stands for a quorum, and absorbs every PREPARE the kernel
+ * acknowledged so far: those come before anything the socket holds now.
+ */
+static uint64_t start_turn(struct ec_io *io)
+{
+	uint64_t now = ec_clock_us();
+	const struct ec_dgram *acked;
+	size_t n;
+
+	if (!io->off)
+		return now;
+	ec_core_trust_quorum_flag(io->core,
+				  ec_offload_counts_quorum(io->off));
+	n = ec_offload_acked(io->off, &acked);
+	for (size_t i = 0; i < n; i++)
+		ec_core_absorb(io->core, acked[i].buf, acked[i].len, now);
+	return now;
+}
+
 /* Remember a peer we just heard from as the broadcast carrier. */
 static void note_peer(struct ec_io *io, const struct sockaddr_in *from)
 {
@@ -228,7 +255,7 @@ static void note_peer(struct ec_io *io, const struct sockaddr_in *from)
 }
 
 /* Receive one recvmmsg batch and hand it to the core.  Returns the number
- * of datagrams, 0 when the socket is drained or on error. */
+ * of datagrams, 0 when the socket is empty or on error. */
 static int receive_batch(struct ec_io *io)
 {
 	uint64_t now;
@@ -244,10 +271,8 @@ static int receive_batch(struct ec_io *io)
 		return 0;
 	}
 	/* Entries the kernel acknowledged before these datagrams reached the
-	 * socket go to the core first (read the socket, then drain). */
-	if (io->off && got > 0)
-		ec_offload_drain(io->off);
-	now = ec_clock_us();
+	 * socket go to the core first (read the socket, then the ring). */
+	now = start_turn(io);
 	for (int i = 0; i < got; i++) {
 		struct ec_addr from = {
 			.ip = io->from[i].sin_addr.s_addr,
@@ -266,7 +291,7 @@ static int receive_batch(struct ec_io *io)
 	return got;
 }
 
-/* libevent: the socket is readable.  Drain a few batches, sending what the
+/* libevent: the socket is readable.  Read a few batches, sending what the
  * core queued after each, so replies leave before the next batch is read. */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -292,20 +317,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	io->stats.ticks++;
 	io->stats.wakeups++;
-	if (io->off)
-		ec_offload_drain(io->off);
-	ec_core_tick(io->core, ec_clock_us());
+	ec_core_tick(io->core, start_turn(io));
 	flush(io);
 }
 
 /* libevent: the fast-ack ring buffer has entries (the kernel wakes us only
- * when it is half full; ticks and received datagrams drain it too). */
+ * when it is half full; ticks and received datagrams read it too). */
 static void on_ring(evutil_socket_t fd, short what, void *arg)
 {
 	struct ec_io *io = arg;
 
 	io->stats.wakeups++;
-	ec_offload_drain(io->off);
+	start_turn(io);
 	flush(io);
 }
 

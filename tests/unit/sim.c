@@ -41,13 +41,55 @@ static void kern_absorb_all(struct sim *s, unsigned i)
 	sim_kernel_clear_records(k);
 }
 
-/* ec_core_opts.quiesce: close the fast ack, absorb what it acked. */
-static void kern_quiesce(void *arg)
+/* Close replica i's fast ack, remembering what it acked (offload.c's
+ * close_fast_ack). */
+static void kern_close(struct sim *s, unsigned i)
+{
+	struct sim_kernel *k = &s->kern[i];
+	struct sim_quiesced *q = &s->quiesced[i];
+
+	if (k->expected && k->expected - 1 > q->acked_through)
+		q->acked_through = k->expected - 1;
+	k->expected = 0;
+}
+
+static void quiesced_free(struct sim_quiesced *q)
+{
+	for (size_t r = 0; r < q->n; r++)
+		free(q->buf[r]);
+	free(q->buf);
+	free(q->dgram);
+	q->buf = NULL;
+	q->dgram = NULL;
+	q->n = 0;
+}
+
+/* ec_core_opts.quiesce: close the fast ack and hand back what it acked.
+ * Nothing is ever a moment away here (no concurrency): last_op is not
+ * needed to know when every record is in. */
+static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
 {
 	struct sim_kernel *k = arg;
+	struct sim *s = k->owner;
+	struct sim_quiesced *q = &s->quiesced[k->self];
+	size_t n = k->n_records;
 
-	k->expected = 0;
-	kern_absorb_all(k->owner, k->self);
+	kern_close(s, k->self);
+	quiesced_free(q);
+	q->buf = malloc((n ? n : 1) * sizeof(*q->buf));
+	q->dgram = malloc((n ? n : 1) * sizeof(*q->dgram));
+	must(q->buf && q->dgram, "no memory");
+	for (size_t r = 0; r < n; r++) {
+		q->buf[r] = k->records[r].buf; /* taken from the model */
+		k->records[r].buf = NULL;
+		q->dgram[r] = (struct ec_dgram){ q->buf[r], k->records[r].len };
+	}
+	q->n = n;
+	sim_kernel_clear_records(k);
+	out->acked = q->dgram;
+	out->n = n;
+	out->through = q->acked_through;
+	q->acked_through = 0;
 }
 
 /* What replica/offload/offload.c's ec_offload_sync does after every core call. */
@@ -74,8 +116,7 @@ static void kern_sync(struct sim *s, unsigned i)
 	if (!s->kernel_fastack)
 		return;
 	if (!normal || st.leader == i) {
-		if (k->expected)
-			kern_quiesce(k);
+		kern_close(s, i);
 		return;
 	}
 	if (k->expected == 0) {
@@ -182,8 +223,10 @@ void sim_free(struct sim *s)
 		ec_core_free(s->r[i]);
 	for (size_t i = 0; i < s->q_len; i++)
 		free(s->q[i].buf);
-	for (unsigned i = 0; i < s->n; i++)
+	for (unsigned i = 0; i < s->n; i++) {
 		sim_kernel_free(&s->kern[i]);
+		quiesced_free(&s->quiesced[i]);
+	}
 	free(s->q);
 	free(s);
 }
@@ -244,16 +287,24 @@ void sim_collect(struct sim *s, unsigned i)
 	ec_core_clear_outputs(s->r[i]);
 }
 
+/* The XDP program is attached through a link owned by the process: its
+ * state goes with it. */
+static void kern_detach(struct sim *s, unsigned i)
+{
+	sim_kernel_reset(&s->kern[i]);
+	s->quiesced[i].acked_through = 0;
+}
+
 void sim_crash(struct sim *s, unsigned i)
 {
 	s->down[i] = true;
-	/* the XDP program is attached through a link owned by the
-	 * process: its state goes with it */
-	sim_kernel_reset(&s->kern[i]);
+	kern_detach(s, i);
 }
 
 void sim_restart(struct sim *s, unsigned i)
 {
+	/* a fresh program, which the down core's syncs never reached */
+	kern_detach(s, i);
 	ec_core_free(s->r[i]);
 	s->r[i] = make_core(s, i, true);
 	s->down[i] = false;

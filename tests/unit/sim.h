@@ -24,6 +24,17 @@ struct sim_pkt {
 
 struct sim;
 
+/* What a replica's quiesce (ec_core_opts.quiesce) handed its core: the
+ * kernel model's records, taken from it as offload.c reads them from the
+ * ring, the sim's until the next quiesce. */
+struct sim_quiesced {
+	uint8_t **buf;
+	struct ec_dgram *dgram;
+	size_t n;
+	uint64_t acked_through; /* the fast ack closed by kern_sync: acked up
+				 * to here, for the next quiesce to report */
+};
+
 /* Return true to drop the packet. */
 typedef bool sim_filter_fn(struct sim *s, const struct sim_pkt *p, void *arg);
 
@@ -47,6 +58,7 @@ struct sim {
 			    * for that replica arrives (never on ticks) */
 	struct sim_kernel kern[EC_MAX_REPLICAS]; /* the XDP program of each
 						  * replica, modelled */
+	struct sim_quiesced quiesced[EC_MAX_REPLICAS];
 	/* Replies received by clients, latest per client index. */
 	struct {
 		bool have;
