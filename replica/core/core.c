@@ -367,7 +367,7 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	}
 }
 
-void ec_core_flush(struct ec_core *c)
+void ec_core_input_done(struct ec_core *c)
 {
 	if (c->status == EC_ST_NORMAL && core_is_leader(c))
 		normal_prepare_queued(c, true);

@@ -12,8 +12,8 @@
  * One op carries a batch of requests (batch.h).  The leader queues the
  * requests it accepts and closes a batch when it is full (opts.batch
  * requests, or the next request would not fit one frame) or when nothing
- * more is waiting in what it has received (ec_core_flush): at low load a
- * batch is one request, and nothing waits on a timer.  Requests wait in
+ * more is waiting in what it has received (ec_core_input_done): at low
+ * load a batch is one request, and nothing waits on a timer.  Requests wait in
  * the queue while the window of uncommitted ops is full and go out
  * together when it opens.  Replies, exactly-once and the client table stay
  * per request.
@@ -266,7 +266,7 @@ void ec_core_trust_quorum_flag(struct ec_core *c, bool on);
 
 /* Everything received for now has been handed over (the glue calls this
  * after each batch of datagrams): the leader prepares what it queued. */
-void ec_core_flush(struct ec_core *c);
+void ec_core_input_done(struct ec_core *c);
 
 /* Change opts.batch at run time; -1 (nothing changed) if out of range. */
 int ec_core_set_batch(struct ec_core *c, unsigned batch);

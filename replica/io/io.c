@@ -286,7 +286,7 @@ static int receive_batch(struct ec_io *io)
 		io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
 	}
 	/* that is all there is for now: the leader closes its batch */
-	ec_core_flush(io->core);
+	ec_core_input_done(io->core);
 	io->stats.rx_datagrams += (uint64_t)got;
 	return got;
 }

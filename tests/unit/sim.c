@@ -440,7 +440,8 @@ static long next_due(struct sim *s)
 }
 
 /* Whether a packet for replica i is due: the glue hands the core every
- * datagram it has received before it flushes (ec_core_flush). */
+ * datagram it has received before it says its input is done
+ * (ec_core_input_done). */
 static bool due_for(const struct sim *s, unsigned i)
 {
 	for (size_t k = 0; k < s->q_len; k++)
@@ -463,7 +464,7 @@ uint64_t sim_deliver(struct sim *s)
 		s->q_len--;
 		deliver_one(s, &p);
 		if (p.to < SIM_CLIENT && !s->down[p.to] && !due_for(s, p.to)) {
-			ec_core_flush(s->r[p.to]);
+			ec_core_input_done(s->r[p.to]);
 			sim_collect(s, p.to);
 		}
 		free(p.buf);

@@ -136,8 +136,8 @@ START_TEST(batch_closes_when_nothing_more_waits)
 }
 END_TEST
 
-/* Without ec_core_flush a partial batch waits (the glue has more to hand
- * over); the flush sends it. */
+/* Without ec_core_input_done a partial batch waits (the glue has more to
+ * hand over); input done sends it. */
 START_TEST(partial_batch_waits_for_flush)
 {
 	struct sim *s = sim_new(3, 1);
@@ -155,7 +155,7 @@ START_TEST(partial_batch_waits_for_flush)
 		sim_receive_at(s, 0, &client, dgram, len);
 	}
 	ck_assert_uint_eq(sim_st(s, 0).op, 0);
-	ec_core_flush(s->r[0]);
+	ec_core_input_done(s->r[0]);
 	ck_assert_uint_eq(sim_st(s, 0).op, 1);
 	sim_free(s);
 }
