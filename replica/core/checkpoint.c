@@ -57,7 +57,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +74,7 @@ static uint64_t clock_us(const struct ec_core *c)
  * compact the log up to the one before. */
 static void keep_checkpoint(struct ec_core *c, struct ec_snapshot *snap)
 {
+	struct ec_event *ev;
 	uint64_t base;
 
 	if (c->prev_ckpt.op &&
@@ -95,6 +95,22 @@ static void keep_checkpoint(struct ec_core *c, struct ec_snapshot *snap)
 	c->stats.log_compacted += c->log.base - base;
 	c->stats.checkpoints++;
 	c->stats.checkpoint_bytes = c->ckpt.len;
+	ev = core_event(c, EC_EV_CHECKPOINT);
+	if (ev) {
+		ev->op = c->ckpt.op;
+		ev->bytes = c->ckpt.len;
+	}
+}
+
+/* Taking the checkpoint at op failed: the previous one and the log stay,
+ * and the next checkpoint op tries again. */
+static void checkpoint_failed(struct ec_core *c, uint64_t op)
+{
+	struct ec_event *ev = core_event(c, EC_EV_CHECKPOINT_FAILED);
+
+	c->stats.checkpoint_failures++;
+	if (ev)
+		ev->op = op;
 }
 
 int ec_core_snapshot_take(const struct ec_core *c, uint64_t op,
@@ -139,9 +155,7 @@ void ckpt_maybe_take(struct ec_core *c, uint64_t op)
 	    c->o.checkpoint_async(c->o.checkpoint_arg, op, e->view) == 0) {
 		c->ckpt_pending = op;
 	} else if (ec_core_snapshot_take(c, op, e->view, &snap) < 0) {
-		/* keep the previous checkpoint and the log: the next
-		 * checkpoint op tries again */
-		c->stats.checkpoint_failures++;
+		checkpoint_failed(c, op);
 	} else {
 		keep_checkpoint(c, &snap);
 	}
@@ -157,7 +171,7 @@ void ec_core_checkpoint_done(struct ec_core *c, struct ec_snapshot *snap)
 
 	c->ckpt_pending = 0;
 	if (!snap) {
-		c->stats.checkpoint_failures++;
+		checkpoint_failed(c, op);
 		return;
 	}
 	/* a snapshot installed meanwhile may be newer: keep that one */
@@ -309,6 +323,7 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 {
 	struct ec_snap_fetch *f = &c->fetch;
 	const struct ec_entry *e;
+	struct ec_event *ev;
 
 	/* the kernel may hold ops it acknowledged for us: our log must
 	 * have them before we decide from it (and we change it) */
@@ -341,8 +356,13 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	c->ckpt.buf = f->buf;
 	c->ckpt.len = f->total;
 	f->buf = NULL;
-	ckpt_clear_fetch(c);
 	c->stats.snapshots_installed++;
+	ev = core_event(c, EC_EV_SNAPSHOT_INSTALLED);
+	if (ev) {
+		ev->op = f->op;
+		ev->replica = f->source;
+	}
+	ckpt_clear_fetch(c);
 }
 
 /* A whole snapshot was no good: count it in *why and fetch it again from
@@ -387,14 +407,14 @@ static void finish_fetch(struct ec_core *c)
 		/* With other bounds we would answer some writes unlike the
 		 * others: a configuration error no retry fixes, but the
 		 * sender may be the odd one out, so ask again (counted). */
-		fprintf(stderr, "ec-core: refusing snapshot at op %llu from "
-			"replica %u: taken with --max-keys %llu --max-bytes "
-			"%llu, ours are %llu and %llu (every replica needs "
-			"the same)\n", (unsigned long long)op, f->source,
-			(unsigned long long)lim.max_keys,
-			(unsigned long long)lim.max_bytes,
-			(unsigned long long)c->o.kv_limits.max_keys,
-			(unsigned long long)c->o.kv_limits.max_bytes);
+		struct ec_event *ev = core_event(c, EC_EV_SNAPSHOT_REFUSED);
+
+		if (ev) {
+			ev->op = op;
+			ev->replica = f->source;
+			ev->theirs = lim;
+			ev->ours = c->o.kv_limits;
+		}
 		ec_kv_free(kv);
 		ec_ct_free(ct);
 		refetch(c, &c->stats.snapshot_limits_mismatch);

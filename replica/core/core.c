@@ -68,6 +68,8 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	}
 	ec_kv_set_limits(c->kv, &o->kv_limits);
 	c->last_heard = now;
+	/* where it starts is no change: no event */
+	c->status = o->recovering ? EC_ST_RECOVERING : EC_ST_NORMAL;
 	if (o->recovering)
 		rec_start(c);
 	else if (core_is_leader(c))
@@ -79,8 +81,9 @@ void ec_core_free(struct ec_core *c)
 {
 	if (!c)
 		return;
-	ec_core_clear_outputs(c);
+	ec_core_advance(c);
 	free(c->out);
+	free(c->events);
 	vc_clear(c);
 	xfer_clear_pending(c);
 	if (c->queue)
@@ -124,6 +127,35 @@ static void push_out(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	o->buf = buf;
 	o->len = len;
 	c->stats.tx[type]++;
+}
+
+struct ec_event *core_event(struct ec_core *c, enum ec_event_kind kind)
+{
+	struct ec_event *ev;
+
+	if (c->n_events == c->cap_events) {
+		size_t cap = c->cap_events ? c->cap_events * 2 : 8;
+		struct ec_event *v = realloc(c->events, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		c->events = v;
+		c->cap_events = cap;
+	}
+	ev = &c->events[c->n_events++];
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ec_core_get_state(c, &ev->state);
+	return ev;
+}
+
+void core_enter(struct ec_core *c, enum ec_status status, uint32_t view)
+{
+	if (status == c->status && view == c->view)
+		return;
+	c->status = status;
+	c->view = view;
+	core_event(c, EC_EV_STATUS);
 }
 
 static struct ec_msg header(const struct ec_core *c, uint8_t type, uint64_t op)
@@ -405,17 +437,21 @@ void ec_core_tick(struct ec_core *c, uint64_t now)
 	}
 }
 
-size_t ec_core_outputs(const struct ec_core *c, const struct ec_out **out)
+void ec_core_ready(struct ec_core *c, struct ec_ready *rd)
 {
-	*out = c->out;
-	return c->n_out;
+	rd->out = c->out;
+	rd->n_out = c->n_out;
+	ec_core_get_state(c, &rd->state);
+	rd->events = c->events;
+	rd->n_events = c->n_events;
 }
 
-void ec_core_clear_outputs(struct ec_core *c)
+void ec_core_advance(struct ec_core *c)
 {
 	for (size_t i = 0; i < c->n_out; i++)
 		free(c->out[i].buf);
 	c->n_out = 0;
+	c->n_events = 0;
 }
 
 void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s)

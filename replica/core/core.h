@@ -4,6 +4,18 @@
  * sockets, no clocks, no BPF; the libevent glue (main.c, io/io.c) feeds it
  * and sends what it queues, and the unit tests drive it the same way.
  *
+ * One output record per turn (etcd-io/raft's Ready and Advance).  A turn
+ * is what the glue hands over at once: what the kernel acknowledged
+ * (ec_core_absorb), the datagrams of one receive (ec_core_receive each,
+ * then ec_core_input_done), a tick (ec_core_tick).  Then it takes the
+ * record (ec_core_ready): the datagrams to send, the state the offloads
+ * mirror, the events to log; acts on it, and says so (ec_core_advance).
+ * What comes in between turns (ec_core_checkpoint_done) goes into the
+ * next record.  The core does no I/O and prints nothing, and its hooks
+ * (struct ec_core_opts) hand it nothing while it runs.  The state machine
+ * is app/exec.h's: the core orders requests, hands the committed ones
+ * over in op order, and decides who is answered.
+ *
  * Views 0,1,2...; the leader of view v is replica v mod n.  A replica is
  * in one of the statuses below.  Normal case: REQUEST -> PREPARE to all ->
  * PREPARE_OK from f followers -> commit, execute, REPLY; the commit number
@@ -13,9 +25,9 @@
  * requests it accepts and closes a batch when it is full (opts.batch
  * requests, or the next request would not fit one frame) or when nothing
  * more is waiting in what it has received (ec_core_input_done): at low
- * load a batch is one request, and nothing waits on a timer.  Requests wait in
- * the queue while the window of uncommitted ops is full and go out
- * together when it opens.  Replies, exactly-once and the client table stay
+ * load a batch is one request, and nothing waits on a timer.  Requests
+ * wait in the queue while the window of uncommitted ops is full and go
+ * out together when it opens.  Replies, exactly-once and the client table stay
  * per request.
  *
  * Every opts.checkpoint_ops executed ops (or opts.checkpoint_bytes bytes
@@ -168,7 +180,9 @@ struct ec_out {
 	struct ec_addr client;
 	uint8_t type;        /* message type, for counters and offload switches */
 	size_t len;
-	uint8_t *buf;        /* the whole datagram, owned by the core */
+	uint8_t *buf;        /* the whole datagram, owned by the core; the
+			      * glue may set flags in its header (EC_F_TO_ALL)
+			      * before it sends it */
 };
 
 /* Counters kept by the core (shown by the control interface). */
@@ -230,6 +244,46 @@ struct ec_core_state {
 	uint64_t checkpoint; /* op of the latest checkpoint (0: none) */
 };
 
+/* Something that happened, for the glue to log. */
+enum ec_event_kind {
+	EC_EV_STATUS,             /* status or view changed: see .state */
+	EC_EV_RECOVERED,          /* a restarted replica is normal again */
+	EC_EV_SNAPSHOT_INSTALLED, /* replica .replica's checkpoint at .op
+				   * replaced the store and client table */
+	EC_EV_SNAPSHOT_REFUSED,   /* replica .replica's checkpoint at .op is
+				   * sound but was taken with the store bounds
+				   * .theirs, not ours (.ours): refused, and
+				   * fetched again (misconfigured cluster) */
+	EC_EV_CHECKPOINT,         /* the checkpoint at .op (.bytes) is kept */
+	EC_EV_CHECKPOINT_FAILED,  /* taking the one at .op failed (out of
+				   * memory, or checkpoint_async's taker): the
+				   * previous checkpoint and the log stay */
+};
+
+struct ec_event {
+	enum ec_event_kind kind;
+	struct ec_core_state state; /* the core's, just after it happened */
+	uint64_t op;
+	unsigned replica;
+	uint64_t bytes;
+	struct ec_kv_limits theirs, ours;
+};
+
+/*
+ * What the core produced since the last ec_core_advance.  Everything
+ * points into the core and stays valid until ec_core_advance; meanwhile
+ * nothing may be handed to the core (its const getters may be called).
+ */
+struct ec_ready {
+	struct ec_out *out;          /* datagrams to send, in order */
+	size_t n_out;
+	struct ec_core_state state;  /* now: what the offloads mirror (view,
+				      * role, commit, the next op to fast-ack)
+				      * before the datagrams leave */
+	const struct ec_event *events; /* in the order they happened */
+	size_t n_events;
+};
+
 struct ec_core;
 
 /* Fill *o with defaults for replica self of n; the caller fills in
@@ -285,9 +339,13 @@ void ec_core_checkpoint_done(struct ec_core *c, struct ec_snapshot *snap);
 /* Advance timers: heartbeats, retransmission, view change, recovery. */
 void ec_core_tick(struct ec_core *c, uint64_t now);
 
-/* Datagrams queued since the last clear, in order. */
-size_t ec_core_outputs(const struct ec_core *c, const struct ec_out **out);
-void ec_core_clear_outputs(struct ec_core *c);
+/* The record of what happened since the last ec_core_advance (see
+ * struct ec_ready). */
+void ec_core_ready(struct ec_core *c, struct ec_ready *rd);
+
+/* The glue is done with the record: the core frees its datagrams and
+ * events and starts the next. */
+void ec_core_advance(struct ec_core *c);
 
 void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s);
 const struct ec_core_stats *ec_core_stats(const struct ec_core *c);

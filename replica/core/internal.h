@@ -164,8 +164,12 @@ struct ec_core {
 	bool trust_quorum;       /* see ec_core_trust_quorum_flag */
 
 	uint64_t now;
+	/* The record ec_core_ready hands out: queued since the last
+	 * ec_core_advance. */
 	struct ec_out *out;
 	size_t n_out, cap_out;
+	struct ec_event *events;
+	size_t n_events, cap_events;
 	struct ec_core_stats stats;
 };
 
@@ -191,6 +195,11 @@ void core_set_commit(struct ec_core *c, uint64_t commit);
 
 void core_reply_status(struct ec_core *c, const struct ec_addr *to,
 		       const Ec__Request *req, Ec__Status status);
+/* Record an event of kind, stamped with the state now, for the caller to
+ * fill in; NULL out of memory (the event is lost: it is only logged). */
+struct ec_event *core_event(struct ec_core *c, enum ec_event_kind kind);
+/* Be in status in view from now on; a change is an event. */
+void core_enter(struct ec_core *c, enum ec_status status, uint32_t view);
 /* Stop whoever acknowledges for us and absorb what it acknowledged
  * (opts.quiesce): before leaving normal status or replacing log
  * entries. */

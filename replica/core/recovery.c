@@ -30,7 +30,7 @@ static void send_recovery(struct ec_core *c)
  * leader's log. */
 void rec_start(struct ec_core *c)
 {
-	c->status = EC_ST_RECOVERING;
+	core_enter(c, EC_ST_RECOVERING, c->view);
 	c->rec_from = 0;
 	c->rec_view = 0;
 	c->rec_have_leader = false;
@@ -88,7 +88,7 @@ void rec_on_recovery_response(struct ec_core *c, const struct ec_msg *m)
 		c->leader_op = m->op;
 	}
 	if (rec_view_known(c)) {
-		c->view = c->rec_view;
+		core_enter(c, c->status, c->rec_view);
 		xfer_request_state(c);
 	}
 }

@@ -443,7 +443,7 @@ static void take_view_log(struct ec_core *c, const struct ec_msg *m,
 	} else {
 		if (m->view > c->view && c->status != EC_ST_RECOVERING)
 			vc_leave_view(c, m->view);
-		c->view = m->view;
+		core_enter(c, c->status, m->view);
 		xfer_stash_install(c, m->view, from, m->commit, m->sender,
 				   &nc->base, nc->entries, nc->n_entries);
 		if (!xfer_try_install(c))

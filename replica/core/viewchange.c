@@ -30,8 +30,7 @@ void vc_leave_view(struct ec_core *c, uint32_t view)
 	core_quiesce(c);
 	if (view > c->view)
 		c->stats.view_changes++;
-	c->view = view;
-	c->status = EC_ST_VIEW_CHANGE;
+	core_enter(c, EC_ST_VIEW_CHANGE, view);
 	c->vc_started = c->now;
 	c->vc_sent_at = c->now;
 	c->leader_op = 0;
@@ -150,7 +149,11 @@ void vc_on_start_view_change(struct ec_core *c, const struct ec_msg *m)
  * commit raised to commit.  A new leader announces the view. */
 void vc_enter_normal(struct ec_core *c, uint64_t commit)
 {
-	c->status = EC_ST_NORMAL;
+	bool recovered = c->status == EC_ST_RECOVERING;
+
+	/* before the commit: a new leader answers the clients of what it
+	 * executes now */
+	core_enter(c, EC_ST_NORMAL, c->view);
 	c->last_normal_view = c->view;
 	c->joining = false;
 	core_set_commit(c, commit);
@@ -172,6 +175,8 @@ void vc_enter_normal(struct ec_core *c, uint64_t commit)
 		normal_send_prepare_ok(c);
 	}
 	vc_clear(c);
+	if (recovered)
+		core_event(c, EC_EV_RECOVERED);
 }
 
 /* With a quorum of DO_VIEW_CHANGEs (ours included), adopt the log with the highest

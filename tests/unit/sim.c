@@ -92,39 +92,37 @@ static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
 	q->acked_through = 0;
 }
 
-/* What replica/offload/offload.c's ec_offload_sync does after every core call. */
-static void kern_sync(struct sim *s, unsigned i)
+/* What replica/offload/offload.c's ec_offload_sync does with the state of
+ * each ready record (st). */
+static void kern_sync(struct sim *s, unsigned i, const struct ec_core_state *st)
 {
 	struct sim_kernel *k = &s->kern[i];
-	struct ec_core_state st;
-	bool normal;
+	bool normal = st->status == EC_ST_NORMAL;
 
-	ec_core_get_state(s->r[i], &st);
-	normal = st.status == EC_ST_NORMAL;
 	if (s->kernel_quorum) {
-		if (!normal || st.leader != i) {
+		if (!normal || st->leader != i) {
 			k->lead = false;
 		} else {
-			if (!k->lead || k->view != st.view) {
+			if (!k->lead || k->view != st->view) {
 				memset(k->slots, 0, sizeof(k->slots));
-				k->view = st.view;
+				k->view = st->view;
 				k->lead = true;
 			}
-			k->commit = st.commit;
+			k->commit = st->commit;
 		}
 	}
 	if (!s->kernel_fastack)
 		return;
-	if (!normal || st.leader == i) {
+	if (!normal || st->leader == i) {
 		kern_close(s, i);
 		return;
 	}
 	if (k->expected == 0) {
-		k->view = st.view;
-		k->leader = st.leader;
-		k->expected = st.op + 1;
-	} else if (k->expected < st.op + 1) {
-		k->expected = st.op + 1;
+		k->view = st->view;
+		k->leader = st->leader;
+		k->expected = st->op + 1;
+	} else if (k->expected < st->op + 1) {
+		k->expected = st->op + 1;
 	}
 }
 
@@ -257,13 +255,12 @@ static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
 /* Move replica i's queued outputs onto the network. */
 void sim_collect(struct sim *s, unsigned i)
 {
-	const struct ec_out *out;
-	size_t n;
+	struct ec_ready rd;
 
-	kern_sync(s, i);
-	n = ec_core_outputs(s->r[i], &out);
-	for (size_t k = 0; k < n; k++) {
-		const struct ec_out *o = &out[k];
+	ec_core_ready(s->r[i], &rd);
+	kern_sync(s, i, &rd.state);
+	for (size_t k = 0; k < rd.n_out; k++) {
+		const struct ec_out *o = &rd.out[k];
 
 		if (o->dest == EC_TO_CLIENT) {
 			push(s, i, SIM_CLIENT + ntohs(o->client.port), o->type,
@@ -284,7 +281,7 @@ void sim_collect(struct sim *s, unsigned i)
 					push(s, i, j, o->type, o->buf, o->len);
 		}
 	}
-	ec_core_clear_outputs(s->r[i]);
+	ec_core_advance(s->r[i]);
 }
 
 /* The XDP program is attached through a link owned by the process: its
