@@ -258,6 +258,7 @@ enum ec_event_kind {
 	EC_EV_CHECKPOINT_FAILED,  /* taking the one at .op failed (out of
 				   * memory, or checkpoint_async's taker): the
 				   * previous checkpoint and the log stay */
+	EC_EV_MAX,
 };
 
 struct ec_event {

@@ -190,6 +190,8 @@ static void log_event(const struct ec_event *ev)
 		pr_warn("the checkpoint at op %llu failed: the previous one "
 			"and the log after it stay", (unsigned long long)ev->op);
 		break;
+	case EC_EV_MAX: /* a count, not a kind */
+		break;
 	}
 }
 

@@ -259,6 +259,10 @@ void sim_collect(struct sim *s, unsigned i)
 
 	ec_core_ready(s->r[i], &rd);
 	kern_sync(s, i, &rd.state);
+	for (size_t e = 0; e < rd.n_events; e++) {
+		s->events[i][rd.events[e].kind]++;
+		s->last_event[i][rd.events[e].kind] = rd.events[e];
+	}
 	for (size_t k = 0; k < rd.n_out; k++) {
 		const struct ec_out *o = &rd.out[k];
 

@@ -59,6 +59,10 @@ struct sim {
 	struct sim_kernel kern[EC_MAX_REPLICAS]; /* the XDP program of each
 						  * replica, modelled */
 	struct sim_quiesced quiesced[EC_MAX_REPLICAS];
+	/* The events each core reported (struct ec_ready), counted by
+	 * kind, and the latest of each kind. */
+	uint64_t events[EC_MAX_REPLICAS][EC_EV_MAX];
+	struct ec_event last_event[EC_MAX_REPLICAS][EC_EV_MAX];
 	/* Replies received by clients, latest per client index. */
 	struct {
 		bool have;
