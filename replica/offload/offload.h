@@ -69,7 +69,8 @@ void ec_offload_sync(struct ec_offload *o, const struct ec_core_state *s);
  * any peer.  A PREPARE from the leader also arms its quorum slot. */
 bool ec_offload_prepare_to_all(struct ec_offload *o, struct ec_out *out);
 
-/* Ring buffer file descriptor to poll for drained entries. */
+/* Ring buffer file descriptor to poll: readable when the kernel stored
+ * PREPAREs for ec_offload_acked. */
 int ec_offload_ring_fd(const struct ec_offload *o);
 
 const struct ec_switches *ec_offload_switches(const struct ec_offload *o);

@@ -481,7 +481,7 @@ void sim_run(struct sim *s, uint64_t us, uint64_t step)
 		for (unsigned i = 0; i < s->n; i++) {
 			if (s->down[i])
 				continue;
-			/* drained in batches, now and then */
+			/* absorbed in batches, now and then */
 			if (s->kernel_fastack && !s->kernel_lazy &&
 			    sim_rand(s, 4) == 0)
 				kern_absorb_all(s, i);

@@ -54,7 +54,7 @@ struct sim {
 	sim_filter_fn *filter;
 	void *filter_arg;
 	bool kernel_fastack, kernel_quorum; /* model the XDP offloads */
-	bool kernel_lazy;  /* drain kernel records only when a datagram
+	bool kernel_lazy;  /* absorb kernel records only when a datagram
 			    * for that replica arrives (never on ticks) */
 	struct sim_kernel kern[EC_MAX_REPLICAS]; /* the XDP program of each
 						  * replica, modelled */
