@@ -255,14 +255,23 @@ void core_reply_status(struct ec_core *c, const struct ec_addr *to,
 	core_send(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
 }
 
+/* Answer a logged request that is not executed with status: only the
+ * leader answers, and only a client it has heard from. */
+static void refuse_logged(struct ec_core *c, bool lead,
+			  const struct ec_client_rec *rec,
+			  const Ec__Request *req, Ec__Status status)
+{
+	if (lead && rec && rec->has_addr)
+		core_reply_status(c, &rec->addr, req, status);
+}
+
 /* Execute one request of committed op on the state machine (app/exec.h
- * says what executes); the leader answers, a client it has heard from. */
+ * says what executes); the leader answers. */
 static void execute_request(struct ec_core *c, const Ec__Request *req,
 			    uint64_t op)
 {
 	bool lead = c->status == EC_ST_NORMAL && core_is_leader(c);
 	const struct ec_client_rec *rec;
-	Ec__Status refusal;
 
 	switch (ec_exec_request(c->kv, c->ct, c->o.client_expiry_ops, req, op,
 				&rec)) {
@@ -272,25 +281,24 @@ static void execute_request(struct ec_core *c, const Ec__Request *req,
 			core_send_raw(c, EC_TO_CLIENT, 0, &rec->addr,
 				      EC_MSG_REPLY, 0, rec->reply,
 				      rec->reply_len);
-		return;
+		break;
 	case EC_EXEC_DUPLICATE:
-		return;
+		break;
 	case EC_EXEC_INVALID:
 		c->stats.invalid_logged++;
-		refusal = EC__STATUS__ST_BAD_REQUEST;
+		refuse_logged(c, lead, rec, req, EC__STATUS__ST_BAD_REQUEST);
 		break;
 	case EC_EXEC_EXPIRED:
 		c->stats.sessions_expired++;
-		refusal = EC__STATUS__ST_SESSION_EXPIRED;
+		refuse_logged(c, lead, rec, req,
+			      EC__STATUS__ST_SESSION_EXPIRED);
 		break;
-	default:
+	case EC_EXEC_NO_MEMORY:
 		/* Skipping an op would make this replica diverge: stop
 		 * instead; a restart recovers the state from the others. */
 		core_fatal(c, "out of memory executing op %llu; aborting",
 			   (unsigned long long)op);
 	}
-	if (lead && rec && rec->has_addr)
-		core_reply_status(c, &rec->addr, req, refusal);
 }
 
 /* Execute committed op `op`: each request of its batch in order; a batch

@@ -192,7 +192,8 @@ void core_send_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 		   const uint8_t *body, size_t len);
 void core_execute_committed(struct ec_core *c);
 void core_set_commit(struct ec_core *c, uint64_t commit);
-
+/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST,
+ * ...). */
 void core_reply_status(struct ec_core *c, const struct ec_addr *to,
 		       const Ec__Request *req, Ec__Status status);
 /* Record an event of kind, stamped with the state now, for the caller to
