@@ -148,7 +148,8 @@ struct ec_core_opts {
 	 * with what happened (one line, no newline), for the glue to log;
 	 * it then aborts, and a restart recovers the state from the others
 	 * (--recover).  If the hook returns, or is NULL, the core aborts
-	 * itself.  The core prints nothing: this is its only word.
+	 * itself.  (All else the core has to say comes out as events,
+	 * struct ec_ready.)
 	 */
 	void (*fatal)(void *arg, const char *msg);
 	void *fatal_arg;
@@ -258,7 +259,7 @@ enum ec_event_kind {
 	EC_EV_CHECKPOINT_FAILED,  /* taking the one at .op failed (out of
 				   * memory, or checkpoint_async's taker): the
 				   * previous checkpoint and the log stay */
-	EC_EV_MAX,
+	EC_EV_MAX,                /* the number of kinds */
 };
 
 struct ec_event {
