@@ -85,11 +85,13 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 # protocol).  libec holds these three and nothing else: make check-layers
 # links it whole without libevent or libbpf.
 COMMON_SRCS := replica/common/wire.c replica/common/config.c
-APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c
+APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c \
+	       replica/app/exec.c
 CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 	       replica/core/quorum.c replica/core/log.c replica/core/core.c \
 	       replica/core/normal.c replica/core/viewchange.c \
-	       replica/core/transfer.c replica/core/checkpoint.c
+	       replica/core/transfer.c replica/core/recovery.c \
+	       replica/core/checkpoint.c
 LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS)
 # The offload switch table (pure too), for the daemon and the tests of it.
 SWITCH_OBJ   = $(call obj,replica/offload/switches.c)

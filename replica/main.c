@@ -28,8 +28,8 @@
 #include "offload/offload.h"
 #include "control/offload_cmds.h"
 
-enum ec_log_level ec_log_max = EC_LOG_INFO;
-char ec_log_tag[16] = "ec-replica";
+enum ec_diag_level ec_diag_max = EC_DIAG_INFO;
+char ec_diag_tag[16] = "ec-replica";
 
 /* Timer period: a fraction of the shortest protocol timeout, so that
  * timeouts fire within a few percent of their setting. */
@@ -285,7 +285,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->no_bpf = true;
 			break;
 		case 'v':
-			ec_log_max = EC_LOG_DEBUG;
+			ec_diag_max = EC_DIAG_DEBUG;
 			break;
 		case 'h':
 			usage(stdout);
@@ -350,6 +350,14 @@ static uint64_t tick_period_us(const struct ec_core_opts *co)
 	return t;
 }
 
+/* ec_core_opts.fatal: the core cannot go on (a restart with --recover
+ * can). */
+static void on_core_fatal(void *arg, const char *msg)
+{
+	pr_warn("%s", msg);
+	abort();
+}
+
 /* libevent: SIGINT or SIGTERM. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -388,7 +396,7 @@ int main(int argc, char **argv)
 			"replicas 0..%u)\n", o.id, o.config, cfg.n - 1);
 		return 2;
 	}
-	snprintf(ec_log_tag, sizeof(ec_log_tag), "r%ld", o.id);
+	snprintf(ec_diag_tag, sizeof(ec_diag_tag), "r%ld", o.id);
 
 	ec_core_opts_default(&co, cfg.n, (unsigned)o.id);
 	ec_members_from_config(&cfg, &co.members);
@@ -403,6 +411,7 @@ int main(int argc, char **argv)
 	co.kv_limits.max_keys = (uint64_t)o.max_keys;
 	co.kv_limits.max_bytes = (uint64_t)o.max_bytes;
 	co.clock_us = ec_clock_us;
+	co.fatal = on_core_fatal;
 	co.recovering = o.recover;
 	if (o.recover && make_nonce(&co.nonce) < 0)
 		goto out;
@@ -432,8 +441,6 @@ int main(int argc, char **argv)
 			"of memory)");
 		goto out;
 	}
-	if (off)
-		ec_offload_set_core(off, core);
 	ec_checkpointer_set_core(ckp, core);
 	io = ec_io_new(base, &cfg, (unsigned)o.id, core, off,
 		       tick_period_us(&co));

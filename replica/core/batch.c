@@ -23,10 +23,10 @@ size_t ec_batch_cost(size_t len)
 	return 1 + varint_len(len) + len;
 }
 
-bool ec_batch_fits(const struct ec_batch_builder *b, size_t len, size_t max)
+bool ec_batch_fits(size_t n, size_t bytes, size_t len, size_t max)
 {
-	return b->n < max && b->n < EC_MAX_BATCH &&
-	       b->bytes + ec_batch_cost(len) <= EC_MAX_ENTRY_BODY;
+	return n < max && n < EC_MAX_BATCH &&
+	       bytes + ec_batch_cost(len) <= EC_MAX_ENTRY_BODY;
 }
 
 void ec_batch_add(struct ec_batch_builder *b, const uint8_t *body,

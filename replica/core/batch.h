@@ -56,9 +56,13 @@ struct ec_batch_builder {
 /* Bytes a request of len bytes adds to an encoded Batch. */
 size_t ec_batch_cost(size_t len);
 
-/* Whether a request of len bytes still fits, with at most max requests
- * and EC_MAX_ENTRY_BODY bytes per batch (so a PREPARE fits one frame). */
-bool ec_batch_fits(const struct ec_batch_builder *b, size_t len, size_t max);
+/* Whether a request of len bytes still fits a batch that holds n
+ * requests in bytes bytes, with at most max requests and
+ * EC_MAX_ENTRY_BODY bytes per batch (so a PREPARE fits one frame); with
+ * n and bytes 0, whether it can be batched at all.  The one place this
+ * is decided: for the builder (b->n, b->bytes) and for the leader's
+ * queue, which counts what the next batch would take before taking it. */
+bool ec_batch_fits(size_t n, size_t bytes, size_t len, size_t max);
 
 /* Add a request the caller checked fits: body[0..len) encoded (copied),
  * req the same decoded (the builder takes it). */

@@ -35,8 +35,8 @@
  * replica with GET_SNAPSHOT(op, offset), answered with up to
  * EC_TRANSFER_WINDOW SNAPSHOT chunks in order, taken only in order (a
  * chunk after a lost one is dropped, and asked for again once the answer
- * is over: answer_streaming).  What to ask stays decided by the core's
- * state alone (request_state): the next offset of the fetch, asked again
+ * is over: xfer_streaming).  What to ask stays decided by the core's
+ * state alone (xfer_request_state): the next offset of the fetch, asked again
  * on the retransmission interval when an answer is lost; from offset 0 again
  * when the answerer's checkpoint changed (it answers with its latest).
  * A fetch that makes no progress for a view timeout is dropped, and the
@@ -57,7 +57,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +74,7 @@ static uint64_t clock_us(const struct ec_core *c)
  * compact the log up to the one before. */
 static void keep_checkpoint(struct ec_core *c, struct ec_snapshot *snap)
 {
+	struct ec_event *ev;
 	uint64_t base;
 
 	if (c->prev_ckpt.op &&
@@ -95,6 +95,22 @@ static void keep_checkpoint(struct ec_core *c, struct ec_snapshot *snap)
 	c->stats.log_compacted += c->log.base - base;
 	c->stats.checkpoints++;
 	c->stats.checkpoint_bytes = c->ckpt.len;
+	ev = core_event(c, EC_EV_CHECKPOINT);
+	if (ev) {
+		ev->op = c->ckpt.op;
+		ev->bytes = c->ckpt.len;
+	}
+}
+
+/* Taking the checkpoint at op failed: the previous one and the log stay,
+ * and the next checkpoint op tries again. */
+static void checkpoint_failed(struct ec_core *c, uint64_t op)
+{
+	struct ec_event *ev = core_event(c, EC_EV_CHECKPOINT_FAILED);
+
+	c->stats.checkpoint_failures++;
+	if (ev)
+		ev->op = op;
 }
 
 int ec_core_snapshot_take(const struct ec_core *c, uint64_t op,
@@ -122,7 +138,7 @@ static bool checkpoint_due(struct ec_core *c, const struct ec_entry *e,
 /* Take a checkpoint at executed op if it is one of the checkpoint ops:
  * here and now, or through the checkpoint_async hook (then the pause is
  * the hook's, e.g. a fork). */
-void maybe_checkpoint(struct ec_core *c, uint64_t op)
+void ckpt_maybe_take(struct ec_core *c, uint64_t op)
 {
 	const struct ec_entry *e = ec_log_at(&c->log, op);
 	struct ec_snapshot snap = { 0 };
@@ -139,9 +155,7 @@ void maybe_checkpoint(struct ec_core *c, uint64_t op)
 	    c->o.checkpoint_async(c->o.checkpoint_arg, op, e->view) == 0) {
 		c->ckpt_pending = op;
 	} else if (ec_core_snapshot_take(c, op, e->view, &snap) < 0) {
-		/* keep the previous checkpoint and the log: the next
-		 * checkpoint op tries again */
-		c->stats.checkpoint_failures++;
+		checkpoint_failed(c, op);
 	} else {
 		keep_checkpoint(c, &snap);
 	}
@@ -157,7 +171,7 @@ void ec_core_checkpoint_done(struct ec_core *c, struct ec_snapshot *snap)
 
 	c->ckpt_pending = 0;
 	if (!snap) {
-		c->stats.checkpoint_failures++;
+		checkpoint_failed(c, op);
 		return;
 	}
 	/* a snapshot installed meanwhile may be newer: keep that one */
@@ -168,7 +182,7 @@ void ec_core_checkpoint_done(struct ec_core *c, struct ec_snapshot *snap)
 	keep_checkpoint(c, snap);
 }
 
-void clear_fetch(struct ec_core *c)
+void ckpt_clear_fetch(struct ec_core *c)
 {
 	free(c->fetch.buf);
 	memset(&c->fetch, 0, sizeof(c->fetch));
@@ -177,7 +191,7 @@ void clear_fetch(struct ec_core *c)
 /* (Re)start fetching checkpoint op from replica source, from byte 0. */
 static void start_fetch(struct ec_core *c, unsigned source, uint64_t op)
 {
-	clear_fetch(c);
+	ckpt_clear_fetch(c);
 	c->fetch.active = true;
 	c->fetch.source = source;
 	c->fetch.op = op;
@@ -186,29 +200,29 @@ static void start_fetch(struct ec_core *c, unsigned source, uint64_t op)
 
 /* A NEW_STATE told us m's sender compacted what we asked for and has a
  * checkpoint at snapshot_op (at or below its commit, checked).  A leader
- * in normal status takes none: it holds every committed op (enter_normal)
+ * in normal status takes none: it holds every committed op (vc_enter_normal)
  * and orders requests with its client table, which an install would
  * replace; a pointer reaching it is a late answer to a question it asked
  * before it led. */
-void snapshot_hint(struct ec_core *c, const struct ec_msg *m,
-		   uint64_t snapshot_op)
+void ckpt_hint(struct ec_core *c, const struct ec_msg *m,
+	       uint64_t snapshot_op)
 {
 	if (snapshot_op <= c->commit || c->fetch.active ||
-	    (c->status == EC_ST_NORMAL && is_leader(c))) {
+	    (c->status == EC_ST_NORMAL && core_is_leader(c))) {
 		c->stats.ignored[m->type]++;
 		return;
 	}
 	start_fetch(c, m->sender, snapshot_op);
-	request_state(c);
+	xfer_request_state(c);
 }
 
 /*
- * The snapshot part of request_state: drop a fetch that is no longer
+ * The snapshot part of xfer_request_state: drop a fetch that is no longer
  * needed (our commit number reached it) or makes no progress; otherwise
  * ask for its next chunk.  Returns whether a fetch is going on (the
  * caller asks nothing else then).
  */
-bool request_snapshot(struct ec_core *c)
+bool ckpt_request(struct ec_core *c)
 {
 	Ec__GetSnapshot gs = EC__GET_SNAPSHOT__INIT;
 	struct ec_snap_fetch *f = &c->fetch;
@@ -216,21 +230,21 @@ bool request_snapshot(struct ec_core *c)
 	if (!f->active)
 		return false;
 	if (f->op <= c->commit) {
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		return false;
 	}
 	if (c->now - f->progress_at >= c->o.view_timeout_us) {
 		c->stats.snapshot_timeouts++;
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		return false;
 	}
-	if (c->now < f->not_before || answer_streaming(c))
+	if (c->now < f->not_before || xfer_streaming(c))
 		return true;
 	gs.op = f->op;
 	gs.offset = f->offset;
 	gs.chunks = EC_TRANSFER_WINDOW;
-	if (question_due(c, EC_Q_SNAPSHOT, f->source, gs.op, gs.offset))
-		queue_msg(c, EC_TO_REPLICA, f->source, NULL,
+	if (xfer_question_due(c, EC_Q_SNAPSHOT, f->source, gs.op, gs.offset))
+		core_send(c, EC_TO_REPLICA, f->source, NULL,
 			  EC_MSG_GET_SNAPSHOT, c->log.last, &gs.base);
 	return true;
 }
@@ -240,7 +254,7 @@ bool request_snapshot(struct ec_core *c)
  * follow) of the one asked for (the latest, or the older one, which is
  * kept while it is being fetched: a fetch slower than the checkpoint
  * interval still finishes), else the first chunks of our latest. */
-void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
+void ckpt_on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__GetSnapshot *gs;
 	Ec__Snapshot sn = EC__SNAPSHOT__INIT;
@@ -263,7 +277,7 @@ void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
-	chunks = answer_window(gs->chunks);
+	chunks = xfer_answer_window(gs->chunks);
 	if (from == &c->prev_ckpt)
 		c->prev_served_at = c->now;
 	else
@@ -282,7 +296,7 @@ void on_get_snapshot(struct ec_core *c, const struct ec_msg *m)
 		sn.data.len = len;
 		offset += len;
 		sn.more = chunks && offset < from->len;
-		queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_SNAPSHOT,
+		core_send(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_SNAPSHOT,
 			  c->log.last, &sn.base);
 		c->stats.snapshot_chunks_sent++;
 	}
@@ -309,16 +323,16 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 {
 	struct ec_snap_fetch *f = &c->fetch;
 	const struct ec_entry *e;
+	struct ec_event *ev;
 
 	/* the kernel may hold ops it acknowledged for us: our log must
 	 * have them before we decide from it (and we change it) */
-	if (c->o.quiesce)
-		c->o.quiesce(c->o.quiesce_arg);
+	core_quiesce(c);
 	if (f->op <= c->commit) {
 		/* the log got us there meanwhile */
 		ec_kv_free(kv);
 		ec_ct_free(ct);
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		return;
 	}
 	e = ec_log_at(&c->log, f->op);
@@ -342,8 +356,13 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	c->ckpt.buf = f->buf;
 	c->ckpt.len = f->total;
 	f->buf = NULL;
-	clear_fetch(c);
 	c->stats.snapshots_installed++;
+	ev = core_event(c, EC_EV_SNAPSHOT_INSTALLED);
+	if (ev) {
+		ev->op = f->op;
+		ev->replica = f->source;
+	}
+	ckpt_clear_fetch(c);
 }
 
 /* A whole snapshot was no good: count it in *why and fetch it again from
@@ -388,14 +407,14 @@ static void finish_fetch(struct ec_core *c)
 		/* With other bounds we would answer some writes unlike the
 		 * others: a configuration error no retry fixes, but the
 		 * sender may be the odd one out, so ask again (counted). */
-		fprintf(stderr, "ec-core: refusing snapshot at op %llu from "
-			"replica %u: taken with --max-keys %llu --max-bytes "
-			"%llu, ours are %llu and %llu (every replica needs "
-			"the same)\n", (unsigned long long)op, f->source,
-			(unsigned long long)lim.max_keys,
-			(unsigned long long)lim.max_bytes,
-			(unsigned long long)c->o.kv_limits.max_keys,
-			(unsigned long long)c->o.kv_limits.max_bytes);
+		struct ec_event *ev = core_event(c, EC_EV_SNAPSHOT_REFUSED);
+
+		if (ev) {
+			ev->op = op;
+			ev->replica = f->source;
+			ev->theirs = lim;
+			ev->ours = c->o.kv_limits;
+		}
 		ec_kv_free(kv);
 		ec_ct_free(ct);
 		refetch(c, &c->stats.snapshot_limits_mismatch);
@@ -408,19 +427,19 @@ static void finish_fetch(struct ec_core *c)
 static void continue_after(struct ec_core *c)
 {
 	if (c->pending.have) {
-		try_install(c); /* or ask for what lies between */
+		xfer_try_install(c); /* or ask for what lies between */
 		return;
 	}
-	if (c->status == EC_ST_RECOVERING && !recovery_ready(c)) {
-		request_snapshot(c);
+	if (c->status == EC_ST_RECOVERING && !rec_view_known(c)) {
+		ckpt_request(c);
 		return;
 	}
 	if (c->fetch.active || c->joining || c->status == EC_ST_RECOVERING ||
 	    (c->status == EC_ST_NORMAL && c->leader_op > c->log.last))
-		request_state(c);
+		xfer_request_state(c);
 }
 
-void on_snapshot(struct ec_core *c, const struct ec_msg *m)
+void ckpt_on_snapshot(struct ec_core *c, const struct ec_msg *m)
 {
 	struct ec_snap_fetch *f = &c->fetch;
 	Ec__Snapshot *sn;
@@ -437,11 +456,11 @@ void on_snapshot(struct ec_core *c, const struct ec_msg *m)
 		c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		goto out;
 	}
-	answer_chunk_seen(c, sn->more);
+	xfer_chunk_seen(c, sn->more);
 	if (sn->op <= c->commit) {
 		/* we got past it meanwhile: nothing to fetch from there */
 		c->stats.ignored[m->type]++;
-		clear_fetch(c);
+		ckpt_clear_fetch(c);
 		continue_after(c);
 		goto out;
 	}
@@ -457,7 +476,8 @@ void on_snapshot(struct ec_core *c, const struct ec_msg *m)
 		f->digest = sn->digest;
 		f->buf = malloc(sn->total);
 		if (!f->buf) {
-			clear_fetch(c); /* out of memory: asked again later */
+			/* out of memory: asked again later */
+			ckpt_clear_fetch(c);
 			goto out;
 		}
 	}

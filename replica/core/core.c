@@ -1,10 +1,11 @@
 /*
- * core.c - creation, message dispatch, the output queue, execution of
- * committed ops and the timer entry point.  See core.h and
- * internal.h.
+ * core.c - creation, message dispatch, the output queue, committed ops
+ * handed to the state machine in order (app/exec.h executes them) and
+ * the timer entry point.  See core.h and internal.h.
  */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +68,12 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	}
 	ec_kv_set_limits(c->kv, &o->kv_limits);
 	c->last_heard = now;
+	/* where it starts is no change: no event */
+	c->status = o->recovering ? EC_ST_RECOVERING : EC_ST_NORMAL;
 	if (o->recovering)
-		start_recovery(c);
-	else if (is_leader(c))
-		reset_leader_state(c);
+		rec_start(c);
+	else if (core_is_leader(c))
+		normal_reset_leader(c);
 	return c;
 }
 
@@ -78,17 +81,18 @@ void ec_core_free(struct ec_core *c)
 {
 	if (!c)
 		return;
-	ec_core_clear_outputs(c);
+	ec_core_advance(c);
 	free(c->out);
-	clear_view_change(c);
-	clear_pending(c);
+	free(c->events);
+	vc_clear(c);
+	xfer_clear_pending(c);
 	if (c->queue)
-		drop_queue(c);
+		normal_drop_queue(c);
 	free(c->queue);
 	ec_log_free(&c->log);
 	ec_snapshot_clear(&c->ckpt);
 	ec_snapshot_clear(&c->prev_ckpt);
-	clear_fetch(c);
+	ckpt_clear_fetch(c);
 	ec_kv_free(c->kv);
 	ec_ct_free(c->ct);
 	free(c);
@@ -125,6 +129,35 @@ static void push_out(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	c->stats.tx[type]++;
 }
 
+struct ec_event *core_event(struct ec_core *c, enum ec_event_kind kind)
+{
+	struct ec_event *ev;
+
+	if (c->n_events == c->cap_events) {
+		size_t cap = c->cap_events ? c->cap_events * 2 : 8;
+		struct ec_event *v = realloc(c->events, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		c->events = v;
+		c->cap_events = cap;
+	}
+	ev = &c->events[c->n_events++];
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ec_core_get_state(c, &ev->state);
+	return ev;
+}
+
+void core_enter(struct ec_core *c, enum ec_status status, uint32_t view)
+{
+	if (status == c->status && view == c->view)
+		return;
+	c->status = status;
+	c->view = view;
+	core_event(c, EC_EV_STATUS);
+}
+
 static struct ec_msg header(const struct ec_core *c, uint8_t type, uint64_t op)
 {
 	struct ec_msg m = {
@@ -141,7 +174,7 @@ static struct ec_msg header(const struct ec_core *c, uint8_t type, uint64_t op)
  * Queue a message with our view and commit number in the header and an
  * optional protobuf body.  dest/replica/client say where it goes.
  */
-void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
+void core_send(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	       const struct ec_addr *client, uint8_t type, uint64_t op,
 	       const ProtobufCMessage *body)
 {
@@ -163,9 +196,9 @@ void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
 
 /* Queue a message whose body is already encoded (PREPARE's request, a
  * cached reply). */
-void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
-	       const struct ec_addr *client, uint8_t type, uint64_t op,
-	       const uint8_t *body, size_t len)
+void core_send_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
+		   const struct ec_addr *client, uint8_t type, uint64_t op,
+		   const uint8_t *body, size_t len)
 {
 	struct ec_msg m = header(c, type, op);
 	size_t cap = sizeof(struct ec_hdr) + len;
@@ -178,93 +211,94 @@ void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	push_out(c, dest, replica, client, type, buf, cap);
 }
 
-/* Answer a logged request that is not executed with status: only the
- * leader answers, and only a client it has heard from. */
-static void refuse_logged(struct ec_core *c, bool lead, const Ec__Request *req,
-			  Ec__Status status)
+void core_fatal(const struct ec_core *c, const char *fmt, ...)
 {
-	struct ec_client_rec *rec = ec_ct_get(c->ct, req->client_id, false);
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->o.fatal)
+		c->o.fatal(c->o.fatal_arg, msg);
+	abort();
+}
+
+void core_quiesce(struct ec_core *c)
+{
+	struct ec_quiesced q = { 0 };
+
+	if (!c->o.quiesce)
+		return;
+	c->o.quiesce(c->o.quiesce_arg, c->log.last, &q);
+	for (size_t i = 0; i < q.n; i++)
+		normal_absorb(c, q.acked[i].buf, q.acked[i].len);
+	/* the leader counted these ops as ours: a view change without them
+	 * could lose a committed op */
+	if (q.through > c->log.last)
+		core_fatal(c, "ops up to %llu were acknowledged for us but "
+			   "only %llu reached the log; aborting",
+			   (unsigned long long)q.through,
+			   (unsigned long long)c->log.last);
+}
+
+/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST,
+ * ...). */
+void core_reply_status(struct ec_core *c, const struct ec_addr *to,
+		       const Ec__Request *req, Ec__Status status)
+{
 	Ec__Reply reply = EC__REPLY__INIT;
 
-	if (!lead || !rec || !rec->has_addr)
-		return;
 	reply.client_id = req->client_id;
 	reply.request_id = req->request_id;
 	reply.status = status;
-	queue_msg(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0, &reply.base);
+	core_send(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
 }
 
-bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
-		     uint64_t session_op, uint64_t op)
+/* Answer a logged request that is not executed with status: only the
+ * leader answers, and only a client it has heard from. */
+static void refuse_logged(struct ec_core *c, bool lead,
+			  const struct ec_client_rec *rec,
+			  const Ec__Request *req, Ec__Status status)
 {
-	/* a record with nothing executed is the leader's alone: not part of
-	 * what every replica decides from */
-	return c->o.client_expiry_ops && (!rec || rec->executed_req == 0) &&
-	       session_op + c->o.client_expiry_ops < op;
+	if (lead && rec && rec->has_addr)
+		core_reply_status(c, &rec->addr, req, status);
 }
 
-/* Apply one committed request, executed as op, to the store and the
- * client table, and answer the client if we lead.  A request id at or
- * below the client's last executed one is a duplicate in the log: it is
- * skipped on every replica alike, which is what makes retries
- * exactly-once.  A request that is no valid op (only a broken leader logs
- * one) is never executed; its client hears BAD_REQUEST from the leader.
- * One of a client the table does not know whose session began too long
- * ago is not executed either: it hears SESSION_EXPIRED (app/client_table.h). */
+/* Execute one request of committed op on the state machine (app/exec.h
+ * says what executes); the leader answers. */
 static void execute_request(struct ec_core *c, const Ec__Request *req,
 			    uint64_t op)
 {
-	Ec__Reply reply = EC__REPLY__INIT;
-	struct ec_kv_result res;
-	struct ec_client_rec *rec;
-	bool lead = c->status == EC_ST_NORMAL && is_leader(c);
-	uint8_t *buf;
-	size_t len;
+	bool lead = c->status == EC_ST_NORMAL && core_is_leader(c);
+	const struct ec_client_rec *rec;
 
-	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0) {
+	switch (ec_exec_request(c->kv, c->ct, c->o.client_expiry_ops, req, op,
+				&rec)) {
+	case EC_EXEC_APPLIED:
+		/* the cached reply is exactly the body a REPLY carries */
+		if (lead && rec->has_addr)
+			core_send_raw(c, EC_TO_CLIENT, 0, &rec->addr,
+				      EC_MSG_REPLY, 0, rec->reply,
+				      rec->reply_len);
+		break;
+	case EC_EXEC_DUPLICATE:
+		break;
+	case EC_EXEC_INVALID:
 		c->stats.invalid_logged++;
-		refuse_logged(c, lead, req, EC__STATUS__ST_BAD_REQUEST);
-		return;
-	}
-	rec = ec_ct_get(c->ct, req->client_id, false);
-	if (session_expired(c, rec, req->session_op, op)) {
+		refuse_logged(c, lead, rec, req, EC__STATUS__ST_BAD_REQUEST);
+		break;
+	case EC_EXEC_EXPIRED:
 		c->stats.sessions_expired++;
-		refuse_logged(c, lead, req, EC__STATUS__ST_SESSION_EXPIRED);
-		return;
+		refuse_logged(c, lead, rec, req,
+			      EC__STATUS__ST_SESSION_EXPIRED);
+		break;
+	case EC_EXEC_NO_MEMORY:
+		/* Skipping an op would make this replica diverge: stop
+		 * instead; a restart recovers the state from the others. */
+		core_fatal(c, "out of memory executing op %llu; aborting",
+			   (unsigned long long)op);
 	}
-	rec = ec_ct_get(c->ct, req->client_id, true);
-	if (!rec)
-		goto oom;
-	if (req->request_id <= rec->executed_req)
-		return;
-	if (ec_kv_apply(c->kv, req->op, &res) < 0)
-		goto oom;
-	reply.client_id = req->client_id;
-	reply.request_id = req->request_id;
-	reply.status = res.status;
-	reply.found = res.found;
-	reply.value.data = (uint8_t *)res.value;
-	reply.value.len = res.value_len;
-	len = ec__reply__get_packed_size(&reply);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		goto oom;
-	ec__reply__pack(&reply, buf);
-	ec_ct_set_reply(rec, buf, len);
-	rec->executed_req = req->request_id;
-	rec->last_op = op;
-	if (rec->prepared_req < rec->executed_req)
-		rec->prepared_req = rec->executed_req;
-	/* the cached reply is exactly the body a REPLY carries */
-	if (lead && rec->has_addr)
-		queue_raw(c, EC_TO_CLIENT, 0, &rec->addr, EC_MSG_REPLY, 0,
-			  rec->reply, rec->reply_len);
-	return;
-oom:
-	/* Skipping an op would make this replica diverge: stop instead; a
-	 * restart recovers the state from the others. */
-	fprintf(stderr, "ec-core: out of memory executing an op; aborting\n");
-	abort();
 }
 
 /* Execute committed op `op`: each request of its batch in order; a batch
@@ -273,24 +307,19 @@ static void execute_entry(struct ec_core *c, uint64_t op)
 {
 	const struct ec_batch *b = ec_log_batch(&c->log, op);
 
-	if (!b) {
-		fprintf(stderr, "ec-core: out of memory decoding op %llu; "
-			"aborting\n", (unsigned long long)op);
-		abort();
-	}
+	if (!b)
+		core_fatal(c, "out of memory decoding op %llu; aborting",
+			   (unsigned long long)op);
 	if (b->malformed)
 		c->stats.malformed_batches++;
 	for (size_t i = 0; i < b->n; i++)
 		execute_request(c, b->req[i], op);
-	/* the same ops on every replica, so the same clients go */
-	if (c->o.client_expiry_ops && op % EC_EXPIRY_SCAN == 0 &&
-	    op > c->o.client_expiry_ops)
-		c->stats.clients_expired +=
-			ec_ct_expire(c->ct, op - c->o.client_expiry_ops);
+	c->stats.clients_expired +=
+		ec_exec_expire(c->ct, op, c->o.client_expiry_ops);
 }
 
 /* Execute every committed op not yet executed, in op order. */
-void execute_committed(struct ec_core *c)
+void core_execute_committed(struct ec_core *c)
 {
 	while (c->executed < c->commit && c->executed < c->log.last) {
 		uint64_t op = c->executed + 1;
@@ -299,18 +328,18 @@ void execute_committed(struct ec_core *c)
 		/* nothing reads an executed entry's request again */
 		ec_log_release(&c->log, op);
 		c->executed = op;
-		maybe_checkpoint(c, op);
+		ckpt_maybe_take(c, op);
 	}
 }
 
 /* Raise the commit number to commit (never past our log) and execute. */
-void set_commit(struct ec_core *c, uint64_t commit)
+void core_set_commit(struct ec_core *c, uint64_t commit)
 {
 	if (commit > c->log.last)
 		commit = c->log.last;
 	if (commit > c->commit)
 		c->commit = commit;
-	execute_committed(c);
+	core_execute_committed(c);
 }
 
 void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
@@ -334,43 +363,43 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	}
 	switch (m.type) {
 	case EC_MSG_REQUEST:
-		on_request(c, &m, from);
+		normal_on_request(c, &m, from);
 		break;
 	case EC_MSG_PREPARE:
-		on_prepare(c, &m);
+		normal_on_prepare(c, &m);
 		break;
 	case EC_MSG_PREPARE_OK:
-		on_prepare_ok(c, &m);
+		normal_on_prepare_ok(c, &m);
 		break;
 	case EC_MSG_COMMIT:
-		on_commit(c, &m);
+		normal_on_commit(c, &m);
 		break;
 	case EC_MSG_START_VIEW_CHANGE:
-		on_start_view_change(c, &m);
+		vc_on_start_view_change(c, &m);
 		break;
 	case EC_MSG_DO_VIEW_CHANGE:
-		on_do_view_change(c, &m);
+		vc_on_do_view_change(c, &m);
 		break;
 	case EC_MSG_START_VIEW:
-		on_start_view(c, &m);
+		vc_on_start_view(c, &m);
 		break;
 	case EC_MSG_GET_STATE:
-		on_get_state(c, &m);
+		xfer_on_get_state(c, &m);
 		break;
 	case EC_MSG_NEW_STATE:
-		on_new_state(c, &m);
+		xfer_on_new_state(c, &m);
 		break;
 	case EC_MSG_RECOVERY:
-		on_recovery(c, &m);
+		rec_on_recovery(c, &m);
 		break;
 	case EC_MSG_RECOVERY_RESPONSE:
-		on_recovery_response(c, &m);
+		rec_on_recovery_response(c, &m);
 		break;
 	case EC_MSG_GET_SNAPSHOT:
-		on_get_snapshot(c, &m);
+		ckpt_on_get_snapshot(c, &m);
 		break;
 	case EC_MSG_SNAPSHOT:
-		on_snapshot(c, &m);
+		ckpt_on_snapshot(c, &m);
 		break;
 	default: /* REPLY: replicas never take one */
 		c->stats.ignored[m.type]++;
@@ -378,10 +407,10 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	}
 }
 
-void ec_core_flush(struct ec_core *c)
+void ec_core_input_done(struct ec_core *c)
 {
-	if (c->status == EC_ST_NORMAL && is_leader(c))
-		drain_queue(c, true);
+	if (c->status == EC_ST_NORMAL && core_is_leader(c))
+		normal_prepare_queued(c, true);
 }
 
 int ec_core_set_batch(struct ec_core *c, unsigned batch)
@@ -402,38 +431,42 @@ void ec_core_tick(struct ec_core *c, uint64_t now)
 	c->now = now;
 	switch (c->status) {
 	case EC_ST_NORMAL:
-		if (is_leader(c))
-			leader_tick(c);
+		if (core_is_leader(c))
+			normal_leader_tick(c);
 		else
-			follower_tick(c);
+			normal_follower_tick(c);
 		break;
 	case EC_ST_VIEW_CHANGE:
-		view_change_tick(c);
+		vc_tick(c);
 		break;
 	case EC_ST_RECOVERING:
-		recovery_tick(c);
+		rec_tick(c);
 		break;
 	}
 }
 
-size_t ec_core_outputs(const struct ec_core *c, const struct ec_out **out)
+void ec_core_ready(struct ec_core *c, struct ec_ready *rd)
 {
-	*out = c->out;
-	return c->n_out;
+	rd->out = c->out;
+	rd->n_out = c->n_out;
+	ec_core_get_state(c, &rd->state);
+	rd->events = c->events;
+	rd->n_events = c->n_events;
 }
 
-void ec_core_clear_outputs(struct ec_core *c)
+void ec_core_advance(struct ec_core *c)
 {
 	for (size_t i = 0; i < c->n_out; i++)
 		free(c->out[i].buf);
 	c->n_out = 0;
+	c->n_events = 0;
 }
 
 void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s)
 {
 	s->status = c->status;
 	s->view = c->view;
-	s->leader = leader_of(c, c->view);
+	s->leader = core_leader_of(c, c->view);
 	s->op = c->log.last;
 	s->commit = c->commit;
 	s->executed = c->executed;

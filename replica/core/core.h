@@ -4,6 +4,18 @@
  * sockets, no clocks, no BPF; the libevent glue (main.c, io/io.c) feeds it
  * and sends what it queues, and the unit tests drive it the same way.
  *
+ * One output record per turn (etcd-io/raft's Ready and Advance).  A turn
+ * is what the glue hands over at once: what the kernel acknowledged
+ * (ec_core_absorb), the datagrams of one receive (ec_core_receive each,
+ * then ec_core_input_done), a tick (ec_core_tick).  Then it takes the
+ * record (ec_core_ready): the datagrams to send, the state the offloads
+ * mirror, the events to log; acts on it, and says so (ec_core_advance).
+ * What comes in between turns (ec_core_checkpoint_done) goes into the
+ * next record.  The core does no I/O and prints nothing, and its hooks
+ * (struct ec_core_opts) hand it nothing while it runs.  The state machine
+ * is app/exec.h's: the core orders requests, hands the committed ones
+ * over in op order, and decides who is answered.
+ *
  * Views 0,1,2...; the leader of view v is replica v mod n.  A replica is
  * in one of the statuses below.  Normal case: REQUEST -> PREPARE to all ->
  * PREPARE_OK from f followers -> commit, execute, REPLY; the commit number
@@ -12,10 +24,10 @@
  * One op carries a batch of requests (batch.h).  The leader queues the
  * requests it accepts and closes a batch when it is full (opts.batch
  * requests, or the next request would not fit one frame) or when nothing
- * more is waiting in what it has received (ec_core_flush): at low load a
- * batch is one request, and nothing waits on a timer.  Requests wait in
- * the queue while the window of uncommitted ops is full and go out
- * together when it opens.  Replies, exactly-once and the client table stay
+ * more is waiting in what it has received (ec_core_input_done): at low
+ * load a batch is one request, and nothing waits on a timer.  Requests
+ * wait in the queue while the window of uncommitted ops is full and go
+ * out together when it opens.  Replies, exactly-once and the client table stay
  * per request.
  *
  * Every opts.checkpoint_ops executed ops (or opts.checkpoint_bytes bytes
@@ -45,6 +57,22 @@ enum ec_status {
 	EC_ST_NORMAL = 0,
 	EC_ST_VIEW_CHANGE,
 	EC_ST_RECOVERING,
+};
+
+/* A datagram, borrowed. */
+struct ec_dgram {
+	const uint8_t *buf;
+	size_t len;
+};
+
+/* What opts.quiesce hands back: the PREPAREs acknowledged on the core's
+ * behalf that it has not absorbed yet, and how far acknowledgements
+ * went. */
+struct ec_quiesced {
+	const struct ec_dgram *acked; /* in op order */
+	size_t n;
+	uint64_t through;             /* every op up to this one was
+				       * acknowledged (0: none) */
 };
 
 struct ec_core_opts {
@@ -83,12 +111,18 @@ struct ec_core_opts {
 	/*
 	 * Called before the core leaves normal status or replaces entries
 	 * of its log.  Whoever acknowledges PREPAREs on the core's behalf
-	 * (the fast-ack XDP program) must stop, and hand every PREPARE it
-	 * already acknowledged to ec_core_absorb before returning: the
-	 * core's DO_VIEW_CHANGE must contain every op it acknowledged.
-	 * NULL when nothing acknowledges for the core.
+	 * (the fast-ack XDP program) must stop, and fill *q: every PREPARE
+	 * it acknowledged and has not yet handed to ec_core_absorb, as data
+	 * (valid until its owner is next called), and the op up to which it
+	 * acknowledged.  last_op is the core's last op: the acknowledged ops
+	 * above it are the ones that must be there, so the hook waits for
+	 * any that are a moment away.  The hook must not call the core; the
+	 * core then absorbs what it was given, and stops (opts.fatal) if its
+	 * log still ends below q->through: its DO_VIEW_CHANGE must contain
+	 * every op it acknowledged.  NULL when nothing acknowledges for the
+	 * core.
 	 */
-	void (*quiesce)(void *arg);
+	void (*quiesce)(void *arg, uint64_t last_op, struct ec_quiesced *q);
 	void *quiesce_arg;
 	/*
 	 * A monotonic clock in microseconds, read only to measure how long
@@ -107,6 +141,18 @@ struct ec_core_opts {
 	 */
 	int (*checkpoint_async)(void *arg, uint64_t op, uint32_t view);
 	void *checkpoint_arg;
+	/*
+	 * The core cannot go on: going on would make this replica diverge
+	 * or break a promise it made (out of memory where nothing may be
+	 * skipped, an acknowledged op its log cannot keep).  Called once,
+	 * with what happened (one line, no newline), for the glue to log;
+	 * it then aborts, and a restart recovers the state from the others
+	 * (--recover).  If the hook returns, or is NULL, the core aborts
+	 * itself.  (All else the core has to say comes out as events,
+	 * struct ec_ready.)
+	 */
+	void (*fatal)(void *arg, const char *msg);
+	void *fatal_arg;
 };
 
 /* Defaults for the timing fields (microseconds) and window. */
@@ -135,7 +181,9 @@ struct ec_out {
 	struct ec_addr client;
 	uint8_t type;        /* message type, for counters and offload switches */
 	size_t len;
-	uint8_t *buf;        /* the whole datagram, owned by the core */
+	uint8_t *buf;        /* the whole datagram, owned by the core; the
+			      * glue may set flags in its header (EC_F_TO_ALL)
+			      * before it sends it */
 };
 
 /* Counters kept by the core (shown by the control interface). */
@@ -197,6 +245,47 @@ struct ec_core_state {
 	uint64_t checkpoint; /* op of the latest checkpoint (0: none) */
 };
 
+/* Something that happened, for the glue to log. */
+enum ec_event_kind {
+	EC_EV_STATUS,             /* status or view changed: see .state */
+	EC_EV_RECOVERED,          /* a restarted replica is normal again */
+	EC_EV_SNAPSHOT_INSTALLED, /* replica .replica's checkpoint at .op
+				   * replaced the store and client table */
+	EC_EV_SNAPSHOT_REFUSED,   /* replica .replica's checkpoint at .op is
+				   * sound but was taken with the store bounds
+				   * .theirs, not ours (.ours): refused, and
+				   * fetched again (misconfigured cluster) */
+	EC_EV_CHECKPOINT,         /* the checkpoint at .op (.bytes) is kept */
+	EC_EV_CHECKPOINT_FAILED,  /* taking the one at .op failed (out of
+				   * memory, or checkpoint_async's taker): the
+				   * previous checkpoint and the log stay */
+	EC_EV_MAX,                /* the number of kinds */
+};
+
+struct ec_event {
+	enum ec_event_kind kind;
+	struct ec_core_state state; /* the core's, just after it happened */
+	uint64_t op;
+	unsigned replica;
+	uint64_t bytes;
+	struct ec_kv_limits theirs, ours;
+};
+
+/*
+ * What the core produced since the last ec_core_advance.  Everything
+ * points into the core and stays valid until ec_core_advance; meanwhile
+ * nothing may be handed to the core (its const getters may be called).
+ */
+struct ec_ready {
+	struct ec_out *out;          /* datagrams to send, in order */
+	size_t n_out;
+	struct ec_core_state state;  /* now: what the offloads mirror (view,
+				      * role, commit, the next op to fast-ack)
+				      * before the datagrams leave */
+	const struct ec_event *events; /* in the order they happened */
+	size_t n_events;
+};
+
 struct ec_core;
 
 /* Fill *o with defaults for replica self of n; the caller fills in
@@ -218,9 +307,10 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
  * Hand the core a PREPARE datagram that was already acknowledged on its
  * behalf (stored by the fast-ack XDP program).  It is appended exactly as
  * if it had been received, but no PREPARE_OK is sent.  Must be called, in
- * order, before any datagram that arrived after it is received.  One of a
- * view the core has left is a duplicate (quiesce saw its op in the log
- * then) and is ignored.
+ * order, before any datagram that arrived after it is received (the
+ * core absorbs what opts.quiesce hands back itself).  One of a view the
+ * core has left is a duplicate (quiesce saw its op in the log then) and
+ * is ignored.
  */
 void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 		    uint64_t now);
@@ -232,7 +322,7 @@ void ec_core_trust_quorum_flag(struct ec_core *c, bool on);
 
 /* Everything received for now has been handed over (the glue calls this
  * after each batch of datagrams): the leader prepares what it queued. */
-void ec_core_flush(struct ec_core *c);
+void ec_core_input_done(struct ec_core *c);
 
 /* Change opts.batch at run time; -1 (nothing changed) if out of range. */
 int ec_core_set_batch(struct ec_core *c, unsigned batch);
@@ -251,9 +341,13 @@ void ec_core_checkpoint_done(struct ec_core *c, struct ec_snapshot *snap);
 /* Advance timers: heartbeats, retransmission, view change, recovery. */
 void ec_core_tick(struct ec_core *c, uint64_t now);
 
-/* Datagrams queued since the last clear, in order. */
-size_t ec_core_outputs(const struct ec_core *c, const struct ec_out **out);
-void ec_core_clear_outputs(struct ec_core *c);
+/* The record of what happened since the last ec_core_advance (see
+ * struct ec_ready). */
+void ec_core_ready(struct ec_core *c, struct ec_ready *rd);
+
+/* The glue is done with the record: the core frees its datagrams and
+ * events and starts the next. */
+void ec_core_advance(struct ec_core *c);
 
 void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s);
 const struct ec_core_stats *ec_core_stats(const struct ec_core *c);

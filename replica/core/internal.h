@@ -1,9 +1,10 @@
 /*
  * internal.h - state and helpers shared by the core's files:
- *   core.c        creation, dispatch, outputs, execution, timers
+ *   core.c        creation, dispatch, outputs, execution order, timers
  *   normal.c      REQUEST, PREPARE, PREPARE_OK, COMMIT
  *   viewchange.c  START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW
- *   transfer.c    log installation, GET_STATE/NEW_STATE, recovery
+ *   transfer.c    log installation, GET_STATE/NEW_STATE
+ *   recovery.c    RECOVERY/RECOVERY_RESPONSE: a restarted replica
  *   checkpoint.c  checkpoints, log compaction, GET_SNAPSHOT/SNAPSHOT
  *
  * Invariant everything relies on: a replica whose status is normal in view
@@ -22,6 +23,7 @@
 #define EC_REPLICA_CORE_INTERNAL_H
 
 #include "app/client_table.h"
+#include "app/exec.h"
 #include "core.h"
 #include "app/kv.h"
 #include "log.h"
@@ -82,7 +84,7 @@ struct ec_snap_fetch {
 	uint64_t not_before;     /* after a bad snapshot: ask no sooner */
 };
 
-/* What a GET_STATE or GET_SNAPSHOT asked last (see request_state). */
+/* What a GET_STATE or GET_SNAPSHOT asked last (see xfer_request_state). */
 enum ec_question {
 	EC_Q_LOG,                /* GET_STATE: a = from_op, b = committed */
 	EC_Q_SNAPSHOT,           /* GET_SNAPSHOT: a = op, b = offset */
@@ -125,7 +127,7 @@ struct ec_core {
 	unsigned state_req_to;
 	uint64_t state_req_a, state_req_b;
 	bool more_coming;        /* the last chunk of an answer said more
-				  * follow, at more_at (answer_streaming) */
+				  * follow, at more_at (xfer_streaming) */
 	uint64_t more_at;
 
 	/* Checkpoints (every replica). */
@@ -162,100 +164,117 @@ struct ec_core {
 	bool trust_quorum;       /* see ec_core_trust_quorum_flag */
 
 	uint64_t now;
+	/* The record ec_core_ready hands out: queued since the last
+	 * ec_core_advance. */
 	struct ec_out *out;
 	size_t n_out, cap_out;
+	struct ec_event *events;
+	size_t n_events, cap_events;
 	struct ec_core_stats stats;
 };
 
-static inline unsigned leader_of(const struct ec_core *c, uint32_t view)
+static inline unsigned core_leader_of(const struct ec_core *c, uint32_t view)
 {
 	return ec_view_leader(view, c->o.n);
 }
 
-static inline bool is_leader(const struct ec_core *c)
+static inline bool core_is_leader(const struct ec_core *c)
 {
-	return leader_of(c, c->view) == c->o.self;
+	return core_leader_of(c, c->view) == c->o.self;
 }
 
 /* core.c */
-void queue_msg(struct ec_core *c, enum ec_dest dest, unsigned replica,
+void core_send(struct ec_core *c, enum ec_dest dest, unsigned replica,
 	       const struct ec_addr *client, uint8_t type, uint64_t op,
 	       const ProtobufCMessage *body);
-void queue_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
-	       const struct ec_addr *client, uint8_t type, uint64_t op,
-	       const uint8_t *body, size_t len);
-void execute_committed(struct ec_core *c);
-void set_commit(struct ec_core *c, uint64_t commit);
-
-/* Whether a request of a client with record rec (NULL: none) and
- * Request.session_op, executed as op, belongs to an expired session
- * (app/client_table.h). */
-bool session_expired(const struct ec_core *c, const struct ec_client_rec *rec,
-		     uint64_t session_op, uint64_t op);
+void core_send_raw(struct ec_core *c, enum ec_dest dest, unsigned replica,
+		   const struct ec_addr *client, uint8_t type, uint64_t op,
+		   const uint8_t *body, size_t len);
+void core_execute_committed(struct ec_core *c);
+void core_set_commit(struct ec_core *c, uint64_t commit);
+/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST,
+ * ...). */
+void core_reply_status(struct ec_core *c, const struct ec_addr *to,
+		       const Ec__Request *req, Ec__Status status);
+/* Record an event of kind, stamped with the state now, for the caller to
+ * fill in; NULL out of memory (the event is lost: it is only logged). */
+struct ec_event *core_event(struct ec_core *c, enum ec_event_kind kind);
+/* Be in status in view from now on; a change is an event. */
+void core_enter(struct ec_core *c, enum ec_status status, uint32_t view);
+/* Stop whoever acknowledges for us and absorb what it acknowledged
+ * (opts.quiesce): before leaving normal status or replacing log
+ * entries. */
+void core_quiesce(struct ec_core *c);
+/* Stop: tell opts.fatal why (printf-style), then abort. */
+_Noreturn void core_fatal(const struct ec_core *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* normal.c */
-void on_request(struct ec_core *c, const struct ec_msg *m,
-		const struct ec_addr *from);
-void on_prepare(struct ec_core *c, const struct ec_msg *m);
-void on_prepare_ok(struct ec_core *c, const struct ec_msg *m);
-void on_commit(struct ec_core *c, const struct ec_msg *m);
-void leader_tick(struct ec_core *c);
-void follower_tick(struct ec_core *c);
-void drain_queue(struct ec_core *c, bool partial);
-void drop_queue(struct ec_core *c);
-void reset_leader_state(struct ec_core *c);
-void send_prepare_ok(struct ec_core *c);
-void heard_from_leader(struct ec_core *c, const struct ec_msg *m);
+void normal_on_request(struct ec_core *c, const struct ec_msg *m,
+		       const struct ec_addr *from);
+void normal_on_prepare(struct ec_core *c, const struct ec_msg *m);
+void normal_on_prepare_ok(struct ec_core *c, const struct ec_msg *m);
+void normal_on_commit(struct ec_core *c, const struct ec_msg *m);
+void normal_leader_tick(struct ec_core *c);
+void normal_follower_tick(struct ec_core *c);
+void normal_prepare_queued(struct ec_core *c, bool partial);
+void normal_drop_queue(struct ec_core *c);
+void normal_reset_leader(struct ec_core *c);
+void normal_send_prepare_ok(struct ec_core *c);
+void normal_heard_from_leader(struct ec_core *c, const struct ec_msg *m);
+void normal_absorb(struct ec_core *c, const void *buf, size_t len);
 
 /* viewchange.c */
-void enter_normal(struct ec_core *c, uint64_t commit);
-void leave_view(struct ec_core *c, uint32_t view);
-void start_view_change(struct ec_core *c, uint32_t view);
-void join_view(struct ec_core *c, uint32_t view);
-void on_start_view_change(struct ec_core *c, const struct ec_msg *m);
-void on_do_view_change(struct ec_core *c, const struct ec_msg *m);
-void on_start_view(struct ec_core *c, const struct ec_msg *m);
-void view_change_tick(struct ec_core *c);
-void clear_view_change(struct ec_core *c);
+void vc_enter_normal(struct ec_core *c, uint64_t commit);
+void vc_leave_view(struct ec_core *c, uint32_t view);
+void vc_start(struct ec_core *c, uint32_t view);
+void vc_join(struct ec_core *c, uint32_t view);
+void vc_on_start_view_change(struct ec_core *c, const struct ec_msg *m);
+void vc_on_do_view_change(struct ec_core *c, const struct ec_msg *m);
+void vc_on_start_view(struct ec_core *c, const struct ec_msg *m);
+void vc_tick(struct ec_core *c);
+void vc_clear(struct ec_core *c);
 
 /* transfer.c */
-bool check_entries(struct ec_core *c, const struct ec_msg *m,
-		   Ec__LogEntry **entries, size_t n, bool exact,
-		   uint64_t last, uint64_t *from);
-void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
-		   uint64_t commit, unsigned source, ProtobufCMessage *msg,
-		   Ec__LogEntry **entries, size_t n);
-bool try_install(struct ec_core *c);
-void clear_pending(struct ec_core *c);
-void request_state(struct ec_core *c);
-void queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
-		    unsigned to, uint64_t from);
-uint32_t answer_window(uint32_t asked);
-void answer_chunk_seen(struct ec_core *c, bool more);
-bool answer_streaming(const struct ec_core *c);
-uint64_t tail_start(const struct ec_core *c, uint64_t from);
-Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
-			     uint64_t last);
-void on_get_state(struct ec_core *c, const struct ec_msg *m);
-void on_new_state(struct ec_core *c, const struct ec_msg *m);
-void on_recovery(struct ec_core *c, const struct ec_msg *m);
-void on_recovery_response(struct ec_core *c, const struct ec_msg *m);
-void recovery_tick(struct ec_core *c);
-void start_recovery(struct ec_core *c);
-bool append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n);
-bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
-		     uint64_t sender_commit);
-bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
-		  uint64_t a, uint64_t b);
-bool recovery_ready(const struct ec_core *c);
+bool xfer_check_entries(struct ec_core *c, const struct ec_msg *m,
+			Ec__LogEntry **entries, size_t n, bool exact,
+			uint64_t last, uint64_t *from);
+void xfer_stash_install(struct ec_core *c, uint32_t view, uint64_t from,
+			uint64_t commit, unsigned source, ProtobufCMessage *msg,
+			Ec__LogEntry **entries, size_t n);
+bool xfer_try_install(struct ec_core *c);
+void xfer_clear_pending(struct ec_core *c);
+void xfer_request_state(struct ec_core *c);
+void xfer_queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
+			 unsigned to, uint64_t from);
+uint32_t xfer_answer_window(uint32_t asked);
+void xfer_chunk_seen(struct ec_core *c, bool more);
+bool xfer_streaming(const struct ec_core *c);
+uint64_t xfer_tail_start(const struct ec_core *c, uint64_t from);
+Ec__LogEntry **xfer_build_entries(const struct ec_core *c, uint64_t first,
+				  uint64_t last);
+void xfer_on_get_state(struct ec_core *c, const struct ec_msg *m);
+void xfer_on_new_state(struct ec_core *c, const struct ec_msg *m);
+bool xfer_append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n);
+bool xfer_place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
+			  uint64_t sender_commit);
+bool xfer_question_due(struct ec_core *c, enum ec_question kind, unsigned to,
+		       uint64_t a, uint64_t b);
+
+/* recovery.c */
+void rec_on_recovery(struct ec_core *c, const struct ec_msg *m);
+void rec_on_recovery_response(struct ec_core *c, const struct ec_msg *m);
+void rec_tick(struct ec_core *c);
+void rec_start(struct ec_core *c);
+bool rec_view_known(const struct ec_core *c);
 
 /* checkpoint.c */
-void maybe_checkpoint(struct ec_core *c, uint64_t op);
-void snapshot_hint(struct ec_core *c, const struct ec_msg *m,
-		   uint64_t snapshot_op);
-bool request_snapshot(struct ec_core *c);
-void clear_fetch(struct ec_core *c);
-void on_get_snapshot(struct ec_core *c, const struct ec_msg *m);
-void on_snapshot(struct ec_core *c, const struct ec_msg *m);
+void ckpt_maybe_take(struct ec_core *c, uint64_t op);
+void ckpt_hint(struct ec_core *c, const struct ec_msg *m,
+	       uint64_t snapshot_op);
+bool ckpt_request(struct ec_core *c);
+void ckpt_clear_fetch(struct ec_core *c);
+void ckpt_on_get_snapshot(struct ec_core *c, const struct ec_msg *m);
+void ckpt_on_snapshot(struct ec_core *c, const struct ec_msg *m);
 
 #endif /* EC_REPLICA_CORE_INTERNAL_H */

@@ -4,21 +4,8 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Answer a client without executing anything (NOT_LEADER, BAD_REQUEST). */
-static void reply_status(struct ec_core *c, const struct ec_addr *to,
-			 const Ec__Request *req, Ec__Status status)
-{
-	Ec__Reply reply = EC__REPLY__INIT;
-
-	reply.client_id = req->client_id;
-	reply.request_id = req->request_id;
-	reply.status = status;
-	queue_msg(c, EC_TO_CLIENT, 0, to, EC_MSG_REPLY, 0, &reply.base);
-}
 
 /* Put a closed batch (body encoded, batch the same decoded; the log takes
  * it) in the next slot and send it to every follower.  False if out of
@@ -33,12 +20,12 @@ static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
 		return false;
 	if (c->commit + 1 == op)
 		c->retx_at = c->now + c->retx_gap;
-	queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+	core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	c->last_broadcast = c->now;
 	c->stats.batches++;
 	c->stats.batched_requests += n;
 	if (ec_quorum_followers(c->o.n) == 0)
-		set_commit(c, op);
+		core_set_commit(c, op);
 	return true;
 }
 
@@ -65,7 +52,7 @@ static void dequeue(struct ec_core *c)
 	c->queue_len--;
 }
 
-void drop_queue(struct ec_core *c)
+void normal_drop_queue(struct ec_core *c)
 {
 	while (c->queue_len)
 		dequeue(c);
@@ -106,13 +93,12 @@ static size_t next_batch(const struct ec_core *c, bool *full)
 {
 	size_t n = 0, bytes = 0;
 
-	while (n < c->queue_len && n < c->o.batch) {
-		size_t cost = ec_batch_cost(
-			c->queue[(c->queue_head + n) % EC_MAX_QUEUED].len);
+	while (n < c->queue_len) {
+		size_t len = c->queue[(c->queue_head + n) % EC_MAX_QUEUED].len;
 
-		if (bytes + cost > EC_MAX_ENTRY_BODY)
+		if (!ec_batch_fits(n, bytes, len, c->o.batch))
 			break;
-		bytes += cost;
+		bytes += ec_batch_cost(len);
 		n++;
 	}
 	*full = n < c->queue_len || n == c->o.batch;
@@ -125,7 +111,7 @@ static size_t next_batch(const struct ec_core *c, bool *full)
  * one (nothing more is waiting).  Requests lost to out of memory are
  * forgotten by the client table too, so the client's retry is ordered.
  */
-void drain_queue(struct ec_core *c, bool partial)
+void normal_prepare_queued(struct ec_core *c, bool partial)
 {
 	struct ec_batch_builder *b = &c->builder;
 	bool lost = false;
@@ -188,8 +174,8 @@ static bool enqueue(struct ec_core *c, const struct ec_msg *m,
  * carries the commit number a new session starts from.  A request of an
  * expired session is refused before ordering (it would be at execution).
  */
-void on_request(struct ec_core *c, const struct ec_msg *m,
-		const struct ec_addr *from)
+void normal_on_request(struct ec_core *c, const struct ec_msg *m,
+		       const struct ec_addr *from)
 {
 	Ec__Request *req;
 	struct ec_client_rec *rec;
@@ -199,22 +185,22 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	if (!req)
 		return;
 	if (req->request_id == 0 && !req->op && c->status == EC_ST_NORMAL) {
-		reply_status(c, from, req, EC__STATUS__ST_OK);
+		core_reply_status(c, from, req, EC__STATUS__ST_OK);
 		goto out;
 	}
-	if (c->status != EC_ST_NORMAL || !is_leader(c)) {
-		reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
+	if (c->status != EC_ST_NORMAL || !core_is_leader(c)) {
+		core_reply_status(c, from, req, EC__STATUS__ST_NOT_LEADER);
 		goto out;
 	}
-	if (!req->op || !ec_kv_op_valid(req->op) || req->request_id == 0 ||
-	    ec_batch_cost(m->body_len) > EC_MAX_ENTRY_BODY) {
-		reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
+	if (!ec_exec_valid(req) || !ec_batch_fits(0, 0, m->body_len, 1)) {
+		core_reply_status(c, from, req, EC__STATUS__ST_BAD_REQUEST);
 		goto out;
 	}
 	rec = ec_ct_get(c->ct, req->client_id, false);
-	if (session_expired(c, rec, req->session_op, c->log.last + 1)) {
+	if (ec_exec_session_expired(rec, req->session_op, c->log.last + 1,
+				    c->o.client_expiry_ops)) {
 		c->stats.sessions_expired++;
-		reply_status(c, from, req, EC__STATUS__ST_SESSION_EXPIRED);
+		core_reply_status(c, from, req, EC__STATUS__ST_SESSION_EXPIRED);
 		goto out;
 	}
 	if (!rec) {
@@ -228,8 +214,8 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	if (req->request_id <= rec->executed_req) {
 		if (req->request_id == rec->executed_req && rec->reply) {
 			c->stats.duplicate_requests++;
-			queue_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0,
-				  rec->reply, rec->reply_len);
+			core_send_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0,
+				      rec->reply, rec->reply_len);
 		}
 		goto out;
 	}
@@ -239,19 +225,19 @@ void on_request(struct ec_core *c, const struct ec_msg *m,
 	if (!enqueue(c, m, req))
 		goto out;
 	rec->prepared_req = req->request_id;
-	drain_queue(c, false);
+	normal_prepare_queued(c, false);
 	return;
 out:
 	ec__request__free_unpacked(req, NULL);
 }
 
-void send_prepare_ok(struct ec_core *c)
+void normal_send_prepare_ok(struct ec_core *c)
 {
-	queue_msg(c, EC_TO_REPLICA, leader_of(c, c->view), NULL,
+	core_send(c, EC_TO_REPLICA, core_leader_of(c, c->view), NULL,
 		  EC_MSG_PREPARE_OK, c->log.last, NULL);
 }
 
-void heard_from_leader(struct ec_core *c, const struct ec_msg *m)
+void normal_heard_from_leader(struct ec_core *c, const struct ec_msg *m)
 {
 	c->last_heard = c->now;
 	if (m->op > c->leader_op)
@@ -265,16 +251,16 @@ void heard_from_leader(struct ec_core *c, const struct ec_msg *m)
  */
 static bool from_our_leader(struct ec_core *c, const struct ec_msg *m)
 {
-	if (m->view < c->view || m->sender != leader_of(c, m->view) ||
+	if (m->view < c->view || m->sender != core_leader_of(c, m->view) ||
 	    m->sender == c->o.self) {
 		c->stats.ignored[m->type]++;
 		return false;
 	}
 	if (m->view > c->view || c->status != EC_ST_NORMAL) {
-		join_view(c, m->view);
+		vc_join(c, m->view);
 		return false;
 	}
-	heard_from_leader(c, m);
+	normal_heard_from_leader(c, m);
 	return true;
 }
 
@@ -297,28 +283,34 @@ static bool append_prepare(struct ec_core *c, const struct ec_msg *m)
 
 /* Append the PREPARE if it is the next op and acknowledge (cumulatively);
  * ask for what is missing on a gap. */
-void on_prepare(struct ec_core *c, const struct ec_msg *m)
+void normal_on_prepare(struct ec_core *c, const struct ec_msg *m)
 {
 	if (!from_our_leader(c, m))
 		return;
 	if (m->op == c->log.last + 1) {
 		if (append_prepare(c, m))
-			send_prepare_ok(c);
+			normal_send_prepare_ok(c);
 	} else if (m->op <= c->log.last) {
 		/* A retransmission: our ack was probably lost. */
-		send_prepare_ok(c);
+		normal_send_prepare_ok(c);
 	} else {
-		request_state(c);
+		xfer_request_state(c);
 	}
-	set_commit(c, m->commit);
+	core_set_commit(c, m->commit);
 }
 
 void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 		    uint64_t now)
 {
+	c->now = now;
+	normal_absorb(c, buf, len);
+}
+
+/* Append a PREPARE acknowledged on our behalf: see ec_core_absorb. */
+void normal_absorb(struct ec_core *c, const void *buf, size_t len)
+{
 	struct ec_msg m;
 
-	c->now = now;
 	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK ||
 	    m.type != EC_MSG_PREPARE)
 		return;
@@ -327,7 +319,7 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 		return; /* we appended it ourselves meanwhile */
 	/*
 	 * From a view we left: the kernel acked it then, but its record was
-	 * not submitted yet when quiesce drained the ring, and quiesce only
+	 * not submitted yet when quiesce read the ring, and quiesce only
 	 * returned because our log already held the op (a copy came up the
 	 * slow path).  So the op was in our log when we left that view, and
 	 * the view change took it from there: this record is a duplicate,
@@ -345,15 +337,13 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 	 * go on voting as if we did.  Stop: a restart recovers (--recover).
 	 */
 	if (c->status != EC_ST_NORMAL || m.view != c->view ||
-	    m.sender != leader_of(c, c->view) || m.op != c->log.last + 1 ||
-	    !append_prepare(c, &m)) {
-		fprintf(stderr, "ec-core: cannot keep op %llu of view %u that "
-			"the kernel acknowledged for us; aborting\n",
-			(unsigned long long)m.op, m.view);
-		abort();
-	}
-	heard_from_leader(c, &m);
-	set_commit(c, m.commit);
+	    m.sender != core_leader_of(c, c->view) || m.op != c->log.last + 1 ||
+	    !append_prepare(c, &m))
+		core_fatal(c, "cannot keep op %llu of view %u that the kernel "
+			   "acknowledged for us; aborting",
+			   (unsigned long long)m.op, m.view);
+	normal_heard_from_leader(c, &m);
+	core_set_commit(c, m.commit);
 }
 
 void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
@@ -365,10 +355,10 @@ void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
  * clock and let queued requests in. */
 static void leader_commit(struct ec_core *c, uint64_t op)
 {
-	set_commit(c, op);
+	core_set_commit(c, op);
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
-	drain_queue(c, false);
+	normal_prepare_queued(c, false);
 }
 
 /* Commit the highest op that a quorum holds, the leader's log included. */
@@ -384,12 +374,13 @@ static void update_commit(struct ec_core *c)
 		leader_commit(c, op);
 }
 
-void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
+void normal_on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 {
 	unsigned s = m->sender;
 	uint64_t op = m->op;
 
-	if (m->view != c->view || c->status != EC_ST_NORMAL || !is_leader(c)) {
+	if (m->view != c->view || c->status != EC_ST_NORMAL ||
+	    !core_is_leader(c)) {
 		c->stats.ignored[m->type]++;
 		return;
 	}
@@ -407,21 +398,21 @@ void on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 	update_commit(c);
 }
 
-void on_commit(struct ec_core *c, const struct ec_msg *m)
+void normal_on_commit(struct ec_core *c, const struct ec_msg *m)
 {
 	if (!from_our_leader(c, m))
 		return;
 	if (m->op > c->log.last)
-		request_state(c);
-	set_commit(c, m->commit);
+		xfer_request_state(c);
+	core_set_commit(c, m->commit);
 }
 
 /* Called when we become leader of c->view: forget per-follower progress,
  * queued requests and in-flight markers of an earlier leadership, and mark
  * the requests of the log's uncommitted part as in flight. */
-void reset_leader_state(struct ec_core *c)
+void normal_reset_leader(struct ec_core *c)
 {
-	drop_queue(c);
+	normal_drop_queue(c);
 	memset(c->acked, 0, sizeof(c->acked));
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
@@ -455,8 +446,8 @@ static void retransmit(struct ec_core *c)
 		for (op++; op <= end; op++) {
 			const struct ec_entry *e = ec_log_at(&c->log, op);
 
-			queue_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE, op,
-				  e->body, e->len);
+			core_send_raw(c, EC_TO_REPLICA, i, NULL, EC_MSG_PREPARE,
+				      op, e->body, e->len);
 			c->stats.retransmits++;
 		}
 	}
@@ -465,11 +456,11 @@ static void retransmit(struct ec_core *c)
 		c->retx_gap *= 2;
 }
 
-void leader_tick(struct ec_core *c)
+void normal_leader_tick(struct ec_core *c)
 {
-	drain_queue(c, true); /* nothing waits past a tick */
+	normal_prepare_queued(c, true); /* nothing waits past a tick */
 	if (c->now - c->last_broadcast >= c->o.heartbeat_us) {
-		queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
+		core_send(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
 			  NULL);
 		c->last_broadcast = c->now;
 	}
@@ -477,12 +468,12 @@ void leader_tick(struct ec_core *c)
 		retransmit(c);
 }
 
-void follower_tick(struct ec_core *c)
+void normal_follower_tick(struct ec_core *c)
 {
 	if (c->now - c->last_heard >= c->o.view_timeout_us) {
-		start_view_change(c, c->view + 1);
+		vc_start(c, c->view + 1);
 		return;
 	}
 	if (c->leader_op > c->log.last || c->pending.have || c->fetch.active)
-		request_state(c);
+		xfer_request_state(c);
 }

@@ -1,7 +1,7 @@
 /*
  * transfer.c - moving log entries between replicas: GET_STATE and
- * NEW_STATE (gap repair, catching up, joining a view), atomic installation
- * of a view's log, and recovery of a restarted replica.
+ * NEW_STATE (gap repair, catching up, joining a view, the last step of a
+ * restarted replica's recovery) and atomic installation of a view's log.
  *
  * Two kinds of transfer keep the core's invariant (internal.h):
  *  - committed entries (at or below the sender's commit number) are the
@@ -27,7 +27,7 @@ static size_t entry_cost(const struct ec_entry *e)
 /* Lowest op >= from, above our log base, such that from there to our
  * last op fits in one message (the uncommitted part always does, see the
  * _Static_assert, and lies above the base). */
-uint64_t tail_start(const struct ec_core *c, uint64_t from)
+uint64_t xfer_tail_start(const struct ec_core *c, uint64_t from)
 {
 	uint64_t start = c->log.last + 1;
 	size_t bytes = 0;
@@ -70,8 +70,8 @@ static uint64_t forward_end(const struct ec_core *c, uint64_t from,
  * array of pointers followed by the entries themselves, in one allocation
  * the caller frees.  NULL when the range is empty or out of memory.
  */
-Ec__LogEntry **build_entries(const struct ec_core *c, uint64_t first,
-			     uint64_t last)
+Ec__LogEntry **xfer_build_entries(const struct ec_core *c, uint64_t first,
+				  uint64_t last)
 {
 	size_t n = last >= first ? last - first + 1 : 0;
 	Ec__LogEntry **ptrs;
@@ -102,7 +102,7 @@ static bool queue_entries(struct ec_core *c, uint8_t type, enum ec_dest dest,
 			  bool committed_only, bool more)
 {
 	Ec__LogChunk chunk = EC__LOG_CHUNK__INIT;
-	Ec__LogEntry **entries = build_entries(c, first, last);
+	Ec__LogEntry **entries = xfer_build_entries(c, first, last);
 
 	if (!entries && last >= first)
 		return false;
@@ -110,17 +110,17 @@ static bool queue_entries(struct ec_core *c, uint8_t type, enum ec_dest dest,
 	chunk.entries = entries;
 	chunk.committed_only = committed_only;
 	chunk.more = more;
-	queue_msg(c, dest, to, NULL, type, c->log.last, &chunk.base);
+	core_send(c, dest, to, NULL, type, c->log.last, &chunk.base);
 	free(entries);
 	return true;
 }
 
 /* Queue a START_VIEW or NEW_STATE with our log's tail, starting as close
  * to `from` as fits, always through our last op. */
-void queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
-		    unsigned to, uint64_t from)
+void xfer_queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
+			 unsigned to, uint64_t from)
 {
-	queue_entries(c, type, dest, to, tail_start(c, from), c->log.last,
+	queue_entries(c, type, dest, to, xfer_tail_start(c, from), c->log.last,
 		      false, false);
 }
 
@@ -131,7 +131,7 @@ void queue_log_tail(struct ec_core *c, uint8_t type, enum ec_dest dest,
 static void queue_committed(struct ec_core *c, unsigned to, uint64_t from,
 			    uint32_t chunks)
 {
-	chunks = answer_window(chunks);
+	chunks = xfer_answer_window(chunks);
 	while (chunks--) {
 		uint64_t last = forward_end(c, from, c->commit);
 		bool more = chunks && last < c->commit;
@@ -173,9 +173,9 @@ static bool entries_line_up(const struct ec_msg *m, Ec__LogEntry **entries,
  * exactly at op `last`, otherwise at or below it.  Sets *from to the first
  * op carried (header op + 1 when none).
  */
-bool check_entries(struct ec_core *c, const struct ec_msg *m,
-		   Ec__LogEntry **entries, size_t n, bool exact,
-		   uint64_t last, uint64_t *from)
+bool xfer_check_entries(struct ec_core *c, const struct ec_msg *m,
+			Ec__LogEntry **entries, size_t n, bool exact,
+			uint64_t last, uint64_t *from)
 {
 	*from = n ? entries[0]->op : m->op + 1;
 	if (!entries_bounded(entries, n)) {
@@ -191,7 +191,7 @@ bool check_entries(struct ec_core *c, const struct ec_msg *m,
 	return true;
 }
 
-/* Append an entry check_entries accepted; it is decoded when it is
+/* Append an entry xfer_check_entries accepted; it is decoded when it is
  * executed. */
 static bool append_one(struct ec_core *c, const Ec__LogEntry *e)
 {
@@ -201,7 +201,7 @@ static bool append_one(struct ec_core *c, const Ec__LogEntry *e)
 
 /* Append the entries that extend our log (ops already held are skipped:
  * the caller has checked they are the same log).  False on a gap. */
-bool append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n)
+bool xfer_append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (entries[i]->op <= c->log.last)
@@ -215,8 +215,8 @@ bool append_entries(struct ec_core *c, Ec__LogEntry **entries, size_t n)
 
 /* Place committed entries just above our commit number.  An entry of ours
  * that differs there was never committed, nor was anything after it. */
-bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
-		     uint64_t sender_commit)
+bool xfer_place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
+			  uint64_t sender_commit)
 {
 	for (size_t i = 0; i < n; i++) {
 		const Ec__LogEntry *e = entries[i];
@@ -235,11 +235,11 @@ bool place_committed(struct ec_core *c, Ec__LogEntry **entries, size_t n,
 		}
 		c->commit = e->op;
 	}
-	execute_committed(c);
+	core_execute_committed(c);
 	return true;
 }
 
-void clear_pending(struct ec_core *c)
+void xfer_clear_pending(struct ec_core *c)
 {
 	if (c->pending.msg)
 		protobuf_c_message_free_unpacked(c->pending.msg, NULL);
@@ -247,11 +247,11 @@ void clear_pending(struct ec_core *c)
 }
 
 /* Remember a view's log tail to install; takes ownership of msg. */
-void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
-		   uint64_t commit, unsigned source, ProtobufCMessage *msg,
-		   Ec__LogEntry **entries, size_t n)
+void xfer_stash_install(struct ec_core *c, uint32_t view, uint64_t from,
+			uint64_t commit, unsigned source, ProtobufCMessage *msg,
+			Ec__LogEntry **entries, size_t n)
 {
-	clear_pending(c);
+	xfer_clear_pending(c);
 	c->pending.have = true;
 	c->pending.view = view;
 	c->pending.from = from;
@@ -267,7 +267,7 @@ void stash_install(struct ec_core *c, uint32_t view, uint64_t from,
  * ask its sender for the committed entries in between.  On success we are
  * normal in the pending view.  Returns whether it was installed.
  */
-bool try_install(struct ec_core *c)
+bool xfer_try_install(struct ec_core *c)
 {
 	struct ec_pending_install *p = &c->pending;
 	uint64_t commit;
@@ -276,25 +276,25 @@ bool try_install(struct ec_core *c)
 		return false;
 	/* before deciding anything from our log: it may still grow by ops
 	 * the kernel acknowledged for us */
-	if (c->o.quiesce)
-		c->o.quiesce(c->o.quiesce_arg);
+	core_quiesce(c);
 	if (p->view != c->view || p->from + p->n <= c->commit) {
-		clear_pending(c); /* stale: from an older view or behind us */
+		/* stale: from an older view or behind us */
+		xfer_clear_pending(c);
 		return false;
 	}
 	if (c->commit + 1 < p->from) {
-		request_state(c);
+		xfer_request_state(c);
 		return false;
 	}
 	ec_log_truncate(&c->log, p->from - 1);
-	if (!append_entries(c, p->entries, p->n)) {
-		/* Out of memory mid-install: our log no longer holds what
-		 * we may have acknowledged; only a restart is safe. */
-		abort();
-	}
+	/* Out of memory mid-install: our log no longer holds what we may
+	 * have acknowledged; only a restart is safe. */
+	if (!xfer_append_entries(c, p->entries, p->n))
+		core_fatal(c, "out of memory installing the log of view %u; "
+			   "aborting", p->view);
 	commit = p->commit;
-	clear_pending(c);
-	enter_normal(c, commit);
+	xfer_clear_pending(c);
+	vc_enter_normal(c, commit);
 	return true;
 }
 
@@ -303,8 +303,8 @@ bool try_install(struct ec_core *c)
  * repeat of the last question waits retransmit_us (its answer may still
  * be on its way); any other question goes at once.
  */
-bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
-		  uint64_t a, uint64_t b)
+bool xfer_question_due(struct ec_core *c, enum ec_question kind, unsigned to,
+		       uint64_t a, uint64_t b)
 {
 	if (c->state_req_at && c->now - c->state_req_at < c->o.retransmit_us &&
 	    c->state_req_kind == kind && c->state_req_to == to &&
@@ -320,7 +320,7 @@ bool question_due(struct ec_core *c, enum ec_question kind, unsigned to,
 
 /* How many chunks to answer a question for `asked` with: 0 (an older
  * asker) is one, and no more than a window. */
-uint32_t answer_window(uint32_t asked)
+uint32_t xfer_answer_window(uint32_t asked)
 {
 	if (asked < 1)
 		return 1;
@@ -328,7 +328,7 @@ uint32_t answer_window(uint32_t asked)
 }
 
 /* A chunk of an answer came in; more: the answer goes on. */
-void answer_chunk_seen(struct ec_core *c, bool more)
+void xfer_chunk_seen(struct ec_core *c, bool more)
 {
 	c->more_coming = more;
 	c->more_at = c->now;
@@ -341,7 +341,7 @@ void answer_chunk_seen(struct ec_core *c, bool more)
  * chunk would ask for a window again; a chunk lost on the way is asked
  * for when the answer's last one is in, or when the interval passes.
  */
-bool answer_streaming(const struct ec_core *c)
+bool xfer_streaming(const struct ec_core *c)
 {
 	return c->more_coming && c->now - c->more_at < c->o.retransmit_us;
 }
@@ -359,12 +359,12 @@ bool answer_streaming(const struct ec_core *c)
  * and a new question goes out at once; only the same question is held
  * back for retransmit_us (its answer may still be on its way).
  */
-void request_state(struct ec_core *c)
+void xfer_request_state(struct ec_core *c)
 {
 	Ec__GetState gs = EC__GET_STATE__INIT;
 	unsigned to;
 
-	if (request_snapshot(c) || answer_streaming(c))
+	if (ckpt_request(c) || xfer_streaming(c))
 		return;
 	gs.committed_only = c->pending.have;
 	if (gs.committed_only) {
@@ -372,14 +372,14 @@ void request_state(struct ec_core *c)
 		gs.from_op = c->commit + 1;
 		gs.chunks = EC_TRANSFER_WINDOW;
 	} else {
-		to = leader_of(c, c->view);
+		to = core_leader_of(c, c->view);
 		gs.from_op = c->status == EC_ST_NORMAL ? c->log.last + 1 :
 							 c->commit + 1;
 	}
 	if (to == c->o.self ||
-	    !question_due(c, EC_Q_LOG, to, gs.from_op, gs.committed_only))
+	    !xfer_question_due(c, EC_Q_LOG, to, gs.from_op, gs.committed_only))
 		return;
-	queue_msg(c, EC_TO_REPLICA, to, NULL, EC_MSG_GET_STATE, gs.from_op,
+	core_send(c, EC_TO_REPLICA, to, NULL, EC_MSG_GET_STATE, gs.from_op,
 		  &gs.base);
 	c->stats.gap_requests++;
 }
@@ -392,13 +392,13 @@ static void point_to_checkpoint(struct ec_core *c, unsigned to)
 
 	chunk.committed_only = true;
 	chunk.snapshot_op = c->ckpt.op;
-	queue_msg(c, EC_TO_REPLICA, to, NULL, EC_MSG_NEW_STATE, c->log.last,
+	core_send(c, EC_TO_REPLICA, to, NULL, EC_MSG_NEW_STATE, c->log.last,
 		  &chunk.base);
 }
 
 /* Committed entries: anyone may answer (below our log base, with where
  * our checkpoint is).  The view's log: its leader. */
-void on_get_state(struct ec_core *c, const struct ec_msg *m)
+void xfer_on_get_state(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__GetState *gs;
 
@@ -412,22 +412,14 @@ void on_get_state(struct ec_core *c, const struct ec_msg *m)
 	} else if (gs->committed_only) {
 		if (gs->from_op > c->log.base && gs->from_op <= c->commit)
 			queue_committed(c, m->sender, gs->from_op, gs->chunks);
-	} else if (c->status == EC_ST_NORMAL && is_leader(c) &&
+	} else if (c->status == EC_ST_NORMAL && core_is_leader(c) &&
 		   m->view <= c->view) {
-		queue_log_tail(c, EC_MSG_NEW_STATE, EC_TO_REPLICA, m->sender,
-			       gs->from_op);
+		xfer_queue_log_tail(c, EC_MSG_NEW_STATE, EC_TO_REPLICA,
+				    m->sender, gs->from_op);
 	} else {
 		c->stats.ignored[m->type]++;
 	}
 	ec__get_state__free_unpacked(gs, NULL);
-}
-
-/* Whether a recovering replica has learnt which view and leader to ask. */
-bool recovery_ready(const struct ec_core *c)
-{
-	return (unsigned)__builtin_popcount(c->rec_from) >=
-		       ec_quorum_recovery(c->o.n) &&
-	       c->rec_have_leader;
 }
 
 /* A view's log from its leader: extend our log if it is already that
@@ -435,34 +427,34 @@ bool recovery_ready(const struct ec_core *c)
 static void take_view_log(struct ec_core *c, const struct ec_msg *m,
 			  Ec__LogChunk *nc, uint64_t from)
 {
-	if (m->view < c->view || m->sender != leader_of(c, m->view) ||
-	    (c->status == EC_ST_RECOVERING && !recovery_ready(c))) {
+	if (m->view < c->view || m->sender != core_leader_of(c, m->view) ||
+	    (c->status == EC_ST_RECOVERING && !rec_view_known(c))) {
 		c->stats.ignored[m->type]++;
 		ec__log_chunk__free_unpacked(nc, NULL);
 		return;
 	}
 	if (c->status == EC_ST_NORMAL && m->view == c->view &&
 	    from <= c->log.last + 1) {
-		append_entries(c, nc->entries, nc->n_entries);
+		xfer_append_entries(c, nc->entries, nc->n_entries);
 		ec__log_chunk__free_unpacked(nc, NULL);
-		heard_from_leader(c, m);
-		set_commit(c, m->commit);
-		send_prepare_ok(c);
+		normal_heard_from_leader(c, m);
+		core_set_commit(c, m->commit);
+		normal_send_prepare_ok(c);
 	} else {
 		if (m->view > c->view && c->status != EC_ST_RECOVERING)
-			leave_view(c, m->view);
-		c->view = m->view;
-		stash_install(c, m->view, from, m->commit, m->sender,
-			      &nc->base, nc->entries, nc->n_entries);
-		if (!try_install(c))
+			vc_leave_view(c, m->view);
+		core_enter(c, c->status, m->view);
+		xfer_stash_install(c, m->view, from, m->commit, m->sender,
+				   &nc->base, nc->entries, nc->n_entries);
+		if (!xfer_try_install(c))
 			return;
-		heard_from_leader(c, m);
+		normal_heard_from_leader(c, m);
 	}
 	if (c->log.last < c->leader_op)
-		request_state(c);
+		xfer_request_state(c);
 }
 
-void on_new_state(struct ec_core *c, const struct ec_msg *m)
+void xfer_on_new_state(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__LogChunk *nc;
 	uint64_t from;
@@ -473,9 +465,10 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 		return;
 	/* a view's tail ends at the sender's last op; committed entries
 	 * lie at or below its commit number */
-	if (!check_entries(c, m, nc->entries, nc->n_entries,
-			   !nc->committed_only,
-			   nc->committed_only ? m->commit : m->op, &from)) {
+	if (!xfer_check_entries(c, m, nc->entries, nc->n_entries,
+				!nc->committed_only,
+				nc->committed_only ? m->commit : m->op,
+				&from)) {
 		ec__log_chunk__free_unpacked(nc, NULL);
 		return;
 	}
@@ -486,7 +479,7 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 		    nc->snapshot_op > m->commit)
 			c->stats.parse.count[EC_PARSE_BAD_RANGE]++;
 		else
-			snapshot_hint(c, m, nc->snapshot_op);
+			ckpt_hint(c, m, nc->snapshot_op);
 		ec__log_chunk__free_unpacked(nc, NULL);
 		return;
 	}
@@ -494,105 +487,9 @@ void on_new_state(struct ec_core *c, const struct ec_msg *m)
 		take_view_log(c, m, nc, from);
 		return;
 	}
-	answer_chunk_seen(c, nc->more);
-	place_committed(c, nc->entries, nc->n_entries, m->commit);
+	xfer_chunk_seen(c, nc->more);
+	xfer_place_committed(c, nc->entries, nc->n_entries, m->commit);
 	ec__log_chunk__free_unpacked(nc, NULL);
 	if (c->pending.have)
-		try_install(c); /* or ask for the next committed chunk */
-}
-
-static void send_recovery(struct ec_core *c)
-{
-	Ec__Recovery r = EC__RECOVERY__INIT;
-
-	r.nonce = c->o.nonce;
-	queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_RECOVERY, 0, &r.base);
-	c->rec_sent_at = c->now;
-}
-
-/* A restarted replica has lost its state (nothing is on disk): it must not
- * vote or acknowledge until ec_quorum_recovery(n) others, the current
- * leader among them, have told it the view, and it has installed that
- * leader's log. */
-void start_recovery(struct ec_core *c)
-{
-	c->status = EC_ST_RECOVERING;
-	c->rec_from = 0;
-	c->rec_view = 0;
-	c->rec_have_leader = false;
-	c->rec_started = c->now;
-	clear_pending(c);
-	send_recovery(c);
-}
-
-void on_recovery(struct ec_core *c, const struct ec_msg *m)
-{
-	Ec__Recovery *r;
-	Ec__Recovery resp = EC__RECOVERY__INIT;
-
-	if (c->status != EC_ST_NORMAL) {
-		c->stats.ignored[m->type]++;
-		return;
-	}
-	r = (Ec__Recovery *)ec_msg_unpack(m, &ec__recovery__descriptor,
-					  &c->stats.parse);
-	if (!r)
-		return;
-	/* answered only in normal status: a response says we are normal */
-	resp.nonce = r->nonce;
-	queue_msg(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_RECOVERY_RESPONSE,
-		  c->log.last, &resp.base);
-	ec__recovery__free_unpacked(r, NULL);
-}
-
-void on_recovery_response(struct ec_core *c, const struct ec_msg *m)
-{
-	Ec__Recovery *r;
-	bool ours;
-
-	if (c->status != EC_ST_RECOVERING) {
-		c->stats.ignored[m->type]++;
-		return;
-	}
-	r = (Ec__Recovery *)ec_msg_unpack(m, &ec__recovery__descriptor,
-					  &c->stats.parse);
-	if (!r)
-		return;
-	ours = r->nonce == c->o.nonce;
-	ec__recovery__free_unpacked(r, NULL);
-	if (!ours) {
-		c->stats.ignored[m->type]++; /* answers someone else's RECOVERY */
-		return;
-	}
-	c->rec_from |= 1u << m->sender;
-	if (m->view > c->rec_view) {
-		c->rec_view = m->view;
-		c->rec_have_leader = false;
-	}
-	if (m->view == c->rec_view && m->sender == leader_of(c, m->view)) {
-		c->rec_have_leader = true;
-		c->leader_op = m->op;
-	}
-	if (recovery_ready(c)) {
-		c->view = c->rec_view;
-		request_state(c);
-	}
-}
-
-void recovery_tick(struct ec_core *c)
-{
-	if (c->now - c->rec_started >= 2 * c->o.view_timeout_us) {
-		start_recovery(c); /* the leader we were fetching from may be gone */
-		return;
-	}
-	/* a checkpoint is committed state: fetched while we learn the view */
-	request_snapshot(c);
-	if (c->now - c->rec_sent_at < c->o.retransmit_us)
-		return;
-	if (recovery_ready(c)) {
-		c->rec_sent_at = c->now;
-		request_state(c);
-	} else {
-		send_recovery(c);
-	}
+		xfer_try_install(c); /* or ask for the next committed chunk */
 }

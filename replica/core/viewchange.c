@@ -12,7 +12,7 @@
 
 #include <stdlib.h>
 
-void clear_view_change(struct ec_core *c)
+void vc_clear(struct ec_core *c)
 {
 	for (unsigned i = 0; i < EC_MAX_REPLICAS; i++) {
 		if (c->dvc[i].msg)
@@ -25,20 +25,18 @@ void clear_view_change(struct ec_core *c)
 
 /* Move to `view` in view-change status, dropping what belonged to the old
  * view (queued requests, view change votes, a pending install). */
-void leave_view(struct ec_core *c, uint32_t view)
+void vc_leave_view(struct ec_core *c, uint32_t view)
 {
-	if (c->o.quiesce)
-		c->o.quiesce(c->o.quiesce_arg);
+	core_quiesce(c);
 	if (view > c->view)
 		c->stats.view_changes++;
-	c->view = view;
-	c->status = EC_ST_VIEW_CHANGE;
+	core_enter(c, EC_ST_VIEW_CHANGE, view);
 	c->vc_started = c->now;
 	c->vc_sent_at = c->now;
 	c->leader_op = 0;
-	drop_queue(c);
-	clear_view_change(c);
-	clear_pending(c);
+	normal_drop_queue(c);
+	vc_clear(c);
+	xfer_clear_pending(c);
 }
 
 static void send_svc(struct ec_core *c)
@@ -46,7 +44,7 @@ static void send_svc(struct ec_core *c)
 	Ec__StartViewChange svc = EC__START_VIEW_CHANGE__INIT;
 
 	svc.commit = c->commit;
-	queue_msg(c, EC_TO_ALL, 0, NULL, EC_MSG_START_VIEW_CHANGE, c->log.last,
+	core_send(c, EC_TO_ALL, 0, NULL, EC_MSG_START_VIEW_CHANGE, c->log.last,
 		  &svc.base);
 }
 
@@ -55,20 +53,20 @@ static void send_svc(struct ec_core *c)
 static void send_dvc(struct ec_core *c)
 {
 	Ec__DoViewChange dvc = EC__DO_VIEW_CHANGE__INIT;
-	unsigned leader = leader_of(c, c->view);
+	unsigned leader = core_leader_of(c, c->view);
 	uint64_t hint = c->commit, first;
 	Ec__LogEntry **entries;
 
 	if ((c->svc_from & (1u << leader)) && c->svc_commit[leader] < hint)
 		hint = c->svc_commit[leader];
-	first = tail_start(c, hint + 1);
-	entries = build_entries(c, first, c->log.last);
+	first = xfer_tail_start(c, hint + 1);
+	entries = xfer_build_entries(c, first, c->log.last);
 	if (!entries && first <= c->log.last)
 		return; /* out of memory; the timer resends */
 	dvc.last_normal_view = c->last_normal_view;
 	dvc.n_entries = c->log.last + 1 - first;
 	dvc.entries = entries;
-	queue_msg(c, EC_TO_REPLICA, leader, NULL, EC_MSG_DO_VIEW_CHANGE,
+	core_send(c, EC_TO_REPLICA, leader, NULL, EC_MSG_DO_VIEW_CHANGE,
 		  c->log.last, &dvc.base);
 	free(entries);
 }
@@ -93,15 +91,15 @@ static void maybe_send_dvc(struct ec_core *c)
 	own->op = c->log.last;
 	own->commit = c->commit;
 	own->from = 1;
-	if (is_leader(c))
+	if (core_is_leader(c))
 		maybe_start_view(c);
 	else
 		send_dvc(c);
 }
 
-void start_view_change(struct ec_core *c, uint32_t view)
+void vc_start(struct ec_core *c, uint32_t view)
 {
-	leave_view(c, view);
+	vc_leave_view(c, view);
 	c->joining = false;
 	c->svc_from = 1u << c->o.self;
 	c->svc_commit[c->o.self] = c->commit;
@@ -111,16 +109,16 @@ void start_view_change(struct ec_core *c, uint32_t view)
 
 /* A leader of a newer view (or of the view we are changing to) is already
  * running it: ask it for its log instead of taking part in a view change. */
-void join_view(struct ec_core *c, uint32_t view)
+void vc_join(struct ec_core *c, uint32_t view)
 {
 	if (view > c->view || c->status != EC_ST_VIEW_CHANGE || !c->joining) {
-		leave_view(c, view);
+		vc_leave_view(c, view);
 		c->joining = true;
 	}
-	request_state(c);
+	xfer_request_state(c);
 }
 
-void on_start_view_change(struct ec_core *c, const struct ec_msg *m)
+void vc_on_start_view_change(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__StartViewChange *svc;
 
@@ -140,7 +138,7 @@ void on_start_view_change(struct ec_core *c, const struct ec_msg *m)
 		return;
 	}
 	if (m->view > c->view)
-		start_view_change(c, m->view);
+		vc_start(c, m->view);
 	c->svc_from |= 1u << m->sender;
 	c->svc_commit[m->sender] = svc->commit;
 	ec__start_view_change__free_unpacked(svc, NULL);
@@ -149,13 +147,17 @@ void on_start_view_change(struct ec_core *c, const struct ec_msg *m)
 
 /* Status normal in c->view with our current log (already the view's log),
  * commit raised to commit.  A new leader announces the view. */
-void enter_normal(struct ec_core *c, uint64_t commit)
+void vc_enter_normal(struct ec_core *c, uint64_t commit)
 {
-	c->status = EC_ST_NORMAL;
+	bool recovered = c->status == EC_ST_RECOVERING;
+
+	/* before the commit: a new leader answers the clients of what it
+	 * executes now */
+	core_enter(c, EC_ST_NORMAL, c->view);
 	c->last_normal_view = c->view;
 	c->joining = false;
-	set_commit(c, commit);
-	if (is_leader(c)) {
+	core_set_commit(c, commit);
+	if (core_is_leader(c)) {
 		uint64_t from = c->commit + 1;
 
 		for (unsigned i = 0; i < c->o.n; i++)
@@ -164,15 +166,17 @@ void enter_normal(struct ec_core *c, uint64_t commit)
 		/* a leader holds every committed op (the view change took
 		 * them): it fetches no checkpoint, and never swaps the
 		 * client table it orders requests with */
-		clear_fetch(c);
-		reset_leader_state(c);
-		queue_log_tail(c, EC_MSG_START_VIEW, EC_TO_ALL, 0, from);
+		ckpt_clear_fetch(c);
+		normal_reset_leader(c);
+		xfer_queue_log_tail(c, EC_MSG_START_VIEW, EC_TO_ALL, 0, from);
 	} else {
 		c->last_heard = c->now;
 		c->leader_op = c->log.last;
-		send_prepare_ok(c);
+		normal_send_prepare_ok(c);
 	}
-	clear_view_change(c);
+	vc_clear(c);
+	if (recovered)
+		core_event(c, EC_EV_RECOVERED);
 }
 
 /* With a quorum of DO_VIEW_CHANGEs (ours included), adopt the log with the highest
@@ -205,17 +209,17 @@ static void maybe_start_view(struct ec_core *c)
 	if (count < ec_quorum(c->o.n))
 		return;
 	if (best == c->o.self) {
-		enter_normal(c, commit);
+		vc_enter_normal(c, commit);
 		return;
 	}
 	b = &c->dvc[best];
-	stash_install(c, c->view, b->from, commit, best, &b->msg->base,
-		      b->msg->entries, b->msg->n_entries);
+	xfer_stash_install(c, c->view, b->from, commit, best, &b->msg->base,
+			   b->msg->entries, b->msg->n_entries);
 	b->msg = NULL; /* now owned by the pending install */
-	try_install(c);
+	xfer_try_install(c);
 }
 
-void on_do_view_change(struct ec_core *c, const struct ec_msg *m)
+void vc_on_do_view_change(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__DoViewChange *dvc;
 	struct ec_dvc *d;
@@ -226,9 +230,9 @@ void on_do_view_change(struct ec_core *c, const struct ec_msg *m)
 		return;
 	}
 	if (m->view > c->view)
-		start_view_change(c, m->view);
-	if (c->status != EC_ST_VIEW_CHANGE || c->joining || !is_leader(c) ||
-	    c->pending.have) {
+		vc_start(c, m->view);
+	if (c->status != EC_ST_VIEW_CHANGE || c->joining ||
+	    !core_is_leader(c) || c->pending.have) {
 		c->stats.ignored[m->type]++;
 		return;
 	}
@@ -236,8 +240,8 @@ void on_do_view_change(struct ec_core *c, const struct ec_msg *m)
 		m, &ec__do_view_change__descriptor, &c->stats.parse);
 	if (!dvc)
 		return;
-	if (!check_entries(c, m, dvc->entries, dvc->n_entries, true, m->op,
-			   &from))
+	if (!xfer_check_entries(c, m, dvc->entries, dvc->n_entries, true, m->op,
+				&from))
 		goto drop;
 	/* a DO_VIEW_CHANGE carries every entry above its sender's commit,
 	 * from a view it was normal in, before this one */
@@ -260,12 +264,12 @@ drop:
 	ec__do_view_change__free_unpacked(dvc, NULL);
 }
 
-void on_start_view(struct ec_core *c, const struct ec_msg *m)
+void vc_on_start_view(struct ec_core *c, const struct ec_msg *m)
 {
 	Ec__LogChunk *sv;
 	uint64_t from;
 
-	if (m->view < c->view || m->sender != leader_of(c, m->view) ||
+	if (m->view < c->view || m->sender != core_leader_of(c, m->view) ||
 	    (m->view == c->view && c->status == EC_ST_NORMAL)) {
 		c->stats.ignored[m->type]++;
 		return;
@@ -274,36 +278,36 @@ void on_start_view(struct ec_core *c, const struct ec_msg *m)
 					   &c->stats.parse);
 	if (!sv)
 		return;
-	if (!check_entries(c, m, sv->entries, sv->n_entries, true, m->op,
-			   &from)) {
+	if (!xfer_check_entries(c, m, sv->entries, sv->n_entries, true, m->op,
+				&from)) {
 		ec__log_chunk__free_unpacked(sv, NULL);
 		return;
 	}
 	if (m->view > c->view)
-		leave_view(c, m->view);
-	stash_install(c, m->view, from, m->commit, m->sender, &sv->base,
-		      sv->entries, sv->n_entries);
-	try_install(c);
+		vc_leave_view(c, m->view);
+	xfer_stash_install(c, m->view, from, m->commit, m->sender, &sv->base,
+			   sv->entries, sv->n_entries);
+	xfer_try_install(c);
 }
 
 /* Resend what may have been lost; give up on a view whose change takes
  * longer than the view timeout and try the next one. */
-void view_change_tick(struct ec_core *c)
+void vc_tick(struct ec_core *c)
 {
 	if (c->now - c->vc_started >= c->o.view_timeout_us) {
-		start_view_change(c, c->view + 1);
+		vc_start(c, c->view + 1);
 		return;
 	}
 	if (c->now - c->vc_sent_at < c->o.retransmit_us)
 		return;
 	c->vc_sent_at = c->now;
 	if (c->pending.have || c->joining)
-		request_state(c);
+		xfer_request_state(c);
 	else {
 		send_svc(c);
-		if (c->dvc[c->o.self].have && !is_leader(c))
+		if (c->dvc[c->o.self].have && !core_is_leader(c))
 			send_dvc(c);
 		if (c->fetch.active)
-			request_state(c);
+			xfer_request_state(c);
 	}
 }

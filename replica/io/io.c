@@ -20,8 +20,8 @@
  * giving the timer and the control socket a turn. */
 #define IO_BATCH 32
 #define IO_BATCHES_PER_EVENT 4
-/* Datagrams per sendmmsg: what one flush sends goes out in one call
- * unless it is more than this. */
+/* Datagrams per sendmmsg: what one turn of the core sends goes out in
+ * one call unless it is more than this. */
 #define IO_TX_BATCH 256
 /* One byte more than the largest valid datagram, so that an oversized one
  * arrives longer than EC_MAX_MSG and the core counts it as such. */
@@ -39,13 +39,11 @@ struct ec_io {
 	struct event *rx_ev;
 	struct event *tick_ev;
 	struct ec_io_stats stats;
-	struct ec_core_state last;         /* for logging transitions */
-	uint64_t snapshots_installed;      /* as last logged */
 	uint8_t *bufs;                     /* IO_BATCH * IO_RXBUF */
 	struct mmsghdr msgs[IO_BATCH];     /* set up once, see ec_io_new */
 	struct iovec iov[IO_BATCH];
 	struct sockaddr_in from[IO_BATCH];
-	/* datagrams of the current flush, not sent yet */
+	/* datagrams of the current turn, not sent yet */
 	unsigned tx_n;
 	struct mmsghdr tx_msgs[IO_TX_BATCH];
 	struct iovec tx_iov[IO_TX_BATCH];
@@ -80,7 +78,7 @@ static void tx_failed(struct ec_io *io, const struct mmsghdr *m)
 		io->stats.tx_enobufs++;
 	else
 		io->stats.tx_errors++;
-	if (ec_log_enabled(EC_LOG_DEBUG)) {
+	if (ec_diag_enabled(EC_DIAG_DEBUG)) {
 		const struct sockaddr_in *to = m->msg_hdr.msg_name;
 		char ip[INET_ADDRSTRLEN];
 
@@ -114,7 +112,7 @@ static void send_queued(struct ec_io *io)
 }
 
 /* Queue one datagram for send_queued.  o's buffer must stay valid until
- * then (the core keeps it until its outputs are cleared). */
+ * then (the core keeps it until ec_core_advance). */
 static void send_one(struct ec_io *io, const struct ec_out *o,
 		     const struct sockaddr_in *to)
 {
@@ -153,38 +151,63 @@ static void send_to_all(struct ec_io *io, struct ec_out *o)
 			send_one(io, o, &io->peers[i]);
 }
 
-/* Log a change of view or status, and a snapshot installed: the core is
- * pure and logs nothing. */
-static void log_transition(struct ec_io *io)
+/* Log what the core says happened: it logs nothing itself. */
+static void log_event(const struct ec_event *ev)
 {
-	struct ec_core_state s;
-	uint64_t installed = ec_core_stats(io->core)->snapshots_installed;
+	const struct ec_core_state *s = &ev->state;
 
-	ec_core_get_state(io->core, &s);
-	if (installed != io->snapshots_installed)
-		pr_info("installed the checkpoint at op %llu from another "
-			"replica", (unsigned long long)s.checkpoint);
-	if (s.view != io->last.view || s.status != io->last.status)
+	switch (ev->kind) {
+	case EC_EV_STATUS:
 		pr_info("view %u (leader %u), status %s, op %llu, commit %llu",
-			s.view, s.leader, ec_status_name(s.status),
-			(unsigned long long)s.op, (unsigned long long)s.commit);
-	io->last = s;
-	io->snapshots_installed = installed;
+			s->view, s->leader, ec_status_name(s->status),
+			(unsigned long long)s->op, (unsigned long long)s->commit);
+		break;
+	case EC_EV_RECOVERED:
+		pr_info("recovered: normal in view %u, op %llu, commit %llu",
+			s->view, (unsigned long long)s->op,
+			(unsigned long long)s->commit);
+		break;
+	case EC_EV_SNAPSHOT_INSTALLED:
+		pr_info("installed the checkpoint at op %llu from replica %u",
+			(unsigned long long)ev->op, ev->replica);
+		break;
+	case EC_EV_SNAPSHOT_REFUSED:
+		pr_warn("refusing the checkpoint at op %llu from replica %u: "
+			"taken with --max-keys %llu --max-bytes %llu, ours are "
+			"%llu and %llu (every replica needs the same)",
+			(unsigned long long)ev->op, ev->replica,
+			(unsigned long long)ev->theirs.max_keys,
+			(unsigned long long)ev->theirs.max_bytes,
+			(unsigned long long)ev->ours.max_keys,
+			(unsigned long long)ev->ours.max_bytes);
+		break;
+	case EC_EV_CHECKPOINT:
+		pr_debug("checkpoint at op %llu, %llu bytes",
+			 (unsigned long long)ev->op,
+			 (unsigned long long)ev->bytes);
+		break;
+	case EC_EV_CHECKPOINT_FAILED:
+		pr_warn("the checkpoint at op %llu failed: the previous one "
+			"and the log after it stay", (unsigned long long)ev->op);
+		break;
+	case EC_EV_MAX: /* a count, not a kind */
+		break;
+	}
 }
 
-/* Bring the kernel's view of the replica up to date, then send every
- * datagram the core queued (one sendmmsg) and clear its queue. */
-static void flush(struct ec_io *io)
+/* The core's turn is over: bring the kernel's view of the replica in
+ * line with the core's state, send every datagram it queued (one
+ * sendmmsg), log what happened, and let the core start the next turn. */
+static void finish_turn(struct ec_io *io)
 {
-	const struct ec_out *out;
+	struct ec_ready rd;
 	struct sockaddr_in to;
-	size_t n;
 
+	ec_core_ready(io->core, &rd);
 	if (io->off)
-		ec_offload_sync(io->off);
-	n = ec_core_outputs(io->core, &out);
-	for (size_t i = 0; i < n; i++) {
-		struct ec_out *o = (struct ec_out *)&out[i];
+		ec_offload_sync(io->off, &rd.state);
+	for (size_t i = 0; i < rd.n_out; i++) {
+		struct ec_out *o = &rd.out[i];
 
 		switch (o->dest) {
 		case EC_TO_REPLICA:
@@ -210,9 +233,33 @@ static void flush(struct ec_io *io)
 		}
 	}
 	send_queued(io);
-	if (n)
-		ec_core_clear_outputs(io->core);
-	log_transition(io);
+	for (size_t i = 0; i < rd.n_events; i++)
+		log_event(&rd.events[i]);
+	ec_core_advance(io->core);
+}
+
+/*
+ * Begin a turn of the core, returning the time it runs at: one clock
+ * reading for the whole turn (it is short next to the core's timeouts,
+ * and comes after the previous turn's, so the core's clock never goes
+ * back).  With the offloads, the core first learns whether the kernel's
+ * EC_F_QUORUM stands for a quorum, and absorbs every PREPARE the kernel
+ * acknowledged so far: those come before anything the socket holds now.
+ */
+static uint64_t start_turn(struct ec_io *io)
+{
+	uint64_t now = ec_clock_us();
+	const struct ec_dgram *acked;
+	size_t n;
+
+	if (!io->off)
+		return now;
+	ec_core_trust_quorum_flag(io->core,
+				  ec_offload_counts_quorum(io->off));
+	n = ec_offload_acked(io->off, &acked);
+	for (size_t i = 0; i < n; i++)
+		ec_core_absorb(io->core, acked[i].buf, acked[i].len, now);
+	return now;
 }
 
 /* Remember a peer we just heard from as the broadcast carrier. */
@@ -228,7 +275,7 @@ static void note_peer(struct ec_io *io, const struct sockaddr_in *from)
 }
 
 /* Receive one recvmmsg batch and hand it to the core.  Returns the number
- * of datagrams, 0 when the socket is drained or on error. */
+ * of datagrams, 0 when the socket is empty or on error. */
 static int receive_batch(struct ec_io *io)
 {
 	uint64_t now;
@@ -244,10 +291,8 @@ static int receive_batch(struct ec_io *io)
 		return 0;
 	}
 	/* Entries the kernel acknowledged before these datagrams reached the
-	 * socket go to the core first (read the socket, then drain). */
-	if (io->off && got > 0)
-		ec_offload_drain(io->off);
-	now = ec_clock_us();
+	 * socket go to the core first (read the socket, then the ring). */
+	now = start_turn(io);
 	for (int i = 0; i < got; i++) {
 		struct ec_addr from = {
 			.ip = io->from[i].sin_addr.s_addr,
@@ -261,12 +306,12 @@ static int receive_batch(struct ec_io *io)
 		io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
 	}
 	/* that is all there is for now: the leader closes its batch */
-	ec_core_flush(io->core);
+	ec_core_input_done(io->core);
 	io->stats.rx_datagrams += (uint64_t)got;
 	return got;
 }
 
-/* libevent: the socket is readable.  Drain a few batches, sending what the
+/* libevent: the socket is readable.  Read a few batches, sending what the
  * core queued after each, so replies leave before the next batch is read. */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -276,7 +321,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	for (int b = 0; b < IO_BATCHES_PER_EVENT; b++) {
 		int got = receive_batch(io);
 
-		flush(io);
+		finish_turn(io);
 		/* a short batch means the socket is empty: skip the
 		 * recvmmsg that would only say EAGAIN */
 		if (got < IO_BATCH)
@@ -292,21 +337,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	io->stats.ticks++;
 	io->stats.wakeups++;
-	if (io->off)
-		ec_offload_drain(io->off);
-	ec_core_tick(io->core, ec_clock_us());
-	flush(io);
+	ec_core_tick(io->core, start_turn(io));
+	finish_turn(io);
 }
 
 /* libevent: the fast-ack ring buffer has entries (the kernel wakes us only
- * when it is half full; ticks and received datagrams drain it too). */
+ * when it is half full; ticks and received datagrams read it too). */
 static void on_ring(evutil_socket_t fd, short what, void *arg)
 {
 	struct ec_io *io = arg;
 
 	io->stats.wakeups++;
-	ec_offload_drain(io->off);
-	flush(io);
+	start_turn(io);
+	finish_turn(io);
 }
 
 struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
@@ -325,7 +368,6 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 	io->fd = -1;
 	io->core = core;
 	io->off = off;
-	ec_core_get_state(core, &io->last);
 	io->n = cfg->n;
 	io->self = self;
 	io->carrier = self == 0 ? 1 : 0;

@@ -41,7 +41,7 @@ struct ec_io_stats {
  * Bind replica self's address from cfg and register the socket and a timer
  * firing every tick_us with base.  With off (may be NULL), datagrams to
  * all go through the broadcast offload when it is on, and the fast-ack
- * log is drained before the core sees anything newer.  The core and off
+ * log is absorbed before the core sees anything newer.  The core and off
  * must outlive the io.  Returns NULL after logging the reason.
  */
 struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,

@@ -8,6 +8,16 @@
  * opens it (store), nudges it past ops it appended itself (compare-and-
  * swap) and closes it (exchange with 0) before anything that could
  * contradict an ack the kernel sent.
+ *
+ * Every op below the word a close swapped out was acked.  Those acks are
+ * promises the core must keep: before it votes with its log or replaces
+ * entries of it, it calls ec_offload_quiesce, which closes the window (if
+ * a sync has not already), reads the ring until every acked op above the
+ * core's last op is among the records (they are in op order, bpf/
+ * fastack.h, and at most microseconds from being submitted) and hands
+ * them back, with the highest acked op, for the core to absorb and check.
+ * The offload keeps no pointer to the core: what it mirrors comes in
+ * (ec_offload_sync), what the kernel acked goes out as data.
  */
 #include "offload.h"
 
@@ -44,8 +54,19 @@ struct ec_offload {
 	struct ec_broadcast *bc;
 	struct ec_xdp *xdp;
 	struct ring_buffer *ring;
-	uint64_t drain_now;      /* time given to what one drain absorbs */
-	struct ec_core *core;
+	/* Records read from the ring (copies: the kernel reuses its space
+	 * once a record is consumed), recs[0..n_recs), and the same as
+	 * datagrams, handed out by ec_offload_acked or ec_offload_quiesce
+	 * and ours again at the next call of either. */
+	struct ec_fa_record *recs;
+	struct ec_dgram *dgrams;
+	size_t n_recs, cap_recs;
+	uint32_t fa_view;        /* the view the window was last opened in */
+	uint64_t acked_through;  /* a sync closed the window: the kernel
+				  * acked every op up to here; the next
+				  * quiesce reports it (0: nothing) */
+	struct ec_core_state mirror; /* the core's state, as last synced */
+	bool mirrored;           /* mirror holds one */
 	int xdp_link;            /* closing it detaches the XDP program */
 	uint64_t fa_epoch;       /* bumped each time the fast ack reopens
 				  * (8 bits used; a program run would have
@@ -61,7 +82,7 @@ struct ec_offload {
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
 {
-	if (!ec_log_enabled(EC_LOG_DEBUG))
+	if (!ec_diag_enabled(EC_DIAG_DEBUG))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -86,25 +107,53 @@ static void set_topology(const struct ec_offload *o,
 	*n = o->cfg->n;
 }
 
-/* Absorb one buffered PREPARE into the core (ring_buffer callback). */
+/* Room for one more record; 0, or -1 out of memory. */
+static int grow_recs(struct ec_offload *o)
+{
+	size_t cap = o->cap_recs ? 2 * o->cap_recs : 64;
+	struct ec_fa_record *r = realloc(o->recs, cap * sizeof(*r));
+	struct ec_dgram *d;
+
+	if (!r)
+		return -1;
+	o->recs = r;
+	d = realloc(o->dgrams, cap * sizeof(*d));
+	if (!d)
+		return -1;
+	o->dgrams = d;
+	o->cap_recs = cap;
+	return 0;
+}
+
+/* Copy one PREPARE the kernel stored (ring_buffer callback).  Out of
+ * memory the record stays in the ring (a negative return stops the read
+ * before it), for the next read. */
 static int on_fa_record(void *ctx, void *data, size_t size)
 {
 	struct ec_offload *o = ctx;
 	const struct ec_fa_record *r = data;
+	struct ec_fa_record *copy;
 
-	if (o->core && size >= sizeof(*r) && r->len <= EC_FA_DATA_MAX)
-		ec_core_absorb(o->core, r->data, r->len, o->drain_now);
+	if (size < sizeof(*r) || r->len > EC_FA_DATA_MAX)
+		return 0;
+	if (o->n_recs == o->cap_recs && grow_recs(o) < 0)
+		return -1;
+	copy = &o->recs[o->n_recs++];
+	copy->len = r->len;
+	memcpy(copy->data, r->data, r->len);
 	return 0;
 }
 
-/* Absorb everything buffered so far.  One clock reading serves the whole
- * batch: absorbing it is quick next to the core's timeouts, and the
- * reading comes after every earlier one, so the core's clock never goes
- * back. */
-static void drain_ring(struct ec_offload *o)
+/* The records read since the last hand-out, as datagrams; they are ours
+ * again at the next read. */
+static size_t hand_out(struct ec_offload *o, const struct ec_dgram **out)
 {
-	o->drain_now = ec_clock_us();
-	ring_buffer__consume(o->ring);
+	for (size_t i = 0; i < o->n_recs; i++) {
+		o->dgrams[i].buf = o->recs[i].data;
+		o->dgrams[i].len = o->recs[i].len;
+	}
+	*out = o->dgrams;
+	return o->n_recs;
 }
 
 static int load(struct ec_offload *o)
@@ -258,24 +307,16 @@ void ec_offload_free(struct ec_offload *o)
 	if (o->xdp_link >= 0)
 		close(o->xdp_link);
 	ring_buffer__free(o->ring);
+	free(o->recs);
+	free(o->dgrams);
 	ec_xdp__destroy(o->xdp);
 	ec_broadcast__destroy(o->bc);
 	free(o);
 }
 
-/* The core may take EC_F_QUORUM for a quorum only while the kernel is
- * the one counting acks. */
-static void sync_trust_quorum(struct ec_offload *o)
+bool ec_offload_counts_quorum(const struct ec_offload *o)
 {
-	bool on = ec_switch_on(&o->sw, EC_OFFLOAD_QUORUM, EC_MSG_PREPARE_OK);
-
-	ec_core_trust_quorum_flag(o->core, on);
-}
-
-void ec_offload_set_core(struct ec_offload *o, struct ec_core *core)
-{
-	o->core = core;
-	sync_trust_quorum(o);
+	return ec_switch_on(&o->sw, EC_OFFLOAD_QUORUM, EC_MSG_PREPARE_OK);
 }
 
 int ec_offload_ring_fd(const struct ec_offload *o)
@@ -283,40 +324,69 @@ int ec_offload_ring_fd(const struct ec_offload *o)
 	return ring_buffer__epoll_fd(o->ring);
 }
 
-void ec_offload_drain(struct ec_offload *o)
+size_t ec_offload_acked(struct ec_offload *o, const struct ec_dgram **out)
 {
-	if (o->core)
-		drain_ring(o);
+	o->n_recs = 0;
+	ring_buffer__consume(o->ring);
+	return hand_out(o, out);
 }
 
-void ec_offload_quiesce(void *arg)
+/* Close the follower's fast ack: the kernel acks nothing more for us.
+ * Every op below the word swapped out was acked: remembered for the next
+ * quiesce. */
+static void close_fast_ack(struct ec_offload *o)
+{
+	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
+	uint64_t w = __atomic_exchange_n(&xs->expected, 0, __ATOMIC_SEQ_CST);
+
+	if (w && EC_FA_OP(w) - 1 > o->acked_through)
+		o->acked_through = EC_FA_OP(w) - 1;
+}
+
+/* Whether record r leaves the ops up to *have (the core's log, then the
+ * records before r) without a gap, raising *have when it is the next of
+ * the window's view.  One of another view (left, a duplicate) changes
+ * nothing; a gap can only be a broken invariant, which the core stops
+ * on when it absorbs the record. */
+static bool extends(const struct ec_offload *o, const struct ec_fa_record *r,
+		    uint64_t *have)
+{
+	const struct ec_hdr *h = (const struct ec_hdr *)r->data;
+	uint64_t op;
+
+	if (r->len < sizeof(*h) || h->type != EC_MSG_PREPARE ||
+	    be32toh(h->view) != o->fa_view)
+		return true;
+	op = be64toh(h->op);
+	if (op > *have + 1)
+		return false;
+	if (op == *have + 1)
+		*have = op;
+	return true;
+}
+
+void ec_offload_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *q)
 {
 	struct ec_offload *o = arg;
-	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
-	struct ec_core_state s;
-	uint64_t closed, deadline;
+	uint64_t have = last_op, through, deadline;
+	size_t seen = 0;
+	bool gap = false;
 
-	closed = EC_FA_OP(__atomic_exchange_n(&xs->expected, 0,
-					      __ATOMIC_SEQ_CST));
-	if (closed == 0 || !o->core)
-		return;
-	/* Every op below `closed` was acked by the kernel: wait until each
-	 * of them is in the core's log. */
+	close_fast_ack(o);
+	through = o->acked_through;
+	o->acked_through = 0;
+	o->n_recs = 0;
+	/* Every op up to `through` was acked: wait until each of them is
+	 * in the core's log or among the records read.  Past the deadline
+	 * the core gets what there is, and stops on what is missing. */
 	deadline = ec_clock_us() + QUIESCE_WAIT_US;
-	for (;;) {
-		drain_ring(o);
-		ec_core_get_state(o->core, &s);
-		if (s.op + 1 >= closed)
-			return;
-		if (o->drain_now > deadline)
-			break;
-	}
-	/* The core is about to report a log without ops the leader counted
-	 * as ours: never.  A restart recovers (--recover). */
-	pr_warn("fast ack: the kernel acked up to op %llu but only %llu "
-		"reached the log; aborting", (unsigned long long)closed - 1,
-		(unsigned long long)s.op);
-	abort();
+	do {
+		ring_buffer__consume(o->ring);
+		for (; seen < o->n_recs && !gap; seen++)
+			gap = !extends(o, &o->recs[seen], &have);
+	} while (have < through && !gap && ec_clock_us() <= deadline);
+	q->n = hand_out(o, &q->acked);
+	q->through = through;
 }
 
 /* Become (or stop being) the kernel's leader of view: slots from an
@@ -346,7 +416,9 @@ static void sync_leader(struct ec_offload *o, const struct ec_core_state *s,
 
 /* Open, advance or close the follower's fast ack.  The core quiesces it
  * (closes and absorbs) before it leaves normal status or its view, so an
- * open window always belongs to the core's current view. */
+ * open window always belongs to the core's current view; one closed here
+ * (the switch turned off) is reported by the next quiesce, which comes
+ * before the core's log is used for a vote or replaced. */
 static void sync_follower(struct ec_offload *o, const struct ec_core_state *s,
 			  bool follow)
 {
@@ -356,10 +428,11 @@ static void sync_follower(struct ec_offload *o, const struct ec_core_state *s,
 
 	if (!follow) {
 		if (cur)
-			ec_offload_quiesce(o);
+			close_fast_ack(o);
 		return;
 	}
 	if (cur == 0) {
+		o->fa_view = s->view;
 		__atomic_store_n(&xs->view, s->view, __ATOMIC_RELAXED);
 		__atomic_store_n(&xs->leader, s->leader, __ATOMIC_RELAXED);
 		__atomic_store_n(&xs->expected,
@@ -374,19 +447,23 @@ static void sync_follower(struct ec_offload *o, const struct ec_core_state *s,
 	}
 }
 
-void ec_offload_sync(struct ec_offload *o)
+/* Bring the kernel in line with the mirrored state and the switches. */
+static void sync_kernel(struct ec_offload *o)
 {
-	struct ec_core_state s;
-	bool normal;
+	const struct ec_core_state *s = &o->mirror;
+	bool normal = s->status == EC_ST_NORMAL;
 
-	if (!o->core)
-		return;
-	ec_core_get_state(o->core, &s);
-	normal = s.status == EC_ST_NORMAL;
-	sync_leader(o, &s, normal && s.leader == o->self);
-	sync_follower(o, &s, normal && s.leader != o->self &&
-			     ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
-					  EC_MSG_PREPARE));
+	sync_leader(o, s, normal && s->leader == o->self);
+	sync_follower(o, s, normal && s->leader != o->self &&
+			    ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
+					 EC_MSG_PREPARE));
+}
+
+void ec_offload_sync(struct ec_offload *o, const struct ec_core_state *s)
+{
+	o->mirror = *s;
+	o->mirrored = true;
+	sync_kernel(o);
 }
 
 bool ec_offload_prepare_to_all(struct ec_offload *o, struct ec_out *out)
@@ -422,10 +499,9 @@ void ec_offload_set_switches(struct ec_offload *o, const struct ec_switches *sw)
 	o->sw = *sw;
 	for (unsigned k = 0; k < EC_OFFLOAD_MAX; k++)
 		__atomic_store_n(&xs->switches[k], sw->on[k], __ATOMIC_RELEASE);
-	if (o->core) {
-		sync_trust_quorum(o);
-		ec_offload_sync(o);
-	}
+	/* between turns of the core: the state last synced is its state */
+	if (o->mirrored)
+		sync_kernel(o);
 }
 
 /* Sum a per-CPU array of n counters into out. */

@@ -1,7 +1,10 @@
 /*
  * offload.h - the replica's BPF offloads: loading and attaching the
  * programs, keeping their run-time state in step with the protocol core,
- * draining the fast-ack log, and the switch table.
+ * reading the fast-ack log, and the switch table.  The offload never
+ * calls the core: the glue hands it the core's state after each turn
+ * (ec_offload_sync) and hands the core what the kernel acknowledged
+ * (ec_offload_acked, and the core's quiesce hook).
  *
  * Both programs are attached whenever BPF is enabled, whatever the
  * switches say, so any offload can be turned on or off at run time:
@@ -37,27 +40,37 @@ struct ec_offload *ec_offload_new(const struct ec_config *cfg, unsigned self,
 /* Detach and unload.  NULL is fine. */
 void ec_offload_free(struct ec_offload *o);
 
-/* Attach the core: drained PREPAREs go to it.  Its opts.quiesce must be
- * ec_offload_quiesce with this offload as argument. */
-void ec_offload_set_core(struct ec_offload *o, struct ec_core *core);
+/*
+ * ec_core_opts.quiesce, with this offload as argument: close the
+ * kernel's fast ack and hand back every PREPARE it acknowledged that
+ * ec_offload_acked has not, waiting (up to 200 ms) for those above
+ * last_op that are not yet in the ring.  The datagrams are the offload's
+ * until its next call.
+ */
+void ec_offload_quiesce(void *offload, uint64_t last_op,
+			struct ec_quiesced *q);
 
-/* ec_core_opts.quiesce: close the kernel's fast ack and hand every PREPARE
- * it acknowledged to the core. */
-void ec_offload_quiesce(void *offload);
+/* Every PREPARE the kernel acknowledged since the last call, in op order,
+ * for ec_core_absorb: *out is the offload's until its next call. */
+size_t ec_offload_acked(struct ec_offload *o, const struct ec_dgram **out);
 
-/* Hand the core every PREPARE buffered in the kernel so far. */
-void ec_offload_drain(struct ec_offload *o);
+/* Whether the kernel counts PREPARE_OKs (the quorum switch): only then
+ * does EC_F_QUORUM stand for a quorum (ec_core_trust_quorum_flag). */
+bool ec_offload_counts_quorum(const struct ec_offload *o);
 
 /* After the core ran: bring the kernel's view of the replica (view,
- * leader, role, commit, next op to fast-ack) up to date. */
-void ec_offload_sync(struct ec_offload *o);
+ * leader, role, commit, next op to fast-ack) in line with the core's
+ * state s.  Switches changed later are applied with the state last
+ * given. */
+void ec_offload_sync(struct ec_offload *o, const struct ec_core_state *s);
 
 /* About to send out (EC_TO_ALL): returns true if the broadcast program
  * will fan it out, having marked it; the caller then sends it once, to
  * any peer.  A PREPARE from the leader also arms its quorum slot. */
 bool ec_offload_prepare_to_all(struct ec_offload *o, struct ec_out *out);
 
-/* Ring buffer file descriptor to poll for drained entries. */
+/* Ring buffer file descriptor to poll: readable when the kernel stored
+ * PREPAREs for ec_offload_acked. */
 int ec_offload_ring_fd(const struct ec_offload *o);
 
 const struct ec_switches *ec_offload_switches(const struct ec_offload *o);

@@ -41,49 +41,88 @@ static void kern_absorb_all(struct sim *s, unsigned i)
 	sim_kernel_clear_records(k);
 }
 
-/* ec_core_opts.quiesce: close the fast ack, absorb what it acked. */
-static void kern_quiesce(void *arg)
-{
-	struct sim_kernel *k = arg;
-
-	k->expected = 0;
-	kern_absorb_all(k->owner, k->self);
-}
-
-/* What replica/offload/offload.c's ec_offload_sync does after every core call. */
-static void kern_sync(struct sim *s, unsigned i)
+/* Close replica i's fast ack, remembering what it acked (offload.c's
+ * close_fast_ack). */
+static void kern_close(struct sim *s, unsigned i)
 {
 	struct sim_kernel *k = &s->kern[i];
-	struct ec_core_state st;
-	bool normal;
+	struct sim_quiesced *q = &s->quiesced[i];
 
-	ec_core_get_state(s->r[i], &st);
-	normal = st.status == EC_ST_NORMAL;
+	if (k->expected && k->expected - 1 > q->acked_through)
+		q->acked_through = k->expected - 1;
+	k->expected = 0;
+}
+
+static void quiesced_free(struct sim_quiesced *q)
+{
+	for (size_t r = 0; r < q->n; r++)
+		free(q->buf[r]);
+	free(q->buf);
+	free(q->dgram);
+	q->buf = NULL;
+	q->dgram = NULL;
+	q->n = 0;
+}
+
+/* ec_core_opts.quiesce: close the fast ack and hand back what it acked.
+ * Nothing is ever a moment away here (no concurrency): last_op is not
+ * needed to know when every record is in. */
+static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
+{
+	struct sim_kernel *k = arg;
+	struct sim *s = k->owner;
+	struct sim_quiesced *q = &s->quiesced[k->self];
+	size_t n = k->n_records;
+
+	kern_close(s, k->self);
+	quiesced_free(q);
+	q->buf = malloc((n ? n : 1) * sizeof(*q->buf));
+	q->dgram = malloc((n ? n : 1) * sizeof(*q->dgram));
+	must(q->buf && q->dgram, "no memory");
+	for (size_t r = 0; r < n; r++) {
+		q->buf[r] = k->records[r].buf; /* taken from the model */
+		k->records[r].buf = NULL;
+		q->dgram[r] = (struct ec_dgram){ q->buf[r], k->records[r].len };
+	}
+	q->n = n;
+	sim_kernel_clear_records(k);
+	out->acked = q->dgram;
+	out->n = n;
+	out->through = q->acked_through;
+	q->acked_through = 0;
+}
+
+/* What replica/offload/offload.c's ec_offload_sync does with the state of
+ * each ready record (st). */
+static void kern_sync(struct sim *s, unsigned i, const struct ec_core_state *st)
+{
+	struct sim_kernel *k = &s->kern[i];
+	bool normal = st->status == EC_ST_NORMAL;
+
 	if (s->kernel_quorum) {
-		if (!normal || st.leader != i) {
+		if (!normal || st->leader != i) {
 			k->lead = false;
 		} else {
-			if (!k->lead || k->view != st.view) {
+			if (!k->lead || k->view != st->view) {
 				memset(k->slots, 0, sizeof(k->slots));
-				k->view = st.view;
+				k->view = st->view;
 				k->lead = true;
 			}
-			k->commit = st.commit;
+			k->commit = st->commit;
 		}
 	}
 	if (!s->kernel_fastack)
 		return;
-	if (!normal || st.leader == i) {
-		if (k->expected)
-			kern_quiesce(k);
+	if (!normal || st->leader == i) {
+		kern_close(s, i);
 		return;
 	}
 	if (k->expected == 0) {
-		k->view = st.view;
-		k->leader = st.leader;
-		k->expected = st.op + 1;
-	} else if (k->expected < st.op + 1) {
-		k->expected = st.op + 1;
+		k->view = st->view;
+		k->leader = st->leader;
+		k->expected = st->op + 1;
+	} else if (k->expected < st->op + 1) {
+		k->expected = st->op + 1;
 	}
 }
 
@@ -123,6 +162,12 @@ struct ec_addr sim_client_addr(unsigned c)
 	return a;
 }
 
+/* ec_core_opts.fatal: say why a test's core stops (it aborts then). */
+static void on_core_fatal(void *arg, const char *msg)
+{
+	fprintf(stderr, "sim: a core stops: %s\n", msg);
+}
+
 static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 {
 	struct ec_core_opts o = s->opts;
@@ -135,6 +180,7 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 		o.checkpoint_async = s->checkpoint_async[i].fn;
 		o.checkpoint_arg = s->checkpoint_async[i].arg;
 	}
+	o.fatal = on_core_fatal;
 	if (s->kernel_fastack) {
 		o.quiesce = kern_quiesce;
 		o.quiesce_arg = &s->kern[i];
@@ -179,8 +225,10 @@ void sim_free(struct sim *s)
 		ec_core_free(s->r[i]);
 	for (size_t i = 0; i < s->q_len; i++)
 		free(s->q[i].buf);
-	for (unsigned i = 0; i < s->n; i++)
+	for (unsigned i = 0; i < s->n; i++) {
 		sim_kernel_free(&s->kern[i]);
+		quiesced_free(&s->quiesced[i]);
+	}
 	free(s->q);
 	free(s);
 }
@@ -211,13 +259,16 @@ static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
 /* Move replica i's queued outputs onto the network. */
 void sim_collect(struct sim *s, unsigned i)
 {
-	const struct ec_out *out;
-	size_t n;
+	struct ec_ready rd;
 
-	kern_sync(s, i);
-	n = ec_core_outputs(s->r[i], &out);
-	for (size_t k = 0; k < n; k++) {
-		const struct ec_out *o = &out[k];
+	ec_core_ready(s->r[i], &rd);
+	kern_sync(s, i, &rd.state);
+	for (size_t e = 0; e < rd.n_events; e++) {
+		s->events[i][rd.events[e].kind]++;
+		s->last_event[i][rd.events[e].kind] = rd.events[e];
+	}
+	for (size_t k = 0; k < rd.n_out; k++) {
+		const struct ec_out *o = &rd.out[k];
 
 		if (o->dest == EC_TO_CLIENT) {
 			push(s, i, SIM_CLIENT + ntohs(o->client.port), o->type,
@@ -238,19 +289,27 @@ void sim_collect(struct sim *s, unsigned i)
 					push(s, i, j, o->type, o->buf, o->len);
 		}
 	}
-	ec_core_clear_outputs(s->r[i]);
+	ec_core_advance(s->r[i]);
+}
+
+/* The XDP program is attached through a link owned by the process: its
+ * state goes with it. */
+static void kern_detach(struct sim *s, unsigned i)
+{
+	sim_kernel_reset(&s->kern[i]);
+	s->quiesced[i].acked_through = 0;
 }
 
 void sim_crash(struct sim *s, unsigned i)
 {
 	s->down[i] = true;
-	/* the XDP program is attached through a link owned by the
-	 * process: its state goes with it */
-	sim_kernel_reset(&s->kern[i]);
+	kern_detach(s, i);
 }
 
 void sim_restart(struct sim *s, unsigned i)
 {
+	/* a fresh program, which the down core's syncs never reached */
+	kern_detach(s, i);
 	ec_core_free(s->r[i]);
 	s->r[i] = make_core(s, i, true);
 	s->down[i] = false;
@@ -399,7 +458,8 @@ static long next_due(struct sim *s, sim_match_fn *match, void *arg)
 }
 
 /* Whether a packet for replica i is deliverable: the glue hands the core
- * every datagram it has received before it flushes (ec_core_flush). */
+ * every datagram it has received before it says its input is done
+ * (ec_core_input_done). */
 static bool due_for(const struct sim *s, unsigned i, sim_match_fn *match,
 		    void *arg)
 {
@@ -424,7 +484,7 @@ uint64_t sim_deliver_matching(struct sim *s, sim_match_fn *match, void *arg)
 		deliver_one(s, &p);
 		if (p.to < SIM_CLIENT && !s->down[p.to] &&
 		    !due_for(s, p.to, match, arg)) {
-			ec_core_flush(s->r[p.to]);
+			ec_core_input_done(s->r[p.to]);
 			sim_collect(s, p.to);
 		}
 		free(p.buf);
@@ -445,7 +505,7 @@ void sim_run(struct sim *s, uint64_t us, uint64_t step)
 		for (unsigned i = 0; i < s->n; i++) {
 			if (s->down[i])
 				continue;
-			/* drained in batches, now and then */
+			/* absorbed in batches, now and then */
 			if (s->kernel_fastack && !s->kernel_lazy &&
 			    sim_rand(s, 4) == 0)
 				kern_absorb_all(s, i);
@@ -765,7 +825,7 @@ size_t sim_clients(const struct sim *s, unsigned i)
 
 void sim_hook_view_timeout(struct sim *s, unsigned i)
 {
-	start_view_change(s->r[i], s->r[i]->view + 1);
+	vc_start(s->r[i], s->r[i]->view + 1);
 	sim_collect(s, i);
 }
 
@@ -776,7 +836,7 @@ uint64_t sim_hook_log_as_leader(struct sim *s, unsigned i, const uint8_t *body,
 	uint64_t op = ec_log_append(&c->log, c->view, body, len, NULL);
 
 	if (op)
-		queue_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
+		core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	sim_collect(s, i);
 	return op;
 }

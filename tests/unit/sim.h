@@ -25,6 +25,17 @@ struct sim_pkt {
 
 struct sim;
 
+/* What a replica's quiesce (ec_core_opts.quiesce) handed its core: the
+ * kernel model's records, taken from it as offload.c reads them from the
+ * ring, the sim's until the next quiesce. */
+struct sim_quiesced {
+	uint8_t **buf;
+	struct ec_dgram *dgram;
+	size_t n;
+	uint64_t acked_through; /* the fast ack closed by kern_sync: acked up
+				 * to here, for the next quiesce to report */
+};
+
 /* Return true to drop the packet. */
 typedef bool sim_filter_fn(struct sim *s, const struct sim_pkt *p, void *arg);
 
@@ -47,10 +58,15 @@ struct sim {
 	sim_filter_fn *filter;
 	void *filter_arg;
 	bool kernel_fastack, kernel_quorum; /* model the XDP offloads */
-	bool kernel_lazy;  /* drain kernel records only when a datagram
+	bool kernel_lazy;  /* absorb kernel records only when a datagram
 			    * for that replica arrives (never on ticks) */
 	struct sim_kernel kern[EC_MAX_REPLICAS]; /* the XDP program of each
 						  * replica, modelled */
+	struct sim_quiesced quiesced[EC_MAX_REPLICAS];
+	/* The events each core reported (struct ec_ready), counted by
+	 * kind, and the latest of each kind. */
+	uint64_t events[EC_MAX_REPLICAS][EC_EV_MAX];
+	struct ec_event last_event[EC_MAX_REPLICAS][EC_EV_MAX];
 	/* Replies received by clients, latest per client index. */
 	struct {
 		bool have;

@@ -41,7 +41,7 @@ START_TEST(builder_encodes_what_protobuf_decodes)
 
 		snprintf(key, sizeof(key), "k%u", i);
 		len = sim_put_request(req, 7, i + 1, key, "v");
-		ck_assert(ec_batch_fits(&b, len, 8));
+		ck_assert(ec_batch_fits(b.n, b.bytes, len, 8));
 		ec_batch_add(&b, req, len,
 			     ec__request__unpack(NULL, len, req));
 	}
@@ -70,7 +70,7 @@ START_TEST(builder_limits_count_and_bytes)
 	memset(value, 'x', sizeof(value) - 1);
 	value[sizeof(value) - 1] = '\0';
 	len = sim_put_request(req, 7, 1, "k", value);
-	while (ec_batch_fits(&b, len, 100)) {
+	while (ec_batch_fits(b.n, b.bytes, len, 100)) {
 		ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
 		n++;
 	}
@@ -80,7 +80,7 @@ START_TEST(builder_limits_count_and_bytes)
 	ck_assert_uint_gt(b.bytes + ec_batch_cost(len), EC_MAX_ENTRY_BODY);
 	ec_batch_clear(&b);
 	len = sim_put_request(req, 7, 1, "k", "v");
-	while (ec_batch_fits(&b, len, 3))
+	while (ec_batch_fits(b.n, b.bytes, len, 3))
 		ec_batch_add(&b, req, len, ec__request__unpack(NULL, len, req));
 	ck_assert_uint_eq(b.n, 3);
 	ec_batch_clear(&b);
@@ -137,8 +137,8 @@ START_TEST(batch_closes_when_nothing_more_waits)
 }
 END_TEST
 
-/* Without ec_core_flush a partial batch waits (the glue has more to hand
- * over); the flush sends it. */
+/* Without ec_core_input_done a partial batch waits (the glue has more to
+ * hand over); input done sends it. */
 START_TEST(partial_batch_waits_for_flush)
 {
 	struct sim *s = sim_new(3, 1);
@@ -156,7 +156,7 @@ START_TEST(partial_batch_waits_for_flush)
 		sim_receive_at(s, 0, &client, dgram, len);
 	}
 	ck_assert_uint_eq(sim_st(s, 0).op, 0);
-	ec_core_flush(s->r[0]);
+	ec_core_input_done(s->r[0]);
 	ck_assert_uint_eq(sim_st(s, 0).op, 1);
 	sim_free(s);
 }

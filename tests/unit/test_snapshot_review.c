@@ -445,8 +445,8 @@ static void send_pointer(struct sim *s, unsigned to, unsigned from,
 /*
  * A leader in normal status holds every committed op (the view change
  * took them) and orders requests with its client table: it must never
- * fetch and install a checkpoint (enter_normal clears a fetch for that
- * reason).  But snapshot_hint takes a pointer in any status: a late
+ * fetch and install a checkpoint (vc_enter_normal clears a fetch for that
+ * reason).  But ckpt_hint takes a pointer in any status: a late
  * answer to a GET_STATE the new leader sent during the view change makes
  * it fetch and install while leading, and the install swaps its client
  * table for the checkpoint's, losing where its clients are and which
