@@ -338,7 +338,7 @@ cluster-test: all
 
 # Every suite runs, whatever an earlier one gave; then a failure of any
 # fails the target, naming which.
-TEST_SUITES := unit-test bpf-test cluster-test
+TEST_SUITES := check-layers unit-test bpf-test cluster-test
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)failed=; for t in $(TEST_SUITES); do \

@@ -17,6 +17,9 @@ layer lists, nothing else:
   cluster  cluster/*.c                proto common (and cluster/ itself)
   ctl      replica/control/ctl.c      proto common (a client program)
 
+Tests drive the core through its interface: no file under tests/ but
+tests/unit/sim.c (the test-side view of a core) includes core/internal.h.
+
 Also: common, app and core include no libevent (<event2/...>), no libbpf
 (<bpf/...>) and no diagnostics (common/diag.h), and print nothing
 (no printf/fprintf/puts/perror on a stream); and no two modules (a .c and
@@ -129,6 +132,17 @@ def main():
             for m in PRINT.finditer(text):
                 line = text.count("\n", 0, m.start()) + 1
                 bad.append("%s:%d: %s layer prints (%s)" % (src, line, me, m.group(1)))
+    for d, _, files in os.walk(os.path.join(ROOT, "tests")):
+        for f in sorted(files):
+            src = os.path.relpath(os.path.join(d, f), ROOT)
+            if not f.endswith((".c", ".h")) or src == "tests/unit/sim.c":
+                continue
+            text = open(os.path.join(ROOT, src)).read()
+            for m in INCLUDE.finditer(text):
+                if m.group(2).endswith("core/internal.h"):
+                    line = text.count("\n", 0, m.start()) + 1
+                    bad.append("%s:%d: a test includes the core's internals "
+                               "(use tests/unit/sim.h)" % (src, line))
     # circles between modules: depth-first search for a back edge
     state, stack = {}, []
 
