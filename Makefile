@@ -83,7 +83,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 # The layers of replica/ (see README, "Layout"): common (shared with the
 # clients and cluster tools), app (the state machine), core (the pure
 # protocol); libec holds these three, with the offload switch table.
-COMMON_SRCS := replica/common/wire.c replica/common/config.c
+COMMON_SRCS := replica/common/wire.c replica/common/config.c replica/common/udp.c
 APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c
 CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 	       replica/core/quorum.c replica/core/log.c replica/core/core.c \

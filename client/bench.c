@@ -27,6 +27,7 @@
 #include "bench.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/udp.h"
 #include "histogram.h"
 #include "history.h"
 #include "history_slot.h"
@@ -537,24 +538,6 @@ err:
 	return -1;
 }
 
-/* Open the UDP socket with large buffers (forced past the sysctl limits
- * when privileged: thousands of clients can burst).  Returns the fd or -1. */
-static int open_socket(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int size = SOCK_BUF;
-
-	if (fd < 0) {
-		perror("ec-bench: socket");
-		return -1;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	return fd;
-}
-
 /* Allocate clients, the verify table, the socket and the events.
  * Returns 0, or -1 with a message (bench_free cleans up either way). */
 static int setup(struct bench *b)
@@ -613,9 +596,14 @@ static int setup(struct bench *b)
 		if (ec_history_open(&b->hist, b->o.history) < 0)
 			return -1;
 	}
-	b->fd = open_socket();
-	if (b->fd < 0)
+	/* Large buffers, forced past the sysctl limits when privileged:
+	 * thousands of clients can burst. */
+	b->fd = ec_udp_open(&(struct ec_udp_opts){ .nonblock = true,
+						   .buf_bytes = SOCK_BUF }, NULL);
+	if (b->fd < 0) {
+		perror("ec-bench: socket");
 		return -1;
+	}
 	b->base = event_base_new();
 	if (!b->base)
 		goto nomem;

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/udp.h"
 #include "ec_wire.h"
 #include "session.h"
 
@@ -347,7 +348,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ec-cli: bad retry parameters\n");
 		return EXIT_ERROR;
 	}
-	c.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	c.fd = ec_udp_open(&(struct ec_udp_opts){ 0 }, NULL);
 	if (c.fd < 0) {
 		perror("ec-cli: socket");
 		return EXIT_ERROR;
