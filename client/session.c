@@ -50,19 +50,6 @@ void ec_session_begin_at(struct ec_session *s, uint64_t session_op)
 	s->session_op = session_op;
 }
 
-/* Bytes of a varint. */
-static size_t varint_put(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 /* Room a request needs beyond its body: session_op (a tag and a varint
  * of up to 10 bytes), and its length prefix inside a batch. */
 #define REQUEST_EXTRA (1 + 10 + 3)
@@ -85,7 +72,7 @@ static void build_request(struct ec_session *s)
 	memcpy(p, s->body, len);
 	if (s->session_op) {
 		p[len++] = (4 << 3) | 0; /* field 4, varint */
-		len += varint_put(p + len, s->session_op);
+		len += ec_varint_put(p + len, s->session_op);
 	}
 	ec_hdr_encode(s->dgram, &m, len);
 	s->dgram_len = sizeof(struct ec_hdr) + len;
