@@ -112,7 +112,7 @@ static uint64_t rnd(struct bench *b)
 	return z ^ (z >> 31);
 }
 
-/* ec_sess_sendto's error callback: count every failed send, show the
+/* ec_session_sendto's error callback: count every failed send, show the
  * first one with -v (thousands of clients could flood stderr). */
 static void on_send_error(void *arg, unsigned replica, int err)
 {
@@ -125,9 +125,9 @@ static void on_send_error(void *arg, unsigned replica, int err)
 }
 
 /* Send a datagram the session handed back, to one replica or to all. */
-static void send_out(struct bench *b, const struct ec_sess_send *out)
+static void send_out(struct bench *b, const struct ec_session_send *out)
 {
-	ec_sess_sendto(b->fd, b->addr, b->cfg.n, out, on_send_error, b);
+	ec_session_sendto(b->fd, b->addr, b->cfg.n, out, on_send_error, b);
 }
 
 /* Draw an op kind according to --mix. */
@@ -194,7 +194,7 @@ static int issue(struct bench *b, struct client *c, uint64_t now)
 {
 	Ec__KvOp plain = EC__KV_OP__INIT;
 	const Ec__KvOp *op = &plain;
-	struct ec_sess_send out;
+	struct ec_session_send out;
 	char key[EC_MAX_KEY + 1];
 	char val[EC_MAX_VALUE + 1];
 	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b), k = 0;
@@ -267,7 +267,7 @@ static void history_end(struct bench *b, struct client *c,
 
 /* Account for client c's answered request. */
 static void on_done(struct bench *b, struct client *c,
-		    const struct ec_sess_result *res, uint64_t now)
+		    const struct ec_session_result *res, uint64_t now)
 {
 	bool ok = res->status == EC__STATUS__ST_OK ||
 		  res->status == EC__STATUS__ST_NOT_FOUND ||
@@ -318,14 +318,14 @@ static void on_done(struct bench *b, struct client *c,
 static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 			uint64_t now)
 {
-	struct ec_sess_result res;
-	struct ec_sess_send out;
+	struct ec_session_result res;
+	struct ec_session_send out;
 	struct client *c;
-	struct ec_reply_hdr hdr;
+	struct ec_session_reply_hdr hdr;
 	Ec__Reply *rep;
 	uint64_t idx;
 
-	rep = ec_reply_decode(buf, len, b->cfg.n, &hdr);
+	rep = ec_session_reply_decode(buf, len, b->cfg.n, &hdr);
 	if (!rep) {
 		b->stray++;
 		return;
@@ -337,15 +337,15 @@ static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 	}
 	c = &b->cl[idx];
 	switch (ec_session_on_reply(&c->s, rep, &hdr, now, &out, &res)) {
-	case EC_SESS_SEND:
+	case EC_SESSION_SEND:
 		send_out(b, &out);
 		if (b->phase != PH_WARMUP)
 			b->pt.retries++;
 		break;
-	case EC_SESS_BEGIN:
+	case EC_SESSION_BEGIN:
 		send_out(b, &out);
 		break;
-	case EC_SESS_DONE:
+	case EC_SESSION_DONE:
 		on_done(b, c, &res, now);
 		break;
 	default:
@@ -397,7 +397,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench *b = arg;
 	uint64_t now = ec_clock_us();
-	struct ec_sess_send out;
+	struct ec_session_send out;
 	bool idle = true;
 
 	advance(b, now);
@@ -405,12 +405,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		struct client *c = &b->cl[i];
 
 		switch (ec_session_tick(&c->s, now, &out)) {
-		case EC_SESS_SEND:
+		case EC_SESSION_SEND:
 			send_out(b, &out);
 			if (b->phase != PH_WARMUP)
 				b->pt.retries++;
 			break;
-		case EC_SESS_GAVE_UP:
+		case EC_SESSION_GAVE_UP:
 			if (b->phase != PH_WARMUP)
 				b->pt.timeouts++;
 			c->put_pending = false;
@@ -558,7 +558,7 @@ static int setup(struct bench *b)
 		b->filler[i] = (uint8_t)('a' + i % 26);
 	b->rng = b->o.seed;
 	/* Client i's id is id_base + i. */
-	if (ec_sess_random_id(&b->id_base) < 0) {
+	if (ec_session_random_id(&b->id_base) < 0) {
 		perror("ec-bench: getrandom");
 		return -1;
 	}
