@@ -1,4 +1,4 @@
-/* test_session.c - the client session's retry and redirect logic, driven
+/* test_client_session.c - the client session's retry and redirect logic, driven
  * with crafted REPLY datagrams and a fake clock. */
 #include <check.h>
 #include <stdlib.h>
