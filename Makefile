@@ -99,7 +99,7 @@ CLIENT_COMMON_SRCS := client/session.c client/histogram.c client/history.c \
 		      client/history_slot.c
 BENCH_SRCS   := client/bench.c client/bench_opts.c
 CLI_SRCS     := client/cli.c
-PORT_SRCS    := cluster/ec-port.c cluster/ec-port-delay.c
+PORT_SRCS    := cluster/ec-port.c cluster/port.c cluster/delay_line.c
 # ec-lincheck, the linearizability checker of client histories: all but
 # its main() is a library shared with its unit test.
 LINCHECK_SRCS := tests/lincheck/util.c tests/lincheck/intern.c \
