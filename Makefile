@@ -97,7 +97,7 @@ REPLICA_SRCS := replica/main.c replica/io/io.c replica/io/checkpointer.c \
 CTL_SRCS     := replica/control/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c client/history.c \
 		      client/history_slot.c
-BENCH_SRCS   := client/bench.c client/bench_opts.c
+BENCH_SRCS   := client/bench.c client/bench_opts.c client/bench_verify.c
 CLI_SRCS     := client/cli.c
 PORT_SRCS    := cluster/ec-port.c cluster/port.c cluster/delay_line.c
 # ec-lincheck, the linearizability checker of client histories: all but
