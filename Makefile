@@ -91,7 +91,8 @@ CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 	       replica/core/transfer.c replica/core/checkpoint.c
 LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS) replica/offload/switches.c
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
-REPLICA_SRCS := replica/main.c replica/io/io.c replica/io/checkpointer.c \
+REPLICA_SRCS := replica/main.c replica/options.c replica/io/io.c \
+		replica/io/checkpointer.c \
 		replica/control/server.c replica/control/replica_cmds.c \
 		replica/offload/offload.c replica/control/offload_cmds.c
 CTL_SRCS     := replica/control/ctl.c

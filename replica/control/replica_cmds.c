@@ -132,10 +132,11 @@ static int cmd_batch(struct ec_control_req *r, void *arg)
 	if (r->argc > 2)
 		return ec_control_fail(r, "usage: batch [N]");
 	if (r->argc == 2 &&
-	    (ec_parse_uint(r->argv[1], 1, EC_MAX_BATCH, &n) < 0 ||
+	    (ec_parse_uint(r->argv[1], b->batch_min, b->batch_max, &n) < 0 ||
 	     ec_core_set_batch(b->core, (unsigned)n) < 0))
-		return ec_control_fail(r, "batch: '%s' is not a number in 1..%d",
-				   r->argv[1], EC_MAX_BATCH);
+		return ec_control_fail(r, "batch: '%s' is not a number in "
+				       "%llu..%llu", r->argv[1], b->batch_min,
+				       b->batch_max);
 	fprintf(r->out, "batch %u\n", ec_core_batch(b->core));
 	return 0;
 }
