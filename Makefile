@@ -131,7 +131,8 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
 BPFT_SUPPORT_SRCS := $(filter-out $(BPFT_SRCS),$(wildcard tests/bpf/*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 # Script-level unit tests, run with the binaries.
-UNIT_SCRIPTS := tests/lincheck/test_exit_codes.sh tests/cluster/fault_report_test.sh
+UNIT_SCRIPTS := tests/lincheck/test_exit_codes.sh tests/cluster/fault_report_test.sh \
+		tests/docs/test_replica_options.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c): the pure core, sim.c and the
 # scenarios compiled again with clang, coverage and sanitizers, in a tree
@@ -305,9 +306,11 @@ UNIT_ENV := CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-3} \
 	    EC_QUORUM_SEEDS=$${EC_QUORUM_SEEDS:-1}
 endif
 
-# The script tests run the checker of this build (build-san/ with SAN=1).
-unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck
+# The script tests run the checker and the replica of this build
+# (build-san/ with SAN=1).
+unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck $(BUILD)/bin/ec-replica
 	$(Q)$(UNIT_ENV) EC_LINCHECK=$(BUILD)/bin/ec-lincheck \
+		EC_REPLICA=$(BUILD)/bin/ec-replica \
 		tests/run-unit.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 bpf-test: $(BPFT_BINS)

@@ -6,7 +6,8 @@
  * struct ec_replica_opts it sets.  The parser (getopt_long's table
  * too), --help and the defaults all come from the rows, so an option
  * cannot accept one range and print another, nor default to a value
- * --help does not show.
+ * --help does not show.  README.md lists the options; make unit-test
+ * checks that list against --help (tests/docs/test_replica_options.sh).
  */
 #ifndef EC_REPLICA_OPTIONS_H
 #define EC_REPLICA_OPTIONS_H
