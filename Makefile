@@ -84,7 +84,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 # clients and cluster tools), app (the state machine), core (the pure
 # protocol).  libec holds these three and nothing else: make check-layers
 # links it whole without libevent or libbpf.
-COMMON_SRCS := replica/common/wire.c replica/common/config.c
+COMMON_SRCS := replica/common/wire.c replica/common/config.c replica/common/udp.c
 APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c \
 	       replica/app/exec.c
 CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
@@ -96,16 +96,16 @@ LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS)
 # The offload switch table (pure too), for the daemon and the tests of it.
 SWITCH_OBJ   = $(call obj,replica/offload/switches.c)
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
-REPLICA_SRCS := replica/main.c replica/io/io.c replica/io/checkpointer.c \
-		replica/offload/switches.c \
+REPLICA_SRCS := replica/main.c replica/options.c replica/io/io.c \
+		replica/io/checkpointer.c replica/offload/switches.c \
 		replica/control/server.c replica/control/replica_cmds.c \
 		replica/offload/offload.c replica/control/offload_cmds.c
 CTL_SRCS     := replica/control/ctl.c
 CLIENT_COMMON_SRCS := client/session.c client/histogram.c client/history.c \
 		      client/history_slot.c
-BENCH_SRCS   := client/bench.c client/bench_opts.c
+BENCH_SRCS   := client/bench.c client/bench_opts.c client/bench_verify.c
 CLI_SRCS     := client/cli.c
-PORT_SRCS    := cluster/ec-port.c cluster/ec-port-delay.c
+PORT_SRCS    := cluster/ec-port.c cluster/port.c cluster/delay_line.c
 # ec-lincheck, the linearizability checker of client histories: all but
 # its main() is a library shared with its unit test.
 LINCHECK_SRCS := tests/lincheck/util.c tests/lincheck/intern.c \
@@ -136,7 +136,8 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_bpf_*.c)
 BPFT_SUPPORT_SRCS := $(filter-out $(BPFT_SRCS),$(wildcard tests/bpf/*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 # Script-level unit tests, run with the binaries.
-UNIT_SCRIPTS := tests/lincheck/test_exit_codes.sh tests/cluster/fault_report_test.sh
+UNIT_SCRIPTS := tests/lincheck/test_exit_codes.sh tests/cluster/fault_report_test.sh \
+		tests/docs/test_replica_options.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c): the pure core, sim.c and the
 # scenarios compiled again with clang, coverage and sanitizers, in a tree
@@ -312,9 +313,11 @@ UNIT_ENV := CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-3} \
 	    EC_QUORUM_SEEDS=$${EC_QUORUM_SEEDS:-1}
 endif
 
-# The script tests run the checker of this build (build-san/ with SAN=1).
-unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck
+# The script tests run the checker and the replica of this build
+# (build-san/ with SAN=1).
+unit-test: $(UNIT_BINS) $(BUILD)/bin/ec-lincheck $(BUILD)/bin/ec-replica
 	$(Q)$(UNIT_ENV) EC_LINCHECK=$(BUILD)/bin/ec-lincheck \
+		EC_REPLICA=$(BUILD)/bin/ec-replica \
 		tests/run-unit.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 bpf-test: $(BPFT_BINS)

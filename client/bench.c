@@ -21,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_rng.h"
+#include "bench_verify.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/udp.h"
 #include "histogram.h"
 #include "history.h"
 #include "history_slot.h"
@@ -47,30 +49,9 @@ static const Ec__OpKind kind_ops[K_MAX] = {
 
 struct client {
 	struct ec_session s;
-	bool put_pending;  /* --verify-log: the outstanding request is a PUT */
-	unsigned put_key;  /* its key index among this client's keys */
-	uint64_t seq;      /* --verify-log: last seq this client sent */
-};
-
-/* --verify-log: what happened to one key. */
-struct verify_key {
-	uint64_t acked;
-	uint64_t sent;
 };
 
 enum phase { PH_WARMUP, PH_MEASURE, PH_GRACE };
-
-/* Results of one point.  ops and the histogram cover the measured period;
- * retries, timeouts and errors everything after warmup.  The histogram is
- * last: run_point zeroes the fields before it and resets it, rather than
- * clearing its 30 KiB twice. */
-struct point {
-	uint64_t ops, retries, timeouts, errors;
-	uint64_t last_done;  /* last measured completion, for max_stall */
-	uint64_t max_stall;
-	uint64_t measured_us;
-	struct ec_hist hist;
-};
 
 struct bench {
 	struct bench_opts o;
@@ -83,14 +64,13 @@ struct bench {
 	unsigned active;          /* clients taking part in this point */
 	uint64_t id_base;
 	uint64_t rng;
-	struct verify_key *vk;    /* max_clients * keys_per_client, or NULL */
+	struct bench_verify verify; /* --verify-log */
 	struct ec_hslot *hs;      /* --history: max_clients slots, or NULL */
 	struct ec_history hist;
-	unsigned keys_per_client;
 	enum phase phase;
 	uint64_t t_measure, t_end, t_grace_end, t_progress;
 	bool interrupted;
-	struct point pt;
+	struct bench_point pt;
 	uint64_t stray;           /* datagrams not answering an active client */
 	uint64_t send_errors;
 	uint8_t filler[EC_MAX_VALUE];
@@ -101,17 +81,7 @@ struct bench {
 	uint8_t rx_bufs[RX_BATCH][RX_BUF];
 };
 
-/* Next pseudo-random number (splitmix64): reproducible with --seed. */
-static uint64_t rnd(struct bench *b)
-{
-	uint64_t z = (b->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* ec_sess_sendto's error callback: count every failed send, show the
+/* ec_session_sendto's error callback: count every failed send, show the
  * first one with -v (thousands of clients could flood stderr). */
 static void on_send_error(void *arg, unsigned replica, int err)
 {
@@ -124,15 +94,15 @@ static void on_send_error(void *arg, unsigned replica, int err)
 }
 
 /* Send a datagram the session handed back, to one replica or to all. */
-static void send_out(struct bench *b, const struct ec_sess_send *out)
+static void send_out(struct bench *b, const struct ec_session_send *out)
 {
-	ec_sess_sendto(b->fd, b->addr, b->cfg.n, out, on_send_error, b);
+	ec_session_sendto(b->fd, b->addr, b->cfg.n, out, on_send_error, b);
 }
 
 /* Draw an op kind according to --mix. */
 static unsigned pick_kind(struct bench *b)
 {
-	unsigned r = (unsigned)(rnd(b) % 100), k;
+	unsigned r = (unsigned)(bench_rnd(&b->rng) % 100), k;
 
 	for (k = 0; k < K_MAX - 1; k++) {
 		if (r < b->o.mix[k])
@@ -143,46 +113,29 @@ static unsigned pick_kind(struct bench *b)
 }
 
 /* Fill op, pointing into key and val, with client c's next request of
- * the given kind outside --history: with --verify-log, a PUT of its own
- * key (index in *k) with the next seq, or a GET of anyone's; else a key
- * of the plain key space.  Draws from the seeded generator. */
+ * the given kind outside --history: with --verify-log, one of its key
+ * space (bench_verify.h; key index in *k); else a key of the plain key
+ * space.  Draws from the seeded generator. */
 static void plain_op(struct bench *b, struct client *c, unsigned kind,
 		     Ec__KvOp *op, char *key, char *val, unsigned *k)
 {
-	unsigned ci = (unsigned)(c - b->cl);
-	int klen, vlen;
+	int klen;
 
 	op->kind = kind_ops[kind];
-	if (b->vk && kind == K_PUT) {
-		*k = (unsigned)(rnd(b) % b->keys_per_client);
-		klen = snprintf(key, EC_MAX_KEY + 1, "v%u-%u", ci, *k);
-		/* "<seq>", padded to --value-size as "<seq>:xxxx". */
-		vlen = snprintf(val, EC_MAX_VALUE + 1, "%llu",
-				(unsigned long long)(c->seq + 1));
-		if ((unsigned)vlen + 1 < b->o.value_size) {
-			val[vlen] = ':';
-			memcpy(val + vlen + 1, b->filler,
-			       b->o.value_size - (unsigned)vlen - 1);
-			vlen = (int)b->o.value_size;
-		}
-		op->value.data = (uint8_t *)val;
-		op->value.len = (size_t)vlen;
-	} else if (b->vk) {
-		/* Reads may go to any client's keys. */
-		klen = snprintf(key, EC_MAX_KEY + 1, "v%u-%u",
-				(unsigned)(rnd(b) % b->o.max_clients),
-				(unsigned)(rnd(b) % b->keys_per_client));
-	} else {
-		klen = snprintf(key, EC_MAX_KEY + 1, "k%u",
-				(unsigned)(rnd(b) % b->o.keys));
-		if (kind == K_PUT || kind == K_CAS) {
-			op->value.data = b->filler;
-			op->value.len = b->o.value_size;
-		}
-		/* CAS expects what PUT writes, so it succeeds on written keys. */
-		if (kind == K_CAS)
-			op->expected = op->value;
+	if (b->o.verify_log) {
+		bench_verify_op(&b->verify, (unsigned)(c - b->cl),
+				kind == K_PUT, &b->rng, op, key, val, k);
+		return;
 	}
+	klen = snprintf(key, EC_MAX_KEY + 1, "k%u",
+			(unsigned)(bench_rnd(&b->rng) % b->o.keys));
+	if (kind == K_PUT || kind == K_CAS) {
+		op->value.data = b->filler;
+		op->value.len = b->o.value_size;
+	}
+	/* CAS expects what PUT writes, so it succeeds on written keys. */
+	if (kind == K_CAS)
+		op->expected = op->value;
 	op->key.data = (uint8_t *)key;
 	op->key.len = (size_t)klen;
 }
@@ -193,26 +146,22 @@ static int issue(struct bench *b, struct client *c, uint64_t now)
 {
 	Ec__KvOp plain = EC__KV_OP__INIT;
 	const Ec__KvOp *op = &plain;
-	struct ec_sess_send out;
+	struct ec_session_send out;
 	char key[EC_MAX_KEY + 1];
 	char val[EC_MAX_VALUE + 1];
 	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b), k = 0;
-	bool verify_put = b->vk && kind == K_PUT;
 
 	if (b->hs)
-		op = ec_hslot_next(&b->hs[ci], kind_ops[kind], rnd(b));
+		op = ec_hslot_next(&b->hs[ci], kind_ops[kind],
+				   bench_rnd(&b->rng));
 	else
 		plain_op(b, c, kind, &plain, key, val, &k);
 	if (ec_session_start(&c->s, op, now, &out) < 0) {
 		fprintf(stderr, "ec-bench: client %u: request does not fit\n", ci);
 		return -1;
 	}
-	c->put_pending = verify_put;
-	if (verify_put) {
-		c->seq++;
-		c->put_key = k;
-		b->vk[(size_t)ci * b->keys_per_client + k].sent = c->seq;
-	}
+	if (b->o.verify_log)
+		bench_verify_sent(&b->verify, ci, kind == K_PUT, k);
 	/* Logged before the send: the invoke precedes anything it causes. */
 	if (b->hs)
 		ec_history_record(&b->hist, b->hs[ci].process,
@@ -266,21 +215,15 @@ static void history_end(struct bench *b, struct client *c,
 
 /* Account for client c's answered request. */
 static void on_done(struct bench *b, struct client *c,
-		    const struct ec_sess_result *res, uint64_t now)
+		    const struct ec_session_result *res, uint64_t now)
 {
 	bool ok = res->status == EC__STATUS__ST_OK ||
 		  res->status == EC__STATUS__ST_NOT_FOUND ||
 		  res->status == EC__STATUS__ST_CAS_FAILED;
 
-	if (c->put_pending && res->status == EC__STATUS__ST_OK) {
-		struct verify_key *vk = &b->vk[(size_t)(c - b->cl) *
-					       b->keys_per_client + c->put_key];
-
-		/* Requests of one client are sequential: this is its newest
-		 * acknowledged write to the key. */
-		vk->acked = c->seq;
-	}
-	c->put_pending = false;
+	if (b->o.verify_log)
+		bench_verify_done(&b->verify, (unsigned)(c - b->cl),
+				  res->status);
 	if (b->hs) {
 		ProtobufCBinaryData read = {
 			.len = res->value_len,
@@ -317,14 +260,14 @@ static void on_done(struct bench *b, struct client *c,
 static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 			uint64_t now)
 {
-	struct ec_sess_result res;
-	struct ec_sess_send out;
+	struct ec_session_result res;
+	struct ec_session_send out;
 	struct client *c;
-	struct ec_reply_hdr hdr;
+	struct ec_session_reply_hdr hdr;
 	Ec__Reply *rep;
 	uint64_t idx;
 
-	rep = ec_reply_decode(buf, len, b->cfg.n, &hdr);
+	rep = ec_session_reply_decode(buf, len, b->cfg.n, &hdr);
 	if (!rep) {
 		b->stray++;
 		return;
@@ -336,15 +279,15 @@ static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 	}
 	c = &b->cl[idx];
 	switch (ec_session_on_reply(&c->s, rep, &hdr, now, &out, &res)) {
-	case EC_SESS_SEND:
+	case EC_SESSION_SEND:
 		send_out(b, &out);
 		if (b->phase != PH_WARMUP)
 			b->pt.retries++;
 		break;
-	case EC_SESS_BEGIN:
+	case EC_SESSION_BEGIN:
 		send_out(b, &out);
 		break;
-	case EC_SESS_DONE:
+	case EC_SESSION_DONE:
 		on_done(b, c, &res, now);
 		break;
 	default:
@@ -396,7 +339,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench *b = arg;
 	uint64_t now = ec_clock_us();
-	struct ec_sess_send out;
+	struct ec_session_send out;
 	bool idle = true;
 
 	advance(b, now);
@@ -404,15 +347,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		struct client *c = &b->cl[i];
 
 		switch (ec_session_tick(&c->s, now, &out)) {
-		case EC_SESS_SEND:
+		case EC_SESSION_SEND:
 			send_out(b, &out);
 			if (b->phase != PH_WARMUP)
 				b->pt.retries++;
 			break;
-		case EC_SESS_GAVE_UP:
+		case EC_SESSION_GAVE_UP:
 			if (b->phase != PH_WARMUP)
 				b->pt.timeouts++;
-			c->put_pending = false;
+			if (b->o.verify_log)
+				bench_verify_forget(&b->verify, i);
 			if (b->hs)
 				history_end(b, c, EC_HISTORY_INFO, NULL);
 			next(b, c, now);
@@ -447,38 +391,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* Print (and append to --csv) the results of a point.  Returns 0, or -1
- * if the CSV file could not be written. */
-static int report(struct bench *b, unsigned clients)
-{
-	const struct point *p = &b->pt;
-	struct bench_row r = {
-		.clients = clients,
-		.ops = p->ops,
-		.seconds = (double)p->measured_us / 1e6,
-		.mean_us = ec_hist_mean(&p->hist),
-		.p50_us = ec_hist_percentile(&p->hist, 50),
-		.p90_us = ec_hist_percentile(&p->hist, 90),
-		.p99_us = ec_hist_percentile(&p->hist, 99),
-		.p999_us = ec_hist_percentile(&p->hist, 99.9),
-		.retries = p->retries,
-		.timeouts = p->timeouts,
-		.errors = p->errors,
-		.max_stall_ms = (double)p->max_stall / 1e3,
-	};
-
-	if (r.seconds > 0)
-		r.ops_per_s = (double)r.ops / r.seconds;
-	return bench_print_row(&b->o, b->cfg.n, &r);
-}
-
 /* Run one point with `clients` clients.  Returns 0, or -1 if the event
  * loop failed. */
 static int run_point(struct bench *b, unsigned clients)
 {
 	uint64_t now = ec_clock_us();
 
-	memset(&b->pt, 0, offsetof(struct point, hist));
+	memset(&b->pt, 0, offsetof(struct bench_point, hist));
 	ec_hist_reset(&b->pt.hist);
 	b->active = clients;
 	b->phase = PH_WARMUP;
@@ -502,57 +421,10 @@ static int run_point(struct bench *b, unsigned clients)
 			if (b->hs)
 				history_end(b, &b->cl[i], EC_HISTORY_INFO, NULL);
 		}
-		b->cl[i].put_pending = false;
+		if (b->o.verify_log)
+			bench_verify_forget(&b->verify, i);
 	}
 	return 0;
-}
-
-/* Write the --verify-log file: "KEY ACKED_SEQ SENT_SEQ" per key written.
- * Returns 0, or -1 with a message. */
-static int write_verify_log(struct bench *b)
-{
-	FILE *f = fopen(b->o.verify_log, "w");
-
-	if (!f)
-		goto err;
-	for (unsigned c = 0; c < b->o.max_clients; c++)
-		for (unsigned k = 0; k < b->keys_per_client; k++) {
-			const struct verify_key *vk =
-				&b->vk[(size_t)c * b->keys_per_client + k];
-
-			if (vk->sent)
-				fprintf(f, "v%u-%u %llu %llu\n", c, k,
-					(unsigned long long)vk->acked,
-					(unsigned long long)vk->sent);
-		}
-	if (fclose(f) != 0) {
-		f = NULL;
-		goto err;
-	}
-	return 0;
-err:
-	fprintf(stderr, "ec-bench: %s: %s\n", b->o.verify_log, strerror(errno));
-	if (f)
-		fclose(f);
-	return -1;
-}
-
-/* Open the UDP socket with large buffers (forced past the sysctl limits
- * when privileged: thousands of clients can burst).  Returns the fd or -1. */
-static int open_socket(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int size = SOCK_BUF;
-
-	if (fd < 0) {
-		perror("ec-bench: socket");
-		return -1;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	return fd;
 }
 
 /* Allocate clients, the verify table, the socket and the events.
@@ -560,8 +432,7 @@ static int open_socket(void)
 static int setup(struct bench *b)
 {
 	struct timeval tick = { 0, 0 };
-	uint64_t tick_us, seq_base;
-	struct timespec wall;
+	uint64_t tick_us;
 
 	for (unsigned i = 0; i < b->cfg.n; i++)
 		ec_peer_sockaddr(&b->cfg.peers[i], &b->addr[i]);
@@ -575,32 +446,24 @@ static int setup(struct bench *b)
 		b->filler[i] = (uint8_t)('a' + i % 26);
 	b->rng = b->o.seed;
 	/* Client i's id is id_base + i. */
-	if (ec_sess_random_id(&b->id_base) < 0) {
+	if (ec_session_random_id(&b->id_base) < 0) {
 		perror("ec-bench: getrandom");
 		return -1;
 	}
 	b->cl = calloc(b->o.max_clients, sizeof(*b->cl));
 	if (!b->cl)
 		goto nomem;
-	/* Seqs start at the wall clock in microseconds, so a later run's
-	 * writes always carry larger seqs than an earlier run's. */
-	clock_gettime(CLOCK_REALTIME, &wall);
-	seq_base = (uint64_t)wall.tv_sec * 1000000 + (uint64_t)wall.tv_nsec / 1000;
 	for (unsigned i = 0; i < b->o.max_clients; i++) {
 		if (ec_session_init(&b->cl[i].s, b->id_base + i, b->cfg.n,
 				    b->o.timeout_us, b->o.give_up_us) < 0) {
 			fprintf(stderr, "ec-bench: bad session parameters\n");
 			return -1;
 		}
-		b->cl[i].seq = seq_base;
 	}
-	if (b->o.verify_log) {
-		b->keys_per_client = b->o.keys / b->o.max_clients;
-		b->vk = calloc((size_t)b->o.max_clients * b->keys_per_client,
-			       sizeof(*b->vk));
-		if (!b->vk)
-			goto nomem;
-	}
+	if (b->o.verify_log &&
+	    bench_verify_init(&b->verify, b->o.max_clients, b->o.keys,
+			      b->o.value_size, b->filler) < 0)
+		goto nomem;
 	if (b->o.history) {
 		b->hs = calloc(b->o.max_clients, sizeof(*b->hs));
 		if (!b->hs)
@@ -613,9 +476,14 @@ static int setup(struct bench *b)
 		if (ec_history_open(&b->hist, b->o.history) < 0)
 			return -1;
 	}
-	b->fd = open_socket();
-	if (b->fd < 0)
+	/* Large buffers, forced past the sysctl limits when privileged:
+	 * thousands of clients can burst. */
+	b->fd = ec_udp_open(&(struct ec_udp_opts){ .nonblock = true,
+						   .buf_bytes = SOCK_BUF }, NULL);
+	if (b->fd < 0) {
+		perror("ec-bench: socket");
 		return -1;
+	}
 	b->base = event_base_new();
 	if (!b->base)
 		goto nomem;
@@ -652,7 +520,7 @@ static void bench_free(struct bench *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->hs);
-	free(b->vk);
+	bench_verify_free(&b->verify);
 	free(b->cl);
 }
 
@@ -680,7 +548,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < points && !b.interrupted; i++) {
 		unsigned clients = b.o.n_sweep ? b.o.sweep[i] : b.o.clients;
 
-		if (run_point(&b, clients) < 0 || report(&b, clients) < 0)
+		if (run_point(&b, clients) < 0 ||
+		    bench_print_point(&b.o, b.cfg.n, clients, &b.pt) < 0)
 			goto out;
 		all_ops = all_ops && b.pt.ops > 0;
 	}
@@ -689,8 +558,11 @@ int main(int argc, char **argv)
 			(unsigned long long)b.stray,
 			(unsigned long long)b.send_errors);
 	rc = 0;
-	if (b.o.verify_log && write_verify_log(&b) < 0)
+	if (b.o.verify_log && bench_verify_write(&b.verify, b.o.verify_log) < 0) {
+		fprintf(stderr, "ec-bench: %s: %s\n", b.o.verify_log,
+			strerror(errno));
 		rc = 1;
+	}
 	if (!all_ops) {
 		fprintf(stderr, "ec-bench: no operation completed in a measured period (is the cluster up?)\n");
 		rc = 1;

@@ -1,12 +1,15 @@
 /*
- * bench.h - ec-bench's options and result output (bench_opts.c); the load
- * loop itself is in bench.c.
+ * bench.h - ec-bench's options and result output (bench_opts.c) and a
+ * point's results; the load loop itself is in bench.c, the lost-write
+ * check in bench_verify.c.
  */
 #ifndef EC_CLIENT_BENCH_H
 #define EC_CLIENT_BENCH_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "histogram.h"
 
 #define BENCH_MAX_CLIENTS 10000
 #define BENCH_MAX_SWEEP 64
@@ -34,18 +37,16 @@ struct bench_opts {
 	bool verbose;
 };
 
-/* The results of one point, as printed and written to --csv. */
-struct bench_row {
-	unsigned clients;
-	uint64_t ops;
-	double seconds;
-	double ops_per_s;
-	double mean_us;
-	uint64_t p50_us, p90_us, p99_us, p999_us;
-	uint64_t retries;
-	uint64_t timeouts;
-	uint64_t errors;
-	double max_stall_ms;
+/* Results of one point.  ops and the histogram cover the measured period;
+ * retries, timeouts and errors everything after warmup.  The histogram is
+ * last: bench.c zeroes the fields before it and resets it, rather than
+ * clearing its 30 KiB twice. */
+struct bench_point {
+	uint64_t ops, retries, timeouts, errors;
+	uint64_t last_done;  /* last measured completion, for max_stall */
+	uint64_t max_stall;
+	uint64_t measured_us;
+	struct ec_hist hist;
 };
 
 /* Parse the command line into *o.  Returns 0; or prints --help and exits
@@ -55,10 +56,11 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o);
 /* Print the run's parameters, and the table header in sweep mode. */
 void bench_print_header(const struct bench_opts *o, unsigned replicas);
 
-/* Print one point: a table row in sweep mode, else a detail line and the
- * summary line.  Appends the row to --csv if given.  Returns 0, or -1 if
- * the CSV file could not be written (with a message). */
-int bench_print_row(const struct bench_opts *o, unsigned replicas,
-		    const struct bench_row *r);
+/* Print point p, run with clients clients: a table row in sweep mode,
+ * else a detail line and the summary line.  Appends the row to --csv if
+ * given.  Returns 0, or -1 if the CSV file could not be written (with a
+ * message). */
+int bench_print_point(const struct bench_opts *o, unsigned replicas,
+		      unsigned clients, const struct bench_point *p);
 
 #endif /* EC_CLIENT_BENCH_H */

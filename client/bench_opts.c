@@ -400,6 +400,20 @@ void bench_print_header(const struct bench_opts *o, unsigned replicas)
 	fflush(stdout);
 }
 
+/* The results of one point, as printed and written to --csv. */
+struct bench_row {
+	unsigned clients;
+	uint64_t ops;
+	double seconds;
+	double ops_per_s;
+	double mean_us;
+	uint64_t p50_us, p90_us, p99_us, p999_us;
+	uint64_t retries;
+	uint64_t timeouts;
+	uint64_t errors;
+	double max_stall_ms;
+};
+
 /* Append r to the CSV file at path, with a header if the file is empty. */
 static int csv_row(const char *path, const struct bench_row *r)
 {
@@ -427,9 +441,27 @@ err:
 	return -1;
 }
 
-int bench_print_row(const struct bench_opts *o, unsigned replicas,
-		    const struct bench_row *r)
+int bench_print_point(const struct bench_opts *o, unsigned replicas,
+		      unsigned clients, const struct bench_point *p)
 {
+	struct bench_row row = {
+		.clients = clients,
+		.ops = p->ops,
+		.seconds = (double)p->measured_us / 1e6,
+		.mean_us = ec_hist_mean(&p->hist),
+		.p50_us = ec_hist_percentile(&p->hist, 50),
+		.p90_us = ec_hist_percentile(&p->hist, 90),
+		.p99_us = ec_hist_percentile(&p->hist, 99),
+		.p999_us = ec_hist_percentile(&p->hist, 99.9),
+		.retries = p->retries,
+		.timeouts = p->timeouts,
+		.errors = p->errors,
+		.max_stall_ms = (double)p->max_stall / 1e3,
+	};
+	const struct bench_row *r = &row;
+
+	if (row.seconds > 0)
+		row.ops_per_s = (double)row.ops / row.seconds;
 	if (o->n_sweep) {
 		printf("%7u %10llu %10.0f %9.1f %8llu %8llu %8llu %8llu %8llu %8llu %9.1f\n",
 		       r->clients, (unsigned long long)r->ops, r->ops_per_s,

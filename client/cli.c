@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/udp.h"
 #include "ec_wire.h"
 #include "session.h"
 
@@ -147,7 +148,7 @@ static int parse_command(char **args, int n, Ec__KvOp *op, bool *is_get)
 	return 0;
 }
 
-/* ec_sess_sendto's error callback with -v: show every failed send. */
+/* ec_session_sendto's error callback with -v: show every failed send. */
 static void print_send_error(void *arg, unsigned replica, int err)
 {
 	fprintf(stderr, "ec-cli: send to replica %u: %s\n", replica,
@@ -156,14 +157,15 @@ static void print_send_error(void *arg, unsigned replica, int err)
 
 /* Send a datagram the session handed back.  A failed send is only a lost
  * packet to the session, which retries; say so with -v. */
-static void send_out(struct cli *c, const struct ec_sess_send *out)
+static void send_out(struct cli *c, const struct ec_session_send *out)
 {
-	ec_sess_sendto(c->fd, c->addr, c->cfg.n, out,
-		       c->verbose ? print_send_error : NULL, NULL);
+	ec_session_sendto(c->fd, c->addr, c->cfg.n, out,
+			  c->verbose ? print_send_error : NULL, NULL);
 }
 
 /* Print the answer and return the exit status for it. */
-static int print_result(const struct cli *c, const struct ec_sess_result *r)
+static int print_result(const struct cli *c,
+			const struct ec_session_result *r)
 {
 	switch (r->status) {
 	case EC__STATUS__ST_OK:
@@ -207,31 +209,31 @@ static int print_result(const struct cli *c, const struct ec_sess_result *r)
 static int receive(struct cli *c)
 {
 	uint8_t buf[EC_MAX_MSG];
-	struct ec_sess_result res;
-	struct ec_sess_send out;
-	struct ec_reply_hdr hdr;
+	struct ec_session_result res;
+	struct ec_session_send out;
+	struct ec_session_reply_hdr hdr;
 	Ec__Reply *rep;
 	ssize_t len;
 	int rc = -1;
 
 	while (rc < 0 && (len = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		rep = ec_reply_decode(buf, (size_t)len, c->cfg.n, &hdr);
+		rep = ec_session_reply_decode(buf, (size_t)len, c->cfg.n, &hdr);
 		if (!rep)
 			continue;
 		switch (ec_session_on_reply(&c->s, rep, &hdr, ec_clock_us(), &out, &res)) {
-		case EC_SESS_SEND:
+		case EC_SESSION_SEND:
 			if (c->verbose)
 				fprintf(stderr, "ec-cli: not the leader; view %u, trying replica %d\n",
 					hdr.view, out.to);
 			send_out(c, &out);
 			break;
-		case EC_SESS_BEGIN:
+		case EC_SESSION_BEGIN:
 			if (c->verbose)
 				fprintf(stderr, "ec-cli: session starts at commit %llu\n",
 					(unsigned long long)hdr.commit);
 			send_out(c, &out);
 			break;
-		case EC_SESS_DONE:
+		case EC_SESSION_DONE:
 			if (c->verbose)
 				fprintf(stderr, "ec-cli: answered in %llu us after %u send%s\n",
 					(unsigned long long)res.latency_us,
@@ -250,7 +252,7 @@ static int receive(struct cli *c)
 static int run(struct cli *c, const Ec__KvOp *op)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	struct ec_sess_send out;
+	struct ec_session_send out;
 	uint64_t now = ec_clock_us(), next;
 	int rc;
 
@@ -270,12 +272,12 @@ static int run(struct cli *c, const Ec__KvOp *op)
 		if (pfd.revents & POLLIN && (rc = receive(c)) >= 0)
 			return rc;
 		switch (ec_session_tick(&c->s, ec_clock_us(), &out)) {
-		case EC_SESS_SEND:
+		case EC_SESSION_SEND:
 			if (c->verbose)
 				fprintf(stderr, "ec-cli: no answer yet; resending to all replicas\n");
 			send_out(c, &out);
 			break;
-		case EC_SESS_GAVE_UP:
+		case EC_SESSION_GAVE_UP:
 			fprintf(stderr, "ec-cli: no answer within %llu ms\n",
 				(unsigned long long)(c->s.give_up_us / 1000));
 			return EXIT_ERROR;
@@ -339,7 +341,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < c.cfg.n; i++)
 		ec_peer_sockaddr(&c.cfg.peers[i], &c.addr[i]);
-	if (ec_sess_random_id(&client_id) < 0) {
+	if (ec_session_random_id(&client_id) < 0) {
 		perror("ec-cli: getrandom");
 		return EXIT_ERROR;
 	}
@@ -347,7 +349,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ec-cli: bad retry parameters\n");
 		return EXIT_ERROR;
 	}
-	c.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	c.fd = ec_udp_open(&(struct ec_udp_opts){ 0 }, NULL);
 	if (c.fd < 0) {
 		perror("ec-cli: socket");
 		return EXIT_ERROR;

@@ -63,7 +63,7 @@ const Ec__KvOp *ec_hslot_next(struct ec_hslot *h, Ec__OpKind kind,
 }
 
 enum ec_history_type ec_hslot_done(struct ec_hslot *h,
-				   const struct ec_sess_result *res)
+				   const struct ec_session_result *res)
 {
 	Ec__OpKind kind = h->op.kind;
 

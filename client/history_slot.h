@@ -76,7 +76,7 @@ const Ec__KvOp *ec_hslot_next(struct ec_hslot *h, Ec__OpKind kind,
 /* The history type of the answer res to h's op (see the top of this
  * file); remembers what it showed of the key for the next cas. */
 enum ec_history_type ec_hslot_done(struct ec_hslot *h,
-				   const struct ec_sess_result *res);
+				   const struct ec_session_result *res);
 
 /* h's op ended with info: move h to its next process and s (idle) to that
  * process's client id, id_base + process.  Returns -1 if s is busy. */

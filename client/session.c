@@ -34,33 +34,20 @@ static void stamp_view(struct ec_session *s)
 }
 
 /* Describe the stored datagram as going to `to`, counting the send. */
-static enum ec_sess_event send_to(struct ec_session *s, int to,
-				  struct ec_sess_send *out)
+static enum ec_session_event send_to(struct ec_session *s, int to,
+				     struct ec_session_send *out)
 {
 	s->sends++;
 	out->to = to;
 	out->buf = s->dgram;
 	out->len = s->dgram_len;
-	return EC_SESS_SEND;
+	return EC_SESSION_SEND;
 }
 
 void ec_session_begin_at(struct ec_session *s, uint64_t session_op)
 {
 	s->has_session_op = true;
 	s->session_op = session_op;
-}
-
-/* Bytes of a varint. */
-static size_t varint_put(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
 }
 
 /* Room a request needs beyond its body: session_op (a tag and a varint
@@ -85,7 +72,7 @@ static void build_request(struct ec_session *s)
 	memcpy(p, s->body, len);
 	if (s->session_op) {
 		p[len++] = (4 << 3) | 0; /* field 4, varint */
-		len += varint_put(p + len, s->session_op);
+		len += ec_varint_put(p + len, s->session_op);
 	}
 	ec_hdr_encode(s->dgram, &m, len);
 	s->dgram_len = sizeof(struct ec_hdr) + len;
@@ -109,7 +96,7 @@ static void build_hello(struct ec_session *s)
 }
 
 int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
-		     struct ec_sess_send *out)
+		     struct ec_session_send *out)
 {
 	Ec__Request req = EC__REQUEST__INIT;
 
@@ -135,8 +122,8 @@ int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 	return 0;
 }
 
-Ec__Reply *ec_reply_decode(const void *buf, size_t len, unsigned n,
-			   struct ec_reply_hdr *hdr)
+Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
+				   struct ec_session_reply_hdr *hdr)
 {
 	struct ec_msg m;
 
@@ -150,21 +137,20 @@ Ec__Reply *ec_reply_decode(const void *buf, size_t len, unsigned n,
 
 /* The hello's answer: the session starts from its commit number; the
  * request goes to the guessed leader at once. */
-static enum ec_sess_event hello_answered(struct ec_session *s,
-					 const struct ec_reply_hdr *hdr,
-					 struct ec_sess_send *out)
+static enum ec_session_event hello_answered(
+	struct ec_session *s, const struct ec_session_reply_hdr *hdr,
+	struct ec_session_send *out)
 {
 	ec_session_begin_at(s, hdr->commit);
 	build_request(s);
 	send_to(s, (int)ec_session_leader(s), out);
-	return EC_SESS_BEGIN;
+	return EC_SESSION_BEGIN;
 }
 
-enum ec_sess_event ec_session_on_reply(struct ec_session *s,
-				       const Ec__Reply *rep,
-				       const struct ec_reply_hdr *hdr,
-				       uint64_t now, struct ec_sess_send *out,
-				       struct ec_sess_result *res)
+enum ec_session_event ec_session_on_reply(
+	struct ec_session *s, const Ec__Reply *rep,
+	const struct ec_session_reply_hdr *hdr, uint64_t now,
+	struct ec_session_send *out, struct ec_session_result *res)
 {
 	uint32_t view = hdr->view;
 
@@ -174,7 +160,7 @@ enum ec_sess_event ec_session_on_reply(struct ec_session *s,
 	if (!s->busy || s->hello || rep->client_id != s->client_id ||
 	    rep->request_id != s->request_id) {
 		s->stats.stale++;
-		return EC_SESS_NONE;
+		return EC_SESSION_NONE;
 	}
 	if (rep->status == EC__STATUS__ST_NOT_LEADER) {
 		/* Only a newer view teaches anything; an older or equal one
@@ -182,7 +168,7 @@ enum ec_sess_event ec_session_on_reply(struct ec_session *s,
 		 * only bounce the request around, so the timer handles it. */
 		if (view <= s->view) {
 			s->stats.stale++;
-			return EC_SESS_NONE;
+			return EC_SESSION_NONE;
 		}
 		s->view = view;
 		stamp_view(s);
@@ -201,24 +187,24 @@ enum ec_sess_event ec_session_on_reply(struct ec_session *s,
 	res->value_len = rep->value.len;
 	res->latency_us = now - s->started;
 	res->sends = s->sends;
-	return EC_SESS_DONE;
+	return EC_SESSION_DONE;
 }
 
-enum ec_sess_event ec_session_tick(struct ec_session *s, uint64_t now,
-				   struct ec_sess_send *out)
+enum ec_session_event ec_session_tick(struct ec_session *s, uint64_t now,
+				      struct ec_session_send *out)
 {
 	if (!s->busy)
-		return EC_SESS_NONE;
+		return EC_SESSION_NONE;
 	if (now - s->started >= s->give_up_us) {
 		s->busy = false;
 		s->stats.gave_up++;
-		return EC_SESS_GAVE_UP;
+		return EC_SESSION_GAVE_UP;
 	}
 	if (now < s->retry_at)
-		return EC_SESS_NONE;
+		return EC_SESSION_NONE;
 	s->retry_at = now + s->timeout_us;
 	s->stats.retries++;
-	return send_to(s, EC_SESS_TO_ALL, out);
+	return send_to(s, EC_SESSION_TO_ALL, out);
 }
 
 uint64_t ec_session_next_tick(const struct ec_session *s)
@@ -247,12 +233,12 @@ int ec_session_renew(struct ec_session *s, uint64_t client_id)
 	return 0;
 }
 
-void ec_sess_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
-		    const struct ec_sess_send *out, ec_sess_send_err_fn on_err,
-		    void *arg)
+void ec_session_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
+		       const struct ec_session_send *out,
+		       ec_session_send_err_fn on_err, void *arg)
 {
 	for (unsigned i = 0; i < n; i++) {
-		if (out->to != EC_SESS_TO_ALL && (unsigned)out->to != i)
+		if (out->to != EC_SESSION_TO_ALL && (unsigned)out->to != i)
 			continue;
 		if (sendto(fd, out->buf, out->len, 0,
 			   (const struct sockaddr *)&addr[i], sizeof(addr[i])) < 0 &&
@@ -261,7 +247,7 @@ void ec_sess_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
 	}
 }
 
-int ec_sess_random_id(uint64_t *id)
+int ec_session_random_id(uint64_t *id)
 {
 	/* 8 bytes never come short: it is all of them or -1 with errno. */
 	return getrandom(id, sizeof(*id), 0) == sizeof(*id) ? 0 : -1;

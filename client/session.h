@@ -37,36 +37,38 @@
 #include "ec.pb-c.h"
 
 /* Destination meaning "every replica". */
-#define EC_SESS_TO_ALL (-1)
+#define EC_SESSION_TO_ALL (-1)
 
 /* Largest REQUEST datagram: a request must fit in one PREPARE body. */
-#define EC_SESS_MAX_DGRAM (sizeof(struct ec_hdr) + EC_MAX_ENTRY_BODY)
+#define EC_SESSION_MAX_DGRAM (sizeof(struct ec_hdr) + EC_MAX_ENTRY_BODY)
 
-enum ec_sess_event {
-	EC_SESS_NONE = 0, /* nothing to do (stale, duplicate or not yet due) */
-	EC_SESS_SEND,     /* send the datagram described by the ec_sess_send */
-	EC_SESS_BEGIN,    /* the hello was answered: send the request the
-			   * ec_sess_send describes (not a retry) */
-	EC_SESS_DONE,     /* the outstanding request got its answer */
-	EC_SESS_GAVE_UP,  /* the outstanding request was abandoned */
+enum ec_session_event {
+	EC_SESSION_NONE = 0, /* nothing to do (stale, duplicate or not yet
+			      * due) */
+	EC_SESSION_SEND,     /* send the datagram the ec_session_send
+			      * describes */
+	EC_SESSION_BEGIN,    /* the hello was answered: send the request the
+			      * ec_session_send describes (not a retry) */
+	EC_SESSION_DONE,     /* the outstanding request got its answer */
+	EC_SESSION_GAVE_UP,  /* the outstanding request was abandoned */
 };
 
-/* A datagram to send: to a replica id, or EC_SESS_TO_ALL.  buf points into
- * the session and stays valid until the session's next call. */
-struct ec_sess_send {
+/* A datagram to send: to a replica id, or EC_SESSION_TO_ALL.  buf points
+ * into the session and stays valid until the session's next call. */
+struct ec_session_send {
 	int to;
 	const uint8_t *buf;
 	size_t len;
 };
 
 /* What a REPLY's header says besides its body. */
-struct ec_reply_hdr {
+struct ec_session_reply_hdr {
 	uint32_t view;
 	uint64_t commit;
 };
 
 /* The answer to a request.  value points into the Reply it came from. */
-struct ec_sess_result {
+struct ec_session_result {
 	uint64_t request_id;
 	Ec__Status status;
 	bool found;
@@ -77,7 +79,7 @@ struct ec_sess_result {
 };
 
 /* Counters over the session's life. */
-struct ec_sess_stats {
+struct ec_session_stats {
 	uint64_t retries;    /* timeouts that resent a request to all */
 	uint64_t redirects;  /* NOT_LEADER replies that resent to a new leader */
 	uint64_t gave_up;    /* requests abandoned */
@@ -102,12 +104,12 @@ struct ec_session {
 	uint64_t started;      /* its first send */
 	uint64_t retry_at;     /* when to resend it to all */
 	unsigned sends;
-	uint8_t dgram[EC_SESS_MAX_DGRAM];
+	uint8_t dgram[EC_SESSION_MAX_DGRAM];
 	size_t dgram_len;
 	uint8_t body[EC_MAX_ENTRY_BODY]; /* the request, without session_op */
 	size_t body_len;
 
-	struct ec_sess_stats stats;
+	struct ec_session_stats stats;
 };
 
 /*
@@ -129,36 +131,35 @@ void ec_session_begin_at(struct ec_session *s, uint64_t session_op);
  * outstanding or the request does not fit a PREPARE.
  */
 int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
-		     struct ec_sess_send *out);
+		     struct ec_session_send *out);
 
 /*
  * Parse one received datagram as a REPLY.  Returns the unpacked Reply
  * (free it with ec__reply__free_unpacked) and fills *hdr from its header,
  * or NULL if it is not a valid REPLY from one of n replicas.
  */
-Ec__Reply *ec_reply_decode(const void *buf, size_t len, unsigned n,
-			   struct ec_reply_hdr *hdr);
+Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
+				   struct ec_session_reply_hdr *hdr);
 
 /*
- * Hand s a decoded reply with header hdr.  Returns EC_SESS_DONE with *res
- * filled (pointing into rep) if it answers the outstanding request,
- * EC_SESS_SEND with *out filled if it was a NOT_LEADER naming a newer
- * view, EC_SESS_BEGIN with *out filled (the request) if it answered the
- * hello, else EC_SESS_NONE.
+ * Hand s a decoded reply with header hdr.  Returns EC_SESSION_DONE with
+ * *res filled (pointing into rep) if it answers the outstanding request,
+ * EC_SESSION_SEND with *out filled if it was a NOT_LEADER naming a newer
+ * view, EC_SESSION_BEGIN with *out filled (the request) if it answered
+ * the hello, else EC_SESSION_NONE.
  */
-enum ec_sess_event ec_session_on_reply(struct ec_session *s,
-				       const Ec__Reply *rep,
-				       const struct ec_reply_hdr *hdr,
-				       uint64_t now, struct ec_sess_send *out,
-				       struct ec_sess_result *res);
+enum ec_session_event ec_session_on_reply(
+	struct ec_session *s, const Ec__Reply *rep,
+	const struct ec_session_reply_hdr *hdr, uint64_t now,
+	struct ec_session_send *out, struct ec_session_result *res);
 
 /*
- * Advance s's timer to now.  Returns EC_SESS_SEND with *out filled (a
- * resend to all) when the retry timeout passed, EC_SESS_GAVE_UP when the
- * give-up limit passed (s is idle again), else EC_SESS_NONE.
+ * Advance s's timer to now.  Returns EC_SESSION_SEND with *out filled (a
+ * resend to all) when the retry timeout passed, EC_SESSION_GAVE_UP when
+ * the give-up limit passed (s is idle again), else EC_SESSION_NONE.
  */
-enum ec_sess_event ec_session_tick(struct ec_session *s, uint64_t now,
-				   struct ec_sess_send *out);
+enum ec_session_event ec_session_tick(struct ec_session *s, uint64_t now,
+				      struct ec_session_send *out);
 
 /* Time at which ec_session_tick next has something to do, or UINT64_MAX
  * when no request is outstanding. */
@@ -193,18 +194,18 @@ static inline unsigned ec_session_leader(const struct ec_session *s)
 struct sockaddr_in;
 
 /* Told of one failed send: the replica, and the send's errno. */
-typedef void (*ec_sess_send_err_fn)(void *arg, unsigned replica, int err);
+typedef void (*ec_session_send_err_fn)(void *arg, unsigned replica, int err);
 
 /*
  * Send out over the UDP socket fd to replica out->to, or to each of the n
- * replicas for EC_SESS_TO_ALL; addr[i] is replica i's address.  A failed
- * send is only a lost datagram, which the retry timer covers, so the
- * others still go; each failure is passed to on_err (unless NULL) for the
- * caller to count or print as it sees fit.
+ * replicas for EC_SESSION_TO_ALL; addr[i] is replica i's address.  A
+ * failed send is only a lost datagram, which the retry timer covers, so
+ * the others still go; each failure is passed to on_err (unless NULL) for
+ * the caller to count or print as it sees fit.
  */
-void ec_sess_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
-		    const struct ec_sess_send *out, ec_sess_send_err_fn on_err,
-		    void *arg);
+void ec_session_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
+		       const struct ec_session_send *out,
+		       ec_session_send_err_fn on_err, void *arg);
 
 /*
  * A random client id from the kernel, so that two runs, or an ec-bench and
@@ -212,6 +213,6 @@ void ec_sess_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
  * fresh id also makes request_id 1 new to the replicas).  Returns 0, or -1
  * with errno set.
  */
-int ec_sess_random_id(uint64_t *id);
+int ec_session_random_id(uint64_t *id);
 
 #endif /* EC_CLIENT_SESSION_H */

@@ -7,20 +7,17 @@
  * ingress program (duplication, delay) share that instance's maps, which
  * hold every setting; nothing about the topology is compiled in.  Both
  * are attached through netlink, so they stay attached after this process
- * exits and go away with their interface.  Nothing is pinned (bpffs is not
- * mounted under `ip netns exec`): later commands find the attached
- * instance through the interface's XDP program id and the map ids the
- * kernel reports for that program.
+ * exits and go away with their interface; later commands find the
+ * attached instance again through port.c, and the delay line is
+ * delay_line.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -28,28 +25,16 @@
 
 #include "bridge_port.skel.h"
 #include "common/config.h"
-#include "ec-port.h"
+#include "delay_line.h"
+#include "port.h"
+#include "port_log.h"
 
-#define PROG_NAME "bridge_port"
-/* The TC filter ec-port owns on each port's clsact ingress. */
-#define TC_HANDLE 1
-#define TC_PRIO 1
 /* Longest delay or jitter a rule may ask for, microseconds. */
 #define MAX_DELAY_US 10000000ull
+/* Exit status when the kernel or driver lacks what we need. */
+#define EXIT_UNSUPPORTED 3
 
-int verbose;
-
-/* Print an error message prefixed with the program name. */
-void pr_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("ec-port: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+static int verbose;
 
 /* libbpf's log goes to stderr with -v, nowhere otherwise. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
@@ -106,32 +91,11 @@ static void usage(FILE *f)
 		MAX_DELAY_US, EXIT_UNSUPPORTED);
 }
 
-/* Interface index of name, or 0 after printing an error. */
-unsigned ifindex_of(const char *name)
-{
-	unsigned idx = if_nametoindex(name);
-
-	if (!idx)
-		pr_err("%s: no such interface in this network namespace", name);
-	return idx;
-}
-
 /* Whether a negative errno from the kernel means "not supported here". */
 static int unsupported(int err)
 {
 	return err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ||
 	       err == -ENOSYS;
-}
-
-/* Write value at key of a port_cfg map; returns 0 or -1 after an error. */
-int set_cfg(int cfg_fd, const char *ifname, __u32 key, __u32 val)
-{
-	if (bpf_map_update_elem(cfg_fd, &key, &val, BPF_ANY) < 0) {
-		pr_err("%s: writing port_cfg[%u] failed: %s", ifname, key,
-		       strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 /* Attach the TC program of skel to idx's clsact ingress (creating the
@@ -141,8 +105,8 @@ static int attach_tc(const char *ifname, unsigned idx,
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)idx,
 		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-		    .priority = TC_PRIO, .flags = BPF_TC_F_REPLACE,
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PORT_TC_HANDLE,
+		    .priority = PORT_TC_PRIO, .flags = BPF_TC_F_REPLACE,
 		    .prog_fd = bpf_program__fd(skel->progs.bridge_port_tc));
 	int err = bpf_tc_hook_create(&hook);
 
@@ -163,8 +127,8 @@ static int detach_tc(const char *ifname, unsigned idx)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)idx,
 		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-		    .priority = TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PORT_TC_HANDLE,
+		    .priority = PORT_TC_PRIO);
 	int err = bpf_tc_detach(&hook, &opts);
 
 	if (err && err != -ENOENT && err != -EINVAL) {
@@ -183,7 +147,7 @@ static int detach_tc(const char *ifname, unsigned idx)
 static int attach_one(const char *ifname, unsigned permille)
 {
 	struct bridge_port *skel;
-	unsigned idx = ifindex_of(ifname);
+	unsigned idx = port_ifindex(ifname);
 	int err, rc = 1;
 
 	if (!idx)
@@ -195,7 +159,7 @@ static int attach_one(const char *ifname, unsigned permille)
 		       strerror(-err), verbose ? "" : " (-v shows libbpf's log)");
 		return unsupported(err) ? EXIT_UNSUPPORTED : 1;
 	}
-	if (set_cfg(bpf_map__fd(skel->maps.port_cfg), ifname,
+	if (port_set_cfg(bpf_map__fd(skel->maps.port_cfg), ifname,
 		    EC_PORT_CFG_DROP_PERMILLE, permille))
 		goto out;
 	err = bpf_xdp_attach((int)idx, bpf_program__fd(skel->progs.bridge_port),
@@ -216,152 +180,6 @@ out:
 	/* Closing our descriptors leaves the netlink attachments in place. */
 	bridge_port__destroy(skel);
 	return rc;
-}
-
-/*
- * Id of the program attached to idx in driver mode: 0 with *id = 0 when
- * there is none, -1 after printing an error.
- */
-static int attached_id(const char *ifname, unsigned idx, __u32 *id)
-{
-	int err = bpf_xdp_query_id((int)idx, XDP_FLAGS_DRV_MODE, id);
-
-	if (err) {
-		pr_err("%s: querying XDP failed: %s", ifname, strerror(-err));
-		return -1;
-	}
-	return 0;
-}
-
-/* Close the descriptors of m and mark them closed. */
-void close_port_maps(struct port_maps *m)
-{
-	int *fds[] = { &m->cfg, &m->stats, &m->links, &m->ring };
-
-	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
-}
-
-/* Keep fd in m if the map named name is one of ours still missing there;
- * returns 1 if kept. */
-static int keep_map(struct port_maps *m, const char *name, int fd)
-{
-	struct {
-		const char *name;
-		int *fd;
-	} want[] = { { "port_cfg", &m->cfg }, { "port_stats", &m->stats },
-		     { "port_links", &m->links }, { "port_delay", &m->ring } };
-
-	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (!strcmp(name, want[i].name) && *want[i].fd < 0) {
-			*want[i].fd = fd;
-			return 1;
-		}
-	return 0;
-}
-
-/*
- * Add the maps of program id (attached to ifname, named want) to *m,
- * where still missing; *cfg_id gets the id of its port_cfg.  Returns 0,
- * or -1 after printing an error.
- */
-static int add_prog_maps(const char *ifname, __u32 id, const char *want,
-			 struct port_maps *m, __u32 *cfg_id)
-{
-	struct bpf_prog_info info;
-	__u32 map_ids[8], len = sizeof(info);
-	int prog_fd = bpf_prog_get_fd_by_id(id), rc = -1;
-
-	*cfg_id = 0;
-	if (prog_fd < 0) {
-		pr_err("%s: opening program %u failed: %s", ifname, id,
-		       strerror(errno));
-		return -1;
-	}
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
-	info.map_ids = (__u64)(unsigned long)map_ids;
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0) {
-		pr_err("%s: reading program info failed: %s", ifname,
-		       strerror(errno));
-		goto out;
-	}
-	if (strcmp(info.name, want) != 0) {
-		pr_err("%s: the attached program is '%s', not %s", ifname,
-		       info.name, want);
-		goto out;
-	}
-	for (__u32 i = 0; i < info.nr_map_ids && i < 8; i++) {
-		struct bpf_map_info minfo;
-		__u32 mlen = sizeof(minfo);
-		int fd = bpf_map_get_fd_by_id(map_ids[i]);
-
-		memset(&minfo, 0, sizeof(minfo));
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &minfo, &mlen) < 0) {
-			pr_err("%s: opening map %u failed: %s", ifname,
-			       map_ids[i], strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			goto out;
-		}
-		if (!strcmp(minfo.name, "port_cfg"))
-			*cfg_id = minfo.id;
-		if (!keep_map(m, minfo.name, fd))
-			close(fd);
-	}
-	rc = 0;
-out:
-	close(prog_fd);
-	return rc;
-}
-
-/*
- * Open the maps of our programs attached to ifname into *m (the caller
- * closes them with close_port_maps): those of the XDP program, and the
- * ring only the TC program uses, after checking both are one instance.
- * Returns 0, or -1 after printing an error when nothing or something
- * else is attached.
- */
-int open_port_maps(const char *ifname, struct port_maps *m)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = TC_HANDLE,
-		    .priority = TC_PRIO);
-	unsigned idx = ifindex_of(ifname);
-	__u32 id = 0, xdp_cfg, tc_cfg;
-	int err;
-
-	m->cfg = m->stats = m->links = m->ring = -1;
-	if (!idx || attached_id(ifname, idx, &id))
-		return -1;
-	if (!id) {
-		pr_err("%s: no XDP program attached in driver mode", ifname);
-		return -1;
-	}
-	if (add_prog_maps(ifname, id, PROG_NAME, m, &xdp_cfg))
-		goto err;
-	hook.ifindex = (int)idx;
-	err = bpf_tc_query(&hook, &tc);
-	if (err) {
-		pr_err("%s: no bridge-port TC program on ingress (%s; old "
-		       "build? attach again)", ifname, strerror(-err));
-		goto err;
-	}
-	if (add_prog_maps(ifname, tc.prog_id, PROG_NAME "_tc", m, &tc_cfg))
-		goto err;
-	if (m->cfg < 0 || m->stats < 0 || m->links < 0 || m->ring < 0 ||
-	    xdp_cfg != tc_cfg) {
-		pr_err("%s: the attached programs lack their maps or are not "
-		       "one instance (old build? attach again)", ifname);
-		goto err;
-	}
-	return 0;
-err:
-	close_port_maps(m);
-	return -1;
 }
 
 /* Sum every per-CPU counter of a port_stats map into sums[]; returns 0
@@ -428,7 +246,7 @@ static int stats_one(const char *ifname)
 	struct port_maps m;
 	int rc = 1;
 
-	if (open_port_maps(ifname, &m))
+	if (port_maps_open(ifname, &m))
 		return 1;
 	if (read_counters(m.stats, c) ||
 	    bpf_map_lookup_elem(m.cfg, &key, &permille) < 0 ||
@@ -446,7 +264,7 @@ static int stats_one(const char *ifname)
 	       line ? "on" : "off");
 	rc = 0;
 out:
-	close_port_maps(&m);
+	port_maps_close(&m);
 	return rc;
 }
 
@@ -456,10 +274,10 @@ static int set_one(const char *ifname, unsigned permille)
 	struct port_maps m;
 	int rc;
 
-	if (open_port_maps(ifname, &m))
+	if (port_maps_open(ifname, &m))
 		return 1;
-	rc = set_cfg(m.cfg, ifname, EC_PORT_CFG_DROP_PERMILLE, permille) ? 1 : 0;
-	close_port_maps(&m);
+	rc = port_set_cfg(m.cfg, ifname, EC_PORT_CFG_DROP_PERMILLE, permille) ? 1 : 0;
+	port_maps_close(&m);
 	return rc;
 }
 
@@ -472,7 +290,7 @@ static int rules_one(const char *ifname)
 	void *prev = NULL;
 	char ip[INET_ADDRSTRLEN];
 
-	if (open_port_maps(ifname, &m))
+	if (port_maps_open(ifname, &m))
 		return 1;
 	while (bpf_map_get_next_key(m.links, prev, &next) == 0) {
 		key = next;
@@ -484,7 +302,7 @@ static int rules_one(const char *ifname)
 		       ip, l.loss_permille, l.dup_permille, l.delay_us,
 		       l.jitter_us);
 	}
-	close_port_maps(&m);
+	port_maps_close(&m);
 	return 0;
 }
 
@@ -495,7 +313,7 @@ static int clear_one(const char *ifname)
 	__be32 key;
 	int rc = 0;
 
-	if (open_port_maps(ifname, &m))
+	if (port_maps_open(ifname, &m))
 		return 1;
 	/* Deleting while iterating: always take the first key again. */
 	for (unsigned i = 0; i <= EC_PORT_MAX_LINKS &&
@@ -507,9 +325,9 @@ static int clear_one(const char *ifname)
 			rc = 1;
 			break;
 		}
-	if (set_cfg(m.cfg, ifname, EC_PORT_CFG_DROP_PERMILLE, 0))
+	if (port_set_cfg(m.cfg, ifname, EC_PORT_CFG_DROP_PERMILLE, 0))
 		rc = 1;
-	close_port_maps(&m);
+	port_maps_close(&m);
 	return rc;
 }
 
@@ -565,7 +383,7 @@ static int rule_cmd(int argc, char **argv)
 	}
 	if (parse_rule(argc - 3, argv + 3, &l))
 		return 2;
-	if (open_port_maps(argv[0], &m))
+	if (port_maps_open(argv[0], &m))
 		return 1;
 	if (!l.loss_permille && !l.dup_permille && !l.delay_us && !l.jitter_us) {
 		if (bpf_map_delete_elem(m.links, &dst.s_addr) < 0 &&
@@ -578,7 +396,7 @@ static int rule_cmd(int argc, char **argv)
 		pr_err("%s: changing the rule for %s failed: %s%s", argv[0],
 		       argv[2], strerror(errno),
 		       errno == E2BIG ? " (too many rules)" : "");
-	close_port_maps(&m);
+	port_maps_close(&m);
 	return rc;
 }
 
@@ -590,17 +408,17 @@ static int rule_cmd(int argc, char **argv)
 static int detach_one(const char *ifname)
 {
 	struct port_maps m;
-	unsigned idx = ifindex_of(ifname);
+	unsigned idx = port_ifindex(ifname);
 	__u32 id = 0;
 	int err;
 
-	if (!idx || attached_id(ifname, idx, &id))
+	if (!idx || port_attached_id(ifname, idx, &id))
 		return 1;
 	if (!id)
 		return detach_tc(ifname, idx);
-	if (open_port_maps(ifname, &m))
+	if (port_maps_open(ifname, &m))
 		return 1;
-	close_port_maps(&m);
+	port_maps_close(&m);
 	if (detach_tc(ifname, idx))
 		return 1;
 	err = bpf_xdp_detach((int)idx, XDP_FLAGS_DRV_MODE, NULL);

@@ -12,7 +12,7 @@ layer lists, nothing else:
   offload  replica/offload            proto common app core, BPF skeletons
   io       replica/io                 proto common app core offload
   control  replica/control            proto common app core offload io
-  main     replica/main.c             every layer
+  main     replica/main.c, options.c  every layer
   client   client/                    proto common (and client/ itself)
   cluster  cluster/*.c                proto common (and cluster/ itself)
   ctl      replica/control/ctl.c      proto common (a client program)
@@ -62,8 +62,8 @@ def layer_of(path):
         return "cluster"
     if parts[0] != "replica":
         return None
-    if path == "replica/main.c":
-        return "main"
+    if len(parts) == 2:
+        return "main"  # main.c and its command line (options.c)
     if path == "replica/control/ctl.c":
         return "ctl"
     return parts[1] if len(parts) > 2 else None

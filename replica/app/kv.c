@@ -350,3 +350,45 @@ void ec_kv_foreach(const struct ec_kv *kv, ec_kv_visit_fn *fn, void *arg)
 			fn(e->data, e->key_len, entry_value(e), e->value_len,
 			   arg);
 }
+
+int ec_kv_key_cmp(const uint8_t *a, size_t a_len, const uint8_t *b,
+		  size_t b_len)
+{
+	int r = memcmp(a, b, a_len < b_len ? a_len : b_len);
+
+	if (r)
+		return r;
+	return a_len < b_len ? -1 : a_len > b_len;
+}
+
+/* qsort: entries (pointers to them) by key. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct kv_entry *x = *(const struct kv_entry *const *)a;
+	const struct kv_entry *y = *(const struct kv_entry *const *)b;
+
+	return ec_kv_key_cmp(x->data, x->key_len, y->data, y->key_len);
+}
+
+int ec_kv_foreach_sorted(const struct ec_kv *kv, ec_kv_visit_fn *fn,
+			 void *arg)
+{
+	const struct kv_entry **v;
+	size_t n = 0;
+
+	/* an empty list would be NULL, which qsort may not be given */
+	if (kv->count == 0)
+		return 0;
+	v = malloc(kv->count * sizeof(*v));
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < kv->nbuckets; i++)
+		for (const struct kv_entry *e = kv->buckets[i]; e; e = e->next)
+			v[n++] = e;
+	qsort(v, n, sizeof(*v), entry_cmp);
+	for (size_t i = 0; i < n; i++)
+		fn(v[i]->data, v[i]->key_len, entry_value(v[i]),
+		   v[i]->value_len, arg);
+	free(v);
+	return 0;
+}

@@ -77,4 +77,20 @@ typedef void ec_kv_visit_fn(const uint8_t *key, size_t key_len,
 			    const uint8_t *value, size_t value_len, void *arg);
 void ec_kv_foreach(const struct ec_kv *kv, ec_kv_visit_fn *fn, void *arg);
 
+/* The order of keys: by their bytes, a key before every longer key it
+ * is a prefix of.  Returns <0, 0 or >0 as a is before, equal to or after
+ * b. */
+int ec_kv_key_cmp(const uint8_t *a, size_t a_len, const uint8_t *b,
+		  size_t b_len);
+
+/*
+ * Call fn for every key in ascending order (ec_kv_key_cmp), the one
+ * order that does not depend on the hash table's history: a snapshot's
+ * bytes (snapshot.c) and the control socket's dump, which two replicas'
+ * diff compares, are in it.  fn must not change the store.  Returns 0,
+ * or -1 if out of memory before fn was called at all.
+ */
+int ec_kv_foreach_sorted(const struct ec_kv *kv, ec_kv_visit_fn *fn,
+			 void *arg);
+
 #endif /* EC_REPLICA_APP_KV_H */

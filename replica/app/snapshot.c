@@ -45,34 +45,13 @@ void ec_snapshot_clear(struct ec_snapshot *s)
 
 /* ---- taking ---- */
 
-struct kv_item {
-	const uint8_t *key, *value;
-	size_t key_len, value_len;
-};
-
+/* The clients a snapshot carries, gathered to be sorted. */
 struct collect {
-	struct kv_item *kv;
 	const struct ec_client_rec **ct;
 	size_t n, cap;
 	size_t bytes;
 	bool oom;
 };
-
-static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	int r = memcmp(a, b, al < bl ? al : bl);
-
-	if (r)
-		return r;
-	return al < bl ? -1 : al > bl;
-}
-
-static int cmp_kv(const void *a, const void *b)
-{
-	const struct kv_item *x = a, *y = b;
-
-	return cmp_bytes(x->key, x->key_len, y->key, y->key_len);
-}
 
 static int cmp_ct(const void *a, const void *b)
 {
@@ -80,26 +59,6 @@ static int cmp_ct(const void *a, const void *b)
 	const struct ec_client_rec *y = *(const struct ec_client_rec *const *)b;
 
 	return x->client_id < y->client_id ? -1 : x->client_id > y->client_id;
-}
-
-static void add_kv(const uint8_t *key, size_t key_len, const uint8_t *value,
-		   size_t value_len, void *arg)
-{
-	struct collect *c = arg;
-
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		struct kv_item *v = realloc(c->kv, cap * sizeof(*v));
-
-		if (!v) {
-			c->oom = true;
-			return;
-		}
-		c->kv = v;
-		c->cap = cap;
-	}
-	c->kv[c->n++] = (struct kv_item){ key, value, key_len, value_len };
-	c->bytes += 8 + key_len + value_len;
 }
 
 /* Only what every replica has alike: a client with an executed request. */
@@ -145,25 +104,37 @@ static uint8_t *put_bytes(uint8_t *p, const uint8_t *b, size_t len)
 	return p + len;
 }
 
+/* ec_kv_foreach_sorted callback: write one key and its value at *arg (a
+ * uint8_t **), moving it on. */
+static void put_key(const uint8_t *key, size_t key_len, const uint8_t *value,
+		    size_t value_len, void *arg)
+{
+	uint8_t **p = arg;
+
+	*p = put32(*p, (uint32_t)key_len);
+	*p = put32(*p, (uint32_t)value_len);
+	*p = put_bytes(*p, key, key_len);
+	*p = put_bytes(*p, value, value_len);
+}
+
 int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 		     uint64_t op, uint32_t view, struct ec_snapshot *out)
 {
-	struct collect k = { 0 }, c = { 0 };
+	struct collect c = { 0 };
 	struct ec_kv_limits lim = ec_kv_limits(kv);
 	uint8_t *buf = NULL, *p;
 	size_t len;
 	int rc = -1;
 
-	ec_kv_foreach(kv, add_kv, &k);
 	ec_ct_foreach(ct, add_ct, &c);
-	if (k.oom || c.oom)
+	if (c.oom)
 		goto out;
 	/* an empty list is NULL, which qsort may not be given */
-	if (k.n)
-		qsort(k.kv, k.n, sizeof(*k.kv), cmp_kv);
 	if (c.n)
 		qsort(c.ct, c.n, sizeof(*c.ct), cmp_ct);
-	len = HDR_LEN + 8 + k.bytes + 8 + c.bytes;
+	/* each key: two lengths, its bytes and its value's */
+	len = HDR_LEN + 8 + 8 * ec_kv_count(kv) + ec_kv_bytes(kv) +
+	      8 + c.bytes;
 	buf = malloc(len);
 	if (!buf)
 		goto out;
@@ -173,13 +144,9 @@ int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 	p = put32(p, 0);
 	p = put64(p, lim.max_keys);
 	p = put64(p, lim.max_bytes);
-	p = put64(p, k.n);
-	for (size_t i = 0; i < k.n; i++) {
-		p = put32(p, (uint32_t)k.kv[i].key_len);
-		p = put32(p, (uint32_t)k.kv[i].value_len);
-		p = put_bytes(p, k.kv[i].key, k.kv[i].key_len);
-		p = put_bytes(p, k.kv[i].value, k.kv[i].value_len);
-	}
+	p = put64(p, ec_kv_count(kv));
+	if (ec_kv_foreach_sorted(kv, put_key, &p) < 0)
+		goto out;
 	p = put64(p, c.n);
 	for (size_t i = 0; i < c.n; i++) {
 		p = put64(p, c.ct[i]->client_id);
@@ -193,9 +160,10 @@ int ec_snapshot_take(const struct ec_kv *kv, const struct ec_client_table *ct,
 	out->buf = buf;
 	out->len = len;
 	out->digest = ec_snapshot_digest(buf, len);
+	buf = NULL;
 	rc = 0;
 out:
-	free(k.kv);
+	free(buf);
 	free(c.ct);
 	return rc;
 }
@@ -254,7 +222,7 @@ static bool read_keys(struct reader *r, struct ec_kv *kv)
 		    kl > EC_MAX_KEY || vl > EC_MAX_VALUE ||
 		    !get_bytes(r, kl, &key) || !get_bytes(r, vl, &value))
 			return false;
-		if (prev && cmp_bytes(prev, prev_len, key, kl) >= 0)
+		if (prev && ec_kv_key_cmp(prev, prev_len, key, kl) >= 0)
 			return false;
 		prev = key;
 		prev_len = kl;

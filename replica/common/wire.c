@@ -154,3 +154,26 @@ size_t ec_msg_encode(void *buf, size_t cap, const struct ec_msg *m,
 					(uint8_t *)buf + sizeof(struct ec_hdr));
 	return len;
 }
+
+size_t ec_varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+size_t ec_varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}

@@ -108,4 +108,14 @@ size_t ec_msg_encode(void *buf, size_t cap, const struct ec_msg *m,
  */
 void ec_hdr_encode(void *buf, const struct ec_msg *m, size_t body_len);
 
+/*
+ * Protobuf's base-128 varint, for bodies assembled from pieces rather
+ * than packed by protobuf-c: a batch of requests (core/batch.c) and a
+ * request with session_op after its body (client/session.c).
+ * ec_varint_len: the bytes v takes, 1 to 10.  ec_varint_put: write v at
+ * p, which has room for them; returns how many it wrote.
+ */
+size_t ec_varint_len(uint64_t v);
+size_t ec_varint_put(uint8_t *p, uint64_t v);
+
 #endif /* EC_REPLICA_COMMON_WIRE_H */

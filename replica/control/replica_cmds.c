@@ -3,8 +3,6 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "common/config.h"
 #include "server.h"
@@ -134,50 +132,13 @@ static int cmd_batch(struct ec_control_req *r, void *arg)
 	if (r->argc > 2)
 		return ec_control_fail(r, "usage: batch [N]");
 	if (r->argc == 2 &&
-	    (ec_parse_uint(r->argv[1], 1, EC_MAX_BATCH, &n) < 0 ||
+	    (ec_parse_uint(r->argv[1], b->batch_min, b->batch_max, &n) < 0 ||
 	     ec_core_set_batch(b->core, (unsigned)n) < 0))
-		return ec_control_fail(r, "batch: '%s' is not a number in 1..%d",
-				   r->argv[1], EC_MAX_BATCH);
+		return ec_control_fail(r, "batch: '%s' is not a number in "
+				       "%llu..%llu", r->argv[1], b->batch_min,
+				       b->batch_max);
 	fprintf(r->out, "batch %u\n", ec_core_batch(b->core));
 	return 0;
-}
-
-/* One key and its value, pointing into the store. */
-struct dump_entry {
-	const uint8_t *key, *value;
-	size_t key_len, value_len;
-};
-
-/* The entries collected so far; oom once more came than fit in cap. */
-struct dump_list {
-	struct dump_entry *v;
-	size_t n, cap;
-	int oom;
-};
-
-/* ec_kv_foreach callback: append one key and value to the dump_list arg. */
-static void dump_collect(const uint8_t *key, size_t key_len,
-			 const uint8_t *value, size_t value_len, void *arg)
-{
-	struct dump_list *l = arg;
-
-	if (l->oom || l->n == l->cap) {
-		l->oom = 1;
-		return;
-	}
-	l->v[l->n++] = (struct dump_entry){ key, value, key_len, value_len };
-}
-
-/* qsort: order entries by key bytes, a prefix before the longer key. */
-static int dump_cmp(const void *a, const void *b)
-{
-	const struct dump_entry *x = a, *y = b;
-	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-	int c = memcmp(x->key, y->key, n);
-
-	if (c)
-		return c;
-	return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
 }
 
 /* Write len bytes, those outside 0x21..0x7e and '\' as \xHH. */
@@ -191,35 +152,28 @@ static void put_escaped(FILE *out, const uint8_t *p, size_t len)
 	}
 }
 
+/* ec_kv_foreach_sorted callback: one line "KEY VALUE" to the FILE arg. */
+static void dump_line(const uint8_t *key, size_t key_len,
+		      const uint8_t *value, size_t value_len, void *arg)
+{
+	FILE *out = arg;
+
+	put_escaped(out, key, key_len);
+	fputc(' ', out);
+	put_escaped(out, value, value_len);
+	fputc('\n', out);
+}
+
 /* dump: the whole store, sorted by key so that the dumps of two replicas
  * can be compared with diff. */
 static int cmd_dump(struct ec_control_req *r, void *arg)
 {
 	struct ec_replica_cmds *b = arg;
-	const struct ec_kv *kv = ec_core_kv(b->core);
-	struct dump_list l = { .cap = ec_kv_count(kv) };
 
 	if (no_args(r) < 0)
 		return -1;
-	if (l.cap) {
-		l.v = calloc(l.cap, sizeof(*l.v));
-		if (!l.v)
-			return ec_control_fail(r, "out of memory");
-	}
-	ec_kv_foreach(kv, dump_collect, &l);
-	if (l.oom) {
-		free(l.v);
-		return ec_control_fail(r, "store changed size during dump");
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), dump_cmp);
-	for (size_t i = 0; i < l.n; i++) {
-		put_escaped(r->out, l.v[i].key, l.v[i].key_len);
-		fputc(' ', r->out);
-		put_escaped(r->out, l.v[i].value, l.v[i].value_len);
-		fputc('\n', r->out);
-	}
-	free(l.v);
+	if (ec_kv_foreach_sorted(ec_core_kv(b->core), dump_line, r->out) < 0)
+		return ec_control_fail(r, "out of memory");
 	return 0;
 }
 

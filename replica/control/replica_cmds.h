@@ -16,6 +16,9 @@ struct ec_replica_cmds {
 	unsigned self;
 	struct ec_core *core;
 	struct ec_io *io;
+	/* What `batch N` takes: --batch's range, from the option table
+	 * (main.c), so the command and the option agree. */
+	unsigned long long batch_min, batch_max;
 };
 
 /* Add status, stats, dump and batch to ctl, each with cmds as its

@@ -4,23 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wire.h"
+
 /* Field 1 of Batch, length-delimited (wire type 2). */
 #define BATCH_TAG ((1u << 3) | 2u)
 
-static size_t varint_len(size_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 size_t ec_batch_cost(size_t len)
 {
-	return 1 + varint_len(len) + len;
+	return 1 + ec_varint_len(len) + len;
 }
 
 bool ec_batch_fits(size_t n, size_t bytes, size_t len, size_t max)
@@ -33,18 +24,13 @@ void ec_batch_add(struct ec_batch_builder *b, const uint8_t *body,
 		  size_t len, Ec__Request *req)
 {
 	uint8_t *p;
-	size_t v = len;
 
 	if (b->n == 0)
 		b->bytes = 0; /* the last batch taken is done with */
 	p = b->buf + b->bytes;
 
 	*p++ = BATCH_TAG;
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
+	p += ec_varint_put(p, len);
 	memcpy(p, body, len);
 	b->bytes = (size_t)(p + len - b->buf);
 	b->req[b->n++] = req;

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "core/core.h"
 #include "common/diag.h"
+#include "common/udp.h"
 #include "offload/offload.h"
 
 /* Datagrams per recvmmsg, and recvmmsg calls per readable event before
@@ -51,19 +52,39 @@ struct ec_io {
 };
 
 /*
- * Ask for a socket buffer of size bytes: the FORCE option (root) may exceed
- * net.core.{r,w}mem_max, the plain one is capped by it.  Logs what it got.
+ * Open io's UDP socket, bound to its own address (ip:port, for messages):
+ * non-blocking, with checksum 0 (the BPF programs rewrite and build
+ * frames without recomputing a checksum over the payload) and
+ * IO_SOCKBUF buffers.  Logs what it could not set and the buffer sizes
+ * it got.  Returns 0, or -1 after logging.
  */
-static void set_sockbuf(int fd, int force_opt, int opt, const char *name)
+static int open_socket(struct ec_io *io, const char *ip, unsigned port)
 {
-	int size = IO_SOCKBUF, got = 0;
-	socklen_t len = sizeof(got);
+	struct ec_udp_opts o = { .nonblock = true, .no_check = true,
+				 .buf_bytes = IO_SOCKBUF,
+				 .bind = &io->peers[io->self] };
+	struct ec_udp_report r;
+	int err;
 
-	if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size)) < 0)
-		pr_warn("setsockopt %s: %s", name, strerror(errno));
-	if (getsockopt(fd, SOL_SOCKET, opt, &got, &len) == 0)
-		pr_debug("%s is %d bytes", name, got);
+	io->fd = ec_udp_open(&o, &r);
+	err = errno;
+	if (r.no_check_err)
+		pr_warn("setsockopt SO_NO_CHECK: %s", strerror(r.no_check_err));
+	if (r.rcvbuf_err)
+		pr_warn("setsockopt SO_RCVBUF: %s", strerror(r.rcvbuf_err));
+	if (r.rcvbuf >= 0)
+		pr_debug("SO_RCVBUF is %d bytes", r.rcvbuf);
+	if (r.sndbuf_err)
+		pr_warn("setsockopt SO_SNDBUF: %s", strerror(r.sndbuf_err));
+	if (r.sndbuf >= 0)
+		pr_debug("SO_SNDBUF is %d bytes", r.sndbuf);
+	if (io->fd >= 0)
+		return 0;
+	if (strcmp(r.failed, "bind") == 0)
+		pr_warn("bind %s:%u: %s", ip, port, strerror(err));
+	else
+		pr_warn("socket: %s", strerror(err));
+	return -1;
 }
 
 /* Count a datagram sendmmsg refused (errno says why) and drop it: the
@@ -390,24 +411,8 @@ struct ec_io *ec_io_new(struct event_base *base, const struct ec_config *cfg,
 		h->msg_iov = &io->iov[i];
 		h->msg_iovlen = 1;
 	}
-	io->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (io->fd < 0) {
-		pr_warn("socket: %s", strerror(errno));
+	if (open_socket(io, ip, cfg->peers[self].port) < 0)
 		goto err;
-	}
-	/* UDP checksum 0 (legal on IPv4): the BPF programs rewrite and build
-	 * frames without recomputing a checksum over the payload */
-	if (setsockopt(io->fd, SOL_SOCKET, SO_NO_CHECK, &(int){ 1 },
-		       sizeof(int)) < 0)
-		pr_warn("setsockopt SO_NO_CHECK: %s", strerror(errno));
-	set_sockbuf(io->fd, SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF");
-	set_sockbuf(io->fd, SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF");
-	if (bind(io->fd, (struct sockaddr *)&io->peers[self],
-		 sizeof(io->peers[self])) < 0) {
-		pr_warn("bind %s:%u: %s", ip, cfg->peers[self].port,
-			strerror(errno));
-		goto err;
-	}
 	io->rx_ev = event_new(base, io->fd, EV_READ | EV_PERSIST, on_readable,
 			      io);
 	io->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, io);

@@ -35,7 +35,7 @@ static void ck_bytes(ProtobufCBinaryData b, const char *want)
 /* h's answer: status, with value (NULL: none, found false). */
 static enum ec_history_type answer(Ec__Status st, const char *value)
 {
-	struct ec_sess_result res = {
+	struct ec_session_result res = {
 		.status = st,
 		.found = value != NULL,
 		.value = (const uint8_t *)value,
@@ -160,7 +160,7 @@ END_TEST
 
 START_TEST(info_starts_a_new_process_and_client_id)
 {
-	struct ec_sess_send out;
+	struct ec_session_send out;
 	const Ec__KvOp *op;
 
 	op = ec_hslot_next(&h, EC__OP_KIND__OP_PUT, 0);
@@ -169,7 +169,8 @@ START_TEST(info_starts_a_new_process_and_client_id)
 	/* Retiring needs the session idle. */
 	ck_assert_int_eq(ec_hslot_retire(&h, &s, ID_BASE), -1);
 	ck_assert_uint_eq(h.process, SLOT);
-	ck_assert_int_eq(ec_session_tick(&s, GIVE_UP, &out), EC_SESS_GAVE_UP);
+	ck_assert_int_eq(ec_session_tick(&s, GIVE_UP, &out),
+			 EC_SESSION_GAVE_UP);
 	ck_assert_int_eq(ec_hslot_retire(&h, &s, ID_BASE), 0);
 	ck_assert_uint_eq(h.process, SLOT + SLOTS);
 	ck_assert_uint_eq(s.client_id, ID_BASE + SLOT + SLOTS);

@@ -1,5 +1,5 @@
 /*
- * ec-port-delay.c - the delay line: `ec-port delay-line BRIDGE IFNAME...`.
+ * delay_line.c - the delay line: `ec-port delay-line BRIDGE IFNAME...`.
  *
  * The TC program of each port copies a frame its rule delays into the
  * port's ring buffer (port_delay) with a due time on CLOCK_MONOTONIC, and
@@ -39,7 +39,9 @@
 
 #include <bpf/libbpf.h>
 
-#include "ec-port.h"
+#include "delay_line.h"
+#include "port.h"
+#include "port_log.h"
 
 /* Frames held at most; past it a frame is sent at once (counted). */
 #define MAX_HELD 65536
@@ -254,7 +256,7 @@ static void announce(struct port_maps *ports, int n, char **ifnames,
 {
 	for (int i = 0; i < n; i++)
 		if (ports[i].cfg >= 0)
-			set_cfg(ports[i].cfg, ifnames[i],
+			port_set_cfg(ports[i].cfg, ifnames[i],
 				EC_PORT_CFG_DELAY_LINE, on);
 }
 
@@ -273,7 +275,7 @@ int delay_line_run(const char *bridge, int n, char **ifnames)
 	for (i = 0; i < n; i++)
 		ports[i].cfg = ports[i].stats = ports[i].links =
 			ports[i].ring = -1;
-	dl.bridge = ifindex_of(bridge);
+	dl.bridge = port_ifindex(bridge);
 	if (!dl.bridge)
 		return 1;
 	dl.sock = socket(AF_PACKET, SOCK_RAW, 0); /* 0: send only */
@@ -289,7 +291,7 @@ int delay_line_run(const char *bridge, int n, char **ifnames)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (i = 0; i < n; i++) {
-		if (open_port_maps(ifnames[i], &ports[i]))
+		if (port_maps_open(ifnames[i], &ports[i]))
 			goto out;
 		if (!rb)
 			rb = ring_buffer__new(ports[i].ring, on_record, NULL,
@@ -333,7 +335,7 @@ out:
 	}
 	send_due(~0ull);
 	for (i = 0; i < n; i++)
-		close_port_maps(&ports[i]);
+		port_maps_close(&ports[i]);
 	close(dl.sock);
 	fprintf(stderr,
 		"delay-line: %llu frames delayed, %llu sent, %llu send errors, "

@@ -1,4 +1,4 @@
-/* test_session.c - the client session's retry and redirect logic, driven
+/* test_client_session.c - the client session's retry and redirect logic, driven
  * with crafted REPLY datagrams and a fake clock. */
 #include <check.h>
 #include <stdlib.h>
@@ -14,8 +14,8 @@
 #define GIVE_UP 1000000
 
 static struct ec_session s;
-static struct ec_sess_send out;
-static struct ec_sess_result res;
+static struct ec_session_send out;
+static struct ec_session_result res;
 static uint8_t key[] = "k1", val[] = "v1";
 static Ec__KvOp put_op = EC__KV_OP__INIT;
 
@@ -34,7 +34,7 @@ static void setup(void)
 
 /* Check that d is a REQUEST for (CID, rid) carrying put_op with header
  * view `view`. */
-static void ck_request(const struct ec_sess_send *d, uint64_t rid,
+static void ck_request(const struct ec_session_send *d, uint64_t rid,
 		       uint32_t view)
 {
 	struct ec_msg m;
@@ -61,7 +61,7 @@ static void ck_request(const struct ec_sess_send *d, uint64_t rid,
 /* Feed s a REPLY built from the arguments, with commit number commit in
  * its header, through the same decoding path the tools use.  Returns the
  * session's event. */
-static enum ec_sess_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
+static enum ec_session_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
 				   uint32_t view, unsigned sender, uint64_t now,
 				   uint64_t commit)
 {
@@ -69,8 +69,8 @@ static enum ec_sess_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
 	Ec__Reply r = EC__REPLY__INIT, *got;
 	struct ec_msg m = { .type = EC_MSG_REPLY, .sender = sender,
 			    .view = view, .commit = commit };
-	enum ec_sess_event ev;
-	struct ec_reply_hdr hv;
+	enum ec_session_event ev;
+	struct ec_session_reply_hdr hv;
 	size_t len;
 
 	r.client_id = cid;
@@ -81,13 +81,13 @@ static enum ec_sess_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
 	r.found = 1;
 	len = ec_msg_encode(buf, sizeof(buf), &m, &r.base);
 	ck_assert_uint_gt(len, 0);
-	got = ec_reply_decode(buf, len, N, &hv);
+	got = ec_session_reply_decode(buf, len, N, &hv);
 	ck_assert_ptr_nonnull(got);
 	ck_assert_uint_eq(hv.view, view);
 	ck_assert_uint_eq(hv.commit, commit);
 	ev = ec_session_on_reply(&s, got, &hv, now, &out, &res);
 	/* The result points into the reply: copy what the tests look at. */
-	if (ev == EC_SESS_DONE) {
+	if (ev == EC_SESSION_DONE) {
 		ck_assert_uint_eq(res.value_len, 2);
 		ck_assert_mem_eq(res.value, "v1", 2);
 		res.value = NULL;
@@ -96,7 +96,7 @@ static enum ec_sess_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
 	return ev;
 }
 
-static enum ec_sess_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
+static enum ec_session_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
 				uint32_t view, unsigned sender, uint64_t now)
 {
 	return reply_at(cid, rid, st, view, sender, now, 0);
@@ -138,14 +138,15 @@ START_TEST(matching_reply_completes)
 {
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 1000, &out), 0);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 1250),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_uint_eq(res.request_id, 1);
 	ck_assert_int_eq(res.status, EC__STATUS__ST_OK);
 	ck_assert(res.found);
 	ck_assert_uint_eq(res.latency_us, 250);
 	ck_assert_uint_eq(res.sends, 1);
 	ck_assert_uint_eq(ec_session_next_tick(&s), UINT64_MAX);
-	ck_assert_int_eq(ec_session_tick(&s, 10 * GIVE_UP, &out), EC_SESS_NONE);
+	ck_assert_int_eq(ec_session_tick(&s, 10 * GIVE_UP, &out),
+			 EC_SESSION_NONE);
 }
 END_TEST
 
@@ -153,21 +154,21 @@ START_TEST(duplicate_and_foreign_replies_are_ignored)
 {
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
 	ck_assert_int_eq(reply(CID + 1, 1, EC__STATUS__ST_OK, 0, 0, 10),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_OK, 0, 0, 10),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 20),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 30),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	/* A late answer to request 1 must not complete request 2. */
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 40, &out), 0);
 	ck_request(&out, 2, 0);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_FOUND, 0, 0, 50),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_uint_eq(s.stats.stale, 4);
 	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_NOT_FOUND, 0, 0, 60),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_int_eq(res.status, EC__STATUS__ST_NOT_FOUND);
 }
 END_TEST
@@ -176,18 +177,18 @@ START_TEST(not_leader_redirects_at_once)
 {
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 7, 0, 10),
-			 EC_SESS_SEND);
+			 EC_SESSION_SEND);
 	ck_assert_int_eq(out.to, 7 % N);
 	ck_assert_uint_eq(ec_session_leader(&s), 2);
 	ck_request(&out, 1, 7);
 	ck_assert_uint_eq(s.stats.redirects, 1);
 	/* Other followers saying the same thing send nothing more. */
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 7, 1, 11),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 6, 3, 12),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 7, 2, 20),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_uint_eq(res.sends, 2);
 	/* The next request goes straight to the learned leader. */
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 30, &out), 0);
@@ -202,7 +203,7 @@ START_TEST(not_leader_for_current_view_does_not_bounce)
 	 * NOT_LEADER with the view the client already has. */
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 0, 10),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_uint_eq(s.stats.redirects, 0);
 }
 END_TEST
@@ -213,9 +214,9 @@ START_TEST(answer_view_replaces_guess)
 	 * undone by the real leader's answer in a lower view. */
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 9, 4, 5),
-			 EC_SESS_SEND);
+			 EC_SESSION_SEND);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 8, 3, 10),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_uint_eq(ec_session_leader(&s), 3);
 }
 END_TEST
@@ -223,18 +224,20 @@ END_TEST
 START_TEST(timeout_resends_same_request_to_all)
 {
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
-	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT - 1, &out), EC_SESS_NONE);
-	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT, &out), EC_SESS_SEND);
-	ck_assert_int_eq(out.to, EC_SESS_TO_ALL);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT - 1, &out),
+			 EC_SESSION_NONE);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT, &out), EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, EC_SESSION_TO_ALL);
 	ck_request(&out, 1, 0);
 	ck_assert_uint_eq(ec_session_next_tick(&s), 2 * TIMEOUT);
-	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT + 1, &out), EC_SESS_NONE);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT + 1, &out),
+			 EC_SESSION_NONE);
 	ck_assert_int_eq(ec_session_tick(&s, 2 * TIMEOUT + 5, &out),
-			 EC_SESS_SEND);
+			 EC_SESSION_SEND);
 	ck_request(&out, 1, 0);
 	ck_assert_uint_eq(s.stats.retries, 2);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 2 * TIMEOUT + 9),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_uint_eq(res.sends, 3);
 	ck_assert_uint_eq(res.latency_us, 2 * TIMEOUT + 9);
 }
@@ -243,10 +246,10 @@ END_TEST
 START_TEST(gives_up_and_moves_on)
 {
 	uint64_t t = 0;
-	enum ec_sess_event ev;
+	enum ec_session_event ev;
 
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
-	while ((ev = ec_session_tick(&s, t, &out)) != EC_SESS_GAVE_UP) {
+	while ((ev = ec_session_tick(&s, t, &out)) != EC_SESSION_GAVE_UP) {
 		ck_assert_uint_lt(t, GIVE_UP);
 		t = ec_session_next_tick(&s);
 	}
@@ -256,7 +259,7 @@ START_TEST(gives_up_and_moves_on)
 	ck_assert_uint_eq(ec_session_next_tick(&s), UINT64_MAX);
 	/* A late answer is ignored; the next request has a new id. */
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, t + 1),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_int_eq(ec_session_start(&s, &put_op, t + 2, &out), 0);
 	ck_request(&out, 2, 0);
 }
@@ -268,7 +271,7 @@ START_TEST(abandon_forgets_request)
 	ec_session_abandon(&s);
 	ck_assert_uint_eq(s.stats.gave_up, 0);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 1),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 2, &out), 0);
 	ck_request(&out, 2, 0);
 }
@@ -278,16 +281,16 @@ START_TEST(decode_rejects_non_replies)
 {
 	uint8_t buf[128];
 	struct ec_msg m = { .type = EC_MSG_COMMIT, .sender = 1 };
-	struct ec_reply_hdr v;
+	struct ec_session_reply_hdr v;
 	size_t len;
 
 	len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
-	ck_assert_ptr_null(ec_reply_decode(buf, len, N, &v));
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
 	m.type = EC_MSG_REPLY;
 	m.sender = N; /* not a replica of this cluster */
 	len = ec_msg_encode(buf, sizeof(buf), &m, NULL);
-	ck_assert_ptr_null(ec_reply_decode(buf, len, N, &v));
-	ck_assert_ptr_null(ec_reply_decode("garbage", 7, N, &v));
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	ck_assert_ptr_null(ec_session_reply_decode("garbage", 7, N, &v));
 }
 END_TEST
 
@@ -296,7 +299,7 @@ START_TEST(renew_starts_a_new_client_in_the_same_view)
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
 	ck_assert_int_eq(ec_session_renew(&s, CID + 1), -1);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 2, 2, 10),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_int_eq(ec_session_renew(&s, CID + 1), 0);
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 20, &out), 0);
 	ck_assert_int_eq(out.to, 2);
@@ -304,7 +307,7 @@ START_TEST(renew_starts_a_new_client_in_the_same_view)
 	ck_assert_uint_eq(s.request_id, 1);
 	/* The old client's late answers are not the new one's. */
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 2, 2, 30),
-			 EC_SESS_NONE);
+			 EC_SESSION_NONE);
 }
 END_TEST
 
@@ -323,11 +326,11 @@ START_TEST(new_session_says_hello_first)
 	ck_assert(req && req->request_id == 0 && !req->op);
 	ec__request__free_unpacked(req, NULL);
 	/* unanswered: the hello goes to all, like any request */
-	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT, &out), EC_SESS_SEND);
-	ck_assert_int_eq(out.to, EC_SESS_TO_ALL);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT, &out), EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, EC_SESSION_TO_ALL);
 	/* a follower answers: the request goes to the guessed leader */
 	ck_assert_int_eq(reply_at(CID, 0, EC__STATUS__ST_OK, 0, 3, TIMEOUT + 1,
-				  12345), EC_SESS_BEGIN);
+				  12345), EC_SESSION_BEGIN);
 	ck_assert_int_eq(out.to, 0);
 	ck_request(&out, 1, 0);
 	ck_assert_int_eq(ec_msg_parse(out.buf, out.len, N, &m, NULL),
@@ -337,9 +340,9 @@ START_TEST(new_session_says_hello_first)
 	ec__request__free_unpacked(req, NULL);
 	/* a second answer to the hello is stale; the real one completes */
 	ck_assert_int_eq(reply_at(CID, 0, EC__STATUS__ST_OK, 0, 4, TIMEOUT + 2,
-				  12345), EC_SESS_NONE);
+				  12345), EC_SESSION_NONE);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, TIMEOUT + 3),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	/* the next request of the session needs no hello */
 	ck_assert_int_eq(ec_session_start(&s, &put_op, TIMEOUT + 4, &out), 0);
 	ck_request(&out, 2, 0);
@@ -352,7 +355,7 @@ START_TEST(expired_session_is_renewed_with_a_hello)
 {
 	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
 	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_SESSION_EXPIRED, 0, 0, 5),
-			 EC_SESS_DONE);
+			 EC_SESSION_DONE);
 	ck_assert_int_eq(res.status, EC__STATUS__ST_SESSION_EXPIRED);
 	ck_assert_int_eq(ec_session_renew(&s, CID + 7), 0);
 	ck_assert(!s.has_session_op);

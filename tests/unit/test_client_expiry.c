@@ -1,5 +1,5 @@
 /*
- * test_sessions.c - the bounded client table (replica/app/client_table.h): clients
+ * test_client_expiry.c - the bounded client table (replica/app/client_table.h): clients
  * expire at the same ops on every replica, a retry of an expired client is
  * refused (SESSION_EXPIRED) and never executed twice, a new session is
  * told apart from an expired one by its session_op, and a hello is
