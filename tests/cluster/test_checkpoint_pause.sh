@@ -3,10 +3,10 @@
 # for the fork.  3 replicas (offloads off, checkpoints every 5000 ops)
 # are filled by 32 clients with PUTs of fresh keys until the store holds
 # at least 200,000 keys, then the load goes on until a checkpoint of an
-# op executed after that has been taken.  The leader's longest pause at a checkpoint
-# (stats checkpoint_us_max) must stay below 60 ms.  Measured here: 1.4 to
-# 2 ms with the fork; with the checkpoint taken on the loop itself (hook
-# removed) 591 ms, and the test failed.
+# op executed after that has been taken.  The leader's longest pause at a
+# checkpoint (stats checkpoint_us_max) must stay below 60 ms.  Measured
+# here: 1.4 to 2 ms with the fork; with the checkpoint taken on the loop
+# itself (hook removed) 591 ms, and the test failed.
 set -eu
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
