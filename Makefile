@@ -84,13 +84,15 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 # clients and cluster tools), app (the state machine), core (the pure
 # protocol).  libec holds these three and nothing else: make check-layers
 # links it whole without libevent or libbpf.
-COMMON_SRCS := replica/common/wire.c replica/common/config.c replica/common/udp.c
+COMMON_SRCS := replica/common/wire.c replica/common/config.c replica/common/udp.c \
+	       replica/common/clock.c
 APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c \
 	       replica/app/exec.c
 CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 	       replica/core/quorum.c replica/core/log.c replica/core/core.c \
 	       replica/core/normal.c replica/core/viewchange.c \
 	       replica/core/transfer.c replica/core/recovery.c \
+	       replica/core/lease.c \
 	       replica/core/checkpoint.c
 LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS)
 # The offload switch table (pure too), for the daemon and the tests of it.

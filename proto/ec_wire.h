@@ -17,7 +17,8 @@
 #include <linux/types.h>
 
 #define EC_MAGIC 0x45435058u /* "ECPX" */
-#define EC_VERSION 2 /* 2: a PREPARE carries a Batch of requests */
+#define EC_VERSION 3 /* 2: a PREPARE carries a Batch of requests; 3: a
+			    * COMMIT carries a heartbeat, acknowledged */
 
 /* Largest datagram the replica accepts or sends (header + body). */
 #define EC_MAX_MSG 60000
@@ -39,7 +40,8 @@ enum ec_msg_type {
 	EC_MSG_REPLY = 2,             /* replica -> client, body Reply */
 	EC_MSG_PREPARE = 3,           /* leader -> followers, body Request */
 	EC_MSG_PREPARE_OK = 4,        /* follower -> leader, no body */
-	EC_MSG_COMMIT = 5,            /* leader -> followers, no body (heartbeat) */
+	EC_MSG_COMMIT = 5,            /* leader -> followers, body struct
+				       * ec_heartbeat: the heartbeat */
 	EC_MSG_START_VIEW_CHANGE = 6, /* all -> all, body StartViewChange */
 	EC_MSG_DO_VIEW_CHANGE = 7,    /* all -> new leader, body DoViewChange */
 	EC_MSG_START_VIEW = 8,        /* new leader -> all, body LogChunk */
@@ -49,7 +51,9 @@ enum ec_msg_type {
 	EC_MSG_RECOVERY_RESPONSE = 12,/* all -> restarted replica, body Recovery */
 	EC_MSG_GET_SNAPSHOT = 13,     /* any -> any, body GetSnapshot */
 	EC_MSG_SNAPSHOT = 14,         /* answer to GET_SNAPSHOT, body Snapshot */
-	EC_MSG_TYPE_MAX = 15,
+	EC_MSG_HEARTBEAT_OK = 15,     /* follower -> leader, no body: op is the
+				       * heartbeat's seq (struct ec_heartbeat) */
+	EC_MSG_TYPE_MAX = 16,
 };
 
 /* Header flags. */
@@ -77,6 +81,21 @@ struct ec_hdr {
 };
 
 _Static_assert(sizeof(struct ec_hdr) == 32, "ec_hdr size is part of the wire");
+
+/*
+ * The body of a COMMIT, fixed so that a follower's XDP program can answer
+ * it.  A follower answers every COMMIT of its view's leader with a
+ * HEARTBEAT_OK whose header op is seq, and by that promises to help form
+ * no later view for a while (the leader's lease, core/lease.h).  The
+ * leader numbers its heartbeats 1, 2, 3... within a view.  The header of a
+ * COMMIT carries the leader's last op and commit number as before; a
+ * HEARTBEAT_OK's commit is its sender's (0 from XDP) and is not checked
+ * against its op.
+ */
+struct ec_heartbeat {
+	__be64 seq;
+};
+_Static_assert(sizeof(struct ec_heartbeat) == 8, "part of the wire");
 _Static_assert(__builtin_offsetof(struct ec_hdr, magic) == 0, "do not move");
 _Static_assert(__builtin_offsetof(struct ec_hdr, version) == 4, "do not move");
 _Static_assert(__builtin_offsetof(struct ec_hdr, type) == 5, "do not move");

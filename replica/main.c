@@ -64,6 +64,12 @@ static uint64_t tick_period_us(const struct ec_core_opts *co)
 	return t;
 }
 
+/* ec_core_opts.clock: the clock the glue hands the core's times from. */
+static uint64_t boot_clock(void *arg)
+{
+	return ec_boot_us();
+}
+
 /* ec_core_opts.fatal: the core cannot go on (a restart with --recover
  * can). */
 static void on_core_fatal(void *arg, const char *msg)
@@ -117,7 +123,15 @@ int main(int argc, char **argv)
 	co->n = cfg.n;
 	co->self = o.id;
 	ec_members_from_config(&cfg, &co->members);
-	co->clock_us = ec_clock_us;
+	if (o.clock_skew_ppm) {
+		ec_boot_set_skew_ppm(o.clock_skew_ppm);
+		pr_warn("TEST ONLY: this replica's clock runs %+lld ppm off",
+			(long long)o.clock_skew_ppm);
+	}
+	if (co->test_lease_ignore_clock)
+		pr_warn("TEST ONLY: leases never run out: stale reads will be "
+			"answered");
+	co->clock = boot_clock;
 	co->fatal = on_core_fatal;
 	if (co->recovering && make_nonce(&co->nonce) < 0)
 		goto out;
@@ -141,7 +155,7 @@ int main(int argc, char **argv)
 		goto out;
 	co->checkpoint_async = ec_checkpointer_start;
 	co->checkpoint_arg = ckp;
-	core = ec_core_new(co, ec_clock_us());
+	core = ec_core_new(co, ec_boot_us());
 	if (!core) {
 		pr_warn("cannot create the protocol core (bad options or out "
 			"of memory)");
@@ -174,7 +188,7 @@ int main(int argc, char **argv)
 	}
 	pr_info("replica %u of %u%s, heartbeat %llu ms, view timeout %llu ms, "
 		"retransmit %llu ms, window %u, batch %u, checkpoint every %llu "
-		"ops or %llu bytes, max keys %llu, max bytes %llu",
+		"ops or %llu bytes, max keys %llu, max bytes %llu, reads %s",
 		o.id, cfg.n, co->recovering ? " (recovering)" : "",
 		(unsigned long long)co->heartbeat_us / 1000,
 		(unsigned long long)co->view_timeout_us / 1000,
@@ -182,7 +196,8 @@ int main(int argc, char **argv)
 		co->batch, (unsigned long long)co->checkpoint_ops,
 		(unsigned long long)co->checkpoint_bytes,
 		(unsigned long long)co->kv_limits.max_keys,
-		(unsigned long long)co->kv_limits.max_bytes);
+		(unsigned long long)co->kv_limits.max_bytes,
+		ec_reads_name(co->reads));
 	if (event_base_dispatch(base) < 0) {
 		pr_warn("event loop failed");
 		goto out;

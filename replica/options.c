@@ -25,6 +25,8 @@ enum opt_kind {
 	OPT_FLAG,    /* bool, set when the option is given */
 	OPT_UINT,    /* unsigned: a decimal number in min..max */
 	OPT_U64,     /* uint64_t: a decimal number in min..max, times scale */
+	OPT_INT,     /* int64_t: a decimal number in -max..max */
+	OPT_READS,   /* enum ec_reads: "log" or "lease" (def: the default) */
 	OPT_OFFLOAD, /* struct ec_switches: a list ec_switches_apply reads */
 	OPT_HELP,    /* print --help and stop */
 };
@@ -56,6 +58,7 @@ struct opt {
 #define FLAG(f) .kind = OPT_FLAG, AT(f, bool)
 #define UINT(f) .kind = OPT_UINT, AT(f, unsigned)
 #define U64(f) .kind = OPT_U64, AT(f, uint64_t)
+#define INT(f) .kind = OPT_INT, AT(f, int64_t)
 
 /* In --help's order. */
 static const struct opt opts[] = {
@@ -66,7 +69,7 @@ static const struct opt opts[] = {
 	  .help = "this replica's id in FILE" },
 	{ "control", 0, "PATH", STRING(control),
 	  .help = "serve the control socket at PATH (commands status,\n"
-		  "stats, dump, batch, offload (an error with\n"
+		  "stats, dump, batch, reads, offload (an error with\n"
 		  "--no-bpf), help; query it with ec-ctl)" },
 	{ "recover", 0, NULL, FLAG(core.recovering),
 	  .help = "this replica restarted and lost its state: recover\n"
@@ -136,6 +139,13 @@ static const struct opt opts[] = {
 		  "bounds, or they answer writes differently; a\n"
 		  "checkpoint records them, and a replica refuses\n"
 		  "(and logs) one taken with other bounds" },
+	{ "reads", 0, "MODE", .kind = OPT_READS, AT(core.reads, enum ec_reads),
+	  .def = EC_READS_LEASE,
+	  .help = "log or lease: how the leader answers a GET, through\n"
+		  "the log like a write, or from its executed state\n"
+		  "while it holds a lease from a quorum (else through\n"
+		  "the log) (default {default}; `ec-ctl SOCKET reads MODE`\n"
+		  "changes it at run time)" },
 	{ "offload", 0, "SPEC", .kind = OPT_OFFLOAD,
 	  AT(offload, struct ec_switches),
 	  .help = "BPF offloads to turn on at start, comma-separated:\n"
@@ -146,6 +156,15 @@ static const struct opt opts[] = {
 	{ "no-bpf", 0, NULL, FLAG(no_bpf),
 	  .help = "do not load the BPF programs at all (no root or\n"
 		  "BPF needed; offloads cannot be turned on)" },
+	{ "clock-skew-ppm", 0, "PPM", INT(clock_skew_ppm), .max = 500000,
+	  .help = "TEST ONLY: this replica's clock runs PPM parts per\n"
+		  "million fast (negative: slow), at most {max}; its\n"
+		  "timeouts and leases with it.  Leases are safe for\n"
+		  "clocks within 1000 ppm of each other (default 0)" },
+	{ "test-lease-ignore-clock", 0, NULL, FLAG(core.test_lease_ignore_clock),
+	  .help = "TEST ONLY, NEVER IN PRODUCTION: a leader's lease\n"
+		  "never runs out, so a deposed leader answers stale\n"
+		  "reads (the stale-read test's negative control)" },
 	{ "verbose", 'v', NULL, FLAG(verbose), .help = "debug logging" },
 	{ "help", 'h', NULL, .kind = OPT_HELP, .help = "show this help" },
 };
@@ -204,7 +223,10 @@ static void print_help_text(FILE *f, const struct opt *o)
 			fprintf(f, "\n%*s", HELP_INDENT, "");
 			p++;
 		} else if (*p && placeholder(o, p, &v, &len)) {
-			fprintf(f, "%llu", v);
+			if (o->kind == OPT_READS)
+				fputs(ec_reads_name((enum ec_reads)v), f);
+			else
+				fprintf(f, "%llu", v);
 			p += len;
 		} else if (*p) {
 			fputc(*p++, f); /* a brace of the text's own */
@@ -238,7 +260,10 @@ static void usage(FILE *f)
 			n = snprintf(left, sizeof(left), "-%c, ", o->short_name);
 		snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s", o->name,
 			 o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-*s ", HELP_INDENT - 3, left);
+		if (strlen(left) > HELP_INDENT - 3)
+			fprintf(f, "  %s\n%*s", left, HELP_INDENT, "");
+		else
+			fprintf(f, "  %-*s ", HELP_INDENT - 3, left);
 		print_help_text(f, o);
 	}
 }
@@ -267,6 +292,24 @@ static int apply(struct ec_replica_opts *r, const struct opt *o,
 			return -1;
 		}
 		set_number(r, o, v);
+		return 0;
+	case OPT_INT: {
+		bool neg = arg[0] == '-';
+
+		if (ec_parse_uint(arg + neg, 0, o->max, &v) < 0) {
+			fprintf(stderr, "ec-replica: --%s: '%s' is not a number "
+				"in -%llu..%llu\n", o->name, arg, o->max, o->max);
+			return -1;
+		}
+		*(int64_t *)field(r, o) = neg ? -(int64_t)v : (int64_t)v;
+		return 0;
+	}
+	case OPT_READS:
+		if (ec_reads_parse(arg, field(r, o)) < 0) {
+			fprintf(stderr, "ec-replica: --%s: '%s' is neither log "
+				"nor lease\n", o->name, arg);
+			return -1;
+		}
 		return 0;
 	case OPT_OFFLOAD:
 		if (ec_switches_apply(field(r, o), arg, true, err,
@@ -324,6 +367,8 @@ int ec_replica_opts_parse(int argc, char **argv, struct ec_replica_opts *r)
 
 		if (o->kind == OPT_UINT || o->kind == OPT_U64)
 			set_number(r, o, o->def);
+		else if (o->kind == OPT_READS)
+			*(enum ec_reads *)field(r, o) = (enum ec_reads)o->def;
 		/* a long-only option is told by its index past every char */
 		long_opts[i] = (struct option){
 			o->name, o->arg ? required_argument : no_argument, NULL,

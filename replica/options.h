@@ -13,6 +13,7 @@
 #define EC_REPLICA_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/core.h"
 #include "offload/switches.h"
@@ -23,6 +24,7 @@ struct ec_replica_opts {
 	unsigned id;               /* --id N */
 	bool no_bpf;
 	bool verbose;
+	int64_t clock_skew_ppm;    /* TEST ONLY: --clock-skew-ppm */
 	struct ec_switches offload; /* switched on at start */
 	/* The protocol's settings: the options' values (recovering is
 	 * --recover) over the core's defaults.  n, self and members are

@@ -18,14 +18,12 @@ bool ec_exec_session_expired(const struct ec_client_rec *rec,
 	       session_op + expiry_ops < op;
 }
 
-/* Cache req's answer, res, in rec as an encoded Reply body.  0, or -1
- * out of memory. */
-static int cache_reply(struct ec_client_rec *rec, const Ec__Request *req,
-		       const struct ec_kv_result *res)
+/* req's answer res, reflecting op, as an encoded Reply body in *buf
+ * (malloc'd, *len bytes).  0, or -1 out of memory. */
+static int encode_reply(const Ec__Request *req, const struct ec_kv_result *res,
+			uint64_t op, bool lease, uint8_t **buf, size_t *len)
 {
 	Ec__Reply reply = EC__REPLY__INIT;
-	uint8_t *buf;
-	size_t len;
 
 	reply.client_id = req->client_id;
 	reply.request_id = req->request_id;
@@ -33,13 +31,36 @@ static int cache_reply(struct ec_client_rec *rec, const Ec__Request *req,
 	reply.found = res->found;
 	reply.value.data = (uint8_t *)res->value;
 	reply.value.len = res->value_len;
-	len = ec__reply__get_packed_size(&reply);
-	buf = malloc(len ? len : 1);
-	if (!buf)
+	reply.op = op;
+	reply.lease = lease;
+	*len = ec__reply__get_packed_size(&reply);
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf)
 		return -1;
-	ec__reply__pack(&reply, buf);
+	ec__reply__pack(&reply, *buf);
+	return 0;
+}
+
+/* Cache req's answer, res, of op, in rec.  0, or -1 out of memory. */
+static int cache_reply(struct ec_client_rec *rec, const Ec__Request *req,
+		       const struct ec_kv_result *res, uint64_t op)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (encode_reply(req, res, op, false, &buf, &len) < 0)
+		return -1;
 	ec_ct_set_reply(rec, buf, len);
 	return 0;
+}
+
+int ec_exec_read(const struct ec_kv *kv, const Ec__Request *req, uint64_t op,
+		 uint8_t **buf, size_t *len)
+{
+	struct ec_kv_result res;
+
+	ec_kv_get(kv, req->op->key.data, req->op->key.len, &res);
+	return encode_reply(req, &res, op, true, buf, len);
 }
 
 enum ec_exec_outcome ec_exec_request(struct ec_kv *kv,
@@ -63,7 +84,7 @@ enum ec_exec_outcome ec_exec_request(struct ec_kv *kv,
 	if (req->request_id <= rec->executed_req)
 		return EC_EXEC_DUPLICATE;
 	if (ec_kv_apply(kv, req->op, &res) < 0 ||
-	    cache_reply(rec, req, &res) < 0)
+	    cache_reply(rec, req, &res, op) < 0)
 		return EC_EXEC_NO_MEMORY;
 	rec->executed_req = req->request_id;
 	rec->last_op = op;

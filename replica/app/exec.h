@@ -15,7 +15,8 @@
  *    one of a client the table does not know whose session began too long
  *    ago (client_table.h, expiry), is not executed and changes nothing.
  *  - An executed request's encoded Reply body is cached in its client's
- *    record (reply, reply_len): the answer to it and to its retries.
+ *    record (reply, reply_len): the answer to it and to its retries.  It
+ *    says which op executed it (Reply.op).
  *
  * Pure: no sockets, no clocks.
  */
@@ -60,6 +61,13 @@ enum ec_exec_outcome ec_exec_request(struct ec_kv *kv,
 				     uint64_t expiry_ops,
 				     const Ec__Request *req, uint64_t op,
 				     const struct ec_client_rec **client);
+
+/* Answer req, a valid GET, from kv as it stands after executing op
+ * (Reply.op = op, Reply.lease set), changing and caching nothing: a read
+ * the leader answers under its lease (core/lease.h).  The encoded Reply
+ * body is in *buf (malloc'd, *len bytes).  0, or -1 out of memory. */
+int ec_exec_read(const struct ec_kv *kv, const Ec__Request *req, uint64_t op,
+		 uint8_t **buf, size_t *len);
 
 /* After executing op: forget the clients that expired by then (every
  * EC_EXPIRY_SCAN ops, the same ops on every replica).  Returns how

@@ -279,6 +279,21 @@ static bool cas_holds(const struct kv_entry *e, const Ec__KvOp *op)
 		memcmp(entry_value(e), op->expected.data, e->value_len) == 0);
 }
 
+void ec_kv_get(const struct ec_kv *kv, const uint8_t *key, size_t key_len,
+	       struct ec_kv_result *res)
+{
+	const struct kv_entry *e =
+		*find_slot(kv, key_hash(key, key_len), key, key_len);
+
+	memset(res, 0, sizeof(*res));
+	res->status = e ? EC__STATUS__ST_OK : EC__STATUS__ST_NOT_FOUND;
+	res->found = e != NULL;
+	if (e) {
+		res->value = entry_value(e);
+		res->value_len = e->value_len;
+	}
+}
+
 int ec_kv_apply(struct ec_kv *kv, const Ec__KvOp *op, struct ec_kv_result *res)
 {
 	struct kv_entry **slot, *e;

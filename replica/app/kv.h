@@ -62,6 +62,11 @@ int ec_kv_op_valid(const Ec__KvOp *op);
  * is unchanged). */
 int ec_kv_apply(struct ec_kv *kv, const Ec__KvOp *op, struct ec_kv_result *res);
 
+/* What a GET of key (its length valid: 1..EC_MAX_KEY) finds, changing
+ * nothing: res as ec_kv_apply gives it for a GET. */
+void ec_kv_get(const struct ec_kv *kv, const uint8_t *key, size_t key_len,
+	       struct ec_kv_result *res);
+
 /* Number of keys. */
 size_t ec_kv_count(const struct ec_kv *kv);
 

@@ -32,6 +32,7 @@ static const char *const type_names[EC_MSG_TYPE_MAX] = {
 	[EC_MSG_RECOVERY_RESPONSE] = "RECOVERY_RESPONSE",
 	[EC_MSG_GET_SNAPSHOT] = "GET_SNAPSHOT",
 	[EC_MSG_SNAPSHOT] = "SNAPSHOT",
+	[EC_MSG_HEARTBEAT_OK] = "HEARTBEAT_OK",
 };
 
 const char *ec_parse_result_name(enum ec_parse_result r)
@@ -51,12 +52,12 @@ const char *ec_msg_type_name(unsigned type)
  * GET_STATE, an op above its commit number): then its commit number, which
  * never passes the sender's log, cannot exceed op.  RECOVERY (op 0) is
  * sent by a replica that may hold committed entries already; REQUEST and
- * REPLY carry no op.
+ * REPLY carry no op, HEARTBEAT_OK a heartbeat number.
  */
 static bool commit_within_op(unsigned type)
 {
 	return type != EC_MSG_REQUEST && type != EC_MSG_REPLY &&
-	       type != EC_MSG_RECOVERY;
+	       type != EC_MSG_RECOVERY && type != EC_MSG_HEARTBEAT_OK;
 }
 
 static enum ec_parse_result parse(const uint8_t *buf, size_t len,

@@ -22,8 +22,8 @@ static void usage(FILE *f)
 "\n"
 "Send COMMAND to the replica whose control socket is SOCKET (its\n"
 "--control path) and print the answer.  'ec-ctl SOCKET help' lists the\n"
-"commands: status, stats, dump, batch [N], offload [SPEC on|off] (an\n"
-"error if the replica runs with --no-bpf) and help.\n"
+"commands: status, stats, dump, batch [N], reads [log|lease], offload\n"
+"[SPEC on|off] (an error if the replica runs with --no-bpf) and help.\n"
 "\n"
 "Exit status: 0 on an answer, 1 if the replica answered 'error: ...' or\n"
 "could not be reached, 2 on a usage error.\n");

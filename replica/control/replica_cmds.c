@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "server.h"
 #include "core/core.h"
@@ -17,6 +18,29 @@ static int no_args(struct ec_control_req *r)
 	if (r->argc > 1)
 		return ec_control_fail(r, "'%s' takes no arguments", r->argv[0]);
 	return 0;
+}
+
+/* Microseconds from now until t, 0 if it is past. */
+static uint64_t left_us(uint64_t now, uint64_t t)
+{
+	return t > now ? t - now : 0;
+}
+
+/* status's lease lines (core/lease.h): how GETs are answered, whether
+ * this leader holds a lease now and for how much longer, how often it
+ * was renewed, and how long this replica's own promise still binds it. */
+static void print_lease(FILE *out, const struct ec_core_state *s,
+			const struct ec_core_stats *cs)
+{
+	uint64_t now = ec_boot_us();
+
+	fprintf(out,
+		"reads %s\nreads_open %d\nlease_held %d\nlease_remaining_us %llu\n"
+		"lease_renewals %llu\npromise_remaining_us %llu\n",
+		ec_reads_name(s->reads), s->reads_open, s->lease_until > now,
+		(unsigned long long)left_us(now, s->lease_until),
+		(unsigned long long)cs->lease_renewals,
+		(unsigned long long)left_us(now, s->promise_until));
 }
 
 /* status: where this replica stands in the protocol. */
@@ -43,6 +67,7 @@ static int cmd_status(struct ec_control_req *r, void *arg)
 		(unsigned long long)ec_kv_bytes(kv),
 		(unsigned long long)lim.max_keys,
 		(unsigned long long)lim.max_bytes);
+	print_lease(r->out, &s, ec_core_stats(b->core));
 	return 0;
 }
 
@@ -91,6 +116,14 @@ static int cmd_stats(struct ec_control_req *r, void *arg)
 	stat_line(out, "", "executed", s.executed);
 	stat_line(out, "", "absorbed", cs->absorbed);
 	stat_line(out, "", "quorum_commits", cs->quorum_commits);
+	stat_line(out, "", "absorbed_heartbeats", cs->absorbed_heartbeats);
+	stat_line(out, "", "lease_renewals", cs->lease_renewals);
+	stat_line(out, "", "reads_lease", cs->reads_lease);
+	stat_line(out, "", "reads_log", cs->reads_log);
+	stat_line(out, "", "reads_lease_expired", cs->reads_lease_expired);
+	stat_line(out, "", "reads_closed", cs->reads_closed);
+	stat_line(out, "", "reads_behind", cs->reads_behind);
+	stat_line(out, "", "promise_waits", cs->promise_waits);
 	stat_line(out, "", "checkpoints", cs->checkpoints);
 	stat_line(out, "", "checkpoint_failures", cs->checkpoint_failures);
 	stat_line(out, "", "checkpoint_us_total", cs->checkpoint_us_total);
@@ -141,6 +174,26 @@ static int cmd_batch(struct ec_control_req *r, void *arg)
 	return 0;
 }
 
+/* reads [log|lease]: how the leader answers GETs, shown or set. */
+static int cmd_reads(struct ec_control_req *r, void *arg)
+{
+	struct ec_replica_cmds *b = arg;
+	enum ec_reads mode;
+	struct ec_core_state s;
+
+	if (r->argc > 2)
+		return ec_control_fail(r, "usage: reads [log|lease]");
+	if (r->argc == 2) {
+		if (ec_reads_parse(r->argv[1], &mode) < 0)
+			return ec_control_fail(r, "reads: '%s' is neither log "
+					       "nor lease", r->argv[1]);
+		ec_core_set_reads(b->core, mode);
+	}
+	ec_core_get_state(b->core, &s);
+	fprintf(r->out, "reads %s\n", ec_reads_name(s.reads));
+	return 0;
+}
+
 /* Write len bytes, those outside 0x21..0x7e and '\' as \xHH. */
 static void put_escaped(FILE *out, const uint8_t *p, size_t len)
 {
@@ -184,7 +237,9 @@ int ec_replica_cmds_add(struct ec_control *ctl, struct ec_replica_cmds *b)
 	if (ec_control_add(ctl, "status", NULL,
 			   "id, status, view, leader, op, commit, executed, "
 			   "keys, digest, log_base, checkpoint, bytes, "
-			   "max_keys, max_bytes", cmd_status, b) < 0 ||
+			   "max_keys, max_bytes, reads, reads_open, "
+			   "lease_held, lease_remaining_us, lease_renewals, "
+			   "promise_remaining_us", cmd_status, b) < 0 ||
 	    ec_control_add(ctl, "stats", NULL,
 			   "message, parse, protocol and socket counters",
 			   cmd_stats, b) < 0 ||
@@ -193,7 +248,10 @@ int ec_replica_cmds_add(struct ec_control *ctl, struct ec_replica_cmds *b)
 			   "as \\xHH", cmd_dump, b) < 0 ||
 	    ec_control_add(ctl, "batch", "[N]",
 			   "most requests per op, shown or set (1: none)",
-			   cmd_batch, b) < 0)
+			   cmd_batch, b) < 0 ||
+	    ec_control_add(ctl, "reads", "[log|lease]",
+			   "how the leader answers GETs, shown or set",
+			   cmd_reads, b) < 0)
 		return -1;
 	return 0;
 }

@@ -8,13 +8,17 @@
  * help; the replica's commands (replica_cmds.h, registered by main.c):
  *
  *   status  id, status, view, leader, op, commit, executed, keys, digest,
- *           log_base, checkpoint, bytes, max_keys, max_bytes
+ *           log_base, checkpoint, bytes, max_keys, max_bytes, reads,
+ *           reads_open, lease_held, lease_remaining_us, lease_renewals,
+ *           promise_remaining_us
  *   stats   rx.TYPE / tx.TYPE / ignored.TYPE per message type, parse.REASON,
  *           member.REASON (datagrams not from who they name), the core's
  *           other counters, and io.* socket counters
  *   dump    one "KEY VALUE" line per key, sorted by key, bytes outside
  *           0x21..0x7e and '\' written as \xHH
  *   batch [N]  "batch N": most requests per op, set to N when given
+ *   reads [log|lease]  "reads MODE": how the leader answers GETs, set
+ *           when given (core/lease.h)
  *   help    one line per command (the server's own)
  *
  * The BPF offloads add offload (offload_cmds.h).

@@ -62,7 +62,7 @@
 
 static uint64_t clock_us(const struct ec_core *c)
 {
-	return c->o.clock_us ? c->o.clock_us() : 0;
+	return c->o.clock ? c->o.clock(c->o.clock_arg) : 0;
 }
 
 /* A checkpoint is being fetched while chunks of it go out this often: a

@@ -21,6 +21,26 @@ const char *ec_status_name(enum ec_status s)
 	return (unsigned)s <= EC_ST_RECOVERING ? status_names[s] : "?";
 }
 
+static const char *const reads_names[] = {
+	[EC_READS_LOG] = "log",
+	[EC_READS_LEASE] = "lease",
+};
+
+const char *ec_reads_name(enum ec_reads r)
+{
+	return (unsigned)r <= EC_READS_LEASE ? reads_names[r] : "?";
+}
+
+int ec_reads_parse(const char *name, enum ec_reads *r)
+{
+	for (unsigned i = 0; i <= EC_READS_LEASE; i++)
+		if (strcmp(name, reads_names[i]) == 0) {
+			*r = (enum ec_reads)i;
+			return 0;
+		}
+	return -1;
+}
+
 void ec_core_opts_default(struct ec_core_opts *o, unsigned n, unsigned self)
 {
 	memset(o, 0, sizeof(*o));
@@ -48,6 +68,7 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	    o->batch == 0 || o->batch > EC_MAX_BATCH ||
 	    o->heartbeat_us == 0 || o->retransmit_us == 0 ||
 	    o->view_timeout_us <= o->heartbeat_us ||
+	    (unsigned)o->reads > EC_READS_LEASE ||
 	    (o->recovering && (o->n == 1 || o->nonce == 0)))
 		return NULL;
 	for (unsigned i = 0; i < o->n; i++)
@@ -70,8 +91,12 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	c->last_heard = now;
 	/* where it starts is no change: no event */
 	c->status = o->recovering ? EC_ST_RECOVERING : EC_ST_NORMAL;
-	if (o->recovering)
+	if (o->recovering) {
+		/* what it promised before the restart is forgotten: keep it
+		 * by waiting it out (lease.h) */
+		lease_promised(c, now);
 		rec_start(c);
+	}
 	else if (core_is_leader(c))
 		normal_reset_leader(c);
 	return c;
@@ -233,6 +258,7 @@ void core_quiesce(struct ec_core *c)
 	c->o.quiesce(c->o.quiesce_arg, c->log.last, &q);
 	for (size_t i = 0; i < q.n; i++)
 		normal_absorb(c, q.acked[i].buf, q.acked[i].len);
+	lease_promised(c, q.acked_at);
 	/* the leader counted these ops as ours: a view change without them
 	 * could lose a committed op */
 	if (q.through > c->log.last)
@@ -401,6 +427,9 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	case EC_MSG_SNAPSHOT:
 		ckpt_on_snapshot(c, &m);
 		break;
+	case EC_MSG_HEARTBEAT_OK:
+		normal_on_heartbeat_ok(c, &m);
+		break;
 	default: /* REPLY: replicas never take one */
 		c->stats.ignored[m.type]++;
 		break;
@@ -411,6 +440,11 @@ void ec_core_input_done(struct ec_core *c)
 {
 	if (c->status == EC_ST_NORMAL && core_is_leader(c))
 		normal_prepare_queued(c, true);
+}
+
+void ec_core_set_reads(struct ec_core *c, enum ec_reads reads)
+{
+	c->o.reads = reads;
 }
 
 int ec_core_set_batch(struct ec_core *c, unsigned batch)
@@ -472,6 +506,12 @@ void ec_core_get_state(const struct ec_core *c, struct ec_core_state *s)
 	s->executed = c->executed;
 	s->log_base = c->log.base;
 	s->checkpoint = c->ckpt.op;
+	s->reads = c->o.reads;
+	s->lease_until = c->status == EC_ST_NORMAL && core_is_leader(c) ?
+				 c->lease.until : 0;
+	s->reads_open = c->status == EC_ST_NORMAL && core_is_leader(c) &&
+			c->executed >= c->lease.view_start_op;
+	s->promise_until = c->lease.promise_until;
 }
 
 const struct ec_core_stats *ec_core_stats(const struct ec_core *c)

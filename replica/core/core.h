@@ -73,6 +73,17 @@ struct ec_quiesced {
 	size_t n;
 	uint64_t through;             /* every op up to this one was
 				       * acknowledged (0: none) */
+	uint64_t acked_at;            /* when it last acknowledged anything
+				       * (a PREPARE or a heartbeat), on the
+				       * core's clock (0: never): the core
+				       * keeps that promise (core/lease.h) */
+};
+
+/* How the leader answers a GET. */
+enum ec_reads {
+	EC_READS_LOG,    /* through the log, like a write */
+	EC_READS_LEASE,  /* from the executed state while it holds a lease
+			  * (core/lease.h), else through the log */
 };
 
 struct ec_core_opts {
@@ -106,6 +117,10 @@ struct ec_core_opts {
 				    * replica must have the same, or they
 				    * answer writes differently; a snapshot
 				    * with other bounds is refused */
+	enum ec_reads reads;       /* changed at run time: ec_core_set_reads */
+	bool test_lease_ignore_clock; /* TEST ONLY: a lease never expires
+				    * (the stale-read test's negative
+				    * control; never in production) */
 	bool recovering;           /* restarted: recover state from peers */
 	uint64_t nonce;            /* recovery nonce (random, nonzero) */
 	/*
@@ -125,11 +140,15 @@ struct ec_core_opts {
 	void (*quiesce)(void *arg, uint64_t last_op, struct ec_quiesced *q);
 	void *quiesce_arg;
 	/*
-	 * A monotonic clock in microseconds, read only to measure how long
-	 * taking a checkpoint stops the core (stats.checkpoint_us_*); never
-	 * for a decision.  NULL: not measured.
+	 * The clock the glue reads for the times it hands in, in
+	 * microseconds, read when a fresh reading matters: whether the lease
+	 * still holds at the moment a read is answered (the time of the
+	 * turn's input would be earlier, and stretch the lease), and how
+	 * long taking a checkpoint stops the core (stats.checkpoint_us_*).
+	 * NULL: no read is answered under a lease, no pause is measured.
 	 */
-	uint64_t (*clock_us)(void);
+	uint64_t (*clock)(void *arg);
+	void *clock_arg;
 	/*
 	 * Taking checkpoints off the core's thread.  Called at the executed
 	 * op a checkpoint is of; returns 0 if the checkpoint is taken
@@ -211,6 +230,21 @@ struct ec_core_stats {
 					   * (those of a view left count in
 					   * ignored too) */
 	uint64_t quorum_commits;          /* commits learnt from EC_F_QUORUM */
+	uint64_t absorbed_heartbeats;     /* COMMITs acknowledged in the kernel */
+	/* Leases and reads (core/lease.h). */
+	uint64_t lease_renewals;          /* the lease was extended */
+	uint64_t reads_lease;             /* GETs answered under the lease */
+	uint64_t reads_log;               /* GETs ordered through the log */
+	uint64_t reads_lease_expired;     /* ... because the lease had run out
+					   * when the read was answered */
+	uint64_t reads_closed;            /* ... because reads were not open
+					   * (not the leader, not normal, or
+					   * not every inherited op executed) */
+	uint64_t reads_behind;            /* ... because the client had seen a
+					   * later op than we executed */
+	uint64_t promise_waits;           /* view changes whose DO_VIEW_CHANGE
+					   * waited for a promise to the old
+					   * leader to end */
 	/* Checkpoints (the pause: the fork, or the serialization). */
 	uint64_t checkpoints;             /* taken */
 	uint64_t checkpoint_failures;     /* out of memory: skipped */
@@ -243,6 +277,11 @@ struct ec_core_state {
 	uint64_t executed;   /* last op applied to the store */
 	uint64_t log_base;   /* ops up to here compacted away */
 	uint64_t checkpoint; /* op of the latest checkpoint (0: none) */
+	enum ec_reads reads; /* how the leader answers GETs */
+	uint64_t lease_until;/* leader: its lease holds while the clock reads
+			      * below this (0: none) */
+	bool reads_open;     /* leader: every inherited op executed */
+	uint64_t promise_until; /* no DO_VIEW_CHANGE before this */
 };
 
 /* Something that happened, for the glue to log. */
@@ -324,6 +363,9 @@ void ec_core_trust_quorum_flag(struct ec_core *c, bool on);
  * after each batch of datagrams): the leader prepares what it queued. */
 void ec_core_input_done(struct ec_core *c);
 
+/* Change opts.reads at run time. */
+void ec_core_set_reads(struct ec_core *c, enum ec_reads reads);
+
 /* Change opts.batch at run time; -1 (nothing changed) if out of range. */
 int ec_core_set_batch(struct ec_core *c, unsigned batch);
 unsigned ec_core_batch(const struct ec_core *c);
@@ -354,5 +396,9 @@ const struct ec_core_stats *ec_core_stats(const struct ec_core *c);
 const struct ec_kv *ec_core_kv(const struct ec_core *c);
 
 const char *ec_status_name(enum ec_status s);
+
+/* "log" or "lease"; ec_reads_parse: 0, or -1 if name is neither. */
+const char *ec_reads_name(enum ec_reads r);
+int ec_reads_parse(const char *name, enum ec_reads *r);
 
 #endif /* EC_REPLICA_CORE_H */

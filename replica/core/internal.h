@@ -26,6 +26,7 @@
 #include "app/exec.h"
 #include "core.h"
 #include "app/kv.h"
+#include "lease.h"
 #include "log.h"
 #include "quorum.h"
 #include "app/snapshot.h"
@@ -162,6 +163,7 @@ struct ec_core {
 	uint64_t rec_started;
 
 	bool trust_quorum;       /* see ec_core_trust_quorum_flag */
+	struct ec_lease lease;   /* lease.h */
 
 	uint64_t now;
 	/* The record ec_core_ready hands out: queued since the last
@@ -223,6 +225,7 @@ void normal_reset_leader(struct ec_core *c);
 void normal_send_prepare_ok(struct ec_core *c);
 void normal_heard_from_leader(struct ec_core *c, const struct ec_msg *m);
 void normal_absorb(struct ec_core *c, const void *buf, size_t len);
+void normal_on_heartbeat_ok(struct ec_core *c, const struct ec_msg *m);
 
 /* viewchange.c */
 void vc_enter_normal(struct ec_core *c, uint64_t commit);
@@ -267,6 +270,8 @@ void rec_on_recovery_response(struct ec_core *c, const struct ec_msg *m);
 void rec_tick(struct ec_core *c);
 void rec_start(struct ec_core *c);
 bool rec_view_known(const struct ec_core *c);
+
+/* lease.c: see lease.h */
 
 /* checkpoint.c */
 void ckpt_maybe_take(struct ec_core *c, uint64_t op);

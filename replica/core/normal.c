@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +21,15 @@ static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
 		return false;
 	if (c->commit + 1 == op)
 		c->retx_at = c->now + c->retx_gap;
+	lease_prepared(c, op);
 	core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	c->last_broadcast = c->now;
 	c->stats.batches++;
 	c->stats.batched_requests += n;
-	if (ec_quorum_followers(c->o.n) == 0)
+	if (ec_quorum_followers(c->o.n) == 0) {
 		core_set_commit(c, op);
+		lease_committed(c, op);
+	}
 	return true;
 }
 
@@ -165,6 +169,32 @@ static bool enqueue(struct ec_core *c, const struct ec_msg *m,
 	return true;
 }
 
+/* Answer req, a GET, from the executed state if the lease allows it
+ * (lease.h); false: it goes through the log.  The value is read first and
+ * the lease checked after, with a fresh reading of the clock, so the read
+ * happened while the lease held. */
+static bool read_under_lease(struct ec_core *c, const Ec__Request *req,
+			     const struct ec_addr *from)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (req->min_op > c->executed) {
+		c->stats.reads_behind++;
+		return false;
+	}
+	if (ec_exec_read(c->kv, req, c->executed, &buf, &len) < 0)
+		return false;
+	if (!lease_read_ok(c)) {
+		free(buf);
+		return false;
+	}
+	c->stats.reads_lease++;
+	core_send_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0, buf, len);
+	free(buf);
+	return true;
+}
+
 /*
  * A client request.  Only the leader in normal status orders requests;
  * others tell the client their view so it can find the leader.  A retry of
@@ -219,6 +249,11 @@ void normal_on_request(struct ec_core *c, const struct ec_msg *m,
 		}
 		goto out;
 	}
+	if (req->op->kind == EC__OP_KIND__OP_GET) {
+		if (c->o.reads == EC_READS_LEASE && read_under_lease(c, req, from))
+			goto out;
+		c->stats.reads_log++;
+	}
 	if (req->request_id <= rec->prepared_req)
 		goto out;
 	/* the queue, then the log, keep req: it is decoded once */
@@ -235,6 +270,7 @@ void normal_send_prepare_ok(struct ec_core *c)
 {
 	core_send(c, EC_TO_REPLICA, core_leader_of(c, c->view), NULL,
 		  EC_MSG_PREPARE_OK, c->log.last, NULL);
+	lease_promised(c, c->now);
 }
 
 void normal_heard_from_leader(struct ec_core *c, const struct ec_msg *m)
@@ -306,13 +342,42 @@ void ec_core_absorb(struct ec_core *c, const void *buf, size_t len,
 	normal_absorb(c, buf, len);
 }
 
-/* Append a PREPARE acknowledged on our behalf: see ec_core_absorb. */
+/* What a COMMIT from our leader says: its last op and commit number. */
+static void take_commit(struct ec_core *c, const struct ec_msg *m)
+{
+	if (m->op > c->log.last)
+		xfer_request_state(c);
+	core_set_commit(c, m->commit);
+}
+
+/* A heartbeat acknowledged on our behalf: take its commit number (its
+ * promise is kept through opts.quiesce's acked_at).  One of a view left,
+ * or met out of normal status, says nothing to act on now. */
+static void absorb_heartbeat(struct ec_core *c, const struct ec_msg *m)
+{
+	c->stats.absorbed_heartbeats++;
+	if (c->status != EC_ST_NORMAL || m->view != c->view ||
+	    m->sender != core_leader_of(c, c->view)) {
+		c->stats.ignored[EC_MSG_COMMIT]++;
+		return;
+	}
+	normal_heard_from_leader(c, m);
+	take_commit(c, m);
+}
+
+/* Append a PREPARE acknowledged on our behalf, or take a heartbeat: see
+ * ec_core_absorb. */
 void normal_absorb(struct ec_core *c, const void *buf, size_t len)
 {
 	struct ec_msg m;
 
-	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK ||
-	    m.type != EC_MSG_PREPARE)
+	if (ec_msg_parse(buf, len, c->o.n, &m, &c->stats.parse) != EC_PARSE_OK)
+		return;
+	if (m.type == EC_MSG_COMMIT) {
+		absorb_heartbeat(c, &m);
+		return;
+	}
+	if (m.type != EC_MSG_PREPARE)
 		return;
 	c->stats.absorbed++;
 	if (m.op <= c->log.last)
@@ -356,6 +421,7 @@ void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
 static void leader_commit(struct ec_core *c, uint64_t op)
 {
 	core_set_commit(c, op);
+	lease_committed(c, op);
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
 	normal_prepare_queued(c, false);
@@ -398,13 +464,39 @@ void normal_on_prepare_ok(struct ec_core *c, const struct ec_msg *m)
 	update_commit(c);
 }
 
+/* The heartbeat's number, from a COMMIT's body; 0 if it has none. */
+static uint64_t heartbeat_seq(struct ec_core *c, const struct ec_msg *m)
+{
+	struct ec_heartbeat hb;
+
+	if (m->body_len != sizeof(hb)) {
+		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+		return 0;
+	}
+	memcpy(&hb, m->body, sizeof(hb));
+	return be64toh(hb.seq);
+}
+
 void normal_on_commit(struct ec_core *c, const struct ec_msg *m)
 {
-	if (!from_our_leader(c, m))
+	uint64_t seq = heartbeat_seq(c, m);
+
+	if (seq == 0 || !from_our_leader(c, m))
 		return;
-	if (m->op > c->log.last)
-		xfer_request_state(c);
-	core_set_commit(c, m->commit);
+	take_commit(c, m);
+	core_send(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_HEARTBEAT_OK, seq,
+		  NULL);
+	lease_promised(c, c->now);
+}
+
+void normal_on_heartbeat_ok(struct ec_core *c, const struct ec_msg *m)
+{
+	if (m->view != c->view || c->status != EC_ST_NORMAL ||
+	    !core_is_leader(c)) {
+		c->stats.ignored[m->type]++;
+		return;
+	}
+	lease_heartbeat_acked(c, m->sender, m->op);
 }
 
 /* Called when we become leader of c->view: forget per-follower progress,
@@ -418,6 +510,7 @@ void normal_reset_leader(struct ec_core *c)
 	c->retx_at = c->now + c->retx_gap;
 	c->last_broadcast = c->now;
 	mark_in_flight(c);
+	lease_leading(c);
 }
 
 /*
@@ -460,8 +553,10 @@ void normal_leader_tick(struct ec_core *c)
 {
 	normal_prepare_queued(c, true); /* nothing waits past a tick */
 	if (c->now - c->last_broadcast >= c->o.heartbeat_us) {
-		core_send(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
-			  NULL);
+		struct ec_heartbeat hb = { htobe64(lease_heartbeat(c)) };
+
+		core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
+			      (const uint8_t *)&hb, sizeof(hb));
 		c->last_broadcast = c->now;
 	}
 	if (c->commit < c->log.last && c->now >= c->retx_at)

@@ -78,14 +78,23 @@ static bool have_svc_quorum(const struct ec_core *c)
 
 static void maybe_start_view(struct ec_core *c);
 
-/* Once a quorum (ourselves included) agrees to change view, hand our log to the new leader (or
- * record it, if we are the new leader). */
+/* Once a quorum (ourselves included) agrees to change view, and what we
+ * promised the old leader is over (lease.h), hand our log to the new
+ * leader (or record it, if we are the new leader); the timer tries again
+ * until then. */
 static void maybe_send_dvc(struct ec_core *c)
 {
 	struct ec_dvc *own = &c->dvc[c->o.self];
 
 	if (!have_svc_quorum(c) || own->have)
 		return;
+	if (!lease_promise_over(c)) {
+		if (c->lease.waited_view != c->view + 1ULL) {
+			c->lease.waited_view = c->view + 1ULL;
+			c->stats.promise_waits++;
+		}
+		return;
+	}
 	own->have = true; /* for a follower: "sent" (the timer resends) */
 	own->last_normal_view = c->last_normal_view;
 	own->op = c->log.last;
@@ -294,10 +303,15 @@ void vc_on_start_view(struct ec_core *c, const struct ec_msg *m)
  * longer than the view timeout and try the next one. */
 void vc_tick(struct ec_core *c)
 {
-	if (c->now - c->vc_started >= c->o.view_timeout_us) {
+	/* a change held back by our own promise has not started yet */
+	uint64_t since = c->vc_started > c->lease.promise_until ?
+				 c->vc_started : c->lease.promise_until;
+
+	if (c->now >= since && c->now - since >= c->o.view_timeout_us) {
 		vc_start(c, c->view + 1);
 		return;
 	}
+	maybe_send_dvc(c);
 	if (c->now - c->vc_sent_at < c->o.retransmit_us)
 		return;
 	c->vc_sent_at = c->now;

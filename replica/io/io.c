@@ -269,7 +269,7 @@ static void finish_turn(struct ec_io *io)
  */
 static uint64_t start_turn(struct ec_io *io)
 {
-	uint64_t now = ec_clock_us();
+	uint64_t now = ec_boot_us();
 	const struct ec_dgram *acked;
 	size_t n;
 

@@ -62,6 +62,8 @@ struct ec_offload {
 	struct ec_dgram *dgrams;
 	size_t n_recs, cap_recs;
 	uint32_t fa_view;        /* the view the window was last opened in */
+	uint64_t closed_at;      /* when the window was last closed (the
+				  * kernel acknowledged nothing later) */
 	uint64_t acked_through;  /* a sync closed the window: the kernel
 				  * acked every op up to here; the next
 				  * quiesce reports it (0: nothing) */
@@ -341,6 +343,10 @@ static void close_fast_ack(struct ec_offload *o)
 
 	if (w && EC_FA_OP(w) - 1 > o->acked_through)
 		o->acked_through = EC_FA_OP(w) - 1;
+	/* the kernel acknowledges nothing after the exchange: a reading
+	 * now is no earlier than its last acknowledgement */
+	if (w)
+		o->closed_at = ec_boot_us();
 }
 
 /* Whether record r leaves the ops up to *have (the core's log, then the
@@ -379,14 +385,15 @@ void ec_offload_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *q)
 	/* Every op up to `through` was acked: wait until each of them is
 	 * in the core's log or among the records read.  Past the deadline
 	 * the core gets what there is, and stops on what is missing. */
-	deadline = ec_clock_us() + QUIESCE_WAIT_US;
+	deadline = ec_boot_us() + QUIESCE_WAIT_US;
 	do {
 		ring_buffer__consume(o->ring);
 		for (; seen < o->n_recs && !gap; seen++)
 			gap = !extends(o, &o->recs[seen], &have);
-	} while (have < through && !gap && ec_clock_us() <= deadline);
+	} while (have < through && !gap && ec_boot_us() <= deadline);
 	q->n = hand_out(o, &q->acked);
 	q->through = through;
+	q->acked_at = o->closed_at;
 }
 
 /* Become (or stop being) the kernel's leader of view: slots from an

@@ -50,6 +50,8 @@ static void kern_close(struct sim *s, unsigned i)
 
 	if (k->expected && k->expected - 1 > q->acked_through)
 		q->acked_through = k->expected - 1;
+	if (k->expected)
+		q->closed_at = s->now;
 	k->expected = 0;
 }
 
@@ -89,6 +91,7 @@ static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
 	out->acked = q->dgram;
 	out->n = n;
 	out->through = q->acked_through;
+	out->acked_at = q->closed_at;
 	q->acked_through = 0;
 }
 
@@ -168,6 +171,14 @@ static void on_core_fatal(void *arg, const char *msg)
 	fprintf(stderr, "sim: a core stops: %s\n", msg);
 }
 
+/* ec_core_opts.clock: the simulated time. */
+static uint64_t sim_clock(void *arg)
+{
+	const struct sim *s = arg;
+
+	return s->now;
+}
+
 static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 {
 	struct ec_core_opts o = s->opts;
@@ -181,6 +192,8 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 		o.checkpoint_arg = s->checkpoint_async[i].arg;
 	}
 	o.fatal = on_core_fatal;
+	o.clock = sim_clock;
+	o.clock_arg = s;
 	if (s->kernel_fastack) {
 		o.quiesce = kern_quiesce;
 		o.quiesce_arg = &s->kern[i];

@@ -428,7 +428,7 @@ START_TEST(commit_past_op_is_a_bad_range)
 			.op = 10,
 		};
 		bool loose = t == EC_MSG_REQUEST || t == EC_MSG_REPLY ||
-			     t == EC_MSG_RECOVERY;
+			     t == EC_MSG_RECOVERY || t == EC_MSG_HEARTBEAT_OK;
 		struct ec_parse_stats st = { { 0 } };
 		uint8_t buf[64];
 		struct ec_msg out;
