@@ -37,7 +37,7 @@ static void kern_absorb_all(struct sim *s, unsigned i)
 
 	for (size_t r = 0; r < k->n_records; r++)
 		ec_core_absorb(s->r[i], k->records[r].buf, k->records[r].len,
-			       s->now);
+			       sim_now_of(s, i));
 	sim_kernel_clear_records(k);
 }
 
@@ -51,7 +51,7 @@ static void kern_close(struct sim *s, unsigned i)
 	if (k->expected && k->expected - 1 > q->acked_through)
 		q->acked_through = k->expected - 1;
 	if (k->expected)
-		q->closed_at = s->now;
+		q->closed_at = sim_now_of(s, i);
 	k->expected = 0;
 }
 
@@ -171,12 +171,24 @@ static void on_core_fatal(void *arg, const char *msg)
 	fprintf(stderr, "sim: a core stops: %s\n", msg);
 }
 
-/* ec_core_opts.clock: the simulated time. */
+/* Skews start at this simulated time (the origin of every replica's
+ * clock). */
+#define SIM_T0 1000000
+
+uint64_t sim_now_of(const struct sim *s, unsigned i)
+{
+	int64_t d = (int64_t)(s->now - SIM_T0);
+
+	return s->now + (uint64_t)(d / 1000000 * s->skew_ppm[i] +
+				   d % 1000000 * s->skew_ppm[i] / 1000000);
+}
+
+/* ec_core_opts.clock: the simulated time on the replica's clock. */
 static uint64_t sim_clock(void *arg)
 {
-	const struct sim *s = arg;
+	const struct sim_kernel *k = arg;
 
-	return s->now;
+	return sim_now_of((const struct sim *)k->owner, k->self);
 }
 
 static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
@@ -193,12 +205,14 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 	}
 	o.fatal = on_core_fatal;
 	o.clock = sim_clock;
-	o.clock_arg = s;
+	o.clock_arg = &s->kern[i];
+	o.reads = s->reads;
+	o.test_lease_ignore_clock = s->lease_ignore_clock;
 	if (s->kernel_fastack) {
 		o.quiesce = kern_quiesce;
 		o.quiesce_arg = &s->kern[i];
 	}
-	c = ec_core_new(&o, s->now);
+	c = ec_core_new(&o, sim_now_of(s, i));
 	must(c != NULL, "ec_core_new failed");
 	ec_core_trust_quorum_flag(c, s->kernel_quorum);
 	return c;
@@ -212,7 +226,7 @@ struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
 	must(s != NULL, "no memory");
 	s->n = n;
 	s->rng = seed ? seed : 1;
-	s->now = 1000000;
+	s->now = SIM_T0;
 	s->kernel_fastack = fastack;
 	s->kernel_quorum = quorum;
 	ec_core_opts_default(&s->opts, n, 0);
@@ -413,6 +427,10 @@ static void to_client(struct sim *s, const struct sim_pkt *p)
 	s->reply[ci].found = r->found;
 	s->reply[ci].view = m.view;
 	s->reply[ci].commit = m.commit;
+	s->reply[ci].op = r->op;
+	s->reply[ci].lease = r->lease;
+	s->reply[ci].from = p->from;
+	s->reply[ci].at = s->now;
 	snprintf(s->reply[ci].value, sizeof(s->reply[ci].value), "%.*s",
 		 (int)r->value.len, (const char *)r->value.data);
 	ec__reply__free_unpacked(r, NULL);
@@ -439,9 +457,11 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 	kern_absorb_all(s, p->to);
 	from = p->from >= SIM_CLIENT ? sim_client_addr(p->from - SIM_CLIENT) :
 				       sim_addr(p->from);
-	ec_core_receive(s->r[p->to], p->buf, p->len, &from, s->now);
+	ec_core_receive(s->r[p->to], p->buf, p->len, &from,
+			sim_now_of(s, p->to));
 	if (s->dup_pct && sim_rand(s, 100) < s->dup_pct)
-		ec_core_receive(s->r[p->to], p->buf, p->len, &from, s->now);
+		ec_core_receive(s->r[p->to], p->buf, p->len, &from,
+				sim_now_of(s, p->to));
 	sim_collect(s, p->to);
 }
 
@@ -522,7 +542,7 @@ void sim_run(struct sim *s, uint64_t us, uint64_t step)
 			if (s->kernel_fastack && !s->kernel_lazy &&
 			    sim_rand(s, 4) == 0)
 				kern_absorb_all(s, i);
-			ec_core_tick(s->r[i], s->now);
+			ec_core_tick(s->r[i], sim_now_of(s, i));
 			sim_collect(s, i);
 		}
 		sim_deliver(s);
@@ -642,7 +662,7 @@ void sim_put(struct sim *s, unsigned client, unsigned to, uint64_t rid,
 void sim_receive_at(struct sim *s, unsigned to, const struct ec_addr *from,
 		    const uint8_t *buf, size_t len)
 {
-	ec_core_receive(s->r[to], buf, len, from, s->now);
+	ec_core_receive(s->r[to], buf, len, from, sim_now_of(s, to));
 	sim_collect(s, to);
 }
 
@@ -730,6 +750,25 @@ void sim_set_client_expiry_ops(struct sim *s, uint64_t ops)
 	s->opts.client_expiry_ops = ops;
 	for (unsigned i = 0; i < s->n; i++)
 		s->r[i]->o.client_expiry_ops = ops;
+}
+
+void sim_set_reads(struct sim *s, enum ec_reads reads)
+{
+	s->reads = reads;
+	for (unsigned i = 0; i < s->n; i++)
+		ec_core_set_reads(s->r[i], reads);
+}
+
+void sim_set_lease_ignore_clock(struct sim *s, bool on)
+{
+	s->lease_ignore_clock = on;
+	for (unsigned i = 0; i < s->n; i++)
+		s->r[i]->o.test_lease_ignore_clock = on;
+}
+
+void sim_set_skew_ppm(struct sim *s, unsigned i, int64_t ppm)
+{
+	s->skew_ppm[i] = ppm;
 }
 
 void sim_set_batch(struct sim *s, unsigned batch)

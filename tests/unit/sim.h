@@ -77,12 +77,19 @@ struct sim {
 		char value[600];
 		uint32_t view;
 		uint64_t commit;   /* the header's: a hello's answer */
+		uint64_t op;       /* Reply.op: the op the answer reflects */
+		bool lease;        /* answered under the leader's lease */
+		unsigned from;     /* the replica that answered */
+		uint64_t at;       /* when it arrived (simulated time) */
 	} reply[64];
 	uint64_t session_op[64]; /* what each client's requests carry */
 	struct {
 		sim_checkpoint_async_fn *fn;
 		void *arg;
 	} checkpoint_async[EC_MAX_REPLICAS]; /* sim_set_checkpoint_async */
+	int64_t skew_ppm[EC_MAX_REPLICAS]; /* sim_set_skew_ppm */
+	enum ec_reads reads;               /* sim_set_reads */
+	bool lease_ignore_clock;           /* sim_set_lease_ignore_clock */
 	uint64_t delivered;
 };
 
@@ -153,6 +160,23 @@ void sim_set_checkpoint_bytes(struct sim *s, uint64_t b);
 /* Forget clients unseen for this many executed ops, on every replica, now
  * and after restarts (ec_core_opts.client_expiry_ops). */
 void sim_set_client_expiry_ops(struct sim *s, uint64_t ops);
+
+/* How the leaders answer GETs (opts.reads), on every replica now and
+ * after restarts. */
+void sim_set_reads(struct sim *s, enum ec_reads reads);
+
+/* TEST ONLY, like the daemon's --test-lease-ignore-clock: leases never
+ * run out (negative controls), on every replica now and after restarts. */
+void sim_set_lease_ignore_clock(struct sim *s, bool on);
+
+/* Replica i's clock runs ppm parts per million fast (negative: slow),
+ * like the daemon's --clock-skew-ppm: every time handed to its core, and
+ * its kernel model's stamps, are read on it.  Its clock counts from the
+ * simulation's start, so set it before running. */
+void sim_set_skew_ppm(struct sim *s, unsigned i, int64_t ppm);
+
+/* The simulated time as replica i's clock reads it. */
+uint64_t sim_now_of(const struct sim *s, unsigned i);
 
 /* Requests per op on every replica, now and after restarts. */
 void sim_set_batch(struct sim *s, unsigned batch);
