@@ -1,0 +1,90 @@
+#!/bin/bash
+# Leader leases on 5 real replicas (--reads lease, core/lease.h).
+#   serve      a GET load on a healthy cluster is answered under the
+#              lease (the leader holds one, renews it, reads_lease grows);
+#              `ec-ctl reads log` sends every GET through the log
+#   stale      the classic stale read, offloads off and all on: history-
+#              mode ec-bench, get=90,put=10, 4 of 8 clients pinned to the
+#              leader (--pin), a two-way partition of the leader from the
+#              rest for 3 s while the others elect a new leader and go on
+#              writing, then the heal: ec-lincheck must find the history
+#              linearizable, and the old leader must have refused reads
+#              once its lease ran out (reads_lease_expired)
+#   control    the same with --test-lease-ignore-clock (the old leader's
+#              lease never runs out): ec-lincheck must find a violation
+# The lease's clock skew tests are test_lease_skew.sh.
+set -eu
+# shellcheck source=SCRIPTDIR/common.sh
+. "$(dirname "$0")/common.sh"
+t_begin ec-port ec-replica ec-ctl ec-bench ec-lincheck
+
+n=5
+export EC_PREFIX EC_NET # for the nemesis
+
+# Stats field $2 of replica $1.
+stat_of() {
+	ec_ctl "$1" stats | awk -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# --- serve ---------------------------------------------------------------
+ec_up "$n" --reads lease
+t_snap 0 serve.0
+t_bench serve 8 1.5 --mix get=95,put=5
+t_bench_clean serve
+t_snap 0 serve.1
+st=$(ec_ctl 0 status)
+served=$(t_delta 0 serve.0 serve.1 '^reads_lease$')
+logged=$(t_delta 0 serve.0 serve.1 '^reads_log$')
+t_info "get=95,put=5 with the lease: $served GETs answered under it, $logged through the log; $(grep -E '^(lease_held|lease_renewals) ' <<<"$st" | tr '\n' ' ')"
+grep -qx 'lease_held 1' <<<"$st" || t_fail "the leader holds no lease: $st"
+((served > B_OPS / 2)) || t_fail "only $served of about $B_OPS GETs answered under the lease"
+t_eq "$(ec_ctl 0 reads log)" "reads log" "ec-ctl reads log"
+t_snap 0 log.0
+t_bench log 8 1 --mix get=95,put=5
+t_bench_clean log
+t_snap 0 log.1
+t_eq "$(t_delta 0 log.0 log.1 '^reads_lease$')" 0 "GETs answered under the lease with reads log"
+(($(t_delta 0 log.0 log.1 '^reads_log$') > B_OPS / 2)) ||
+	t_fail "with reads log the GETs did not go through the log"
+ec_down
+
+# Run $1: 5 replicas started with "$@", the partition under load, the
+# heal; sets LC (ec-lincheck's exit status), EXPIRED and LEASED (the old
+# leader's reads_lease_expired and reads_lease).
+partitioned() {
+	local name=$1 hist=$T_OUT/$1.jsonl bench_pid
+	shift
+	ec_up "$n" --reads lease "$@"
+	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 --pin 0:4 \
+		--duration 7 --warmup 0 --give-up-ms 2000 --mix get=90,put=10 \
+		--history "$hist" >"$T_OUT/$name.out" 2>&1 &
+	bench_pid=$!
+	sleep 1.5
+	"$EC_ROOT/cluster/nemesis.sh" partition 3 0 1,2,3,4 >"$T_OUT/$name.nem" 2>&1 ||
+		t_fail "$name: nemesis partition failed: $(cat "$T_OUT/$name.nem")"
+	wait "$bench_pid" || t_fail "$name: ec-bench failed: $(tail -n 3 "$T_OUT/$name.out")"
+	T_STATE=$(ec_wait_converged 30 $(seq 0 $((n - 1)))) ||
+		t_fail "$name: the replicas did not converge after the heal"
+	EXPIRED=$(stat_of 0 reads_lease_expired)
+	LEASED=$(stat_of 0 reads_lease)
+	LC=0
+	"$EC_BIN/ec-lincheck" "$hist" >"$T_OUT/$name.lincheck" 2>&1 || LC=$?
+	t_info "$name: $(grep -c '"type":"invoke"' "$hist") operations, ec-lincheck status $LC; old leader: $LEASED reads under the lease, $EXPIRED refused for an expired one; after the heal $T_STATE"
+	ec_down
+}
+
+# --- stale ---------------------------------------------------------------
+for mode in off all; do
+	args=()
+	[ "$mode" = off ] || args=(--offload all)
+	partitioned "stale-$mode" "${args[@]}"
+	[ "$LC" -eq 0 ] || t_fail "stale-$mode: not linearizable: $(head -c 800 "$T_OUT/stale-$mode.lincheck")"
+	((LEASED > 0)) || t_fail "stale-$mode: the old leader answered no read under its lease"
+	((EXPIRED > 0)) || t_fail "stale-$mode: the old leader never refused a read for an expired lease"
+done
+
+# --- control -------------------------------------------------------------
+partitioned control --test-lease-ignore-clock
+[ "$LC" -eq 1 ] ||
+	t_fail "control: with the lease's clock check off ec-lincheck exited $LC, want 1 (a stale read): $(head -c 400 "$T_OUT/control.lincheck")"
+t_info "control: $(grep -c 'NOT linearizable' "$T_OUT/control.lincheck") keys not linearizable, as they must be"
