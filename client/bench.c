@@ -459,6 +459,8 @@ static int setup(struct bench *b)
 			fprintf(stderr, "ec-bench: bad session parameters\n");
 			return -1;
 		}
+		if (i < b->o.pin_clients)
+			ec_session_pin(&b->cl[i].s, (int)b->o.pin_replica);
 	}
 	if (b->o.verify_log &&
 	    bench_verify_init(&b->verify, b->o.max_clients, b->o.keys,
@@ -540,6 +542,11 @@ int main(int argc, char **argv)
 	if (ec_config_load(b.o.config, &b.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ec-bench: %s\n", err);
 		return 1;
+	}
+	if (b.o.pin_clients && b.o.pin_replica >= b.cfg.n) {
+		fprintf(stderr, "ec-bench: --pin: no replica %u in %s (%u replicas)\n",
+			b.o.pin_replica, b.o.config, b.cfg.n);
+		goto out;
 	}
 	if (setup(&b) < 0)
 		goto out;

@@ -34,6 +34,8 @@ struct bench_opts {
 	const char *verify_log;
 	const char *history;
 	uint64_t seed;
+	unsigned pin_replica;             /* --pin I:K: replica I ... */
+	unsigned pin_clients;             /* ... for clients 0..K-1 (0: none) */
 	bool verbose;
 };
 

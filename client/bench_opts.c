@@ -73,6 +73,11 @@ static void usage(FILE *f)
 "                      --mix get=40,put=30,cas=20,delete=10.  Not with\n"
 "                      --verify-log or --value-size.  Covers warmup and grace\n"
 "                      too; a write error makes the exit status 1\n"
+"  --pin I:K           the first K clients send every request first to\n"
+"                      replica I instead of the leader they believe in; a\n"
+"                      request goes on as usual after a NOT_LEADER from I or\n"
+"                      a timeout, and the next one goes to I again (clients\n"
+"                      that keep reaching one replica, e.g. a deposed leader)\n"
 "  --seed N            seed of the op/key choices (default 1); client ids\n"
 "                      are random whatever the seed\n"
 "  -v, --verbose       progress every second and diagnostics on stderr\n"
@@ -187,6 +192,30 @@ static int parse_sweep(const char *list, struct bench_opts *o)
 	return 0;
 }
 
+/* Parse --pin "I:K" into o. */
+static int parse_pin(const char *spec, struct bench_opts *o)
+{
+	char buf[32], *colon;
+	unsigned long long v;
+
+	colon = strchr(spec, ':');
+	if (strlen(spec) >= sizeof(buf) || !colon) {
+		fprintf(stderr, "ec-bench: --pin: expected REPLICA:CLIENTS, got '%s'\n",
+			spec);
+		return -1;
+	}
+	strcpy(buf, spec);
+	buf[colon - spec] = '\0';
+	if (parse_uint(buf, "--pin replica", 0, EC_MAX_REPLICAS - 1, &v) < 0)
+		return -1;
+	o->pin_replica = (unsigned)v;
+	if (parse_uint(buf + (colon - spec) + 1, "--pin clients", 1,
+		       BENCH_MAX_CLIENTS, &v) < 0)
+		return -1;
+	o->pin_clients = (unsigned)v;
+	return 0;
+}
+
 /* Options given on the command line, for defaults that depend on them. */
 struct given {
 	bool clients, mix, keys, value_size;
@@ -234,6 +263,11 @@ static int check_opts(struct bench_opts *o, const struct given *g)
 		fprintf(stderr, "ec-bench: --duration must be positive\n");
 		return -1;
 	}
+	if (o->pin_clients > o->max_clients) {
+		fprintf(stderr, "ec-bench: --pin: %u clients pinned, but at most %u run\n",
+			o->pin_clients, o->max_clients);
+		return -1;
+	}
 	if (o->give_up_us < o->timeout_us) {
 		fprintf(stderr, "ec-bench: --give-up-ms must be at least --timeout-ms\n");
 		return -1;
@@ -269,6 +303,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "verify-log", required_argument, NULL, 'V' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "pin", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -352,6 +387,10 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 				return -1;
 			o->seed = v;
 			break;
+		case 'P':
+			if (parse_pin(optarg, o) < 0)
+				return -1;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -389,9 +428,11 @@ void bench_print_header(const struct bench_opts *o, unsigned replicas)
 		printf("history values");
 	else
 		printf("%u-byte values", o->value_size);
-	printf(", timeout %llu ms%s%s\n",
-	       (unsigned long long)(o->timeout_us / 1000),
-	       o->verify_log ? ", verify log" : "",
+	printf(", timeout %llu ms", (unsigned long long)(o->timeout_us / 1000));
+	if (o->pin_clients)
+		printf(", clients 0..%u pinned to replica %u",
+		       o->pin_clients - 1, o->pin_replica);
+	printf("%s%s\n", o->verify_log ? ", verify log" : "",
 	       o->history ? ", history" : "");
 	if (o->n_sweep)
 		printf("%7s %10s %10s %9s %8s %8s %8s %8s %8s %8s %9s\n",

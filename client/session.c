@@ -21,6 +21,7 @@ int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
 	s->n = n;
 	s->timeout_us = timeout_us;
 	s->give_up_us = give_up_us;
+	s->pin = -1;
 	return 0;
 }
 
@@ -44,10 +45,24 @@ static enum ec_session_event send_to(struct ec_session *s, int to,
 	return EC_SESSION_SEND;
 }
 
+/* The first send of a request (or of its hello): to the pinned
+ * replica if there is one, else to the guessed leader. */
+static enum ec_session_event send_first(struct ec_session *s,
+					struct ec_session_send *out)
+{
+	s->at_pin = s->pin >= 0;
+	return send_to(s, s->at_pin ? s->pin : (int)ec_session_leader(s), out);
+}
+
 void ec_session_begin_at(struct ec_session *s, uint64_t session_op)
 {
 	s->has_session_op = true;
 	s->session_op = session_op;
+}
+
+void ec_session_pin(struct ec_session *s, int replica)
+{
+	s->pin = replica >= 0 && (unsigned)replica < s->n ? replica : -1;
 }
 
 void ec_session_saw(struct ec_session *s, uint64_t op)
@@ -134,7 +149,7 @@ int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 	s->started = now;
 	s->retry_at = now + s->timeout_us;
 	s->sends = 0;
-	send_to(s, (int)ec_session_leader(s), out);
+	send_first(s, out);
 	return 0;
 }
 
@@ -152,14 +167,14 @@ Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
 }
 
 /* The hello's answer: the session starts from its commit number; the
- * request goes to the guessed leader at once. */
+ * request goes out at once, where a first send goes. */
 static enum ec_session_event hello_answered(
 	struct ec_session *s, const struct ec_session_reply_hdr *hdr,
 	struct ec_session_send *out)
 {
 	ec_session_begin_at(s, hdr->commit);
 	build_request(s);
-	send_to(s, (int)ec_session_leader(s), out);
+	send_first(s, out);
 	return EC_SESSION_BEGIN;
 }
 
@@ -167,15 +182,21 @@ static enum ec_session_event hello_answered(
 static enum ec_session_event not_leader(struct ec_session *s, uint32_t view,
 					struct ec_session_send *out)
 {
+	bool at_pin = s->at_pin;
+
 	/* Only a newer view teaches anything; an older or equal one (a
 	 * follower behind us, or a leader mid view change) would only
-	 * bounce the request around, so the timer handles it. */
-	if (view <= s->view) {
+	 * bounce the request around, so the timer handles it.  The one
+	 * exception is the pinned replica's answer: the request went to it
+	 * by choice, not by a guess, so it goes on to the guessed leader. */
+	if (view > s->view) {
+		s->view = view;
+		stamp_view(s);
+	} else if (!at_pin || (int)ec_session_leader(s) == s->pin) {
 		s->stats.stale++;
 		return EC_SESSION_NONE;
 	}
-	s->view = view;
-	stamp_view(s);
+	s->at_pin = false;
 	s->stats.redirects++;
 	return send_to(s, (int)ec_session_leader(s), out);
 }
@@ -236,6 +257,7 @@ enum ec_session_event ec_session_tick(struct ec_session *s, uint64_t now,
 		return EC_SESSION_NONE;
 	s->retry_at = now + s->timeout_us;
 	s->stats.retries++;
+	s->at_pin = false;
 	return send_to(s, EC_SESSION_TO_ALL, out);
 }
 

@@ -15,6 +15,12 @@
  * the view.  A request unanswered give_up_us after its first send is
  * abandoned; its request_id is never reused.
  *
+ * Pinning.  A session pinned to replica I (ec_session_pin) sends each
+ * request first to I instead of the guessed leader; on a NOT_LEADER from
+ * I, or when the timer resends to all, that request goes on as any other,
+ * and the next one goes to I again.  For tests whose clients must keep
+ * reaching one replica, such as a leader that lost its place.
+ *
  * Monotonic reads.  Every reply to an executed request says the op it
  * reflects (Reply.op: the op that executed it, or for a GET the leader
  * answered under its lease, the last op it had executed).  The session
@@ -115,6 +121,7 @@ struct ec_session {
 	uint64_t timeout_us;   /* retry interval */
 	uint64_t give_up_us;   /* abandon a request this long after it started */
 
+	int pin;               /* replica each request goes to first, or -1 */
 	uint64_t seen_op;      /* highest Reply.op accepted: Request.min_op */
 
 	bool has_session_op;   /* the session's start is known */
@@ -126,6 +133,7 @@ struct ec_session {
 	uint64_t started;      /* its first send */
 	uint64_t retry_at;     /* when to resend it to all */
 	unsigned sends;
+	bool at_pin;           /* it went to the pinned replica alone so far */
 	uint8_t dgram[EC_SESSION_MAX_DGRAM];
 	size_t dgram_len;
 	uint8_t body[EC_MAX_ENTRY_BODY]; /* the request, without session_op
@@ -147,14 +155,18 @@ int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
  * caller that knows, and for tests). */
 void ec_session_begin_at(struct ec_session *s, uint64_t session_op);
 
+/* Send every request first to replica (< n), or to the guessed leader
+ * again with -1 (see the top of this file). */
+void ec_session_pin(struct ec_session *s, int replica);
+
 /* Take op as seen, as if a reply had reflected it (for a caller that
  * carries what an earlier session saw). */
 void ec_session_saw(struct ec_session *s, uint64_t op);
 
 /*
  * Start a request for op at time now under the next request_id.  Fills
- * *out with the datagram for the guessed leader: the request, or the
- * session's hello first.  Returns 0, or -1 if a request is already
+ * *out with the datagram for the guessed leader, or the pinned replica:
+ * the request, or the session's hello first.  Returns 0, or -1 if a request is already
  * outstanding or the request does not fit a PREPARE.
  */
 int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
@@ -172,7 +184,8 @@ Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
  * Hand s a decoded reply with header hdr.  Returns EC_SESSION_DONE with
  * *res filled (pointing into rep) if it answers the outstanding request,
  * EC_SESSION_SEND with *out filled if it was a NOT_LEADER naming a newer
- * view, EC_SESSION_BEGIN with *out filled (the request) if
+ * view (or the pinned replica's first NOT_LEADER: the request goes on to
+ * the guessed leader), EC_SESSION_BEGIN with *out filled (the request) if
  * it answered the hello, EC_SESSION_STALE if it answered the outstanding
  * request from an older op than one seen, else EC_SESSION_NONE.
  */
@@ -201,7 +214,7 @@ void ec_session_abandon(struct ec_session *s);
 /*
  * Go on as a new logical client, client_id, with request ids from 1 again
  * and a new session (its first request says hello first); the view guess,
- * the op seen and the timing parameters stay.  For when the outcome of
+ * the pin, the op seen and the timing parameters stay.  For when the outcome of
  * the last request is unknown and must not be confused with what follows
  * (the replicas de-duplicate per client id).  Returns 0, or -1 if a
  * request is outstanding.

@@ -471,6 +471,80 @@ START_TEST(op_seen_survives_renew)
 }
 END_TEST
 
+/* A pinned session sends each request to its replica first; a NOT_LEADER
+ * from it moves that request on to the guessed leader, and the next
+ * request goes to the pinned replica again. */
+START_TEST(pinned_requests_go_to_the_pinned_replica_first)
+{
+	ec_session_pin(&s, 3);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(out.to, 3);
+	ck_request(&out, 1, 0);
+	/* replica 3 follows view 0: on to replica 0 */
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 3, 10),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 0);
+	ck_assert_uint_eq(s.stats.redirects, 1);
+	/* a second NOT_LEADER of that view is no news */
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 3, 11),
+			 EC_SESSION_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 20),
+			 EC_SESSION_DONE);
+	ck_assert_uint_eq(res.sends, 2);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 30, &out), 0);
+	ck_assert_int_eq(out.to, 3);
+	/* a newer view from it: to that view's leader */
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_NOT_LEADER, 7, 3, 40),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 2);
+	ck_request(&out, 2, 7);
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_OK, 7, 2, 50),
+			 EC_SESSION_DONE);
+	/* unanswered: to all, as any request; after that a NOT_LEADER of
+	 * the view it knows is no reason to move */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 60, &out), 0);
+	ck_assert_int_eq(out.to, 3);
+	ck_assert_int_eq(ec_session_tick(&s, 60 + TIMEOUT, &out),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, EC_SESSION_TO_ALL);
+	ck_assert_int_eq(reply(CID, 3, EC__STATUS__ST_NOT_LEADER, 7, 3,
+			       70 + TIMEOUT), EC_SESSION_NONE);
+	ck_assert_int_eq(reply(CID, 3, EC__STATUS__ST_OK, 7, 2, 80 + TIMEOUT),
+			 EC_SESSION_DONE);
+	/* -1 unpins */
+	ec_session_pin(&s, -1);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 90 + TIMEOUT, &out), 0);
+	ck_assert_int_eq(out.to, 2);
+}
+END_TEST
+
+/* Pinned to the replica it guesses leads, a NOT_LEADER of the same view
+ * is what it is unpinned: a leader mid view change; the timer handles
+ * it.  A pinned session's hello and the request after it go to the
+ * pinned replica too. */
+START_TEST(pinned_to_the_leader_and_hello)
+{
+	ec_session_pin(&s, 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(out.to, 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 0, 10),
+			 EC_SESSION_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 20),
+			 EC_SESSION_DONE);
+	ec_session_pin(&s, 4);
+	ck_assert_int_eq(ec_session_renew(&s, CID + 1), 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 30, &out), 0);
+	ck_assert(s.hello);
+	ck_assert_int_eq(out.to, 4);
+	ck_assert_int_eq(reply_at(CID + 1, 0, EC__STATUS__ST_OK, 0, 4, 40, 9),
+			 EC_SESSION_BEGIN);
+	ck_assert_int_eq(out.to, 4);
+	ck_assert_int_eq(reply(CID + 1, 1, EC__STATUS__ST_NOT_LEADER, 0, 4, 50),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 0);
+}
+END_TEST
+
 START_TEST(init_rejects_bad_arguments)
 {
 	ck_assert_int_eq(ec_session_init(&s, 1, 0, TIMEOUT, GIVE_UP), -1);
@@ -506,6 +580,8 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, min_op_is_the_highest_op_seen);
 	tcase_add_test(tc, older_reply_is_not_accepted);
 	tcase_add_test(tc, op_seen_survives_renew);
+	tcase_add_test(tc, pinned_requests_go_to_the_pinned_replica_first);
+	tcase_add_test(tc, pinned_to_the_leader_and_hello);
 	suite_add_tcase(su, tc);
 	return su;
 }
