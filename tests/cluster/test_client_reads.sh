@@ -46,7 +46,7 @@ run() {
 }
 
 ec_up 5 --offload all
-mix=(--mix get=90,put=10)
+mix=(--mix "get=90,put=10")
 
 run lease --clients 4 --duration 2 "${mix[@]}" --pin 1:2
 t_gt "$R_LEASE" "$((R_GETS * 9 / 10))" ||
