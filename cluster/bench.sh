@@ -70,8 +70,8 @@
 #   EC_SWEEP         client counts of the sweep (1,2,4,8,16,32)
 #   EC_READ_MIXES    GET percentages of the read mixes, 1..99,
 #                    comma-separated (95,90,50); empty: none
-#   EC_READ_SWEEP    client counts of their sweep (1,8,32,64: the lease
-#                    peaks at more clients than the log)
+#   EC_READ_SWEEP    client counts of their sweep (1,16,64,128: on 2 CPUs
+#                    both still grew past EC_SWEEP's 32 clients)
 #   EC_DURATION      measured seconds per point, at least 1 (3)
 #   EC_WARMUP        unmeasured seconds before each point (1)
 #   EC_REPEATS       runs of every configuration, 1..9 (2)
@@ -103,7 +103,7 @@ ec_help_if_asked "$@"
 main_configs=(broadcast fastack quorum off all off+batch all+batch unreplicated)
 sweep=${EC_SWEEP:-1,2,4,8,16,32}
 read_mixes=${EC_READ_MIXES-95,90,50}
-read_sweep=${EC_READ_SWEEP:-1,8,32,64}
+read_sweep=${EC_READ_SWEEP:-1,16,64,128}
 duration=${EC_DURATION:-3}
 warmup=${EC_WARMUP:-1}
 repeats=${EC_REPEATS:-2}
