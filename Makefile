@@ -6,7 +6,8 @@
 #                   failure fails the target); CLUSTER_TESTS=test_basic
 #                   selects cluster tests
 #   make demo       5-replica cluster, closed-loop client, summary
-#   make bench      offload and batching settings side by side
+#   make bench      offload and batching settings side by side, and read
+#                   mixes with leased reads against reads through the log
 #   make faults     the fault matrix: every offload combination under a
 #                   seeded random nemesis, histories checked for
 #                   linearizability (cluster/faults.sh; EC_FAULT_*)

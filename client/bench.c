@@ -49,6 +49,7 @@ static const Ec__OpKind kind_ops[K_MAX] = {
 
 struct client {
 	struct ec_session s;
+	unsigned kind;  /* of the request outstanding (or last sent) */
 };
 
 enum phase { PH_WARMUP, PH_MEASURE, PH_GRACE };
@@ -151,6 +152,8 @@ static int issue(struct bench *b, struct client *c, uint64_t now)
 	char val[EC_MAX_VALUE + 1];
 	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b), k = 0;
 
+	c->kind = kind;
+
 	if (b->hs)
 		op = ec_hslot_next(&b->hs[ci], kind_ops[kind],
 				   bench_rnd(&b->rng));
@@ -248,7 +251,10 @@ static void on_done(struct bench *b, struct client *c,
 		ec_session_renew(&c->s, c->s.client_id + b->o.max_clients);
 	if (ok && b->phase == PH_MEASURE) {
 		ec_hist_record(&b->pt.hist, res->latency_us);
+		ec_hist_record(&b->pt.kind_hist[c->kind], res->latency_us);
 		b->pt.ops++;
+		b->pt.kind_ops[c->kind]++;
+		b->pt.kind_lease[c->kind] += res->lease;
 		if (now - b->pt.last_done > b->pt.max_stall)
 			b->pt.max_stall = now - b->pt.last_done;
 		b->pt.last_done = now;
@@ -289,6 +295,10 @@ static void on_datagram(struct bench *b, const uint8_t *buf, size_t len,
 		break;
 	case EC_SESSION_DONE:
 		on_done(b, c, &res, now);
+		break;
+	case EC_SESSION_STALE:
+		if (b->phase != PH_WARMUP)
+			b->pt.kind_stale[c->kind]++;
 		break;
 	default:
 		break;
@@ -399,6 +409,8 @@ static int run_point(struct bench *b, unsigned clients)
 
 	memset(&b->pt, 0, offsetof(struct bench_point, hist));
 	ec_hist_reset(&b->pt.hist);
+	for (unsigned k = 0; k < K_MAX; k++)
+		ec_hist_reset(&b->pt.kind_hist[k]);
 	b->active = clients;
 	b->phase = PH_WARMUP;
 	b->t_measure = now + b->o.warmup_us;
@@ -459,6 +471,8 @@ static int setup(struct bench *b)
 			fprintf(stderr, "ec-bench: bad session parameters\n");
 			return -1;
 		}
+		if (i < b->o.pin_clients)
+			ec_session_pin(&b->cl[i].s, (int)b->o.pin_replica);
 	}
 	if (b->o.verify_log &&
 	    bench_verify_init(&b->verify, b->o.max_clients, b->o.keys,
@@ -540,6 +554,11 @@ int main(int argc, char **argv)
 	if (ec_config_load(b.o.config, &b.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ec-bench: %s\n", err);
 		return 1;
+	}
+	if (b.o.pin_clients && b.o.pin_replica >= b.cfg.n) {
+		fprintf(stderr, "ec-bench: --pin: no replica %u in %s (%u replicas)\n",
+			b.o.pin_replica, b.o.config, b.cfg.n);
+		goto out;
 	}
 	if (setup(&b) < 0)
 		goto out;

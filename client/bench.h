@@ -31,22 +31,30 @@ struct bench_opts {
 	uint64_t timeout_us;
 	uint64_t give_up_us;
 	const char *csv;
+	const char *csv_kinds;
 	const char *verify_log;
 	const char *history;
 	uint64_t seed;
+	unsigned pin_replica;             /* --pin I:K: replica I ... */
+	unsigned pin_clients;             /* ... for clients 0..K-1 (0: none) */
 	bool verbose;
 };
 
-/* Results of one point.  ops and the histogram cover the measured period;
- * retries, timeouts and errors everything after warmup.  The histogram is
- * last: bench.c zeroes the fields before it and resets it, rather than
- * clearing its 30 KiB twice. */
+/* Results of one point.  ops and the histograms cover the measured
+ * period (kind_*: the requests of each op kind; kind_lease: the answers
+ * the leader's lease gave); retries, timeouts, errors and stale replies
+ * (answers from older state than one the client saw, not accepted)
+ * everything after warmup.  The histograms are last: bench.c zeroes the
+ * fields before them and resets them, rather than clearing their 30 KiB
+ * each twice. */
 struct bench_point {
 	uint64_t ops, retries, timeouts, errors;
 	uint64_t last_done;  /* last measured completion, for max_stall */
 	uint64_t max_stall;
 	uint64_t measured_us;
+	uint64_t kind_ops[K_MAX], kind_lease[K_MAX], kind_stale[K_MAX];
 	struct ec_hist hist;
+	struct ec_hist kind_hist[K_MAX];
 };
 
 /* Parse the command line into *o.  Returns 0; or prints --help and exits
@@ -57,9 +65,10 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o);
 void bench_print_header(const struct bench_opts *o, unsigned replicas);
 
 /* Print point p, run with clients clients: a table row in sweep mode,
- * else a detail line and the summary line.  Appends the row to --csv if
- * given.  Returns 0, or -1 if the CSV file could not be written (with a
- * message). */
+ * else a detail line; then a line per op kind in --mix; the summary line
+ * last, outside --sweep.  Appends the row to --csv and the kinds' rows to
+ * --csv-kinds if given.  Returns 0, or -1 if a CSV file could not be
+ * written (with a message). */
 int bench_print_point(const struct bench_opts *o, unsigned replicas,
 		      unsigned clients, const struct bench_point *p);
 

@@ -45,6 +45,9 @@ static void usage(FILE *f)
 "  --csv FILE          append one row per point (header line first if the\n"
 "                      file is new): clients,ops,seconds,ops_per_s,mean_us,\n"
 "                      p50_us,p90_us,p99_us,p999_us,retries,timeouts\n"
+"  --csv-kinds FILE    append one row per op kind in --mix per point (header\n"
+"                      first if the file is new): clients,kind,ops,mean_us,\n"
+"                      p50_us,p90_us,p99_us,p999_us,lease,stale_replies\n"
 "  --verify-log FILE   lost-write check mode: client c PUTs only its own keys\n"
 "                      v<c>-<k>, k < K / (largest client count), with value\n"
 "                      \"<seq>\" (strictly increasing per client, starting\n"
@@ -70,9 +73,16 @@ static void usage(FILE *f)
 "                      cas write unique values p<process>-<n>; a cas expects\n"
 "                      what its client last saw of the key it last touched\n"
 "                      (absent: cas-absent).  Unless given, --keys 8 and\n"
-"                      --mix get=40,put=30,cas=20,delete=10.  Not with\n"
-"                      --verify-log or --value-size.  Covers warmup and grace\n"
-"                      too; a write error makes the exit status 1\n"
+"                      --mix get=40,put=30,cas=20,delete=10; any mix works,\n"
+"                      e.g. get=90,put=10 for mostly reads the leader answers\n"
+"                      under its lease.  Not with --verify-log or\n"
+"                      --value-size.  Covers warmup and grace too; a write\n"
+"                      error makes the exit status 1\n"
+"  --pin I:K           the first K clients send every request first to\n"
+"                      replica I instead of the leader they believe in; a\n"
+"                      request goes on as usual after a NOT_LEADER from I or\n"
+"                      a timeout, and the next one goes to I again (clients\n"
+"                      that keep reaching one replica, e.g. a deposed leader)\n"
 "  --seed N            seed of the op/key choices (default 1); client ids\n"
 "                      are random whatever the seed\n"
 "  -v, --verbose       progress every second and diagnostics on stderr\n"
@@ -80,15 +90,22 @@ static void usage(FILE *f)
 "\n"
 "Output: a line with the parameters; per point either a table row (--sweep)\n"
 "or a detail line (ops, mean, retries, timeouts, errors, \"max stall X ms\",\n"
-"the longest measured interval with no completion) followed by, as the last\n"
-"line, \"summary: ... N ops/s, p50 N us, p90 N us, p99 N us, p99.9 N us\".\n"
+"the longest measured interval with no completion, \"stale replies N\"), then\n"
+"one line per op kind in --mix with the latencies of its requests alone\n"
+"(\"get: N ops, mean N us, p50 N us, p90 N us, p99 N us, p99.9 N us\"; the\n"
+"get line ends \", lease N (P%%)\": the gets the leader answered under its\n"
+"lease, without the log), and outside --sweep, as the last line,\n"
+"\"summary: ... N ops/s, p50 N us, p90 N us, p99 N us, p99.9 N us\".\n"
 "Retries count every resend (timeouts and NOT_LEADER redirects) after\n"
 "warmup; errors count requests the cluster answered with a refusal\n"
 "(BAD_REQUEST, or STORE_FULL: the replicas' --max-keys/--max-bytes bound\n"
-"was reached), which are not in ops or the latencies.  SIGINT/SIGTERM\n"
-"ends the measurement early and still reports (and writes --history\n"
-"whole); a second one also cuts the grace period.  Exit\n"
-"status 1 if a point completed no op or on error, else 0.\n",
+"was reached), which are not in ops or the latencies.  Every request\n"
+"carries the highest op its client saw an answer reflect; stale replies\n"
+"(the table's stale) count answers from older state, which are not\n"
+"accepted (the request is resent).  SIGINT/SIGTERM ends the measurement\n"
+"early and still reports (and writes --history whole); a second one also\n"
+"cuts the grace period.  Exit status 1 if a point completed no op or on\n"
+"error, else 0.\n",
 		BENCH_MAX_CLIENTS, EC_MAX_VALUE);
 }
 
@@ -187,6 +204,30 @@ static int parse_sweep(const char *list, struct bench_opts *o)
 	return 0;
 }
 
+/* Parse --pin "I:K" into o. */
+static int parse_pin(const char *spec, struct bench_opts *o)
+{
+	char buf[32], *colon;
+	unsigned long long v;
+
+	colon = strchr(spec, ':');
+	if (strlen(spec) >= sizeof(buf) || !colon) {
+		fprintf(stderr, "ec-bench: --pin: expected REPLICA:CLIENTS, got '%s'\n",
+			spec);
+		return -1;
+	}
+	strcpy(buf, spec);
+	buf[colon - spec] = '\0';
+	if (parse_uint(buf, "--pin replica", 0, EC_MAX_REPLICAS - 1, &v) < 0)
+		return -1;
+	o->pin_replica = (unsigned)v;
+	if (parse_uint(buf + (colon - spec) + 1, "--pin clients", 1,
+		       BENCH_MAX_CLIENTS, &v) < 0)
+		return -1;
+	o->pin_clients = (unsigned)v;
+	return 0;
+}
+
 /* Options given on the command line, for defaults that depend on them. */
 struct given {
 	bool clients, mix, keys, value_size;
@@ -234,6 +275,11 @@ static int check_opts(struct bench_opts *o, const struct given *g)
 		fprintf(stderr, "ec-bench: --duration must be positive\n");
 		return -1;
 	}
+	if (o->pin_clients > o->max_clients) {
+		fprintf(stderr, "ec-bench: --pin: %u clients pinned, but at most %u run\n",
+			o->pin_clients, o->max_clients);
+		return -1;
+	}
 	if (o->give_up_us < o->timeout_us) {
 		fprintf(stderr, "ec-bench: --give-up-ms must be at least --timeout-ms\n");
 		return -1;
@@ -266,9 +312,11 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "give-up-ms", required_argument, NULL, 'g' },
 		{ "csv", required_argument, NULL, 'C' },
+		{ "csv-kinds", required_argument, NULL, 'K' },
 		{ "verify-log", required_argument, NULL, 'V' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "pin", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -341,6 +389,9 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		case 'C':
 			o->csv = optarg;
 			break;
+		case 'K':
+			o->csv_kinds = optarg;
+			break;
 		case 'V':
 			o->verify_log = optarg;
 			break;
@@ -351,6 +402,10 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			if (parse_uint(optarg, "--seed", 0, UINT64_MAX, &v) < 0)
 				return -1;
 			o->seed = v;
+			break;
+		case 'P':
+			if (parse_pin(optarg, o) < 0)
+				return -1;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -389,14 +444,17 @@ void bench_print_header(const struct bench_opts *o, unsigned replicas)
 		printf("history values");
 	else
 		printf("%u-byte values", o->value_size);
-	printf(", timeout %llu ms%s%s\n",
-	       (unsigned long long)(o->timeout_us / 1000),
-	       o->verify_log ? ", verify log" : "",
+	printf(", timeout %llu ms", (unsigned long long)(o->timeout_us / 1000));
+	if (o->pin_clients)
+		printf(", clients 0..%u pinned to replica %u",
+		       o->pin_clients - 1, o->pin_replica);
+	printf("%s%s\n", o->verify_log ? ", verify log" : "",
 	       o->history ? ", history" : "");
 	if (o->n_sweep)
-		printf("%7s %10s %10s %9s %8s %8s %8s %8s %8s %8s %9s\n",
+		printf("%7s %10s %10s %9s %8s %8s %8s %8s %8s %8s %9s %6s\n",
 		       "clients", "ops", "ops/s", "mean_us", "p50_us", "p90_us",
-		       "p99_us", "p999_us", "retries", "timeouts", "stall_ms");
+		       "p99_us", "p999_us", "retries", "timeouts", "stall_ms",
+		       "stale");
 	fflush(stdout);
 }
 
@@ -414,31 +472,100 @@ struct bench_row {
 	double max_stall_ms;
 };
 
-/* Append r to the CSV file at path, with a header if the file is empty. */
-static int csv_row(const char *path, const struct bench_row *r)
+/* The CSV file at path opened for appending, with header written first
+ * if the file is empty; NULL with a message. */
+static FILE *csv_open(const char *path, const char *header)
 {
 	FILE *f = fopen(path, "a");
 
-	if (!f)
-		goto err;
+	if (!f) {
+		fprintf(stderr, "ec-bench: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
 	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0)
-		fprintf(f, "clients,ops,seconds,ops_per_s,mean_us,p50_us,p90_us,p99_us,p999_us,retries,timeouts\n");
+		fprintf(f, "%s\n", header);
+	return f;
+}
+
+/* Close the CSV file f at path.  Returns 0, or -1 with a message if
+ * anything written to it failed. */
+static int csv_close(FILE *f, const char *path)
+{
+	if (ferror(f) | fclose(f)) {
+		fprintf(stderr, "ec-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Append r to the CSV file at path, with a header if the file is empty. */
+static int csv_row(const char *path, const struct bench_row *r)
+{
+	FILE *f = csv_open(path, "clients,ops,seconds,ops_per_s,mean_us,p50_us,p90_us,p99_us,p999_us,retries,timeouts");
+
+	if (!f)
+		return -1;
 	fprintf(f, "%u,%llu,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu\n",
 		r->clients, (unsigned long long)r->ops, r->seconds, r->ops_per_s,
 		r->mean_us, (unsigned long long)r->p50_us,
 		(unsigned long long)r->p90_us, (unsigned long long)r->p99_us,
 		(unsigned long long)r->p999_us, (unsigned long long)r->retries,
 		(unsigned long long)r->timeouts);
-	if (fclose(f) != 0) {
-		f = NULL;
-		goto err;
+	return csv_close(f, path);
+}
+
+/* Print one line per op kind in the mix, point p's requests of that kind
+ * alone (indented under a --sweep row); the get line with the share the
+ * lease answered. */
+static void print_kinds(const struct bench_opts *o,
+			const struct bench_point *p)
+{
+	for (unsigned k = 0; k < K_MAX; k++) {
+		const struct ec_hist *h = &p->kind_hist[k];
+
+		if (!o->mix[k])
+			continue;
+		printf("%s%s: %llu ops, mean %.1f us, p50 %llu us, p90 %llu us, p99 %llu us, p99.9 %llu us",
+		       o->n_sweep ? "  " : "", kind_names[k],
+		       (unsigned long long)p->kind_ops[k], ec_hist_mean(h),
+		       (unsigned long long)ec_hist_percentile(h, 50),
+		       (unsigned long long)ec_hist_percentile(h, 90),
+		       (unsigned long long)ec_hist_percentile(h, 99),
+		       (unsigned long long)ec_hist_percentile(h, 99.9));
+		if (k == K_GET)
+			printf(", lease %llu (%.1f%%)",
+			       (unsigned long long)p->kind_lease[k],
+			       p->kind_ops[k] ? 100.0 * (double)p->kind_lease[k] /
+						(double)p->kind_ops[k] : 0.0);
+		printf("\n");
 	}
-	return 0;
-err:
-	fprintf(stderr, "ec-bench: %s: %s\n", path, strerror(errno));
-	if (f)
-		fclose(f);
-	return -1;
+}
+
+/* Append point p's rows, one per op kind in the mix, to the CSV file at
+ * path (header first if the file is empty). */
+static int csv_kind_rows(const char *path, const struct bench_opts *o,
+			 unsigned clients, const struct bench_point *p)
+{
+	FILE *f = csv_open(path, "clients,kind,ops,mean_us,p50_us,p90_us,p99_us,p999_us,lease,stale_replies");
+
+	if (!f)
+		return -1;
+	for (unsigned k = 0; k < K_MAX; k++) {
+		const struct ec_hist *h = &p->kind_hist[k];
+
+		if (!o->mix[k])
+			continue;
+		fprintf(f, "%u,%s,%llu,%.1f,%llu,%llu,%llu,%llu,%llu,%llu\n",
+			clients, kind_names[k],
+			(unsigned long long)p->kind_ops[k], ec_hist_mean(h),
+			(unsigned long long)ec_hist_percentile(h, 50),
+			(unsigned long long)ec_hist_percentile(h, 90),
+			(unsigned long long)ec_hist_percentile(h, 99),
+			(unsigned long long)ec_hist_percentile(h, 99.9),
+			(unsigned long long)p->kind_lease[k],
+			(unsigned long long)p->kind_stale[k]);
+	}
+	return csv_close(f, path);
 }
 
 int bench_print_point(const struct bench_opts *o, unsigned replicas,
@@ -459,24 +586,31 @@ int bench_print_point(const struct bench_opts *o, unsigned replicas,
 		.max_stall_ms = (double)p->max_stall / 1e3,
 	};
 	const struct bench_row *r = &row;
+	uint64_t stale = 0;
 
+	for (unsigned k = 0; k < K_MAX; k++)
+		stale += p->kind_stale[k];
 	if (row.seconds > 0)
 		row.ops_per_s = (double)row.ops / row.seconds;
 	if (o->n_sweep) {
-		printf("%7u %10llu %10.0f %9.1f %8llu %8llu %8llu %8llu %8llu %8llu %9.1f\n",
+		printf("%7u %10llu %10.0f %9.1f %8llu %8llu %8llu %8llu %8llu %8llu %9.1f %6llu\n",
 		       r->clients, (unsigned long long)r->ops, r->ops_per_s,
 		       r->mean_us, (unsigned long long)r->p50_us,
 		       (unsigned long long)r->p90_us,
 		       (unsigned long long)r->p99_us,
 		       (unsigned long long)r->p999_us,
 		       (unsigned long long)r->retries,
-		       (unsigned long long)r->timeouts, r->max_stall_ms);
+		       (unsigned long long)r->timeouts, r->max_stall_ms,
+		       (unsigned long long)stale);
+		print_kinds(o, p);
 	} else {
-		printf("%llu ops, mean %.1f us, retries %llu, timeouts %llu, errors %llu, max stall %.1f ms\n",
+		printf("%llu ops, mean %.1f us, retries %llu, timeouts %llu, errors %llu, max stall %.1f ms, stale replies %llu\n",
 		       (unsigned long long)r->ops, r->mean_us,
 		       (unsigned long long)r->retries,
 		       (unsigned long long)r->timeouts,
-		       (unsigned long long)r->errors, r->max_stall_ms);
+		       (unsigned long long)r->errors, r->max_stall_ms,
+		       (unsigned long long)stale);
+		print_kinds(o, p);
 		printf("summary: %u replicas, %u clients, %.1f s: %.0f ops/s, p50 %llu us, p90 %llu us, p99 %llu us, p99.9 %llu us\n",
 		       replicas, r->clients, r->seconds, r->ops_per_s,
 		       (unsigned long long)r->p50_us,
@@ -485,5 +619,7 @@ int bench_print_point(const struct bench_opts *o, unsigned replicas,
 		       (unsigned long long)r->p999_us);
 	}
 	fflush(stdout);
-	return o->csv ? csv_row(o->csv, r) : 0;
+	if (o->csv && csv_row(o->csv, r) < 0)
+		return -1;
+	return o->csv_kinds ? csv_kind_rows(o->csv_kinds, o, clients, p) : 0;
 }

@@ -38,7 +38,8 @@ struct cli {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: ec-cli --config FILE [--timeout-ms T] [--deadline-ms D] [-v] COMMAND\n"
+"usage: ec-cli --config FILE [--timeout-ms T] [--deadline-ms D] [--min-op OP]\n"
+"              [-v] COMMAND\n"
 "\n"
 "Send one request to an electrode-c cluster and print the answer.\n"
 "\n"
@@ -60,7 +61,12 @@ static void usage(FILE *f)
 "  --timeout-ms T      resend to every replica after T ms without an answer,\n"
 "                      same request id (default 100)\n"
 "  --deadline-ms D     give up D ms after the first send (default 5000)\n"
-"  -v, --verbose       show redirects and retries on stderr\n"
+"  --min-op OP         the op an earlier run's answer reflected (-v prints\n"
+"                      it): an answer from older state is not accepted (the\n"
+"                      request is resent until the deadline), so reads never\n"
+"                      go back in time from one run to the next (default 0)\n"
+"  -v, --verbose       show redirects, retries and the op the answer reflects\n"
+"                      (and whether the leader's lease answered it) on stderr\n"
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 OK, 2 NOT_FOUND or CAS_FAILED, 3 STORE_FULL, 1 error or no\n"
@@ -233,11 +239,19 @@ static int receive(struct cli *c)
 					(unsigned long long)hdr.commit);
 			send_out(c, &out);
 			break;
+		case EC_SESSION_STALE:
+			if (c->verbose)
+				fprintf(stderr, "ec-cli: an answer from op %llu, older than op %llu; waiting for a newer one\n",
+					(unsigned long long)rep->op,
+					(unsigned long long)c->s.seen_op);
+			break;
 		case EC_SESSION_DONE:
 			if (c->verbose)
-				fprintf(stderr, "ec-cli: answered in %llu us after %u send%s\n",
+				fprintf(stderr, "ec-cli: answered in %llu us after %u send%s, op %llu%s\n",
 					(unsigned long long)res.latency_us,
-					res.sends, res.sends == 1 ? "" : "s");
+					res.sends, res.sends == 1 ? "" : "s",
+					(unsigned long long)res.op,
+					res.lease ? " (under the lease)" : "");
 			rc = print_result(c, &res);
 			break;
 		default:
@@ -293,6 +307,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'f' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "deadline-ms", required_argument, NULL, 'd' },
+		{ "min-op", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -300,6 +315,7 @@ int main(int argc, char **argv)
 	struct cli c = { .fd = -1 };
 	Ec__KvOp op = EC__KV_OP__INIT;
 	uint64_t timeout_us = 100000, deadline_us = 5000000, client_id;
+	unsigned long long min_op = 0;
 	const char *config = NULL;
 	char err[256];
 	int opt, rc = EXIT_ERROR;
@@ -317,6 +333,13 @@ int main(int argc, char **argv)
 		case 'd':
 			if (!(deadline_us = parse_ms(optarg, "--deadline-ms")))
 				return EXIT_ERROR;
+			break;
+		case 'o':
+			if (ec_parse_uint(optarg, 0, UINT64_MAX, &min_op) < 0) {
+				fprintf(stderr, "ec-cli: --min-op: expected an op number, got '%s'\n",
+					optarg);
+				return EXIT_ERROR;
+			}
 			break;
 		case 'v':
 			c.verbose = true;
@@ -349,6 +372,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ec-cli: bad retry parameters\n");
 		return EXIT_ERROR;
 	}
+	ec_session_saw(&c.s, min_op);
 	c.fd = ec_udp_open(&(struct ec_udp_opts){ 0 }, NULL);
 	if (c.fd < 0) {
 		perror("ec-cli: socket");

@@ -21,6 +21,7 @@ int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
 	s->n = n;
 	s->timeout_us = timeout_us;
 	s->give_up_us = give_up_us;
+	s->pin = -1;
 	return 0;
 }
 
@@ -44,20 +45,50 @@ static enum ec_session_event send_to(struct ec_session *s, int to,
 	return EC_SESSION_SEND;
 }
 
+/* The first send of a request (or of its hello): to the pinned
+ * replica if there is one, else to the guessed leader. */
+static enum ec_session_event send_first(struct ec_session *s,
+					struct ec_session_send *out)
+{
+	s->at_pin = s->pin >= 0;
+	return send_to(s, s->at_pin ? s->pin : (int)ec_session_leader(s), out);
+}
+
 void ec_session_begin_at(struct ec_session *s, uint64_t session_op)
 {
 	s->has_session_op = true;
 	s->session_op = session_op;
 }
 
-/* Room a request needs beyond its body: session_op (a tag and a varint
- * of up to 10 bytes), and its length prefix inside a batch. */
-#define REQUEST_EXTRA (1 + 10 + 3)
+void ec_session_pin(struct ec_session *s, int replica)
+{
+	s->pin = replica >= 0 && (unsigned)replica < s->n ? replica : -1;
+}
+
+void ec_session_saw(struct ec_session *s, uint64_t op)
+{
+	if (op > s->seen_op)
+		s->seen_op = op;
+}
+
+/* Room a request needs beyond its body: session_op and min_op (each a
+ * tag and a varint of up to 10 bytes), and its length prefix inside a
+ * batch. */
+#define REQUEST_EXTRA (2 * (1 + 10) + 3)
+
+/* Append varint field `field` of value v at p; returns the bytes. */
+static size_t put_varint_field(uint8_t *p, unsigned field, uint64_t v)
+{
+	p[0] = (uint8_t)(field << 3); /* wire type 0: varint */
+	return 1 + ec_varint_put(p + 1, v);
+}
 
 /*
  * Make the stored datagram the request: its body, with session_op (field
- * 4, a varint) after it; a protobuf message takes its fields in any
- * order.  The body fits (ec_session_start checked).
+ * 4) and min_op (field 5) after it, both varints; a protobuf message takes
+ * its fields in any order.  The body fits (ec_session_start checked).
+ * min_op is the op seen when the request is built: a request is
+ * outstanding alone, so nothing accepted moves it before it is answered.
  */
 static void build_request(struct ec_session *s)
 {
@@ -70,10 +101,10 @@ static void build_request(struct ec_session *s)
 	size_t len = s->body_len;
 
 	memcpy(p, s->body, len);
-	if (s->session_op) {
-		p[len++] = (4 << 3) | 0; /* field 4, varint */
-		len += ec_varint_put(p + len, s->session_op);
-	}
+	if (s->session_op)
+		len += put_varint_field(p + len, 4, s->session_op);
+	if (s->seen_op)
+		len += put_varint_field(p + len, 5, s->seen_op);
 	ec_hdr_encode(s->dgram, &m, len);
 	s->dgram_len = sizeof(struct ec_hdr) + len;
 	s->hello = false;
@@ -118,7 +149,7 @@ int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 	s->started = now;
 	s->retry_at = now + s->timeout_us;
 	s->sends = 0;
-	send_to(s, (int)ec_session_leader(s), out);
+	send_first(s, out);
 	return 0;
 }
 
@@ -136,15 +167,38 @@ Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
 }
 
 /* The hello's answer: the session starts from its commit number; the
- * request goes to the guessed leader at once. */
+ * request goes out at once, where a first send goes. */
 static enum ec_session_event hello_answered(
 	struct ec_session *s, const struct ec_session_reply_hdr *hdr,
 	struct ec_session_send *out)
 {
 	ec_session_begin_at(s, hdr->commit);
 	build_request(s);
-	send_to(s, (int)ec_session_leader(s), out);
+	send_first(s, out);
 	return EC_SESSION_BEGIN;
+}
+
+/* A NOT_LEADER answer to the outstanding request in view `view`. */
+static enum ec_session_event not_leader(struct ec_session *s, uint32_t view,
+					struct ec_session_send *out)
+{
+	bool at_pin = s->at_pin;
+
+	/* Only a newer view teaches anything; an older or equal one (a
+	 * follower behind us, or a leader mid view change) would only
+	 * bounce the request around, so the timer handles it.  The one
+	 * exception is the pinned replica's answer: the request went to it
+	 * by choice, not by a guess, so it goes on to the guessed leader. */
+	if (view > s->view) {
+		s->view = view;
+		stamp_view(s);
+	} else if (!at_pin || (int)ec_session_leader(s) == s->pin) {
+		s->stats.stale++;
+		return EC_SESSION_NONE;
+	}
+	s->at_pin = false;
+	s->stats.redirects++;
+	return send_to(s, (int)ec_session_leader(s), out);
 }
 
 enum ec_session_event ec_session_on_reply(
@@ -162,19 +216,16 @@ enum ec_session_event ec_session_on_reply(
 		s->stats.stale++;
 		return EC_SESSION_NONE;
 	}
-	if (rep->status == EC__STATUS__ST_NOT_LEADER) {
-		/* Only a newer view teaches anything; an older or equal one
-		 * (a follower behind us, or a leader mid view change) would
-		 * only bounce the request around, so the timer handles it. */
-		if (view <= s->view) {
-			s->stats.stale++;
-			return EC_SESSION_NONE;
-		}
-		s->view = view;
-		stamp_view(s);
-		s->stats.redirects++;
-		return send_to(s, (int)ec_session_leader(s), out);
+	if (rep->status == EC__STATUS__ST_NOT_LEADER)
+		return not_leader(s, view, out);
+	/* Older than what the caller already saw: a replica answered from
+	 * state that went back in time (op 0 is a refusal before ordering,
+	 * which reflects no state).  Its view is not trusted either. */
+	if (rep->op && rep->op < s->seen_op) {
+		s->stats.stale_op++;
+		return EC_SESSION_STALE;
 	}
+	ec_session_saw(s, rep->op);
 	/* A real answer comes from a replica in the current view (executing
 	 * needs a quorum in it), so trust its view even if it is lower: that
 	 * undoes a guess taken from a replica stuck in a failed view change. */
@@ -187,6 +238,8 @@ enum ec_session_event ec_session_on_reply(
 	res->value_len = rep->value.len;
 	res->latency_us = now - s->started;
 	res->sends = s->sends;
+	res->op = rep->op;
+	res->lease = rep->lease;
 	return EC_SESSION_DONE;
 }
 
@@ -204,6 +257,7 @@ enum ec_session_event ec_session_tick(struct ec_session *s, uint64_t now,
 		return EC_SESSION_NONE;
 	s->retry_at = now + s->timeout_us;
 	s->stats.retries++;
+	s->at_pin = false;
 	return send_to(s, EC_SESSION_TO_ALL, out);
 }
 

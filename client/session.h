@@ -15,6 +15,23 @@
  * the view.  A request unanswered give_up_us after its first send is
  * abandoned; its request_id is never reused.
  *
+ * Pinning.  A session pinned to replica I (ec_session_pin) sends each
+ * request first to I instead of the guessed leader; on a NOT_LEADER from
+ * I, or when the timer resends to all, that request goes on as any other,
+ * and the next one goes to I again.  For tests whose clients must keep
+ * reaching one replica, such as a leader that lost its place.
+ *
+ * Monotonic reads.  Every reply to an executed request says the op it
+ * reflects (Reply.op: the op that executed it, or for a GET the leader
+ * answered under its lease, the last op it had executed).  The session
+ * keeps the highest it accepted and sends it as Request.min_op, so that
+ * the leader answers a GET from its state only if that state is at
+ * least as new; and it accepts no reply reflecting an older op than one
+ * it saw (the request stays outstanding; the timer resends it), so the
+ * caller never sees state go back in time, whatever a replica's clock
+ * did.  Op numbers are the cluster's, not a client id's: what the session
+ * saw stays seen across ec_session_renew.
+ *
  * Sessions.  The replicas forget a client unseen for a long time
  * (replica/app/client_table.h), and tell a new client from a forgotten one by
  * the commit number it heard before its first request (Request.session_op).
@@ -51,6 +68,9 @@ enum ec_session_event {
 			      * ec_session_send describes (not a retry) */
 	EC_SESSION_DONE,     /* the outstanding request got its answer */
 	EC_SESSION_GAVE_UP,  /* the outstanding request was abandoned */
+	EC_SESSION_STALE,    /* a reply to the outstanding request reflected
+			      * an older op than one already seen: not
+			      * accepted, the request stays outstanding */
 };
 
 /* A datagram to send: to a replica id, or EC_SESSION_TO_ALL.  buf points
@@ -76,6 +96,10 @@ struct ec_session_result {
 	size_t value_len;
 	uint64_t latency_us; /* from the first send to the answer */
 	unsigned sends;      /* transmissions of the request, first included */
+	uint64_t op;         /* Reply.op: the op the answer reflects (0: a
+			      * refusal before ordering) */
+	bool lease;          /* Reply.lease: a GET answered under the
+			      * leader's lease, without the log */
 };
 
 /* Counters over the session's life. */
@@ -85,6 +109,8 @@ struct ec_session_stats {
 	uint64_t gave_up;    /* requests abandoned */
 	uint64_t stale;      /* replies for another client or no outstanding
 			      * request, duplicates, stale NOT_LEADERs */
+	uint64_t stale_op;   /* replies reflecting an older op than one seen
+			      * (EC_SESSION_STALE) */
 };
 
 struct ec_session {
@@ -95,6 +121,9 @@ struct ec_session {
 	uint64_t timeout_us;   /* retry interval */
 	uint64_t give_up_us;   /* abandon a request this long after it started */
 
+	int pin;               /* replica each request goes to first, or -1 */
+	uint64_t seen_op;      /* highest Reply.op accepted: Request.min_op */
+
 	bool has_session_op;   /* the session's start is known */
 	uint64_t session_op;   /* Request.session_op of this session */
 	bool hello;            /* the datagram out is the hello */
@@ -104,9 +133,11 @@ struct ec_session {
 	uint64_t started;      /* its first send */
 	uint64_t retry_at;     /* when to resend it to all */
 	unsigned sends;
+	bool at_pin;           /* it went to the pinned replica alone so far */
 	uint8_t dgram[EC_SESSION_MAX_DGRAM];
 	size_t dgram_len;
-	uint8_t body[EC_MAX_ENTRY_BODY]; /* the request, without session_op */
+	uint8_t body[EC_MAX_ENTRY_BODY]; /* the request, without session_op
+					  * and min_op */
 	size_t body_len;
 
 	struct ec_session_stats stats;
@@ -124,10 +155,18 @@ int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
  * caller that knows, and for tests). */
 void ec_session_begin_at(struct ec_session *s, uint64_t session_op);
 
+/* Send every request first to replica (< n), or to the guessed leader
+ * again with -1 (see the top of this file). */
+void ec_session_pin(struct ec_session *s, int replica);
+
+/* Take op as seen, as if a reply had reflected it (for a caller that
+ * carries what an earlier session saw). */
+void ec_session_saw(struct ec_session *s, uint64_t op);
+
 /*
  * Start a request for op at time now under the next request_id.  Fills
- * *out with the datagram for the guessed leader: the request, or the
- * session's hello first.  Returns 0, or -1 if a request is already
+ * *out with the datagram for the guessed leader, or the pinned replica:
+ * the request, or the session's hello first.  Returns 0, or -1 if a request is already
  * outstanding or the request does not fit a PREPARE.
  */
 int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
@@ -145,8 +184,10 @@ Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
  * Hand s a decoded reply with header hdr.  Returns EC_SESSION_DONE with
  * *res filled (pointing into rep) if it answers the outstanding request,
  * EC_SESSION_SEND with *out filled if it was a NOT_LEADER naming a newer
- * view, EC_SESSION_BEGIN with *out filled (the request) if it answered
- * the hello, else EC_SESSION_NONE.
+ * view (or the pinned replica's first NOT_LEADER: the request goes on to
+ * the guessed leader), EC_SESSION_BEGIN with *out filled (the request) if
+ * it answered the hello, EC_SESSION_STALE if it answered the outstanding
+ * request from an older op than one seen, else EC_SESSION_NONE.
  */
 enum ec_session_event ec_session_on_reply(
 	struct ec_session *s, const Ec__Reply *rep,
@@ -172,8 +213,8 @@ void ec_session_abandon(struct ec_session *s);
 
 /*
  * Go on as a new logical client, client_id, with request ids from 1 again
- * and a new session (its first request says hello first); the view guess
- * and the timing parameters stay.  For when the outcome of
+ * and a new session (its first request says hello first); the view guess,
+ * the pin, the op seen and the timing parameters stay.  For when the outcome of
  * the last request is unknown and must not be confused with what follows
  * (the replicas de-duplicate per client id).  Returns 0, or -1 if a
  * request is outstanding.

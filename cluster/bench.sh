@@ -13,8 +13,15 @@
 # EC_BATCH, else --batch 1, batching off):
 #   broadcast fastack quorum off all off+batch all+batch
 # then "unreplicated": 1 replica without BPF, with batching (--batch
-# EC_BATCH), its best setting.  Each run starts a fresh cluster (no run
-# inherits another's log) and does:
+# EC_BATCH), its best setting.  These run with the replicas' default
+# --reads (lease) and ec-bench's default mix, get=50,put=50.  Then the
+# read mixes: for each GET percentage M in EC_READ_MIXES, lease<M> and
+# log<M>, 5 replicas with all offloads and --batch EC_BATCH, --reads
+# lease and --reads log, under --mix get=M,put=100-M (lease95 log95
+# lease90 log90 lease50 log50 by default).  Each run starts a fresh
+# cluster (no run inherits another's log); a read-mix run does only the
+# client sweep, over EC_READ_SWEEP (the leader's figures below are per
+# committed request, which a lease read never is); the others do:
 #   - a closed-loop client sweep (ec-bench --sweep EC_SWEEP);
 #   - a measured point of EC_HIGH_CLIENTS clients during which the
 #     leader's own counters are read: per committed request (growth of its
@@ -30,6 +37,9 @@
 #   results.csv    config, round, then ec-bench's --csv columns (clients,
 #                  ops, seconds, ops_per_s, mean_us, p50_us, p90_us,
 #                  p99_us, ...), one row per sweep point per run
+#   kinds.csv      config, round, then ec-bench's --csv-kinds columns
+#                  (clients, kind, ops, mean_us, p50_us..p999_us, lease,
+#                  stale_replies): the same points, one row per op kind
 #   medians.csv    per config and client count: runs, then median, min
 #                  and max of ops_per_s, p50_us and p99_us
 #   leader.csv     per run: config, round, replicas, clients, ops_per_s,
@@ -44,32 +54,43 @@
 #   summary.txt    medians [min..max]: peak throughput, p50 and p99 at the
 #                  smallest client count and at the peak; the leader's
 #                  figures; ratios between configs; the issue's targets,
-#                  met or missed; the replica-count table (also printed)
+#                  met or missed; the replica-count table; per read mix,
+#                  peak throughput lease vs log, GET and PUT p50 at the
+#                  smallest client count, the GETs the lease answered,
+#                  and the lease targets (also printed)
 #   results.png    throughput vs p50 and throughput vs p99, one line per
-#                  config (medians); replicas.png: throughput vs replica
-#                  count (gnuplot)
+#                  config (medians); reads.png the same for the read-mix
+#                  configs; replicas.png: throughput vs replica count
+#                  (gnuplot)
 #   info.txt, sweep.txt, raw/ (per-run outputs, counters, logs of runs
 #                  that warned)
 # Whatever happens, the cluster is torn down.
 #
-# Environment (defaults give about 10 minutes on a 2-CPU machine):
+# Environment (defaults give about 13 minutes on a 2-CPU machine):
 #   EC_SWEEP         client counts of the sweep (1,2,4,8,16,32)
+#   EC_READ_MIXES    GET percentages of the read mixes, 1..99,
+#                    comma-separated (95,90,50); empty: none
+#   EC_READ_SWEEP    client counts of their sweep (1,16,64,128: on 2 CPUs
+#                    both still grew past EC_SWEEP's 32 clients)
 #   EC_DURATION      measured seconds per point, at least 1 (3)
 #   EC_WARMUP        unmeasured seconds before each point (1)
 #   EC_REPEATS       runs of every configuration, 1..9 (2)
 #   EC_HIGH_CLIENTS  clients of the measured point and of the replica-count
 #                    runs (32)
-#   EC_BATCH         batch size of the +batch configs and of the
-#                    unreplicated baseline, 2..256 (64)
+#   EC_BATCH         batch size of the +batch configs, the read mixes and
+#                    the unreplicated baseline, 2..256 (64)
 #   EC_REPLICAS      replica counts of the replica-count table, odd, 3..9,
 #                    comma-separated (5); empty: none
 #   EC_CONFIGS       configurations to run, comma-separated (all of the
-#                    above, unreplicated included)
+#                    above, unreplicated included, and lease<M> log<M> for
+#                    the M of EC_READ_MIXES; any lease<M> or log<M> with M
+#                    in 1..99 may be named)
 #   EC_PREFIX, EC_NET  cluster name and subnet (cluster/lib.sh)
-# Run time is about EC_REPEATS x (configs x (sweep points + 1) + 2 x
-# replica counts) x (EC_WARMUP + EC_DURATION + ~0.3 s), plus ~1.5 s per
-# run for the cluster's start and teardown: with the defaults 2 x (8 x 7 +
-# 2) points x 4.3 s + 36 runs x 1.5 s, about 9 minutes.
+# Run time is about EC_REPEATS x (configs x (sweep points + 1) + read
+# configs x read sweep points + 2 x replica counts) x (EC_WARMUP +
+# EC_DURATION + ~0.3 s), plus ~1.5 s per run for the cluster's start and
+# teardown: with the defaults 2 x (8 x 7 + 6 x 4 + 2) points x 4.3 s + 32
+# runs x 1.5 s, about 13 minutes (the read mixes about 4 of them).
 set -eu -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -79,23 +100,38 @@ set -eu -o pipefail
 . "$(dirname "$0")/bench_report.sh"
 
 ec_help_if_asked "$@"
-all_configs=(broadcast fastack quorum off all off+batch all+batch unreplicated)
+main_configs=(broadcast fastack quorum off all off+batch all+batch unreplicated)
 sweep=${EC_SWEEP:-1,2,4,8,16,32}
+read_mixes=${EC_READ_MIXES-95,90,50}
+read_sweep=${EC_READ_SWEEP:-1,16,64,128}
 duration=${EC_DURATION:-3}
 warmup=${EC_WARMUP:-1}
 repeats=${EC_REPEATS:-2}
 high=${EC_HIGH_CLIENTS:-32}
 batch=${EC_BATCH:-64}
 replica_counts=${EC_REPLICAS-5}
+default_configs=("${main_configs[@]}")
+for m in ${read_mixes//,/ }; do
+	default_configs+=("lease$m" "log$m")
+done
 IFS=, read -r -a configs <<<"${EC_CONFIGS:-$(
 	IFS=,
-	echo "${all_configs[*]}"
+	echo "${default_configs[*]}"
 )}"
 out=${1:-$EC_ROOT/build/results/bench-$(date +%Y%m%d-%H%M%S)}
+
+# Whether config $1 is a read mix: lease<M> or log<M>, M a GET percentage.
+is_read_config() {
+	[[ $1 =~ ^(lease|log)([1-9][0-9]?)$ ]]
+}
 
 # The replica arguments of config $1 (bench_run.sh's run_one calls it).
 config_args() {
 	local b=1 spec
+	if is_read_config "$1"; then
+		echo "--offload all --batch $batch --reads ${BASH_REMATCH[1]}"
+		return
+	fi
 	[[ $1 == *+batch || $1 == unreplicated ]] && b=$batch
 	spec=${1%+batch}
 	case $spec in
@@ -103,6 +139,16 @@ config_args() {
 	off) echo "--offload none --batch $b" ;;
 	*) echo "--offload $spec --batch $b" ;;
 	esac
+}
+
+# ec-bench's arguments for the sweep of config $1 (run_sweep calls it):
+# its client counts, and a read mix's --mix.
+config_sweep_args() {
+	if is_read_config "$1"; then
+		echo "--sweep $read_sweep --mix get=${BASH_REMATCH[2]},put=$((100 - BASH_REMATCH[2]))"
+	else
+		echo "--sweep $sweep"
+	fi
 }
 
 # Print the words $2... forward when round $1 is odd, reversed when even.
@@ -125,6 +171,10 @@ check_args() {
 	local c n
 	[[ $sweep =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
 		ec_die "EC_SWEEP '$sweep' must be comma-separated client counts"
+	[[ $read_sweep =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+		ec_die "EC_READ_SWEEP '$read_sweep' must be comma-separated client counts"
+	[[ $read_mixes =~ ^([1-9][0-9]?(,[1-9][0-9]?)*)?$ ]] ||
+		ec_die "EC_READ_MIXES '$read_mixes' must be GET percentages 1..99, comma-separated"
 	for c in duration warmup; do
 		[[ ${!c} =~ ^[0-9]+([.][0-9]+)?$ ]] ||
 			ec_die "EC_${c^^} '${!c}' must be a number of seconds"
@@ -140,10 +190,11 @@ check_args() {
 		ec_die "EC_REPLICAS '$replica_counts' must be odd counts 3..9, comma-separated"
 	((${#configs[@]})) || ec_die "EC_CONFIGS is empty"
 	for c in "${configs[@]}"; do
-		for n in "${all_configs[@]}"; do
+		is_read_config "$c" && continue
+		for n in "${main_configs[@]}"; do
 			[ "$c" = "$n" ] && continue 2
 		done
-		ec_die "EC_CONFIGS: unknown config '$c' (known: ${all_configs[*]})"
+		ec_die "EC_CONFIGS: unknown config '$c' (known: ${main_configs[*]}, lease<M> and log<M> for M in 1..99)"
 	done
 }
 
@@ -175,6 +226,8 @@ run_all() {
 			ec_info "run $done/$total ($((SECONDS - start)) s): $cfg, round $r"
 			if [ "$cfg" = unreplicated ]; then
 				run_one "$cfg" "$r" 1 sweep "$high"
+			elif is_read_config "$cfg"; then
+				run_one "$cfg" "$r" 5 reads "$high"
 			else
 				run_one "$cfg" "$r" 5 sweep "$high"
 			fi
@@ -198,7 +251,8 @@ write_info() {
 		echo "kernel   $(uname -r), $(nproc) CPUs"
 		echo "commit   $(git -C "$EC_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 		echo "configs  ${configs[*]}; 5 replicas, unreplicated 1 without BPF (--batch $batch)"
-		echo "batch    +batch configs --batch $batch, others --batch 1"
+		echo "batch    +batch and read-mix configs --batch $batch, others --batch 1"
+		echo "reads    lease<M>/log<M>: --reads lease/log, --offload all, mix get=M,put=100-M, sweep $read_sweep; others the replicas' default --reads, mix get=50,put=50"
 		echo "rounds   $repeats, order forward then reversed, alternating; a fresh cluster per run"
 		echo "sweep    $sweep, ${warmup} s warmup, ${duration} s per point"
 		echo "measured $high clients, leader counters over $duration - 0.5 s from 0.2 s after the ${warmup} s warmup"

@@ -2,13 +2,15 @@
 #
 # cluster/bench_report.sh - what cluster/bench.sh makes of its runs:
 # medians.csv, replicas.csv, summary.txt (also printed) and the plots.
+# The read mixes (lease<M>, log<M>) have a section of their own; the
+# offload and batching tables show the other configs.
 # Every figure is a median over the runs of a configuration, shown with
 # its spread [min..max]; every ratio is between medians of this one
 # invocation (the runs of both sides interleaved in time), so that the
 # machine's drift cancels as far as it can.
 #
-# Sourced by bench.sh.  Uses its variables: out, sweep, batch, high,
-# repeats, configs, replica_counts.
+# Sourced by bench.sh.  Uses its variables: out, sweep, read_sweep,
+# batch, high, repeats, configs, replica_counts, and is_read_config.
 # shellcheck disable=SC2154 # those variables
 
 # awk functions shared by the programs below: lists of numbers kept as
@@ -43,7 +45,27 @@ function ratio(a, b) { return (a != "" && b != "" && b + 0) ? a / b : "" }
 function r2(x) { return x == "" ? "-" : sprintf("%.2f", x) }
 function col_names(   i) { for (i = 1; i <= NF; i++) col[FILENAME, $i] = i }
 function get(name) { return $col[FILENAME, name] }
+# one target line: x is the measured value ("" when not measured)
+function target(name, x, fmt, ok, want) {
+	printf "  %-7s %-58s %s (target %s)\n", x == "" ? "n/a" : ok ? "MET" : "MISSED",
+		name, x == "" ? "-" : sprintf(fmt, x), want
+}
 '
+
+# The configs of this invocation that are not read mixes, then those
+# that are, each space-separated in their order.
+main_config_list() {
+	local c
+	for c in "${configs[@]}"; do
+		is_read_config "$c" || printf '%s ' "$c"
+	done
+}
+read_config_list() {
+	local c
+	for c in "${configs[@]}"; do
+		! is_read_config "$c" || printf '%s ' "$c"
+	done
+}
 
 # medians.csv from results.csv: per config and client count.
 write_medians() {
@@ -108,9 +130,11 @@ write_summary() {
 	local replicas_csv=/dev/null
 	[ -e "$out/replicas.csv" ] && replicas_csv=$out/replicas.csv
 	awk -F, -v batch="$batch" -v high="$high" -v repeats="$repeats" \
-		-v order="${configs[*]}" "$bench_awk_lib"'
+		-v order="$(main_config_list)" "$bench_awk_lib"'
 	FNR == 1 { col_names(); next }
+	BEGIN { n = split(order, tmp, " "); for (i = 1; i <= n; i++) shown[tmp[i]] = 1 }
 	FILENAME ~ /results.csv$/ {
+		if (!(get("config") in shown)) next
 		k = get("config") SUBSEP get("round")
 		r = get("ops_per_s")
 		if (!(k in peak) || r + 0 > peak[k]) peak[k] = r
@@ -163,11 +187,6 @@ write_summary() {
 		for (r = 1; r <= repeats; r++)
 			if ((c SUBSEP r) in peak) s = s (s == "" ? "" : " ") peak[c, r]
 		return s
-	}
-	# one target line: x is the measured value ("" when not measured)
-	function target(name, x, fmt, ok, want) {
-		printf "  %-7s %-58s %s (target %s)\n", x == "" ? "n/a" : ok ? "MET" : "MISSED",
-			name, x == "" ? "-" : sprintf(fmt, x), want
 	}
 	END {
 		colm["ops_per_s"] = 4; colm["p50_us"] = 7; colm["p99_us"] = 10
@@ -258,26 +277,110 @@ write_summary() {
 	}' "$out/results.csv" "$out/medians.csv" "$out/leader.csv" "$replicas_csv"
 }
 
+# The read mixes' section of summary.txt, from results.csv, medians.csv
+# and kinds.csv: per mix, peak throughput with the lease and through the
+# log and their ratio; per config, GET and PUT p50 and p99 at the
+# smallest client count, the share of GETs the lease answered and the
+# stale replies; the lease targets.
+write_reads_summary() {
+	awk -F, -v batch="$batch" -v repeats="$repeats" -v sweep="$read_sweep" \
+		-v order="$(read_config_list)" "$bench_awk_lib"'
+	BEGIN { n = split(order, tmp, " "); for (i = 1; i <= n; i++) shown[tmp[i]] = 1 }
+	FNR == 1 { col_names(); next }
+	!(get("config") in shown) { next }
+	FILENAME ~ /results.csv$/ {
+		k = get("config") SUBSEP get("round")
+		r = get("ops_per_s")
+		if (!(k in peak) || r + 0 > peak[k]) peak[k] = r
+		if (lowc == "" || get("clients") + 0 < lowc) lowc = get("clients") + 0
+		next
+	}
+	FILENAME ~ /medians.csv$/ {
+		c = get("config")
+		r = get("ops_per_s")
+		if (!(c in best) || r + 0 > best[c]) { best[c] = r; bestc[c] = get("clients") }
+		next
+	}
+	FILENAME ~ /kinds.csv$/ {
+		c = get("config"); f = get("kind")
+		if (f == "get") { gets[c] += get("ops"); leased[c] += get("lease") }
+		stale[c] += get("stale_replies")
+		k = c SUBSEP f SUBSEP get("clients")
+		add(p50, k, get("p50_us"))
+		add(p99, k, get("p99_us"))
+		next
+	}
+	function peaks(c,   r, s) {
+		s = ""
+		for (r = 1; r <= repeats; r++)
+			if ((c SUBSEP r) in peak) s = s (s == "" ? "" : " ") peak[c, r]
+		return s
+	}
+	function lat(arr, c, f) { return mm(arr[c, f, lowc], "%.0f") }
+	END {
+		nc = split(order, cs, " ")
+		nm = 0
+		for (i = 1; i <= nc; i++) {
+			c = cs[i]
+			pk[c] = med(peaks(c))
+			m = c; sub(/^(lease|log)/, "", m)
+			if (!(m in seen)) { seen[m] = 1; mixes[++nm] = m }
+			x_gp[c] = ratio(med(p50[c, "get", lowc]), med(p50[c, "put", lowc]))
+		}
+		printf "Read mixes: 5 replicas, all offloads, --batch %s; lease<M>: --reads lease,\n", batch
+		printf "log<M>: --reads log; mix get=M,put=100-M; sweep %s clients.  Peak: of each\n", sweep
+		printf "run'"'"'s sweep, median [min..max] over %d runs; at: where the median curve\n", repeats
+		print "peaks; x log: ratio of the medians, lease to log."
+		printf "%-13s %-26s %5s %-26s %5s %6s\n", "mix", "lease peak ops/s", "at", "log peak ops/s", "at", "x log"
+		for (i = 1; i <= nm; i++) {
+			m = mixes[i]
+			printf "%-13s %-26s %5s %-26s %5s %6s\n", "get=" m ",put=" 100 - m,
+				mm(peaks("lease" m), "%.0f"), bestc["lease" m],
+				mm(peaks("log" m), "%.0f"), bestc["log" m],
+				r2(ratio(pk["lease" m], pk["log" m]))
+		}
+		print ""
+		printf "Latency at %d client(s) by op kind (us), median [min..max] over the runs;\n", lowc
+		print "get/put: ratio of the p50 medians; lease: the share of GETs (every point)"
+		print "the lease answered; stale: replies from older state than the client saw."
+		printf "%-9s %-18s %-18s %7s %-18s %-18s %6s %6s\n", "config", "get p50", "put p50",
+			"get/put", "get p99", "put p99", "lease", "stale"
+		for (i = 1; i <= nc; i++) {
+			c = cs[i]
+			printf "%-9s %-18s %-18s %7s %-18s %-18s %6s %6d\n", c,
+				lat(p50, c, "get"), lat(p50, c, "put"), r2(x_gp[c]),
+				lat(p99, c, "get"), lat(p99, c, "put"),
+				gets[c] ? sprintf("%.3f", leased[c] / gets[c]) : "-", stale[c]
+		}
+		print ""
+		print "Targets (issue 18, leases):"
+		x_tp = ratio(pk["lease95"], pk["log95"])
+		target("peak lease95 / log95 (get=95,put=5)", x_tp, "%.2f", x_tp >= 2, ">= 2")
+		target("get p50@" lowc " / put p50@" lowc ", lease95", x_gp["lease95"], "%.2f",
+			x_gp["lease95"] <= 0.5, "<= 0.5")
+	}' "$out/results.csv" "$out/medians.csv" "$out/kinds.csv"
+}
+
 # results.png: throughput against p50 (left) and p99 (right), medians,
-# one line per config.
+# one line per config of the list $1, titled $3, into file $2.
 plot_results() {
 	gnuplot <<GP
 set terminal pngcairo size 1500,650
-set output '$out/results.png'
+set output '$2'
 set datafile separator ','
-set multiplot layout 1,2 title 'electrode-c: 5 replicas by offload and batching, and unreplicated; sweep $sweep clients; medians of $repeats runs'
+set multiplot layout 1,2 title '$3; medians of $repeats runs'
 set key top right
 set grid
 set logscale xy
 set xlabel 'throughput (ops/s)'
 set ylabel 'p50 latency (us)'
 set title 'p50'
-plot for [c in "${configs[*]}"] '$out/medians.csv' \
+plot for [c in "$1"] '$out/medians.csv' \
 	using (strcol(1) eq c ? column("ops_per_s") : NaN):(column("p50_us")) \
 	with linespoints title c
 set ylabel 'p99 latency (us)'
 set title 'p99'
-plot for [c in "${configs[*]}"] '$out/medians.csv' \
+plot for [c in "$1"] '$out/medians.csv' \
 	using (strcol(1) eq c ? column("ops_per_s") : NaN):(column("p99_us")) \
 	with linespoints title c
 unset multiplot
@@ -307,10 +410,15 @@ GP
 # Everything above, from the runs' csv files; the summary also printed,
 # with the warnings of the runs.
 report() {
+	local main reads
+	main=$(main_config_list)
+	reads=$(read_config_list)
 	write_medians
 	[ -e "$out/replicas-runs.csv" ] && write_replicas
 	{
-		write_summary
+		[ -z "$main" ] || write_summary
+		[ -z "$main" ] || [ -z "$reads" ] || echo ""
+		[ -z "$reads" ] || write_reads_summary
 		echo ""
 		grep '^load ' "$out/info.txt"
 		grep '^warning: ' "$out/info.txt" || :
@@ -319,7 +427,16 @@ report() {
 	if ! command -v gnuplot >/dev/null; then
 		ec_info "gnuplot not installed; no plots"
 	else
-		plot_results || ec_die "gnuplot failed on results.png"
+		if [ -n "$main" ]; then
+			plot_results "${main% }" "$out/results.png" \
+				"electrode-c: 5 replicas by offload and batching, and unreplicated; sweep $sweep clients" ||
+				ec_die "gnuplot failed on results.png"
+		fi
+		if [ -n "$reads" ]; then
+			plot_results "${reads% }" "$out/reads.png" \
+				"electrode-c: 5 replicas, all offloads, --batch $batch, reads under the lease or through the log; sweep $read_sweep clients" ||
+				ec_die "gnuplot failed on reads.png"
+		fi
 		if [ -e "$out/replicas.csv" ]; then
 			plot_replicas || ec_die "gnuplot failed on replicas.png"
 		fi

@@ -9,7 +9,8 @@
 # store, client table and checkpoints grown by the ones before it.
 #
 # Sourced by bench.sh after lib.sh.  Uses its variables: out (results
-# folder), sweep, duration, warmup, and the function config_args.
+# folder), duration, warmup, and the functions config_args,
+# config_sweep_args and is_read_config.
 # shellcheck disable=SC2154 # those variables
 
 hz=$(getconf CLK_TCK)
@@ -84,17 +85,35 @@ append_csv() {
 		{ print pre "," $0 }' "$1" >>"$2"
 }
 
-# The client sweep of run $1 (config $2, round $3): rows into results.csv,
-# the table into sweep.txt.
+# The client sweep of run $1 (config $2, round $3): rows into results.csv
+# and, per op kind, kinds.csv; the table into sweep.txt.  A read mix's
+# GETs must have gone the way its --reads says: mostly under the lease
+# (lease<M>: at least 90% of them), or never (log<M>).
 run_sweep() {
-	bench "$1.sweep" --sweep "$sweep" --duration "$duration" \
-		--warmup "$warmup" --csv "$out/raw/$1.sweep.csv" ||
+	local args share
+	read -r -a args <<<"$(config_sweep_args "$2")"
+	bench "$1.sweep" "${args[@]}" --duration "$duration" \
+		--warmup "$warmup" --csv "$out/raw/$1.sweep.csv" \
+		--csv-kinds "$out/raw/$1.sweep.kinds.csv" ||
 		ec_die "ec-bench sweep failed in run $1"
 	append_csv "$out/raw/$1.sweep.csv" "$out/results.csv" "$2,$3" config,round
+	append_csv "$out/raw/$1.sweep.kinds.csv" "$out/kinds.csv" "$2,$3" config,round
 	{
 		echo "== $1"
 		cat "$out/raw/$1.sweep.txt"
 	} >>"$out/sweep.txt"
+	is_read_config "$2" || return 0
+	share=$(awk -F, '$2 == "get" { ops += $3; lease += $9 }
+		END { if (ops) printf "%.3f\n", lease / ops; else print "-" }' \
+		"$out/raw/$1.sweep.kinds.csv")
+	case ${2%%[0-9]*}:$share in
+	*:-) warn "run $1: no GET completed" ;;
+	lease:*) awk -v s="$share" 'BEGIN { exit !(s < 0.9) }' &&
+		warn "run $1: the lease answered only a fraction $share of the GETs" ;;
+	log:*) [ "$share" = 0.000 ] ||
+		warn "run $1: with --reads log the lease answered a fraction $share of the GETs" ;;
+	esac
+	return 0
 }
 
 # The offloads config $1 should have at work, by name.
@@ -182,9 +201,10 @@ run_point() {
 
 # One run: config $1, round $2, $3 replicas (1: the unreplicated
 # baseline, no BPF), then what to do: "sweep" (a sweep, then the measured
-# point into leader.csv) or "point" (the measured point only, into
-# replicas-runs.csv) as $4; $5 is the measured point's client count.  Dies if
-# the replicas do not agree afterwards; warns on a view change.
+# point into leader.csv), "reads" (a read mix's sweep alone) or "point"
+# (the measured point only, into replicas-runs.csv) as $4; $5 is the
+# measured point's client count.  Dies if the replicas do not agree
+# afterwards; warns on a view change.
 run_one() {
 	local cfg=$1 round=$2 n=$3 what=$4 clients=$5 tag state v args
 	tag=$what-$cfg.n$n.r$round
@@ -194,12 +214,14 @@ run_one() {
 	ec_up "$n" "${args[@]}" >/dev/null
 	grep -q '^bridge ' "$out/info.txt" ||
 		echo "bridge   $(ec_bridge_nf_state "$(ec_ns_bridge)") in the bridge namespace (host: $(ec_bridge_nf_state ""))" >>"$out/info.txt"
-	if [ "$what" = sweep ]; then
+	case $what in
+	sweep)
 		run_sweep "$tag" "$cfg" "$round"
 		run_point "$tag" "$cfg" "$round" "$n" "$clients" "$out/leader.csv"
-	else
-		run_point "$tag" "$cfg" "$round" "$n" "$clients" "$out/replicas-runs.csv"
-	fi
+		;;
+	reads) run_sweep "$tag" "$cfg" "$round" ;;
+	point) run_point "$tag" "$cfg" "$round" "$n" "$clients" "$out/replicas-runs.csv" ;;
+	esac
 	state=$(ec_wait_converged 30 $(seq 0 $((n - 1)))) || {
 		save_logs "$tag"
 		ec_die "the replicas did not converge after run $tag"

@@ -2,11 +2,13 @@
 # cluster/faults.sh [RESULTS_DIR]   (what `make faults` runs)
 #
 # The fault matrix.  For each offload setting in EC_FAULT_COMBOS, on a
-# fresh 5-replica cluster started with that setting: EC_FAULT_CLIENTS
-# clients of ec-bench in history mode (8 shared keys, get/put/cas/delete)
-# run for EC_FAULT_DURATION seconds while `nemesis.sh --seed S random`
-# breaks the cluster (crashes with --recover, pauses, partitions both ways
-# and one way, loss, duplication, delay with reordering, offload flips);
+# fresh 5-replica cluster started with that setting (and the replicas'
+# default --reads lease): EC_FAULT_CLIENTS clients of ec-bench in history
+# mode (8 shared keys, --mix EC_FAULT_MIX) run for EC_FAULT_DURATION
+# seconds while `nemesis.sh --seed S random` breaks the cluster (crashes
+# with --recover, pauses, pauses of the leader past its lease, partitions
+# both ways and one way, loss, duplication, delay with reordering,
+# offload flips);
 # S is EC_FAULT_SEED plus the setting's index.  Then, with everything
 # healed: every replica must reach the same view, commit and digest within
 # EC_FAULT_CONVERGE seconds (otherwise their status is printed and the
@@ -14,9 +16,12 @@
 #
 # EC_FAULT_COMBOS is a space-separated list of `ec-replica --offload`
 # specs, or none (default: all 8 combinations of broadcast, fastack and
-# quorum; flips happen in every schedule).  Other settings: EC_FAULT_SEED
-# (default 1), EC_FAULT_DURATION (default 30), EC_FAULT_CLIENTS (default
-# 16), EC_FAULT_CONVERGE (default 30), EC_PREFIX, EC_NET.
+# quorum; flips happen in every schedule).  EC_FAULT_MIX is ec-bench's
+# --mix (default get=80,put=10,cas=5,delete=5: mostly reads, which the
+# leader answers under its lease, and every kind of write).  Other
+# settings: EC_FAULT_SEED (default 1), EC_FAULT_DURATION (default 30),
+# EC_FAULT_CLIENTS (default 16), EC_FAULT_CONVERGE (default 30),
+# EC_PREFIX, EC_NET.
 #
 # RESULTS_DIR (default build/results/faults-<date>-<time>) gets, per
 # setting, history-N.jsonl, nemesis-N.log, lincheck-N.txt, report-N.txt
@@ -39,14 +44,17 @@ seed0=${EC_FAULT_SEED:-1}
 duration=${EC_FAULT_DURATION:-30}
 clients=${EC_FAULT_CLIENTS:-16}
 converge=${EC_FAULT_CONVERGE:-30}
+mix=${EC_FAULT_MIX:-get=80,put=10,cas=5,delete=5}
 out=${1:-$EC_ROOT/build/results/faults-$(date +%Y%m%d-%H%M%S)}
-kinds=(crash pause partition partition-oneway loss dup delay flip)
+kinds=(crash pause pause-lease partition partition-oneway loss dup delay flip)
 
 ec_preflight ec-replica ec-ctl ec-bench ec-port ec-lincheck
 for v in "$seed0" "$duration" "$clients" "$converge"; do
 	[[ $v =~ ^[0-9]{1,6}$ ]] || ec_die "EC_FAULT_* settings must be whole numbers (got '$v')"
 done
 ((duration >= 5)) || ec_die "EC_FAULT_DURATION must be at least 5 seconds"
+[[ $mix =~ ^[a-z]+=[0-9]+(,[a-z]+=[0-9]+)*$ ]] ||
+	ec_die "EC_FAULT_MIX '$mix' must be an ec-bench --mix, e.g. get=90,put=10"
 mkdir -p "$out"
 ec_trap_down ec_down
 
@@ -67,7 +75,7 @@ run() {
 	offset=$(python3 -c 'import time; print(time.time_ns() - time.monotonic_ns())')
 	echo "$offset" >"$out/clock-offset-$n.txt"
 	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients "$clients" \
-		--duration "$duration" --warmup 0 --give-up-ms 2000 \
+		--duration "$duration" --warmup 0 --give-up-ms 2000 --mix "$mix" \
 		--history "$hist" >"$out/bench-$n.out" 2>&1 &
 	bench_pid=$!
 	"$EC_ROOT/cluster/nemesis.sh" --seed "$seed" random \
@@ -113,7 +121,7 @@ run() {
 }
 
 {
-	echo "fault matrix: seed $seed0, ${duration} s per setting, $clients clients, 5 replicas"
+	echo "fault matrix: seed $seed0, ${duration} s per setting, $clients clients, mix $mix, 5 replicas"
 	printf '%-26s %8s %6s %4s' offloads ops faults bad
 	for k in "${kinds[@]}"; do
 		printf ' %-11s' "${k:0:11}"

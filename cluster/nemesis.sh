@@ -17,6 +17,14 @@
 #                              --recover and their old arguments after SECS
 #   pause SECS [I|leader]      SIGSTOP replica I (default the leader),
 #                              SIGCONT after SECS
+#   pause-lease [SECS]         SIGSTOP the leader for longer than its
+#                              lease (0.9 x its --view-timeout-ms), so
+#                              that it wakes with the lease run out and,
+#                              past the view timeout, after a new view
+#                              formed without it; SECS must be longer than
+#                              the lease (default drawn from the seed,
+#                              from just past the lease to 4 view
+#                              timeouts); SIGCONT after SECS
 #   partition SECS [A B]       cut every link between sets A and B, both
 #                              ways (default: leader | rest)
 #   partition-oneway SECS [A B]  drop what A sends to B only
@@ -32,7 +40,7 @@
 #                              faults of every kind above, one after the
 #                              other with 0.2-1 s of calm between, drawn
 #                              from the seed (every kind once in each run
-#                              of 8 faults; a single crash is of the
+#                              of 9 faults; a single crash is of the
 #                              leader half the time), for about D
 #                              seconds; prints the schedule first
 #                              (--dry-run: only that), then a summary of
@@ -226,6 +234,45 @@ fault_pause() {
 	nem_count pause
 }
 
+# The view timeout in ms replica $1 runs with: its --view-timeout-ms, or
+# ec-replica's default (from --help, which the option table writes).
+nem_view_timeout_ms() {
+	local i
+	nem_replica_args "$1" || return 1
+	for ((i = 0; i < ${#NEM_ARGS[@]}; i++)); do
+		case ${NEM_ARGS[i]} in
+		--view-timeout-ms) echo "${NEM_ARGS[i + 1]}"; return ;;
+		--view-timeout-ms=*) echo "${NEM_ARGS[i]#*=}"; return ;;
+		esac
+	done
+	"$EC_BIN/ec-replica" --help | awk '
+		/^  --/ { on = $1 == "--view-timeout-ms" }
+		on && match($0, /\(default [0-9]+\)/) { print substr($0, RSTART + 9, RLENGTH - 10); exit }'
+}
+
+# The lease of a replica with view timeout $1 ms, in whole ms rounded
+# down, so that a whole number of ms above it is longer than the lease:
+# replica/core/lease.h's T_l = 0.9 T_p, T_p the view timeout.
+nem_lease_ms() {
+	echo $(($1 * 9 / 10))
+}
+
+# pause-lease MS: pause the leader for MS, longer than its lease.
+fault_pause_lease() {
+	local ms=$1 id vt
+	id=$(nem_leader)
+	vt=$(nem_view_timeout_ms "$id") ||
+		{ nem_log skip pause-lease "$id (not running)"; return 0; }
+	ec_pause "$id" || { nem_log skip pause-lease "$id (not running)"; return 0; }
+	NEM_PAUSED+=("$id")
+	nem_log start pause-lease "$id" for "${ms}ms" "(lease $(nem_lease_ms "$vt")ms, view timeout ${vt}ms)"
+	nem_sleep "$ms"
+	ec_resume "$id" || :
+	NEM_PAUSED=()
+	nem_log stop pause-lease "$id"
+	nem_count pause-lease
+}
+
 # partition MS KIND A B, KIND two-way or oneway.
 fault_partition() {
 	local ms=$1 kind=$2 a b sep='|'
@@ -365,13 +412,16 @@ nem_random_link() {
 	echo "$a $b"
 }
 
-# The schedule of random --duration $1 for n=$2 replicas, one fault per
-# line "KIND MS ARGS...", then calm "calm MS"; a function of the seed only.
+# The schedule of random --duration $1 for n=$2 replicas whose view
+# timeout is $3 ms, one fault per line "KIND MS ARGS...", then calm "calm
+# MS"; a function of the seed and those three only.
 nem_schedule() {
-	local dur_ms=$1 n=$2 f=$(((${2} - 1) / 2)) t=0 ms kind k ids i id
-	local kinds=(crash pause partition partition-oneway loss dup delay flip)
+	local dur_ms=$1 n=$2 f=$(((${2} - 1) / 2)) vt=$3 t=0 ms kind k ids i id
+	local lease
+	local kinds=(crash pause pause-lease partition partition-oneway loss dup delay flip)
 	local switches=(broadcast.prepare broadcast.commit fastack.prepare quorum.prepare_ok)
 	local deck=()
+	lease=$(nem_lease_ms "$vt")
 	while ((t < dur_ms)); do
 		# kinds drawn without replacement: every kind once in each run
 		# of ${#kinds[@]} faults, in an order of the seed's
@@ -379,10 +429,18 @@ nem_schedule() {
 		nem_below ${#deck[@]}
 		kind=${deck[NEM_R]}
 		deck=("${deck[@]:0:NEM_R}" "${deck[@]:NEM_R+1}")
-		nem_below 2500
-		ms=$((500 + NEM_R))
+		if [ "$kind" = pause-lease ]; then
+			# past the lease, up to 4 view timeouts: waking before the
+			# view timeout, or after a new view formed
+			nem_below $((4 * vt - lease))
+			ms=$((lease + 1 + NEM_R))
+		else
+			nem_below 2500
+			ms=$((500 + NEM_R))
+		fi
 		((t + ms <= dur_ms)) || ms=$((dur_ms - t))
 		((ms >= 200)) || break
+		[ "$kind" != pause-lease ] || ((ms > lease)) || break
 		case $kind in
 		crash)
 			# k of the f replicas a cluster survives losing, in a row
@@ -406,6 +464,7 @@ nem_schedule() {
 			if ((NEM_R)); then id=leader; else nem_below "$n"; id=$NEM_R; fi
 			echo "pause $ms $id"
 			;;
+		pause-lease) echo "pause-lease $ms" ;;
 		partition) echo "partition $ms two-way $(nem_random_sides "$n")" ;;
 		partition-oneway) echo "partition $ms oneway $(nem_random_sides "$n")" ;;
 		loss)
@@ -444,6 +503,7 @@ nem_run_line() {
 	calm) nem_sleep "$ms" ;;
 	crash) fault_crash "$ms" "$@" ;;
 	pause) fault_pause "$ms" "$@" ;;
+	pause-lease) fault_pause_lease "$ms" ;;
 	partition) fault_partition "$ms" "$@" ;;
 	link) fault_link "$ms" "$1" "$(tr _ ' ' <<<"$2")" "$3" "$4" ;;
 	flip) fault_flip "$ms" "$@" ;;
@@ -452,7 +512,7 @@ nem_run_line() {
 
 # random --duration D [--dry-run]
 cmd_random() {
-	local dur='' dry=0 sched line k total=0 start=$SECONDS summary=''
+	local dur='' dry=0 sched line k total=0 start=$SECONDS summary='' vt
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--duration) dur=${2:?--duration wants seconds}; shift 2 ;;
@@ -461,8 +521,9 @@ cmd_random() {
 		esac
 	done
 	[ -n "$dur" ] || ec_die "random needs --duration D"
-	sched=$(nem_schedule "$(nem_ms "$dur")" "$(ec_count)")
-	echo "# schedule for seed $NEM_SEED, ${dur}s, $(ec_count) replicas:"
+	vt=$(nem_view_timeout_ms "$(nem_leader)") || ec_die "the leader is not running"
+	sched=$(nem_schedule "$(nem_ms "$dur")" "$(ec_count)" "$vt")
+	echo "# schedule for seed $NEM_SEED, ${dur}s, $(ec_count) replicas, view timeout ${vt}ms:"
 	sed 's/^/#   /' <<<"$sched"
 	((dry)) && return 0
 	nem_log start random "seed $NEM_SEED duration ${dur}s"
@@ -471,7 +532,7 @@ cmd_random() {
 		# shellcheck disable=SC2086 # a schedule line is words
 		nem_run_line $line
 	done 3<<<"$sched"
-	for k in crash pause partition partition-oneway loss dup delay flip; do
+	for k in crash pause pause-lease partition partition-oneway loss dup delay flip; do
 		total=$((total + ${NEM_COUNT[$k]:-0}))
 		summary+=" $k ${NEM_COUNT[$k]:-0}"
 	done
@@ -520,6 +581,20 @@ pause)
 	ms=$(nem_ms "${1:?pause SECS [I|leader]}")
 	[ "${2:-leader}" = leader ] || nem_check_id "$2"
 	fault_pause "$ms" "${2:-leader}"
+	;;
+pause-lease)
+	id=$(nem_leader)
+	vt=$(nem_view_timeout_ms "$id") || ec_die "the leader, replica $id, is not running"
+	lease=$(nem_lease_ms "$vt")
+	if [ $# -ge 1 ]; then
+		ms=$(nem_ms "$1")
+	else
+		nem_below $((4 * vt - lease))
+		ms=$((lease + 1 + NEM_R))
+	fi
+	((ms > lease)) ||
+		ec_die "pause-lease: ${ms} ms is not longer than the lease of replica $id, ${lease} ms (0.9 x its view timeout, ${vt} ms); use pause"
+	fault_pause_lease "$ms"
 	;;
 partition | partition-oneway)
 	ms=$(nem_ms "${1:?$cmd SECS [A B]}")

@@ -17,7 +17,8 @@ and prints "key value" lines:
 
 A stop line ends the earliest open fault of its kind and target.  The
 target is what the stop line names; the start line names more, which
-is not part of it: its duration ("for 300ms"), a link fault's settings
+is not part of it: its duration and what follows ("for 300ms", "for
+300ms (lease 180ms, view timeout 200ms)"), a link fault's settings
 ("loss c -> 0 loss 100" stops as "loss c -> 0") and a flip's direction
 ("flip 1 fastack.prepare on->off" stops as "flip 1 fastack.prepare
 off->on").  A heal line ("nemesis heal ...": whatever the nemesis broke

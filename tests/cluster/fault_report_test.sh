@@ -70,6 +70,7 @@ expect_text() {
 faults=(
 	'crash 1 for 300ms;crash 1'
 	'pause 2 for 300ms;pause 2'
+	'pause-lease 0 for 300ms (lease 180ms, view timeout 200ms);pause-lease 0'
 	'partition 1 | 0,2,3,4,c for 300ms;partition 1 | 0,2,3,4,c'
 	'partition-oneway 0 -> 1,2 for 300ms;partition-oneway 0 -> 1,2'
 	'loss c -> 0 loss 100 for 300ms;loss c -> 0'
@@ -81,16 +82,16 @@ faults=(
 # 20 ms, except none from S + 100 ms for gap i = 100 + 20 i ms (inside
 # the fault), and none from S + 1 s to S + 4 s (3 s, after it).
 {
-	stamp 0 start "random seed 1 duration 80s"
+	stamp 0 start "random seed 1 duration 90s"
 	for i in "${!faults[@]}"; do
 		s=$((10000 * i + 1000))
 		stamp "$s" start "${faults[i]%%;*}"
 		((i == 2)) && stamp $((s + 10)) skip pause "3 (not running)"
 		stamp $((s + 300)) stop "${faults[i]#*;}"
 	done
-	stamp 80000 stop "random seed 1 after 80s"
+	stamp 90000 stop "random seed 1 after 90s"
 } >"$tmp/every.log"
-for ((t = 0; t <= 80000; t += 20)); do
+for ((t = 0; t <= 90000; t += 20)); do
 	i=$(((t - 1000) / 10000)) s=$((t - 1000 - 10000 * ((t - 1000) / 10000)))
 	if ((t >= 1000 && s > 100 && s < 100 + 100 + 20 * i)); then continue; fi
 	if ((t >= 1000 && s > 1000 && s < 4000)); then continue; fi
@@ -101,7 +102,7 @@ expect "every kind" 0 "$tmp/every.jsonl" "$tmp/every.log"
 want_ops=$(grep -c '"invoke"' "$tmp/every.jsonl")
 expect_line "every kind" "ops $want_ops"
 expect_line "every kind" "completed $want_ops"
-expect_line "every kind" "faults 8"
+expect_line "every kind" "faults ${#faults[@]}"
 expect_line "every kind" "open 0"
 for i in "${!faults[@]}"; do
 	kind=${faults[i]%% *}

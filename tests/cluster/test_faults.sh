@@ -2,10 +2,12 @@
 # The fault matrix, short: cluster/faults.sh with the offloads off and
 # with all on, EC_FAULTS_DURATION seconds each (default 30) under a random
 # nemesis schedule (seed EC_FAULTS_SEED, default 1): crashes of the leader
-# and others with --recover, pauses, partitions both ways and one way,
-# loss, duplication, delay with reordering, offload flips.  Each setting
-# must converge after the schedule heals, its client history (8 shared
-# keys, get/put/cas/delete) must be linearizable (ec-lincheck), at
+# and others with --recover, pauses, pauses of the leader past its lease,
+# partitions both ways and one way, loss, duplication, delay with
+# reordering, offload flips.  Each setting must converge after the
+# schedule heals, its client history (8 shared keys, faults.sh's
+# read-heavy default mix of get/put/cas/delete, the gets mostly answered
+# under the lease) must be linearizable (ec-lincheck), at
 # least 20000 operations must have been checked, and its fault report
 # (fault_report.py) must show every kind of fault, each as often as the
 # nemesis summary says it ran, with none left open and an unavailability
@@ -24,7 +26,7 @@ EC_PREFIX=$EC_PREFIX EC_NET=$EC_NET EC_FAULT_COMBOS="none all" \
 	EC_FAULT_DURATION=$secs EC_FAULT_SEED=${EC_FAULTS_SEED:-1} \
 	"$EC_ROOT/cluster/faults.sh" "$res" || rc=$?
 [ "${rc:-0}" -eq 0 ] || t_fail "the fault matrix failed (status ${rc}; see above and $res)"
-kinds=(crash pause partition partition-oneway loss dup delay flip)
+kinds=(crash pause pause-lease partition partition-oneway loss dup delay flip)
 
 # Value of key $2 in "key value" file $1 (empty if absent).
 val() {

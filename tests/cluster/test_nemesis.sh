@@ -15,6 +15,11 @@
 #              while the cut lasts
 #   pause      the leader SIGSTOPped under load: a new view; resumed, it
 #              rejoins
+#   pause-lease  the leader SIGSTOPped past its lease under a read-heavy
+#              load, 2 clients pinned to it: asked for longer than the
+#              lease it refuses; the log says how long against the lease;
+#              resumed, the leader answers no GET it holds from its state
+#              (reads_lease_expired grows); no write lost
 #   crash      a follower SIGKILLed under load, restarted with --recover
 #   (partition, pause and crash: the others commit at least $min_new ops
 #   while the replica is out; it must commit all of them within 10 s of
@@ -214,6 +219,31 @@ wait_view_above "$other" "$v0" 1.9 "no view change while the leader was paused"
 wait "$nem_pid" || t_fail "nemesis pause failed"
 caught_up pause "$old" "$c0" "$other"
 t_info "pause: leader $old paused, view $v0 -> $(view_of "$old"), it rejoined"
+
+# --- pause the leader past its lease, under a read-heavy load ----------
+v0=$(view_of 1)
+old=$((v0 % n))
+# the replicas run with the default view timeout, 200 ms: a 180 ms lease
+if out=$("$nemesis" pause-lease 0.1 2>&1); then
+	t_fail "pause-lease 0.1 s, within the lease, was not refused"
+fi
+[[ $out == *"not longer than the lease"* ]] || t_fail "pause-lease 0.1: $out"
+t_snap "$old" plo0
+t_bench_start pause-lease 4 3 --mix "get=90,put=10" --pin "$old:2"
+sleep 1
+nem pause-lease 0.6 >"$T_OUT/pause-lease.nem"
+line=$(grep ' nemesis start pause-lease ' "$T_OUT/pause-lease.nem") ||
+	t_fail "no start line: $(cat "$T_OUT/pause-lease.nem")"
+[[ $line =~ \ pause-lease\ $old\ for\ 600ms\ \(lease\ ([0-9]+)ms,\ view\ timeout\ ([0-9]+)ms\)$ ]] ||
+	t_fail "pause-lease did not pause leader $old for 600 ms: $line"
+t_eq "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}" "180 200" "lease and view timeout in: $line"
+t_bench_wait pause-lease
+t_snap "$old" plo1
+expired=$(t_delta "$old" plo0 plo1 '^reads_lease_expired$')
+t_gt "$expired" 0 ||
+	t_fail "leader $old woke after its lease and answered every GET it held from its state"
+t_check_writes pause-lease $all
+t_info "pause-lease: leader $old paused 600 ms, lease 180 ms; $expired GETs found its lease run out; $B_OPS ops, none lost; $T_STATE"
 
 # --- crash a follower, under load --------------------------------------
 load_start crash

@@ -58,12 +58,29 @@ static void ck_request(const struct ec_session_send *d, uint64_t rid,
 	ec__request__free_unpacked(req, NULL);
 }
 
+/* Request.min_op of the REQUEST d. */
+static uint64_t min_op_of(const struct ec_session_send *d)
+{
+	struct ec_msg m;
+	Ec__Request *req;
+	uint64_t v;
+
+	ck_assert_int_eq(ec_msg_parse(d->buf, d->len, N, &m, NULL),
+			 EC_PARSE_OK);
+	req = (Ec__Request *)ec_msg_unpack(&m, &ec__request__descriptor, NULL);
+	ck_assert_ptr_nonnull(req);
+	v = req->min_op;
+	ec__request__free_unpacked(req, NULL);
+	return v;
+}
+
 /* Feed s a REPLY built from the arguments, with commit number commit in
- * its header, through the same decoding path the tools use.  Returns the
- * session's event. */
-static enum ec_session_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
-				   uint32_t view, unsigned sender, uint64_t now,
-				   uint64_t commit)
+ * its header and Reply.op op, Reply.lease lease in its body, through the
+ * same decoding path the tools use.  Returns the session's event. */
+static enum ec_session_event reply_op(uint64_t cid, uint64_t rid, Ec__Status st,
+				      uint32_t view, unsigned sender,
+				      uint64_t now, uint64_t commit,
+				      uint64_t op, bool lease)
 {
 	uint8_t buf[256];
 	Ec__Reply r = EC__REPLY__INIT, *got;
@@ -79,6 +96,8 @@ static enum ec_session_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
 	r.value.data = val;
 	r.value.len = 2;
 	r.found = 1;
+	r.op = op;
+	r.lease = lease;
 	len = ec_msg_encode(buf, sizeof(buf), &m, &r.base);
 	ck_assert_uint_gt(len, 0);
 	got = ec_session_reply_decode(buf, len, N, &hv);
@@ -94,6 +113,13 @@ static enum ec_session_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
 	}
 	ec__reply__free_unpacked(got, NULL);
 	return ev;
+}
+
+static enum ec_session_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
+				   uint32_t view, unsigned sender, uint64_t now,
+				   uint64_t commit)
+{
+	return reply_op(cid, rid, st, view, sender, now, commit, 0, false);
 }
 
 static enum ec_session_event reply(uint64_t cid, uint64_t rid, Ec__Status st,
@@ -364,6 +390,161 @@ START_TEST(expired_session_is_renewed_with_a_hello)
 }
 END_TEST
 
+/* Every request carries the highest Reply.op the session accepted as
+ * min_op; a reply reflecting an older op is not accepted, and the request
+ * stays outstanding for the timer. */
+START_TEST(min_op_is_the_highest_op_seen)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_uint_eq(min_op_of(&out), 0);
+	ck_assert_int_eq(reply_op(CID, 1, EC__STATUS__ST_OK, 0, 0, 10, 0, 40,
+				  false), EC_SESSION_DONE);
+	ck_assert_uint_eq(res.op, 40);
+	ck_assert(!res.lease);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 20, &out), 0);
+	ck_assert_uint_eq(min_op_of(&out), 40);
+	ck_request(&out, 2, 0);
+	/* a lease answer from op 45 */
+	ck_assert_int_eq(reply_op(CID, 2, EC__STATUS__ST_OK, 0, 0, 30, 0, 45,
+				  true), EC_SESSION_DONE);
+	ck_assert_uint_eq(res.op, 45);
+	ck_assert(res.lease);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 40, &out), 0);
+	ck_assert_uint_eq(min_op_of(&out), 45);
+	/* an answer from the same op is not older */
+	ck_assert_int_eq(reply_op(CID, 3, EC__STATUS__ST_OK, 0, 0, 50, 0, 45,
+				  true), EC_SESSION_DONE);
+	ck_assert_uint_eq(s.stats.stale_op, 0);
+}
+END_TEST
+
+START_TEST(older_reply_is_not_accepted)
+{
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(reply_op(CID, 1, EC__STATUS__ST_OK, 2, 2, 10, 0, 100,
+				  false), EC_SESSION_DONE);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 20, &out), 0);
+	ck_assert_int_eq(out.to, 2);
+	/* a deposed leader in view 1 answers from op 90 under a lease it
+	 * believes it holds: not accepted, nor its view */
+	ck_assert_int_eq(reply_op(CID, 2, EC__STATUS__ST_OK, 1, 1, 30, 0, 90,
+				  true), EC_SESSION_STALE);
+	ck_assert_uint_eq(s.stats.stale_op, 1);
+	ck_assert(s.busy);
+	ck_assert_uint_eq(ec_session_leader(&s), 2);
+	/* the timer resends it, still asking for op 100 */
+	ck_assert_int_eq(ec_session_tick(&s, 20 + TIMEOUT, &out),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, EC_SESSION_TO_ALL);
+	ck_assert_uint_eq(min_op_of(&out), 100);
+	ck_assert_int_eq(reply_op(CID, 2, EC__STATUS__ST_OK, 2, 2,
+				  30 + TIMEOUT, 0, 101, false),
+			 EC_SESSION_DONE);
+	ck_assert_uint_eq(res.op, 101);
+	ck_assert_uint_eq(res.sends, 2);
+	ck_assert_uint_eq(res.latency_us, 10 + TIMEOUT);
+	/* a refusal before ordering reflects no state (op 0): accepted */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 40 + TIMEOUT, &out), 0);
+	ck_assert_int_eq(reply_op(CID, 3, EC__STATUS__ST_BAD_REQUEST, 2, 2,
+				  50 + TIMEOUT, 0, 0, false), EC_SESSION_DONE);
+	ck_assert_int_eq(res.status, EC__STATUS__ST_BAD_REQUEST);
+	ck_assert_uint_eq(s.seen_op, 101);
+}
+END_TEST
+
+/* What the session saw stays seen across a renewal, and ec_session_saw
+ * only ever raises it. */
+START_TEST(op_seen_survives_renew)
+{
+	ec_session_saw(&s, 70);
+	ec_session_saw(&s, 60);
+	ck_assert_uint_eq(s.seen_op, 70);
+	ck_assert_int_eq(ec_session_renew(&s, CID), 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert(s.hello);
+	ck_assert_uint_eq(min_op_of(&out), 0); /* the hello asks nothing */
+	ck_assert_int_eq(reply_at(CID, 0, EC__STATUS__ST_OK, 0, 0, 5, 80),
+			 EC_SESSION_BEGIN);
+	ck_assert_uint_eq(min_op_of(&out), 70);
+	ck_assert_int_eq(reply_op(CID, 1, EC__STATUS__ST_OK, 0, 0, 10, 0, 69,
+				  true), EC_SESSION_STALE);
+}
+END_TEST
+
+/* A pinned session sends each request to its replica first; a NOT_LEADER
+ * from it moves that request on to the guessed leader, and the next
+ * request goes to the pinned replica again. */
+START_TEST(pinned_requests_go_to_the_pinned_replica_first)
+{
+	ec_session_pin(&s, 3);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(out.to, 3);
+	ck_request(&out, 1, 0);
+	/* replica 3 follows view 0: on to replica 0 */
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 3, 10),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 0);
+	ck_assert_uint_eq(s.stats.redirects, 1);
+	/* a second NOT_LEADER of that view is no news */
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 3, 11),
+			 EC_SESSION_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 20),
+			 EC_SESSION_DONE);
+	ck_assert_uint_eq(res.sends, 2);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 30, &out), 0);
+	ck_assert_int_eq(out.to, 3);
+	/* a newer view from it: to that view's leader */
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_NOT_LEADER, 7, 3, 40),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 2);
+	ck_request(&out, 2, 7);
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_OK, 7, 2, 50),
+			 EC_SESSION_DONE);
+	/* unanswered: to all, as any request; after that a NOT_LEADER of
+	 * the view it knows is no reason to move */
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 60, &out), 0);
+	ck_assert_int_eq(out.to, 3);
+	ck_assert_int_eq(ec_session_tick(&s, 60 + TIMEOUT, &out),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, EC_SESSION_TO_ALL);
+	ck_assert_int_eq(reply(CID, 3, EC__STATUS__ST_NOT_LEADER, 7, 3,
+			       70 + TIMEOUT), EC_SESSION_NONE);
+	ck_assert_int_eq(reply(CID, 3, EC__STATUS__ST_OK, 7, 2, 80 + TIMEOUT),
+			 EC_SESSION_DONE);
+	/* -1 unpins */
+	ec_session_pin(&s, -1);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 90 + TIMEOUT, &out), 0);
+	ck_assert_int_eq(out.to, 2);
+}
+END_TEST
+
+/* Pinned to the replica it guesses leads, a NOT_LEADER of the same view
+ * is what it is unpinned: a leader mid view change; the timer handles
+ * it.  A pinned session's hello and the request after it go to the
+ * pinned replica too. */
+START_TEST(pinned_to_the_leader_and_hello)
+{
+	ec_session_pin(&s, 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 0, &out), 0);
+	ck_assert_int_eq(out.to, 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 0, 0, 10),
+			 EC_SESSION_NONE);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 20),
+			 EC_SESSION_DONE);
+	ec_session_pin(&s, 4);
+	ck_assert_int_eq(ec_session_renew(&s, CID + 1), 0);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 30, &out), 0);
+	ck_assert(s.hello);
+	ck_assert_int_eq(out.to, 4);
+	ck_assert_int_eq(reply_at(CID + 1, 0, EC__STATUS__ST_OK, 0, 4, 40, 9),
+			 EC_SESSION_BEGIN);
+	ck_assert_int_eq(out.to, 4);
+	ck_assert_int_eq(reply(CID + 1, 1, EC__STATUS__ST_NOT_LEADER, 0, 4, 50),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 0);
+}
+END_TEST
+
 START_TEST(init_rejects_bad_arguments)
 {
 	ck_assert_int_eq(ec_session_init(&s, 1, 0, TIMEOUT, GIVE_UP), -1);
@@ -396,6 +577,11 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, init_rejects_bad_arguments);
 	tcase_add_test(tc, new_session_says_hello_first);
 	tcase_add_test(tc, expired_session_is_renewed_with_a_hello);
+	tcase_add_test(tc, min_op_is_the_highest_op_seen);
+	tcase_add_test(tc, older_reply_is_not_accepted);
+	tcase_add_test(tc, op_seen_survives_renew);
+	tcase_add_test(tc, pinned_requests_go_to_the_pinned_replica_first);
+	tcase_add_test(tc, pinned_to_the_leader_and_hello);
 	suite_add_tcase(su, tc);
 	return su;
 }
