@@ -100,15 +100,18 @@ static void send_out(struct bench *b, const struct ec_session_send *out)
 	ec_session_sendto(b->fd, b->addr, b->cfg.n, out, on_send_error, b);
 }
 
-/* Draw an op kind according to --mix. */
-static unsigned pick_kind(struct bench *b)
+/* Draw an op kind for client ci according to --mix (--pin-mix for a
+ * pinned client). */
+static unsigned pick_kind(struct bench *b, unsigned ci)
 {
+	const unsigned *mix = b->o.has_pin_mix && ci < b->o.pin_clients ?
+				      b->o.pin_mix : b->o.mix;
 	unsigned r = (unsigned)(bench_rnd(&b->rng) % 100), k;
 
 	for (k = 0; k < K_MAX - 1; k++) {
-		if (r < b->o.mix[k])
+		if (r < mix[k])
 			break;
-		r -= b->o.mix[k];
+		r -= mix[k];
 	}
 	return k;
 }
@@ -150,7 +153,7 @@ static int issue(struct bench *b, struct client *c, uint64_t now)
 	struct ec_session_send out;
 	char key[EC_MAX_KEY + 1];
 	char val[EC_MAX_VALUE + 1];
-	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b), k = 0;
+	unsigned ci = (unsigned)(c - b->cl), kind = pick_kind(b, ci), k = 0;
 
 	c->kind = kind;
 

@@ -37,6 +37,8 @@ struct bench_opts {
 	uint64_t seed;
 	unsigned pin_replica;             /* --pin I:K: replica I ... */
 	unsigned pin_clients;             /* ... for clients 0..K-1 (0: none) */
+	unsigned pin_mix[K_MAX];          /* --pin-mix: their op mix */
+	bool has_pin_mix;                 /* (else they use mix) */
 	bool verbose;
 };
 

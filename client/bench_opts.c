@@ -83,6 +83,9 @@ static void usage(FILE *f)
 "                      request goes on as usual after a NOT_LEADER from I or\n"
 "                      a timeout, and the next one goes to I again (clients\n"
 "                      that keep reaching one replica, e.g. a deposed leader)\n"
+"  --pin-mix SPEC      the op mix of the pinned clients, as --mix (default:\n"
+"                      --mix); e.g. get=100 for readers that keep asking a\n"
+"                      deposed leader while the others write\n"
 "  --seed N            seed of the op/key choices (default 1); client ids\n"
 "                      are random whatever the seed\n"
 "  -v, --verbose       progress every second and diagnostics on stderr\n"
@@ -275,6 +278,15 @@ static int check_opts(struct bench_opts *o, const struct given *g)
 		fprintf(stderr, "ec-bench: --duration must be positive\n");
 		return -1;
 	}
+	if (o->has_pin_mix && !o->pin_clients) {
+		fprintf(stderr, "ec-bench: --pin-mix needs --pin\n");
+		return -1;
+	}
+	if (o->verify_log && o->has_pin_mix &&
+	    (o->pin_mix[K_CAS] || o->pin_mix[K_DELETE])) {
+		fprintf(stderr, "ec-bench: --verify-log allows only get and put in --pin-mix\n");
+		return -1;
+	}
 	if (o->pin_clients > o->max_clients) {
 		fprintf(stderr, "ec-bench: --pin: %u clients pinned, but at most %u run\n",
 			o->pin_clients, o->max_clients);
@@ -317,6 +329,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "history", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "pin", required_argument, NULL, 'P' },
+		{ "pin-mix", required_argument, NULL, 'Q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -407,6 +420,11 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			if (parse_pin(optarg, o) < 0)
 				return -1;
 			break;
+		case 'Q':
+			if (parse_mix(optarg, o->pin_mix) < 0)
+				return -1;
+			o->has_pin_mix = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -448,6 +466,10 @@ void bench_print_header(const struct bench_opts *o, unsigned replicas)
 	if (o->pin_clients)
 		printf(", clients 0..%u pinned to replica %u",
 		       o->pin_clients - 1, o->pin_replica);
+	if (o->has_pin_mix)
+		printf(" (mix get=%u,put=%u,cas=%u,delete=%u)",
+		       o->pin_mix[K_GET], o->pin_mix[K_PUT], o->pin_mix[K_CAS],
+		       o->pin_mix[K_DELETE]);
 	printf("%s%s\n", o->verify_log ? ", verify log" : "",
 	       o->history ? ", history" : "");
 	if (o->n_sweep)
@@ -514,6 +536,12 @@ static int csv_row(const char *path, const struct bench_row *r)
 	return csv_close(f, path);
 }
 
+/* Whether requests of kind k run: it is in --mix or --pin-mix. */
+static bool kind_runs(const struct bench_opts *o, unsigned k)
+{
+	return o->mix[k] || (o->has_pin_mix && o->pin_mix[k]);
+}
+
 /* Print one line per op kind in the mix, point p's requests of that kind
  * alone (indented under a --sweep row); the get line with the share the
  * lease answered. */
@@ -523,7 +551,7 @@ static void print_kinds(const struct bench_opts *o,
 	for (unsigned k = 0; k < K_MAX; k++) {
 		const struct ec_hist *h = &p->kind_hist[k];
 
-		if (!o->mix[k])
+		if (!kind_runs(o, k))
 			continue;
 		printf("%s%s: %llu ops, mean %.1f us, p50 %llu us, p90 %llu us, p99 %llu us, p99.9 %llu us",
 		       o->n_sweep ? "  " : "", kind_names[k],
@@ -553,7 +581,7 @@ static int csv_kind_rows(const char *path, const struct bench_opts *o,
 	for (unsigned k = 0; k < K_MAX; k++) {
 		const struct ec_hist *h = &p->kind_hist[k];
 
-		if (!o->mix[k])
+		if (!kind_runs(o, k))
 			continue;
 		fprintf(f, "%u,%s,%llu,%.1f,%llu,%llu,%llu,%llu,%llu,%llu\n",
 			clients, kind_names[k],

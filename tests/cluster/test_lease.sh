@@ -5,7 +5,9 @@
 #              `ec-ctl reads log` sends every GET through the log
 #   stale      the classic stale read, offloads off and all on: history-
 #              mode ec-bench, get=90,put=10, 4 of 8 clients pinned to the
-#              leader (--pin), a two-way partition of the leader from the
+#              leader and only reading (--pin, --pin-mix get=100: their
+#              reads keep reaching it, and what they have seen stays
+#              behind the new leader's writes), a two-way partition of the
 #              rest for 3 s while the others elect a new leader and go on
 #              writing, then the heal: ec-lincheck must find the history
 #              linearizable, and the old leader must have refused reads
@@ -55,9 +57,9 @@ partitioned() {
 	local name=$1 hist=$T_OUT/$1.jsonl bench_pid
 	shift
 	ec_up "$n" --reads lease "$@"
-	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 --pin 0:4 \
-		--duration 7 --warmup 0 --give-up-ms 2000 --mix get=90,put=10 \
-		--history "$hist" >"$T_OUT/$name.out" 2>&1 &
+	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 \
+		--pin 0:4 --pin-mix get=100 --duration 7 --warmup 0 \
+		--give-up-ms 2000 --mix get=90,put=10 --history "$hist" >"$T_OUT/$name.out" 2>&1 &
 	bench_pid=$!
 	sleep 1.5
 	"$EC_ROOT/cluster/nemesis.sh" partition 3 0 1,2,3,4 >"$T_OUT/$name.nem" 2>&1 ||

@@ -4,7 +4,7 @@
 # timeouts and its lease run on it).  The lease (0.9 of the followers'
 # promise) is safe while clocks differ by at most 1000 ppm, with a wide
 # margin: the stale-read run of test_lease.sh (history-mode ec-bench,
-# get=90,put=10, 4 clients pinned to the leader, the leader cut off for 3
+# get=90,put=10, 4 reading clients pinned to the leader, it cut off for 3
 # s) must stay linearizable with the leader's clock 1000 ppm slow; with
 # it 50% slow, its 180 ms lease lasts 360 ms of real time, past the new
 # view, and ec-lincheck must find the stale reads (the negative control).
@@ -28,9 +28,9 @@ skewed() {
 	for ((i = 0; i < n; i++)); do
 		ec_wait_ready "$i"
 	done
-	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 --pin 0:4 \
-		--duration 7 --warmup 0 --give-up-ms 2000 --mix get=90,put=10 \
-		--history "$hist" >"$T_OUT/$name.out" 2>&1 &
+	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 \
+		--pin 0:4 --pin-mix get=100 --duration 7 --warmup 0 \
+		--give-up-ms 2000 --mix get=90,put=10 --history "$hist" >"$T_OUT/$name.out" 2>&1 &
 	bench_pid=$!
 	sleep 1.5
 	"$EC_ROOT/cluster/nemesis.sh" partition 3 0 1,2,3,4 >"$T_OUT/$name.nem" 2>&1 ||
