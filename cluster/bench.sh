@@ -13,8 +13,9 @@
 # EC_BATCH, else --batch 1, batching off):
 #   broadcast fastack quorum off all off+batch all+batch
 # then "unreplicated": 1 replica without BPF, with batching (--batch
-# EC_BATCH), its best setting.  These run with the replicas' default
-# --reads (lease) and ec-bench's default mix, get=50,put=50.  Then the
+# EC_BATCH), its best setting.  These run with --reads log (every GET
+# through the log: they compare the consensus path, as before leases)
+# and ec-bench's default mix, get=50,put=50.  Then the
 # read mixes: for each GET percentage M in EC_READ_MIXES, lease<M> and
 # log<M>, 5 replicas with all offloads and --batch EC_BATCH, --reads
 # lease and --reads log, under --mix get=M,put=100-M (lease95 log95
@@ -134,10 +135,12 @@ config_args() {
 	fi
 	[[ $1 == *+batch || $1 == unreplicated ]] && b=$batch
 	spec=${1%+batch}
+	# the offload and batching configs compare the consensus path: every
+	# GET through the log, as before leases (the read mixes compare those)
 	case $spec in
-	unreplicated) echo "--no-bpf --batch $b" ;;
-	off) echo "--offload none --batch $b" ;;
-	*) echo "--offload $spec --batch $b" ;;
+	unreplicated) echo "--no-bpf --batch $b --reads log" ;;
+	off) echo "--offload none --batch $b --reads log" ;;
+	*) echo "--offload $spec --batch $b --reads log" ;;
 	esac
 }
 
@@ -252,7 +255,7 @@ write_info() {
 		echo "commit   $(git -C "$EC_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 		echo "configs  ${configs[*]}; 5 replicas, unreplicated 1 without BPF (--batch $batch)"
 		echo "batch    +batch and read-mix configs --batch $batch, others --batch 1"
-		echo "reads    lease<M>/log<M>: --reads lease/log, --offload all, mix get=M,put=100-M, sweep $read_sweep; others the replicas' default --reads, mix get=50,put=50"
+		echo "reads    lease<M>/log<M>: --reads lease/log, --offload all, mix get=M,put=100-M, sweep $read_sweep; others --reads log, mix get=50,put=50"
 		echo "rounds   $repeats, order forward then reversed, alternating; a fresh cluster per run"
 		echo "sweep    $sweep, ${warmup} s warmup, ${duration} s per point"
 		echo "measured $high clients, leader counters over $duration - 0.5 s from 0.2 s after the ${warmup} s warmup"
