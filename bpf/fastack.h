@@ -7,6 +7,12 @@
  * fa_log ring buffer and the same frame goes back to the leader as our
  * PREPARE_OK (XDP_TX).  Anything else goes up untouched.
  *
+ * Promises: every ack is a promise to the leader (core/lease.h).  Its
+ * time is stamped in this CPU's ec_promise_ns slot before the compare-
+ * and-swap on expected that lets the ack out, so user space, which
+ * closes the window with an exchange and then reads the stamps, learns of
+ * every ack sent (ec_offload.h).
+ *
  * Order: a record is reserved before expected moves past its op, and
  * expected moves one op at a time, so records sit in the ring in op order
  * and user space drains them in that order.  expected only moves once the
@@ -48,14 +54,29 @@ static __always_inline __u64 fa_wakeup_flag(void)
 					   BPF_RB_NO_WAKEUP;
 }
 
+/* This CPU's promise slot (ec_offload.h), or NULL if user space reads
+ * none for it: then nothing may be acknowledged from here, since user
+ * space would never learn of the promise. */
+static __always_inline __u64 *fa_promise_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (cpu >= ec_promise_cpus || cpu >= EC_PROMISE_CPUS)
+		return NULL;
+	return &ec_promise_ns[cpu];
+}
+
 /*
- * Store the PREPARE (UDP payload: header and body_len bytes) in fa_log and
- * advance ec_state.expected from w, the word read when its op was checked,
- * to w + 1.  Returns EC_XDP_FA_ACKED when both happened, otherwise the
- * reason neither did (FULL, RACE, MALFORMED).
+ * Store the PREPARE (UDP payload: header and body_len bytes) in fa_log,
+ * stamp slot, and advance ec_state.expected from w, the word read when
+ * its op was checked, to w + 1.  Returns EC_XDP_FA_ACKED when all of it
+ * happened, otherwise the reason the record did not stay (FULL, RACE,
+ * MALFORMED); a stamp left behind by a lost race only makes the promise
+ * look a little later, which is on the safe side.
  */
 static __always_inline enum ec_xdp_verdict fa_store(struct xdp_md *ctx,
-						    __u64 w, __u32 body_len)
+						    __u64 w, __u32 body_len,
+						    __u64 *slot)
 {
 	struct ec_fa_record *rec;
 	__u32 len;
@@ -73,6 +94,10 @@ static __always_inline enum ec_xdp_verdict fa_store(struct xdp_md *ctx,
 	}
 	rec->len = len;
 	rec->pad = 0;
+	/* before the compare-and-swap, which orders it before the ack: a
+	 * reading taken now is after the frame arrived, so no earlier than
+	 * the leader's send */
+	WRITE_ONCE(*slot, bpf_ktime_get_boot_ns());
 	if (__sync_val_compare_and_swap(&ec_state.expected, w, w + 1) != w) {
 		/* another CPU stored op, or user space closed or moved
 		 * the window: nothing of ours may stay in the log */
@@ -140,7 +165,7 @@ static __always_inline enum ec_xdp_verdict fa_prepare(struct xdp_md *ctx,
 						      struct ec_pkt *p)
 {
 	struct ec_hdr *h = p->ec;
-	__u64 w, expected, op;
+	__u64 w, expected, op, *slot;
 	__u32 body_len, view;
 	enum ec_xdp_verdict v;
 
@@ -169,9 +194,12 @@ static __always_inline enum ec_xdp_verdict fa_prepare(struct xdp_md *ctx,
 	 * could not keep what we would ack */
 	if (!fa_lengths_ok(ctx, p, body_len) || bpf_be64_to_cpu(h->commit) > op)
 		return EC_XDP_FA_MALFORMED;
+	slot = fa_promise_slot();
+	if (!slot)
+		return EC_XDP_FA_NO_CPU;
 
 	/* fa_store's helpers leave packet data in place: p stays valid */
-	v = fa_store(ctx, w, body_len);
+	v = fa_store(ctx, w, body_len, slot);
 	if (v == EC_XDP_FA_ACKED)
 		fa_make_ack(ctx, p);
 	return v;

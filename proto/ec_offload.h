@@ -90,6 +90,27 @@ _Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");
 	(((w) & ~0xffffULL) == EC_SLOT_TAG(op, view))
 #define EC_SLOT_BITS(w) ((__u32)((w) & 0xffff))
 
+/*
+ * The follower's promises (core/lease.h).  Before the XDP program lets an
+ * acknowledgement of its leader out (a PREPARE_OK), it stores
+ * bpf_ktime_get_boot_ns() in ec_promise_ns[its CPU] in .bss: one slot per
+ * CPU, for the CPUs below ec_promise_cpus (read-only data the loader
+ * sets: the possible CPUs, at most EC_PROMISE_CPUS); on any other CPU it
+ * acknowledges nothing (EC_XDP_FA_NO_CPU).
+ * Who writes: the program alone, and a slot only from its own CPU, where
+ * XDP runs in softirq with migration disabled, so runs on one CPU follow
+ * one another: one writer per slot, a plain 8-byte store, no atomics.
+ * Who reads: user space, when it quiesces the fast ack, taking the newest
+ * slot as when the kernel last promised.  Why that is every promise: the
+ * stamp is stored before the compare-and-swap on ec_state.expected that
+ * lets the ack out (fully ordered), so a reader that closed the window
+ * with its exchange and then reads the slots sees the stamp of every ack
+ * sent, and no ack is sent after the exchange.  The reading is taken
+ * after the frame arrived, so it is no earlier than the leader's send:
+ * what the lease counts from.
+ */
+#define EC_PROMISE_CPUS 256
+
 /* A PREPARE the follower's XDP program acknowledged: the UDP payload
  * (ec_hdr + body), as a ring buffer record of fixed size. */
 #define EC_FA_DATA_MAX (sizeof(struct ec_hdr) + EC_MAX_ENTRY_BODY)
@@ -129,6 +150,7 @@ enum ec_xdp_verdict {
 	EC_XDP_FA_RACE,          /* lost the compare-and-swap */
 	EC_XDP_FA_MALFORMED,     /* lengths do not add up, or a commit
 				  * past the op (user space refuses both) */
+	EC_XDP_FA_NO_CPU,        /* this CPU has no promise slot */
 	/* leader wait on quorum (PREPARE_OK) */
 	EC_XDP_Q_QUORUM,         /* completed a quorum: passed, flagged */
 	EC_XDP_Q_LATE,           /* a follower acks again a slot at quorum
@@ -149,9 +171,15 @@ enum ec_xdp_verdict {
 	EC_XDP_MAX,
 };
 
-/* Whether the XDP program drops a frame with verdict v; it sends back
- * EC_XDP_FA_ACKED and passes every other one up.  Here, not in the
- * program, so that the counters' summary drops what the program does. */
+/* Whether the XDP program sends a frame with verdict v back (XDP_TX, an
+ * acknowledgement), or drops it; it passes every other one up.  Here, not
+ * in the program, so that the counters' summary and the tests take what
+ * the program does. */
+static inline bool ec_xdp_verdict_sends(enum ec_xdp_verdict v)
+{
+	return v == EC_XDP_FA_ACKED;
+}
+
 static inline bool ec_xdp_verdict_drops(enum ec_xdp_verdict v)
 {
 	return v == EC_XDP_Q_PENDING || v == EC_XDP_Q_DUP ||

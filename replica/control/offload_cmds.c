@@ -35,7 +35,7 @@ static int show(struct ec_control_req *r, struct ec_offload *o)
 	for (unsigned v = 0; v < EC_XDP_MAX; v++)
 		fprintf(r->out, "xdp.%s %llu\n", ec_xdp_verdict_name(v),
 			(unsigned long long)c.xdp[v]);
-	for (unsigned v = EC_XDP_FA_ACKED; v <= EC_XDP_FA_MALFORMED; v++)
+	for (unsigned v = EC_XDP_FA_ACKED; v <= EC_XDP_FA_NO_CPU; v++)
 		fa += c.xdp[v];
 	for (unsigned v = EC_XDP_Q_QUORUM; v <= EC_XDP_Q_EXTRA; v++) {
 		q += c.xdp[v];

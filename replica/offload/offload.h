@@ -44,7 +44,8 @@ void ec_offload_free(struct ec_offload *o);
  * ec_core_opts.quiesce, with this offload as argument: close the
  * kernel's fast ack and hand back every PREPARE it acknowledged that
  * ec_offload_acked has not, waiting (up to 200 ms) for those above
- * last_op that are not yet in the ring.  The datagrams are the offload's
+ * last_op that are not yet in the ring, and when it last acknowledged
+ * anything (its newest promise stamp).  The datagrams are the offload's
  * until its next call.
  */
 void ec_offload_quiesce(void *offload, uint64_t last_op,

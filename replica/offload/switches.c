@@ -140,6 +140,7 @@ static const char *const xdp_names[EC_XDP_MAX] = {
 	[EC_XDP_FA_FULL] = "fastack_pass_full",
 	[EC_XDP_FA_RACE] = "fastack_pass_race",
 	[EC_XDP_FA_MALFORMED] = "fastack_pass_malformed",
+	[EC_XDP_FA_NO_CPU] = "fastack_pass_no_cpu",
 	[EC_XDP_Q_QUORUM] = "quorum_pass_quorum",
 	[EC_XDP_Q_LATE] = "quorum_pass_late",
 	[EC_XDP_Q_PENDING] = "quorum_drop_pending",

@@ -185,7 +185,7 @@ static size_t build_frame(const struct cf_frame *fr)
 /* The class of a program verdict. */
 static enum simk_verdict class_of(unsigned v)
 {
-	if (v == EC_XDP_FA_ACKED)
+	if (ec_xdp_verdict_sends(v))
 		return SIMK_ACKED;
 	if (ec_xdp_verdict_drops(v))
 		return SIMK_DROP;
@@ -259,6 +259,34 @@ static void compare_bytes(const struct cf_frame *fr, unsigned v,
 	}
 }
 
+/* The promise stamps after the frame, against the stamps before (was),
+ * the model's before (promised0) and the readings around the run. */
+static void compare_stamps(const struct cf_frame *fr, unsigned v,
+			   const __u64 *was, uint64_t promised0, uint64_t t0,
+			   uint64_t t1)
+{
+	const __u64 *now = skel->bss->ec_promise_ns;
+	unsigned written = 0;
+	uint64_t stamp = 0;
+
+	for (unsigned c = 0; c < EC_PROMISE_CPUS; c++) {
+		if (now[c] == was[c])
+			continue;
+		written++;
+		stamp = now[c];
+	}
+	if (cf_model.promised_at == promised0) {
+		conform(written == 0, "%u promise slots stamped, model none",
+			written);
+		return;
+	}
+	conform(cf_model.promised_at == t0, "model stamped %llu, not its now",
+		(unsigned long long)cf_model.promised_at);
+	conform(written == 1 && stamp >= t0 && stamp <= t1,
+		"%u promise slots stamped (%llu), model one at %llu", written,
+		(unsigned long long)stamp, (unsigned long long)t0);
+}
+
 /* The state after the frame: expected, the rest of ec_state, the slots
  * and the records (rec0 is the model's record count before it). */
 static void compare_state(const struct cf_frame *fr, unsigned v,
@@ -312,15 +340,21 @@ unsigned cf_step(const struct cf_frame *fr)
 	size_t len = build_frame(fr), dlen = ntohs(udp_of(pkt)->len) - 8;
 	uint8_t dgram[BUF_SIZE], ack[SIMK_ACK_LEN];
 	struct ec_xdp_state before = skel->bss->ec_state;
+	static __u64 stamps[EC_PROMISE_CPUS];
+	uint64_t promised0 = cf_model.promised_at, t1;
 	size_t rec0 = cf_model.n_records;
 	enum simk_verdict mv;
 	unsigned v;
 	int r;
 
-	/* the model gets the UDP payload, without padding */
+	memcpy(stamps, skel->bss->ec_promise_ns, sizeof(stamps));
+	/* the model gets the UDP payload, without padding, at the time the
+	 * program's run begins */
 	memcpy(dgram, pkt + L2L4_LEN, dlen);
+	cf_model.now = boot_ns();
 	mv = sim_kernel_frame(&cf_model, fr->from, dgram, dlen, ack);
 	r = run_on(pkt, len, out, &out_len);
+	t1 = boot_ns();
 	if (r < 0)
 		ck_abort_msg("test run: %s", strerror(errno));
 	v = last_verdict();
@@ -328,6 +362,7 @@ unsigned cf_step(const struct cf_frame *fr)
 	conform(mv == class_of(v), "model %s", class_names[mv]);
 	compare_bytes(fr, v, mv, len, dlen, dgram, ack);
 	compare_state(fr, v, &before, rec0);
+	compare_stamps(fr, v, stamps, promised0, cf_model.now, t1);
 	return v;
 }
 

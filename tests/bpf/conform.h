@@ -9,9 +9,10 @@
  * cf_step() requires, for each frame, the same verdict class (acked,
  * dropped, passed, passed with EC_F_QUORUM), the same bytes (the
  * follower's ack; the datagram passed up, its flag set or cleared), the
- * same expected op, the same fast-ack records, the same quorum slots and
- * nothing else of ec_state changed.  Otherwise the unit tests would test
- * the replica against a kernel that does not exist.
+ * same expected op, the same fast-ack records, the same quorum slots, a
+ * promise stamped by both or by neither, and nothing else of ec_state
+ * changed.  Otherwise the unit tests would test the replica against a
+ * kernel that does not exist.
  *
  * How the model's abstractions (sim_kernel.h) are mapped:
  *   - the model sees the UDP payload and the id of the replica whose
@@ -33,7 +34,12 @@
  *   - ec_state.quorum is given as ec_quorum_followers(n), as
  *     replica/offload/offload.c does; the model derives it from n;
  *   - the switch words get random bits besides the one the model's
- *     switch stands for, which the program must ignore.
+ *     switch stands for, which the program must ignore;
+ *   - the model's clock (now) is CLOCK_BOOTTIME in nanoseconds read just
+ *     before the program runs: when both acknowledge, the model's stamp
+ *     is that reading and the program's, in the slot of the CPU it ran
+ *     on, must lie between it and a reading just after; the program has
+ *     a slot for every CPU (EC_XDP_*_NO_CPU is test_bpf_fastack.c's).
  */
 #ifndef CONFORM_H
 #define CONFORM_H

@@ -1,8 +1,9 @@
 /*
  * test_bpf_fastack.c - the ec_xdp program as a follower: fast ack of the
  * leader's PREPAREs (verdict, the ack's bytes and checksums, the fast-ack
- * log records, the expected op) and the classification of frames that are
- * not ours, run on crafted frames with BPF_PROG_TEST_RUN.  Needs root.
+ * log records, the expected op, the promise stamps: expect() checks those
+ * of every run) and the classification of frames that are not ours, run
+ * on crafted frames with BPF_PROG_TEST_RUN.  Needs root.
  */
 #define _GNU_SOURCE /* CPU_COUNT */
 #include <arpa/inet.h>
@@ -26,17 +27,24 @@
 #define F_LEADER 0
 #define F_NEXT 10
 
-/* Replica F_SELF of 5, a normal follower with fast ack open. */
-static void follower(unsigned ring_bytes)
+/* Replica F_SELF of 5, a normal follower with fast ack open, promise
+ * slots for promise_cpus CPUs. */
+static void follower_cpus(unsigned ring_bytes, unsigned promise_cpus)
 {
 	struct ec_xdp_state *st;
 
-	skel = open_load(5, F_SELF, ring_bytes);
+	skel = open_load_cpus(5, F_SELF, ring_bytes, promise_cpus);
 	st = &skel->bss->ec_state;
 	st->switches[EC_OFFLOAD_FASTACK] = 1u << EC_MSG_PREPARE;
 	st->view = F_VIEW;
 	st->leader = F_LEADER;
 	st->expected = EC_FA_WORD(F_VIEW, 1, F_NEXT);
+}
+
+/* The follower with a slot for every CPU, as the replica loads it. */
+static void follower(unsigned ring_bytes)
+{
+	follower_cpus(ring_bytes, possible_cpus());
 }
 
 /* Checked fixture: the follower with the default ring. */
@@ -306,6 +314,25 @@ static void *close_reopen(void *arg)
 	return NULL;
 }
 
+/* Whether this process may run on cpus CPUs at once; if not, a skip
+ * for `test`, loud, which CI (EC_TEST_STRICT=1) counts as a failure, as
+ * the cluster tests do: a pass would claim what never ran. */
+static bool have_cpus(int cpus, const char *test)
+{
+	cpu_set_t set;
+	const char *strict = getenv("EC_TEST_STRICT");
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	if (CPU_COUNT(&set) >= cpus)
+		return true;
+	ck_assert_msg(!strict || strcmp(strict, "1") != 0,
+		      "%s needs %d CPUs, has %d (EC_TEST_STRICT=1)", test,
+		      cpus, CPU_COUNT(&set));
+	fprintf(stderr, "SKIP %s: needs %d CPUs, has %d\n", test, cpus,
+		CPU_COUNT(&set));
+	return false;
+}
+
 START_TEST(fa_race_lost_cas)
 {
 	struct closer c = { .expected = &skel->bss->ec_state.expected };
@@ -313,22 +340,10 @@ START_TEST(fa_race_lost_cas)
 			   F_NEXT, EC_MAX_ENTRY_BODY);
 	uint64_t acked = 0, raced = 0, c_now[EC_XDP_MAX];
 	struct timespec t0, t;
-	cpu_set_t cpus;
 	pthread_t th;
 
-	ck_assert_int_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
-	if (CPU_COUNT(&cpus) < 2) {
-		const char *strict = getenv("EC_TEST_STRICT");
-
-		/* as the cluster tests: a skip, loud, which CI (strict)
-		 * counts as a failure since a pass would claim a race that
-		 * never ran */
-		ck_assert_msg(!strict || strcmp(strict, "1") != 0,
-			      "fa_race_lost_cas needs 2 CPUs to race, has %d "
-			      "(EC_TEST_STRICT=1)", CPU_COUNT(&cpus));
-		fprintf(stderr, "SKIP fa_race_lost_cas: one CPU cannot race\n");
+	if (!have_cpus(2, "fa_race_lost_cas"))
 		return;
-	}
 	ck_assert_int_eq(pthread_create(&th, NULL, close_reopen, &c), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
@@ -425,6 +440,38 @@ START_TEST(fa_concurrent_prepares_once_each)
 			ck_assert_uint_eq(r->data[sizeof(*h) + b],
 					  body_byte(i + 1, b));
 	}
+}
+END_TEST
+
+/* Run on CPU cpu from now on. */
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+/* Slots for CPU 0 only: on CPU 1 a PREPARE is not acknowledged (user
+ * space would never see the promise), on CPU 0 it is, stamping slot 0. */
+START_TEST(no_promise_slot)
+{
+	size_t len = build(pkt, F_LEADER, F_SELF, EC_MSG_PREPARE, F_VIEW,
+			   F_NEXT, 10);
+
+	if (!have_cpus(2, "no_promise_slot"))
+		return;
+	teardown();
+	follower_cpus(0, 1);
+	pin(1);
+	expect_untouched(len, XDP_PASS, EC_XDP_FA_NO_CPU);
+	ck_assert_uint_eq(expected(), F_NEXT);
+	ck_assert_uint_eq(drain(), 0);
+	pin(0);
+	expect(len, XDP_TX, EC_XDP_FA_ACKED);
+	ck_assert_uint_eq(skel->bss->ec_promise_ns[0], last_stamp);
+	ck_assert_uint_eq(drain(), 1);
 }
 END_TEST
 
@@ -579,6 +626,7 @@ static Suite *fastack_suite(void)
 	tcase_add_test(fa, fa_ring_full);
 	tcase_add_test(fa, fa_race_lost_cas);
 	tcase_add_test(fa, fa_concurrent_prepares_once_each);
+	tcase_add_test(fa, no_promise_slot);
 	suite_add_tcase(s, fa);
 
 	tcase_add_checked_fixture(cl, setup_follower, teardown);

@@ -8,11 +8,12 @@
  * Each run must end in exactly one verdict, counted once, whose action the
  * program returned, and do no more than that verdict says: a frame that
  * goes up leaves every map and global as it found them (the .bss with
- * ec_state and the quorum slots, the fast-ack ring) and the frame itself
- * untouched but for EC_F_QUORUM, which only the leader's program may set
- * or clear.  A fast ack moves expected by one and stores exactly the
- * PREPARE; an ack counted towards a quorum adds exactly its sender's bit
- * to its slot.  The state is put back after every run, so the valid
+ * ec_state, the quorum slots and the promise stamps, the fast-ack ring)
+ * and the frame itself untouched but for EC_F_QUORUM, which only the
+ * leader's program may set or clear.  A fast ack moves expected by one,
+ * stores exactly the PREPARE and stamps one promise slot with a time
+ * within the run; an ack counted towards a quorum adds exactly its
+ * sender's bit to its slot.  The state is put back after every run, so the valid
  * frames stay valid.
  *
  * EC_FUZZ_ITERS (default 40000) frames per XDP role, a quarter of that
@@ -302,6 +303,27 @@ static void assert_up(const uint8_t *in, size_t len, bool set, int clear)
 	fz_assert(memcmp(o, in, len) == 0, "frame changed beyond the flag");
 }
 
+/* An acknowledgement sent: exactly one promise slot stamped, with a time
+ * within [t0, t1], the run's; put back. */
+static void assert_stamped(const struct ec_xdp__bss *was, uint64_t t0,
+			   uint64_t t1)
+{
+	__u64 *now = skel->bss->ec_promise_ns;
+	unsigned written = 0;
+
+	for (unsigned c = 0; c < EC_PROMISE_CPUS; c++) {
+		if (now[c] == was->ec_promise_ns[c])
+			continue;
+		written++;
+		fz_assert(now[c] >= t0 && now[c] <= t1,
+			  "stamp %llu outside the run [%llu, %llu]",
+			  (unsigned long long)now[c], (unsigned long long)t0,
+			  (unsigned long long)t1);
+		now[c] = was->ec_promise_ns[c];
+	}
+	fz_assert(written == 1, "an ack stamped %u slots", written);
+}
+
 /* A fast ack: expected moved by one, the record is the PREPARE, the
  * frame is its PREPARE_OK. */
 static void assert_fast_ack(const uint8_t *in, const struct ec_xdp__bss *was)
@@ -343,14 +365,16 @@ static void xdp_check(size_t len)
 {
 	static struct ec_xdp__bss was;
 	static uint8_t in[BUF_SIZE];
-	uint64_t before[EC_XDP_MAX], after[EC_XDP_MAX];
+	uint64_t before[EC_XDP_MAX], after[EC_XDP_MAX], t0, t1;
 	unsigned v;
 	int r;
 
 	memcpy(&was, skel->bss, sizeof(was));
 	memcpy(in, pkt, len);
 	counters(before);
+	t0 = boot_ns();
 	r = run_on(pkt, len, out, &out_len);
+	t1 = boot_ns();
 	counters(after);
 	n_records = 0;
 	fz_assert(ring_buffer__consume(ring) >= 0, "ring");
@@ -363,7 +387,7 @@ static void xdp_check(size_t len)
 	} else {
 		fz_assert(r >= 0, "test run: %s", strerror(errno));
 		v = moved(before, after, EC_XDP_MAX);
-		fz_assert(r == (v == EC_XDP_FA_ACKED	     ? XDP_TX :
+		fz_assert(r == (ec_xdp_verdict_sends(v)   ? XDP_TX :
 				ec_xdp_verdict_drops(v) ? XDP_DROP :
 							  XDP_PASS),
 			  "action %d for verdict %u", r, v);
@@ -373,12 +397,15 @@ static void xdp_check(size_t len)
 	else
 		fz_assert(n_records == 0, "verdict %u stored %u records", v,
 			  n_records);
+	if (v < EC_XDP_MAX && ec_xdp_verdict_sends(v))
+		assert_stamped(&was, t0, t1);
 	if (v == EC_XDP_Q_PENDING || v == EC_XDP_Q_QUORUM ||
 	    v == EC_XDP_Q_EXTRA)
 		assert_counted(in, &was);
 	fz_assert(memcmp(skel->bss, &was, sizeof(was)) == 0,
 		  "verdict %u changed the state beyond its own effect", v);
-	if (v == EC_XDP_MAX || v == EC_XDP_FA_ACKED || ec_xdp_verdict_drops(v))
+	if (v == EC_XDP_MAX || ec_xdp_verdict_sends(v) ||
+	    ec_xdp_verdict_drops(v))
 		return;
 	if (v == EC_XDP_Q_QUORUM || v == EC_XDP_Q_LATE)
 		assert_up(in, len, true, 0);

@@ -50,8 +50,6 @@ static void kern_close(struct sim *s, unsigned i)
 
 	if (k->expected && k->expected - 1 > q->acked_through)
 		q->acked_through = k->expected - 1;
-	if (k->expected)
-		q->closed_at = s->now;
 	k->expected = 0;
 }
 
@@ -66,7 +64,8 @@ static void quiesced_free(struct sim_quiesced *q)
 	q->n = 0;
 }
 
-/* ec_core_opts.quiesce: close the fast ack and hand back what it acked.
+/* ec_core_opts.quiesce: close the fast ack and hand back what it acked,
+ * and when it last acked (its stamp, as offload.c reads the program's).
  * Nothing is ever a moment away here (no concurrency): last_op is not
  * needed to know when every record is in. */
 static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
@@ -91,7 +90,7 @@ static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
 	out->acked = q->dgram;
 	out->n = n;
 	out->through = q->acked_through;
-	out->acked_at = q->closed_at;
+	out->acked_at = k->promised_at;
 	q->acked_through = 0;
 }
 
@@ -140,6 +139,7 @@ static bool kern_frame(struct sim *s, struct sim_pkt *p)
 	/* the switches, as the tests set them */
 	k->fastack_on = s->kernel_fastack;
 	k->quorum_on = s->kernel_quorum;
+	k->now = s->now;
 	switch (sim_kernel_frame(k, p->from, p->buf, p->len, ack)) {
 	case SIMK_ACKED:
 		push(s, p->to, p->from, EC_MSG_PREPARE_OK, ack, sizeof(ack));

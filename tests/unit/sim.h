@@ -34,7 +34,6 @@ struct sim_quiesced {
 	size_t n;
 	uint64_t acked_through; /* the fast ack closed by kern_sync: acked up
 				 * to here, for the next quiesce to report */
-	uint64_t closed_at;     /* when an open fast ack was last closed */
 };
 
 /* Return true to drop the packet. */

@@ -88,6 +88,7 @@ static enum simk_verdict fastack(struct sim_kernel *k, const uint8_t *buf,
 	record(k, buf, len);
 	k->expected++;
 	k->fast_acked++;
+	k->promised_at = k->now;
 	a.sender = (uint8_t)k->self;
 	a.view = m->view;
 	a.op = m->op;
@@ -177,6 +178,7 @@ void sim_kernel_reset(struct sim_kernel *k)
 	sim_kernel_clear_records(k);
 	k->expected = 0;
 	k->lead = false;
+	k->promised_at = 0;
 }
 
 void sim_kernel_free(struct sim_kernel *k)
