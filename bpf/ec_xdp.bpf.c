@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ec_xdp.bpf.c - the XDP program of every replica: follower fast ack
- * (fastack.h) and leader wait-on-quorum (quorum.h).
+ * ec_xdp.bpf.c - the XDP program of every replica: follower fast ack of
+ * PREPAREs and heartbeats (fastack.h) and leader wait-on-quorum
+ * (quorum.h).
  *
  * One program serves both roles; which one applies is run-time data in
  * ec_state (view, leader, lead, expected), so a view change never has to
@@ -126,6 +127,8 @@ int ec_xdp(struct xdp_md *ctx)
 		v = EC_XDP_NOT_MEMBER;
 	} else if (p.ec->type == EC_MSG_PREPARE) {
 		v = fa_prepare(ctx, &p);
+	} else if (p.ec->type == EC_MSG_COMMIT) {
+		v = fa_heartbeat(ctx, &p);
 	} else if (p.ec->type == EC_MSG_PREPARE_OK) {
 		v = q_prepare_ok(&p);
 	} else {

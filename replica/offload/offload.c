@@ -16,9 +16,9 @@
  * core's last op is among the records (they are in op order, bpf/
  * fastack.h, and at most microseconds from being submitted) and hands
  * them back, with the highest acked op, for the core to absorb and check,
- * and when the kernel last acknowledged anything: the newest of its
- * per-CPU promise stamps, read after the close, for the core to keep that
- * promise (proto/ec_offload.h).
+ * and when the kernel last acknowledged anything (a PREPARE or a
+ * heartbeat): the newest of its per-CPU promise stamps, read after the
+ * close, for the core to keep that promise (proto/ec_offload.h).
  * The offload keeps no pointer to the core: what it mirrors comes in
  * (ec_offload_sync), what the kernel acked goes out as data.
  */
@@ -502,10 +502,14 @@ static void sync_kernel(struct ec_offload *o)
 	const struct ec_core_state *s = &o->mirror;
 	bool normal = s->status == EC_ST_NORMAL;
 
+	/* the window gates the fast ack of PREPAREs and of heartbeats
+	 * alike; the program checks each one's switch besides */
 	sync_leader(o, s, normal && s->leader == o->self);
 	sync_follower(o, s, normal && s->leader != o->self &&
-			    ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
-					 EC_MSG_PREPARE));
+			    (ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
+					  EC_MSG_PREPARE) ||
+			     ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
+					  EC_MSG_COMMIT)));
 }
 
 void ec_offload_sync(struct ec_offload *o, const struct ec_core_state *s)

@@ -82,13 +82,17 @@ void cf_unload(void)
 	teardown();
 }
 
-/* A switch word with the one bit that matters on or off and the others
- * random: the program must read only its own. */
-static uint32_t switch_word(bool on, unsigned type)
+/* w with the bit of type on or off. */
+static uint32_t with_bit(uint32_t w, bool on, unsigned type)
 {
-	uint32_t w = cf_rnd(1u << 16) << 16 | cf_rnd(1u << 16);
-
 	return on ? w | 1u << type : w & ~(1u << type);
+}
+
+/* A switch word with random bits: the program must read only those the
+ * model's switches stand for. */
+static uint32_t random_word(void)
+{
+	return cf_rnd(1u << 16) << 16 | cf_rnd(1u << 16);
 }
 
 void cf_push(void)
@@ -98,9 +102,10 @@ void cf_push(void)
 
 	memset(st, 0, sizeof(*st));
 	st->switches[EC_OFFLOAD_FASTACK] =
-		switch_word(k->fastack_on, EC_MSG_PREPARE);
+		with_bit(with_bit(random_word(), k->fastack_on, EC_MSG_PREPARE),
+			 k->fastack_commit_on, EC_MSG_COMMIT);
 	st->switches[EC_OFFLOAD_QUORUM] =
-		switch_word(k->quorum_on, EC_MSG_PREPARE_OK);
+		with_bit(random_word(), k->quorum_on, EC_MSG_PREPARE_OK);
 	st->view = k->view;
 	st->leader = k->leader;
 	st->lead = k->lead;
@@ -120,6 +125,11 @@ struct cf_frame cf_frame_of(uint8_t type, unsigned sender, uint32_t view,
 		.op = op, .commit = type == EC_MSG_PREPARE ? op - 1 : 0,
 		.flags = type == EC_MSG_PREPARE_OK ? EC_F_FAST_ACK : 0,
 	};
+
+	if (type == EC_MSG_COMMIT) {
+		fr.body = fr.body_len = sizeof(struct ec_heartbeat);
+		fr.seq = 1;
+	}
 	return fr;
 }
 
@@ -138,15 +148,16 @@ static struct ec_bpf_peer address_of(unsigned from)
 
 static const char *describe(const struct cf_frame *fr)
 {
-	static char s[200];
+	static char s[240];
 
 	snprintf(s, sizeof(s),
-		 "%s sender %u from %u view %u op %llu commit %llu body %u "
-		 "body_len %u flags %#x cut %u pad %u magic %#x version %u",
+		 "%s sender %u from %u view %u op %llu commit %llu seq %llu "
+		 "body %u body_len %u flags %#x cut %u pad %u magic %#x "
+		 "version %u",
 		 ec_msg_type_name(fr->type), fr->sender, fr->from, fr->view,
 		 (unsigned long long)fr->op, (unsigned long long)fr->commit,
-		 fr->body, fr->body_len, fr->flags, fr->cut, fr->pad, fr->magic,
-		 fr->version);
+		 (unsigned long long)fr->seq, fr->body, fr->body_len, fr->flags,
+		 fr->cut, fr->pad, fr->magic, fr->version);
 	return s;
 }
 
@@ -164,6 +175,12 @@ static size_t build_frame(const struct cf_frame *fr)
 
 	for (size_t i = 0; i < fr->body; i++)
 		pkt[ACK_LEN + i] = body_byte(fr->op, i);
+	if (fr->type == EC_MSG_COMMIT &&
+	    fr->body >= sizeof(struct ec_heartbeat)) {
+		struct ec_heartbeat hb = { htobe64(fr->seq) };
+
+		memcpy(pkt + ACK_LEN, &hb, sizeof(hb));
+	}
 	h->magic = htonl(fr->magic);
 	h->version = fr->version;
 	h->body_len = htonl(fr->body_len);

@@ -30,7 +30,8 @@ static void must(bool ok, const char *what)
 static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
 		 const uint8_t *buf, size_t len);
 
-/* Hand replica i's core every PREPARE its "kernel" acked, in order. */
+/* Hand replica i's core every PREPARE and heartbeat its "kernel" acked,
+ * in order. */
 static void kern_absorb_all(struct sim *s, unsigned i)
 {
 	struct sim_kernel *k = &s->kern[i];
@@ -136,13 +137,18 @@ static bool kern_frame(struct sim *s, struct sim_pkt *p)
 	struct sim_kernel *k = &s->kern[p->to];
 	uint8_t ack[SIMK_ACK_LEN];
 
-	/* the switches, as the tests set them */
+	/* the switches, as the tests set them (fastack: every type; but a
+	 * lazy kernel leaves heartbeats to user space, which would never
+	 * hear its leader otherwise, where the replica drains every tick) */
 	k->fastack_on = s->kernel_fastack;
+	k->fastack_commit_on = s->kernel_fastack && !s->kernel_lazy;
 	k->quorum_on = s->kernel_quorum;
 	k->now = s->now;
 	switch (sim_kernel_frame(k, p->from, p->buf, p->len, ack)) {
 	case SIMK_ACKED:
-		push(s, p->to, p->from, EC_MSG_PREPARE_OK, ack, sizeof(ack));
+		/* a PREPARE_OK or a HEARTBEAT_OK */
+		push(s, p->to, p->from, ((struct ec_hdr *)ack)->type, ack,
+		     sizeof(ack));
 		return true;
 	case SIMK_DROP:
 		return true;
