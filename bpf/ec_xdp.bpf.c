@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ec_xdp.bpf.c - the XDP program of every replica: follower fast ack
- * (fastack.h) and leader wait-on-quorum (quorum.h).
+ * ec_xdp.bpf.c - the XDP program of every replica: follower fast ack of
+ * PREPAREs and heartbeats (fastack.h) and leader wait-on-quorum
+ * (quorum.h).
  *
  * One program serves both roles; which one applies is run-time data in
  * ec_state (view, leader, lead, expected), so a view change never has to
@@ -18,10 +19,15 @@
 const volatile struct ec_bpf_peer ec_peers[EC_MAX_REPLICAS];
 const volatile __u32 ec_self;
 const volatile __u32 ec_n;
+/* The CPUs whose promise slots user space reads (ec_offload.h). */
+const volatile __u32 ec_promise_cpus;
 
 /* Run-time state, mapped and updated by user space with atomics. */
 struct ec_xdp_state ec_state;
 __u64 ec_slots[EC_QUORUM_SLOTS];
+/* When this CPU last acknowledged our leader (ec_offload.h): written
+ * here only, read by user space. */
+__u64 ec_promise_ns[EC_PROMISE_CPUS];
 
 /* The fast-ack log: one struct ec_fa_record per acknowledged PREPARE,
  * room for about 5800 full-size ones.  Sized here only: fastack.h
@@ -41,6 +47,8 @@ struct {
 
 /* A load user space may change under us: read it exactly once. */
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+/* A store user space reads: one store of the whole word, where we put it. */
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 /* Replace the 16-bit word holding flags and sender (offset 6 of the
  * header, an even offset in the UDP datagram) after changing flags,
@@ -60,7 +68,7 @@ static __always_inline void ec_set_flags(struct ec_pkt *p, __u8 flags)
 /* The XDP action each verdict stands for. */
 static __always_inline int verdict_action(enum ec_xdp_verdict v)
 {
-	if (v == EC_XDP_FA_ACKED)
+	if (ec_xdp_verdict_sends(v))
 		return XDP_TX;
 	return ec_xdp_verdict_drops(v) ? XDP_DROP : XDP_PASS;
 }
@@ -119,6 +127,8 @@ int ec_xdp(struct xdp_md *ctx)
 		v = EC_XDP_NOT_MEMBER;
 	} else if (p.ec->type == EC_MSG_PREPARE) {
 		v = fa_prepare(ctx, &p);
+	} else if (p.ec->type == EC_MSG_COMMIT) {
+		v = fa_heartbeat(ctx, &p);
 	} else if (p.ec->type == EC_MSG_PREPARE_OK) {
 		v = q_prepare_ok(&p);
 	} else {

@@ -29,7 +29,8 @@ enum ec_offload_kind {
 				   * EC_F_TO_ALL; the TC program clones every
 				   * marked datagram, so a flip never leaves
 				   * a peer without its copy */
-	EC_OFFLOAD_FASTACK = 1,   /* XDP follower: PREPARE */
+	EC_OFFLOAD_FASTACK = 1,   /* XDP follower: PREPARE, COMMIT (the
+				   * heartbeat) */
 	EC_OFFLOAD_QUORUM = 2,    /* XDP leader: PREPARE_OK */
 	EC_OFFLOAD_MAX = 3,
 };
@@ -90,8 +91,29 @@ _Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");
 	(((w) & ~0xffffULL) == EC_SLOT_TAG(op, view))
 #define EC_SLOT_BITS(w) ((__u32)((w) & 0xffff))
 
-/* A PREPARE the follower's XDP program acknowledged: the UDP payload
- * (ec_hdr + body), as a ring buffer record of fixed size. */
+/*
+ * The follower's promises (core/lease.h).  Before the XDP program lets an
+ * acknowledgement of its leader out (a PREPARE_OK or a HEARTBEAT_OK), it
+ * stores bpf_ktime_get_boot_ns() in ec_promise_ns[its CPU] in .bss: one
+ * slot per CPU, for the CPUs below ec_promise_cpus (read-only data the
+ * loader sets: the possible CPUs, at most EC_PROMISE_CPUS); on any other
+ * CPU it acknowledges nothing (EC_XDP_FA_NO_CPU, EC_XDP_HB_NO_CPU).
+ * Who writes: the program alone, and a slot only from its own CPU, where
+ * XDP runs in softirq with migration disabled, so runs on one CPU follow
+ * one another: one writer per slot, a plain 8-byte store, no atomics.
+ * Who reads: user space, when it quiesces the fast ack, taking the newest
+ * slot as when the kernel last promised.  Why that is every promise: the
+ * stamp is stored before the compare-and-swap on ec_state.expected that
+ * lets the ack out (fully ordered, and made for heartbeats too, onto the
+ * word itself), so a reader that closed the window with its exchange and
+ * then reads the slots sees the stamp of every ack sent, and no ack is
+ * sent after the exchange.  The reading is taken after the frame arrived,
+ * so it is no earlier than the leader's send: what the lease counts from.
+ */
+#define EC_PROMISE_CPUS 256
+
+/* A PREPARE or a COMMIT the follower's XDP program acknowledged: the UDP
+ * payload (ec_hdr + body), as a ring buffer record of fixed size. */
 #define EC_FA_DATA_MAX (sizeof(struct ec_hdr) + EC_MAX_ENTRY_BODY)
 struct ec_fa_record {
 	__u32 len;
@@ -101,8 +123,8 @@ struct ec_fa_record {
 
 /* Verdicts, counted per CPU in each object's `counters` array.  Keep the
  * names in replica/offload/switches.c in step.  replica/control/offload_cmds.c sums
- * the fast-ack and quorum verdicts as ranges: add new ones inside their
- * group. */
+ * the fast-ack verdicts of PREPAREs, those of heartbeats and the quorum
+ * verdicts as ranges: add new ones inside their group. */
 enum ec_tc_verdict {
 	EC_TC_CLONED = 0,        /* one per clone sent */
 	EC_TC_BROADCAST,         /* "to all" originals consumed */
@@ -129,6 +151,22 @@ enum ec_xdp_verdict {
 	EC_XDP_FA_RACE,          /* lost the compare-and-swap */
 	EC_XDP_FA_MALFORMED,     /* lengths do not add up, or a commit
 				  * past the op (user space refuses both) */
+	EC_XDP_FA_NO_CPU,        /* this CPU has no promise slot */
+	/* follower fast ack of heartbeats (COMMIT, the same switch word
+	 * and window) */
+	EC_XDP_HB_ACKED,         /* stored and answered with a HEARTBEAT_OK
+				  * by XDP_TX */
+	EC_XDP_HB_OFF,           /* switch off */
+	EC_XDP_HB_CLOSED,        /* not a normal follower right now */
+	EC_XDP_HB_VIEW,          /* view differs from ours */
+	EC_XDP_HB_NOT_LEADER,    /* not from our view's leader */
+	EC_XDP_HB_MALFORMED,     /* no heartbeat body (struct ec_heartbeat,
+				  * seq not 0), lengths that do not add up,
+				  * or a commit past the op: user space
+				  * would answer none of them */
+	EC_XDP_HB_FULL,          /* ring buffer full */
+	EC_XDP_HB_RACE,          /* the window closed or moved meanwhile */
+	EC_XDP_HB_NO_CPU,        /* this CPU has no promise slot */
 	/* leader wait on quorum (PREPARE_OK) */
 	EC_XDP_Q_QUORUM,         /* completed a quorum: passed, flagged */
 	EC_XDP_Q_LATE,           /* a follower acks again a slot at quorum
@@ -149,9 +187,15 @@ enum ec_xdp_verdict {
 	EC_XDP_MAX,
 };
 
-/* Whether the XDP program drops a frame with verdict v; it sends back
- * EC_XDP_FA_ACKED and passes every other one up.  Here, not in the
- * program, so that the counters' summary drops what the program does. */
+/* Whether the XDP program sends a frame with verdict v back (XDP_TX, an
+ * acknowledgement), or drops it; it passes every other one up.  Here, not
+ * in the program, so that the counters' summary and the tests take what
+ * the program does. */
+static inline bool ec_xdp_verdict_sends(enum ec_xdp_verdict v)
+{
+	return v == EC_XDP_FA_ACKED || v == EC_XDP_HB_ACKED;
+}
+
 static inline bool ec_xdp_verdict_drops(enum ec_xdp_verdict v)
 {
 	return v == EC_XDP_Q_PENDING || v == EC_XDP_Q_DUP ||

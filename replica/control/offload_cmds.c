@@ -24,7 +24,7 @@ static void show_fraction(FILE *out, const char *name, uint64_t num,
 static int show(struct ec_control_req *r, struct ec_offload *o)
 {
 	struct ec_offload_counts c;
-	uint64_t fa = 0, q = 0, qdrop = 0;
+	uint64_t fa = 0, hb = 0, q = 0, qdrop = 0;
 
 	ec_switches_foreach(ec_offload_switches(o), show_switch, r->out);
 	if (ec_offload_counts(o, &c) < 0)
@@ -35,8 +35,10 @@ static int show(struct ec_control_req *r, struct ec_offload *o)
 	for (unsigned v = 0; v < EC_XDP_MAX; v++)
 		fprintf(r->out, "xdp.%s %llu\n", ec_xdp_verdict_name(v),
 			(unsigned long long)c.xdp[v]);
-	for (unsigned v = EC_XDP_FA_ACKED; v <= EC_XDP_FA_MALFORMED; v++)
+	for (unsigned v = EC_XDP_FA_ACKED; v <= EC_XDP_FA_NO_CPU; v++)
 		fa += c.xdp[v];
+	for (unsigned v = EC_XDP_HB_ACKED; v <= EC_XDP_HB_NO_CPU; v++)
+		hb += c.xdp[v];
 	for (unsigned v = EC_XDP_Q_QUORUM; v <= EC_XDP_Q_EXTRA; v++) {
 		q += c.xdp[v];
 		if (ec_xdp_verdict_drops(v))
@@ -45,6 +47,9 @@ static int show(struct ec_control_req *r, struct ec_offload *o)
 	/* of the PREPAREs that reached this replica's XDP program */
 	show_fraction(r->out, "fraction.prepare_acked_in_kernel",
 		      c.xdp[EC_XDP_FA_ACKED], fa);
+	/* of the heartbeats (COMMITs) that reached it */
+	show_fraction(r->out, "fraction.heartbeat_acked_in_kernel",
+		      c.xdp[EC_XDP_HB_ACKED], hb);
 	/* of the PREPARE_OKs that reached it */
 	show_fraction(r->out, "fraction.prepare_ok_dropped_in_kernel", qdrop, q);
 	return 0;

@@ -15,7 +15,10 @@
  * a sync has not already), reads the ring until every acked op above the
  * core's last op is among the records (they are in op order, bpf/
  * fastack.h, and at most microseconds from being submitted) and hands
- * them back, with the highest acked op, for the core to absorb and check.
+ * them back, with the highest acked op, for the core to absorb and check,
+ * and when the kernel last acknowledged anything (a PREPARE or a
+ * heartbeat): the newest of its per-CPU promise stamps, read after the
+ * close, for the core to keep that promise (proto/ec_offload.h).
  * The offload keeps no pointer to the core: what it mirrors comes in
  * (ec_offload_sync), what the kernel acked goes out as data.
  */
@@ -62,8 +65,7 @@ struct ec_offload {
 	struct ec_dgram *dgrams;
 	size_t n_recs, cap_recs;
 	uint32_t fa_view;        /* the view the window was last opened in */
-	uint64_t closed_at;      /* when the window was last closed (the
-				  * kernel acknowledged nothing later) */
+	unsigned promise_cpus;   /* the promise slots the program writes */
 	uint64_t acked_through;  /* a sync closed the window: the kernel
 				  * acked every op up to here; the next
 				  * quiesce reports it (0: nothing) */
@@ -158,6 +160,25 @@ static size_t hand_out(struct ec_offload *o, const struct ec_dgram **out)
 	return o->n_recs;
 }
 
+/* The CPUs the XDP program may acknowledge from: one promise slot for
+ * each possible CPU, as far as the slots go; 0, or -1 if unknown. */
+static int count_promise_cpus(struct ec_offload *o)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0) {
+		pr_warn("cannot count the possible CPUs: %s", strerror(-ncpu));
+		return -1;
+	}
+	o->promise_cpus = (unsigned)ncpu;
+	if (o->promise_cpus > EC_PROMISE_CPUS) {
+		o->promise_cpus = EC_PROMISE_CPUS;
+		pr_warn("%d possible CPUs: frames on CPUs from %u on are never "
+			"fast-acked (xdp.*_no_cpu)", ncpu, EC_PROMISE_CPUS);
+	}
+	return 0;
+}
+
 static int load(struct ec_offload *o)
 {
 	int err;
@@ -172,6 +193,9 @@ static int load(struct ec_offload *o)
 		     &o->bc->rodata->ec_n);
 	set_topology(o, o->xdp->rodata->ec_peers, &o->xdp->rodata->ec_self,
 		     &o->xdp->rodata->ec_n);
+	if (count_promise_cpus(o) < 0)
+		return -1;
+	o->xdp->rodata->ec_promise_cpus = o->promise_cpus;
 	err = ec_broadcast__load(o->bc);
 	if (!err)
 		err = ec_xdp__load(o->xdp);
@@ -335,7 +359,9 @@ size_t ec_offload_acked(struct ec_offload *o, const struct ec_dgram **out)
 
 /* Close the follower's fast ack: the kernel acks nothing more for us.
  * Every op below the word swapped out was acked: remembered for the next
- * quiesce. */
+ * quiesce.  The exchange, even of a window already closed, orders every
+ * promise stamp of an ack the kernel sent before the reads that follow
+ * (proto/ec_offload.h). */
 static void close_fast_ack(struct ec_offload *o)
 {
 	struct ec_xdp_state *xs = &o->xdp->bss->ec_state;
@@ -343,10 +369,24 @@ static void close_fast_ack(struct ec_offload *o)
 
 	if (w && EC_FA_OP(w) - 1 > o->acked_through)
 		o->acked_through = EC_FA_OP(w) - 1;
-	/* the kernel acknowledges nothing after the exchange: a reading
-	 * now is no earlier than its last acknowledgement */
-	if (w)
-		o->closed_at = ec_boot_us();
+}
+
+/* When the kernel last acknowledged anything for us, on our clock (0:
+ * never): the newest promise stamp.  Only once the window is closed is
+ * it final. */
+static uint64_t promised_at(const struct ec_offload *o)
+{
+	const __u64 *slots = o->xdp->bss->ec_promise_ns;
+	uint64_t newest = 0;
+
+	for (unsigned i = 0; i < o->promise_cpus; i++) {
+		/* relaxed: the close's exchange orders these reads */
+		uint64_t ns = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+
+		if (ns > newest)
+			newest = ns;
+	}
+	return ec_boot_from_kernel_ns(newest);
 }
 
 /* Whether record r leaves the ops up to *have (the core's log, then the
@@ -393,7 +433,9 @@ void ec_offload_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *q)
 	} while (have < through && !gap && ec_boot_us() <= deadline);
 	q->n = hand_out(o, &q->acked);
 	q->through = through;
-	q->acked_at = o->closed_at;
+	/* after the close and the records: every ack the kernel sent is
+	 * stamped by now, and none follows */
+	q->acked_at = promised_at(o);
 }
 
 /* Become (or stop being) the kernel's leader of view: slots from an
@@ -460,10 +502,14 @@ static void sync_kernel(struct ec_offload *o)
 	const struct ec_core_state *s = &o->mirror;
 	bool normal = s->status == EC_ST_NORMAL;
 
+	/* the window gates the fast ack of PREPAREs and of heartbeats
+	 * alike; the program checks each one's switch besides */
 	sync_leader(o, s, normal && s->leader == o->self);
 	sync_follower(o, s, normal && s->leader != o->self &&
-			    ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
-					 EC_MSG_PREPARE));
+			    (ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
+					  EC_MSG_PREPARE) ||
+			     ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
+					  EC_MSG_COMMIT)));
 }
 
 void ec_offload_sync(struct ec_offload *o, const struct ec_core_state *s)

@@ -9,7 +9,8 @@
  * Both programs are attached whenever BPF is enabled, whatever the
  * switches say, so any offload can be turned on or off at run time:
  *   ec_broadcast (TC egress)  clones a "to all" datagram to every peer
- *   ec_xdp (XDP)              follower fast ack; leader wait on quorum
+ *   ec_xdp (XDP)              follower fast ack (PREPAREs, heartbeats);
+ *                             leader wait on quorum
  */
 #ifndef EC_REPLICA_OFFLOAD_H
 #define EC_REPLICA_OFFLOAD_H
@@ -42,16 +43,18 @@ void ec_offload_free(struct ec_offload *o);
 
 /*
  * ec_core_opts.quiesce, with this offload as argument: close the
- * kernel's fast ack and hand back every PREPARE it acknowledged that
- * ec_offload_acked has not, waiting (up to 200 ms) for those above
- * last_op that are not yet in the ring.  The datagrams are the offload's
- * until its next call.
+ * kernel's fast ack and hand back every PREPARE (and heartbeat) it
+ * acknowledged that ec_offload_acked has not, waiting (up to 200 ms) for
+ * those above last_op that are not yet in the ring, and when it last
+ * acknowledged anything (its newest promise stamp).  The datagrams are
+ * the offload's until its next call.
  */
 void ec_offload_quiesce(void *offload, uint64_t last_op,
 			struct ec_quiesced *q);
 
-/* Every PREPARE the kernel acknowledged since the last call, in op order,
- * for ec_core_absorb: *out is the offload's until its next call. */
+/* Every PREPARE (in op order) and heartbeat the kernel acknowledged
+ * since the last call, for ec_core_absorb: *out is the offload's until
+ * its next call. */
 size_t ec_offload_acked(struct ec_offload *o, const struct ec_dgram **out);
 
 /* Whether the kernel counts PREPARE_OKs (the quorum switch): only then

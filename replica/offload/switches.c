@@ -18,7 +18,7 @@ static const uint32_t offload_types[EC_OFFLOAD_MAX] = {
 	[EC_OFFLOAD_BROADCAST] = 1u << EC_MSG_PREPARE | 1u << EC_MSG_COMMIT |
 				 1u << EC_MSG_START_VIEW_CHANGE |
 				 1u << EC_MSG_START_VIEW | 1u << EC_MSG_RECOVERY,
-	[EC_OFFLOAD_FASTACK] = 1u << EC_MSG_PREPARE,
+	[EC_OFFLOAD_FASTACK] = 1u << EC_MSG_PREPARE | 1u << EC_MSG_COMMIT,
 	[EC_OFFLOAD_QUORUM] = 1u << EC_MSG_PREPARE_OK,
 };
 
@@ -140,6 +140,16 @@ static const char *const xdp_names[EC_XDP_MAX] = {
 	[EC_XDP_FA_FULL] = "fastack_pass_full",
 	[EC_XDP_FA_RACE] = "fastack_pass_race",
 	[EC_XDP_FA_MALFORMED] = "fastack_pass_malformed",
+	[EC_XDP_FA_NO_CPU] = "fastack_pass_no_cpu",
+	[EC_XDP_HB_ACKED] = "heartbeat_acked",
+	[EC_XDP_HB_OFF] = "heartbeat_pass_off",
+	[EC_XDP_HB_CLOSED] = "heartbeat_pass_closed",
+	[EC_XDP_HB_VIEW] = "heartbeat_pass_view",
+	[EC_XDP_HB_NOT_LEADER] = "heartbeat_pass_not_leader",
+	[EC_XDP_HB_MALFORMED] = "heartbeat_pass_malformed",
+	[EC_XDP_HB_FULL] = "heartbeat_pass_full",
+	[EC_XDP_HB_RACE] = "heartbeat_pass_race",
+	[EC_XDP_HB_NO_CPU] = "heartbeat_pass_no_cpu",
 	[EC_XDP_Q_QUORUM] = "quorum_pass_quorum",
 	[EC_XDP_Q_LATE] = "quorum_pass_late",
 	[EC_XDP_Q_PENDING] = "quorum_drop_pending",

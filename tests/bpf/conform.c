@@ -82,13 +82,17 @@ void cf_unload(void)
 	teardown();
 }
 
-/* A switch word with the one bit that matters on or off and the others
- * random: the program must read only its own. */
-static uint32_t switch_word(bool on, unsigned type)
+/* w with the bit of type on or off. */
+static uint32_t with_bit(uint32_t w, bool on, unsigned type)
 {
-	uint32_t w = cf_rnd(1u << 16) << 16 | cf_rnd(1u << 16);
-
 	return on ? w | 1u << type : w & ~(1u << type);
+}
+
+/* A switch word with random bits: the program must read only those the
+ * model's switches stand for. */
+static uint32_t random_word(void)
+{
+	return cf_rnd(1u << 16) << 16 | cf_rnd(1u << 16);
 }
 
 void cf_push(void)
@@ -98,9 +102,10 @@ void cf_push(void)
 
 	memset(st, 0, sizeof(*st));
 	st->switches[EC_OFFLOAD_FASTACK] =
-		switch_word(k->fastack_on, EC_MSG_PREPARE);
+		with_bit(with_bit(random_word(), k->fastack_on, EC_MSG_PREPARE),
+			 k->fastack_commit_on, EC_MSG_COMMIT);
 	st->switches[EC_OFFLOAD_QUORUM] =
-		switch_word(k->quorum_on, EC_MSG_PREPARE_OK);
+		with_bit(random_word(), k->quorum_on, EC_MSG_PREPARE_OK);
 	st->view = k->view;
 	st->leader = k->leader;
 	st->lead = k->lead;
@@ -120,6 +125,11 @@ struct cf_frame cf_frame_of(uint8_t type, unsigned sender, uint32_t view,
 		.op = op, .commit = type == EC_MSG_PREPARE ? op - 1 : 0,
 		.flags = type == EC_MSG_PREPARE_OK ? EC_F_FAST_ACK : 0,
 	};
+
+	if (type == EC_MSG_COMMIT) {
+		fr.body = fr.body_len = sizeof(struct ec_heartbeat);
+		fr.seq = 1;
+	}
 	return fr;
 }
 
@@ -138,15 +148,16 @@ static struct ec_bpf_peer address_of(unsigned from)
 
 static const char *describe(const struct cf_frame *fr)
 {
-	static char s[200];
+	static char s[240];
 
 	snprintf(s, sizeof(s),
-		 "%s sender %u from %u view %u op %llu commit %llu body %u "
-		 "body_len %u flags %#x cut %u pad %u magic %#x version %u",
+		 "%s sender %u from %u view %u op %llu commit %llu seq %llu "
+		 "body %u body_len %u flags %#x cut %u pad %u magic %#x "
+		 "version %u",
 		 ec_msg_type_name(fr->type), fr->sender, fr->from, fr->view,
 		 (unsigned long long)fr->op, (unsigned long long)fr->commit,
-		 fr->body, fr->body_len, fr->flags, fr->cut, fr->pad, fr->magic,
-		 fr->version);
+		 (unsigned long long)fr->seq, fr->body, fr->body_len, fr->flags,
+		 fr->cut, fr->pad, fr->magic, fr->version);
 	return s;
 }
 
@@ -164,6 +175,12 @@ static size_t build_frame(const struct cf_frame *fr)
 
 	for (size_t i = 0; i < fr->body; i++)
 		pkt[ACK_LEN + i] = body_byte(fr->op, i);
+	if (fr->type == EC_MSG_COMMIT &&
+	    fr->body >= sizeof(struct ec_heartbeat)) {
+		struct ec_heartbeat hb = { htobe64(fr->seq) };
+
+		memcpy(pkt + ACK_LEN, &hb, sizeof(hb));
+	}
 	h->magic = htonl(fr->magic);
 	h->version = fr->version;
 	h->body_len = htonl(fr->body_len);
@@ -185,7 +202,7 @@ static size_t build_frame(const struct cf_frame *fr)
 /* The class of a program verdict. */
 static enum simk_verdict class_of(unsigned v)
 {
-	if (v == EC_XDP_FA_ACKED)
+	if (ec_xdp_verdict_sends(v))
 		return SIMK_ACKED;
 	if (ec_xdp_verdict_drops(v))
 		return SIMK_DROP;
@@ -259,6 +276,34 @@ static void compare_bytes(const struct cf_frame *fr, unsigned v,
 	}
 }
 
+/* The promise stamps after the frame, against the stamps before (was),
+ * the model's before (promised0) and the readings around the run. */
+static void compare_stamps(const struct cf_frame *fr, unsigned v,
+			   const __u64 *was, uint64_t promised0, uint64_t t0,
+			   uint64_t t1)
+{
+	const __u64 *now = skel->bss->ec_promise_ns;
+	unsigned written = 0;
+	uint64_t stamp = 0;
+
+	for (unsigned c = 0; c < EC_PROMISE_CPUS; c++) {
+		if (now[c] == was[c])
+			continue;
+		written++;
+		stamp = now[c];
+	}
+	if (cf_model.promised_at == promised0) {
+		conform(written == 0, "%u promise slots stamped, model none",
+			written);
+		return;
+	}
+	conform(cf_model.promised_at == t0, "model stamped %llu, not its now",
+		(unsigned long long)cf_model.promised_at);
+	conform(written == 1 && stamp >= t0 && stamp <= t1,
+		"%u promise slots stamped (%llu), model one at %llu", written,
+		(unsigned long long)stamp, (unsigned long long)t0);
+}
+
 /* The state after the frame: expected, the rest of ec_state, the slots
  * and the records (rec0 is the model's record count before it). */
 static void compare_state(const struct cf_frame *fr, unsigned v,
@@ -312,15 +357,21 @@ unsigned cf_step(const struct cf_frame *fr)
 	size_t len = build_frame(fr), dlen = ntohs(udp_of(pkt)->len) - 8;
 	uint8_t dgram[BUF_SIZE], ack[SIMK_ACK_LEN];
 	struct ec_xdp_state before = skel->bss->ec_state;
+	static __u64 stamps[EC_PROMISE_CPUS];
+	uint64_t promised0 = cf_model.promised_at, t1;
 	size_t rec0 = cf_model.n_records;
 	enum simk_verdict mv;
 	unsigned v;
 	int r;
 
-	/* the model gets the UDP payload, without padding */
+	memcpy(stamps, skel->bss->ec_promise_ns, sizeof(stamps));
+	/* the model gets the UDP payload, without padding, at the time the
+	 * program's run begins */
 	memcpy(dgram, pkt + L2L4_LEN, dlen);
+	cf_model.now = boot_ns();
 	mv = sim_kernel_frame(&cf_model, fr->from, dgram, dlen, ack);
 	r = run_on(pkt, len, out, &out_len);
+	t1 = boot_ns();
 	if (r < 0)
 		ck_abort_msg("test run: %s", strerror(errno));
 	v = last_verdict();
@@ -328,6 +379,7 @@ unsigned cf_step(const struct cf_frame *fr)
 	conform(mv == class_of(v), "model %s", class_names[mv]);
 	compare_bytes(fr, v, mv, len, dlen, dgram, ack);
 	compare_state(fr, v, &before, rec0);
+	compare_stamps(fr, v, stamps, promised0, cf_model.now, t1);
 	return v;
 }
 

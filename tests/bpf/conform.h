@@ -8,10 +8,11 @@
  *
  * cf_step() requires, for each frame, the same verdict class (acked,
  * dropped, passed, passed with EC_F_QUORUM), the same bytes (the
- * follower's ack; the datagram passed up, its flag set or cleared), the
- * same expected op, the same fast-ack records, the same quorum slots and
- * nothing else of ec_state changed.  Otherwise the unit tests would test
- * the replica against a kernel that does not exist.
+ * follower's ack, a PREPARE_OK or a HEARTBEAT_OK; the datagram passed up,
+ * its flag set or cleared), the same expected op, the same fast-ack
+ * records, the same quorum slots, a promise stamped by both or by
+ * neither, and nothing else of ec_state changed.  Otherwise the unit
+ * tests would test the replica against a kernel that does not exist.
  *
  * How the model's abstractions (sim_kernel.h) are mapped:
  *   - the model sees the UDP payload and the id of the replica whose
@@ -32,8 +33,13 @@
  *     the model has neither;
  *   - ec_state.quorum is given as ec_quorum_followers(n), as
  *     replica/offload/offload.c does; the model derives it from n;
- *   - the switch words get random bits besides the one the model's
- *     switch stands for, which the program must ignore.
+ *   - the switch words get random bits besides the ones the model's
+ *     switches stand for, which the program must ignore;
+ *   - the model's clock (now) is CLOCK_BOOTTIME in nanoseconds read just
+ *     before the program runs: when both acknowledge, the model's stamp
+ *     is that reading and the program's, in the slot of the CPU it ran
+ *     on, must lie between it and a reading just after; the program has
+ *     a slot for every CPU (EC_XDP_*_NO_CPU is test_bpf_fastack.c's).
  */
 #ifndef CONFORM_H
 #define CONFORM_H
@@ -53,6 +59,8 @@ struct cf_frame {
 	unsigned from;      /* whose address: a replica id, or CF_NOBODY */
 	uint32_t magic, view;
 	uint64_t op, commit;
+	uint64_t seq;       /* a COMMIT's heartbeat number: the first 8
+			     * body bytes, when it carries as many */
 	uint32_t body;      /* body bytes carried */
 	uint32_t body_len;  /* what the header says */
 	uint32_t cut;       /* nonzero: the payload is only this long */
@@ -79,7 +87,8 @@ void cf_unload(void);
 void cf_push(void);
 
 /* A well-formed frame of type from sender's own address: commit op - 1
- * for a PREPARE (no body), flags EC_F_FAST_ACK for a PREPARE_OK. */
+ * for a PREPARE (no body), a heartbeat (seq 1) for a COMMIT, flags
+ * EC_F_FAST_ACK for a PREPARE_OK. */
 struct cf_frame cf_frame_of(uint8_t type, unsigned sender, uint32_t view,
 			    uint64_t op);
 

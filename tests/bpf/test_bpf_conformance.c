@@ -28,7 +28,7 @@ static struct sim_kernel *const k = &cf_model;
 static void setup_follower(void)
 {
 	cf_load(N5);
-	k->fastack_on = k->quorum_on = true;
+	k->fastack_on = k->fastack_commit_on = k->quorum_on = true;
 	k->view = F_VIEW;
 	k->leader = F_VIEW % N5;
 	k->expected = F_NEXT;
@@ -41,7 +41,7 @@ static void setup_follower(void)
 static void setup_leader(void)
 {
 	cf_load(N5);
-	k->fastack_on = k->quorum_on = true;
+	k->fastack_on = k->fastack_commit_on = k->quorum_on = true;
 	k->view = L_VIEW;
 	k->leader = L_VIEW % N5;
 	k->lead = true;
@@ -57,6 +57,17 @@ static struct cf_frame prepare(uint64_t op)
 		cf_frame_of(EC_MSG_PREPARE, F_VIEW % N5, F_VIEW, op);
 
 	fr.body = fr.body_len = 40;
+	return fr;
+}
+
+/* Heartbeat seq of the follower's leader, its last op F_NEXT - 1. */
+static struct cf_frame heartbeat(uint64_t seq)
+{
+	struct cf_frame fr =
+		cf_frame_of(EC_MSG_COMMIT, F_VIEW % N5, F_VIEW, F_NEXT - 1);
+
+	fr.seq = seq;
+	fr.commit = F_NEXT - 2;
 	return fr;
 }
 
@@ -119,6 +130,87 @@ START_TEST(sizes_lengths_commit)
 	fr.pad = 12;
 	fr.csum = true;
 	cf_expect(&fr, EC_XDP_FA_ACKED);
+}
+END_TEST
+
+/* Heartbeats acked between PREPAREs, with a checksum and padding; the
+ * window stays where the PREPAREs left it. */
+START_TEST(heartbeats_acked_between_prepares)
+{
+	struct cf_frame fr = heartbeat(1);
+
+	cf_expect(&fr, EC_XDP_HB_ACKED);
+	fr = prepare(F_NEXT);
+	cf_expect(&fr, EC_XDP_FA_ACKED);
+	fr = heartbeat(2);
+	fr.csum = true;
+	fr.pad = 9;
+	cf_expect(&fr, EC_XDP_HB_ACKED);
+	cf_expect(&fr, EC_XDP_HB_ACKED); /* a duplicate is answered too */
+	fr = heartbeat(0xfedcba9876543210ull);
+	fr.op = F_NEXT + 5; /* the leader is ahead: user space will ask */
+	fr.flags = 0xff;
+	cf_expect(&fr, EC_XDP_HB_ACKED);
+	fr = prepare(F_NEXT + 1);
+	cf_expect(&fr, EC_XDP_FA_ACKED);
+}
+END_TEST
+
+START_TEST(heartbeat_view_leader_closed_off)
+{
+	struct cf_frame fr = heartbeat(3);
+
+	fr.view = F_VIEW - 1;
+	cf_expect(&fr, EC_XDP_HB_VIEW);
+	fr.view = F_VIEW + 256;
+	cf_expect(&fr, EC_XDP_HB_VIEW);
+	fr = heartbeat(3);
+	fr.sender = fr.from = 3;
+	cf_expect(&fr, EC_XDP_HB_NOT_LEADER);
+	fr.from = CF_NOBODY;
+	cf_expect(&fr, EC_XDP_NOT_MEMBER);
+	fr = heartbeat(3);
+	k->fastack_commit_on = false;
+	cf_push();
+	cf_expect(&fr, EC_XDP_HB_OFF);
+	fr = prepare(F_NEXT); /* the PREPARE switch is its own */
+	cf_expect(&fr, EC_XDP_FA_ACKED);
+	k->fastack_commit_on = true;
+	k->fastack_on = false;
+	cf_push();
+	fr = heartbeat(3);
+	cf_expect(&fr, EC_XDP_HB_ACKED);
+	k->expected = 0;
+	cf_push();
+	cf_expect(&fr, EC_XDP_HB_CLOSED);
+}
+END_TEST
+
+/* What user space would not answer: no seq, bodies of other sizes,
+ * lengths that do not add up, a commit past the leader's op. */
+START_TEST(heartbeat_malformed)
+{
+	static const uint32_t bodies[] = { 0, 7, 9, 64 };
+	struct cf_frame fr = heartbeat(0);
+
+	cf_expect(&fr, EC_XDP_HB_MALFORMED);
+	for (unsigned i = 0; i < 4; i++) {
+		fr = heartbeat(5);
+		fr.body = fr.body_len = bodies[i];
+		cf_expect(&fr, EC_XDP_HB_MALFORMED);
+	}
+	fr = heartbeat(5);
+	fr.body = 9;
+	cf_expect(&fr, EC_XDP_HB_MALFORMED);
+	fr = heartbeat(5);
+	fr.body_len = 9;
+	cf_expect(&fr, EC_XDP_HB_MALFORMED);
+	fr = heartbeat(5);
+	fr.cut = sizeof(struct ec_hdr) + 4;
+	cf_expect(&fr, EC_XDP_HB_MALFORMED);
+	fr = heartbeat(5);
+	fr.commit = fr.op + 1;
+	cf_expect(&fr, EC_XDP_HB_MALFORMED);
 }
 END_TEST
 
@@ -200,10 +292,17 @@ START_TEST(membership_and_other_types)
 	fr = cf_frame_of(EC_MSG_REQUEST, EC_SENDER_CLIENT, 0, 0);
 	fr.from = CF_NOBODY;
 	cf_expect(&fr, EC_XDP_PASS_OTHER);
-	fr = cf_frame_of(EC_MSG_COMMIT, 1, L_VIEW, L_OP);
+	fr = cf_frame_of(EC_MSG_START_VIEW, 1, L_VIEW, L_OP);
 	cf_expect(&fr, EC_XDP_PASS_OTHER);
 	fr.from = CF_NOBODY;
 	cf_expect(&fr, EC_XDP_NOT_MEMBER);
+	/* the leader's window is closed: a heartbeat goes up, and so does
+	 * the HEARTBEAT_OK of a follower, for user space to count */
+	fr = cf_frame_of(EC_MSG_COMMIT, 1, L_VIEW, L_OP);
+	cf_expect(&fr, EC_XDP_HB_CLOSED);
+	fr = cf_frame_of(EC_MSG_HEARTBEAT_OK, 1, L_VIEW, 4);
+	fr.flags = EC_F_FAST_ACK;
+	cf_expect(&fr, EC_XDP_PASS_OTHER);
 	fr = ack_from(0, L_OP);
 	fr.magic ^= 1;
 	cf_expect(&fr, EC_XDP_PASS_NOT_EC);
@@ -225,7 +324,7 @@ START_TEST(threshold_every_n)
 
 	cf_load(n);
 	snprintf(cf_where, sizeof(cf_where), "threshold n %u", n);
-	k->fastack_on = k->quorum_on = true;
+	k->fastack_on = k->fastack_commit_on = k->quorum_on = true;
 	k->view = k->leader = k->self;
 	k->lead = true;
 	k->commit = L_COMMIT;
@@ -262,6 +361,9 @@ static Suite *conformance_suite(void)
 	tcase_add_test(f, next_op_acked_duplicate_old_gap);
 	tcase_add_test(f, wrong_view_not_leader_closed_off);
 	tcase_add_test(f, sizes_lengths_commit);
+	tcase_add_test(f, heartbeats_acked_between_prepares);
+	tcase_add_test(f, heartbeat_view_leader_closed_off);
+	tcase_add_test(f, heartbeat_malformed);
 	suite_add_tcase(s, f);
 	tcase_add_checked_fixture(l, setup_leader, cf_unload);
 	tcase_add_test(l, quorum_pending_dup_completion_extra_late_committed);

@@ -4,10 +4,11 @@
  * for every n from 1 to 9: from a random state user space could have
  * left (a follower with its window open or closed, a leader with slots
  * partly acked, sometimes both), frames near what the state expects
- * (the next op and its neighbours, acks of tagged and untagged slots,
- * other views, other senders and addresses, bodies up to and past the
- * limit, lengths and commits that do not add up, forged flags, other
- * types, datagrams that are not electrode-c's), and between frames what
+ * (the next op and its neighbours, heartbeats, acks of tagged and
+ * untagged slots, other views, other senders and addresses, bodies up to
+ * and past the limit, lengths and commits that do not add up, forged
+ * flags, other types, datagrams that are not electrode-c's), and between
+ * frames what
  * user space does (commits, new slots, the window closed, reopened or
  * moved past ops, view changes, switches flipped).  With the default
  * number of sequences every verdict n makes possible must be reached.
@@ -80,6 +81,7 @@ static void random_state(void)
 	k->view = cf_rnd(4) ? cf_rnd(40) : 0xffffff00u + cf_rnd(256);
 	k->leader = cf_rnd(8) ? k->view % k->n : cf_rnd(EC_MAX_REPLICAS);
 	k->fastack_on = cf_rnd(8) != 0;
+	k->fastack_commit_on = cf_rnd(8) != 0;
 	k->quorum_on = cf_rnd(8) != 0;
 	k->lead = k->leader == k->self ? cf_rnd(6) != 0 : cf_rnd(10) == 0;
 	k->expected = k->leader != k->self && cf_rnd(6) ? 1 + cf_rnd(500) :
@@ -93,7 +95,7 @@ static void random_state(void)
 /* What user space may do between two frames. */
 static void user_space_event(void)
 {
-	switch (cf_rnd(7)) {
+	switch (cf_rnd(8)) {
 	case 0: /* a commit (it only grows) */
 		k->commit += cf_rnd(3);
 		break;
@@ -119,6 +121,9 @@ static void user_space_event(void)
 	case 5:
 		k->fastack_on = !k->fastack_on;
 		break;
+	case 6:
+		k->fastack_commit_on = !k->fastack_commit_on;
+		break;
 	default:
 		k->quorum_on = !k->quorum_on;
 	}
@@ -142,9 +147,29 @@ static void random_frame(struct cf_frame *fr)
 	static const uint32_t edge[] = { 0, 1, EC_MAX_ENTRY_BODY - 1,
 					 EC_MAX_ENTRY_BODY,
 					 EC_MAX_ENTRY_BODY + 1, 1440 };
-	unsigned kind = cf_rnd(20);
+	unsigned kind = cf_rnd(24);
 
-	if (kind < 8) {
+	if (kind >= 20) {
+		/* a heartbeat, mostly of our leader, numbered 0 (none) now
+		 * and then, its body of another size, or lengths, commit or
+		 * flags off */
+		*fr = cf_frame_of(EC_MSG_COMMIT,
+				  cf_rnd(6) ? k->leader :
+					      cf_rnd(EC_MAX_REPLICAS + 1),
+				  random_view(), k->commit + cf_rnd(4));
+		fr->commit = fr->op - cf_rnd(2);
+		fr->seq = cf_rnd(8) ? 1 + cf_rnd(100) :
+			  cf_rnd(2)  ? 0 :
+				       ~0ull - cf_rnd(3);
+		if (cf_rnd(8) == 0)
+			fr->body = fr->body_len = cf_rnd(20);
+		if (cf_rnd(12) == 0)
+			fr->body_len += cf_rnd(3) - 1;
+		if (cf_rnd(12) == 0)
+			fr->commit = fr->op + 1 + cf_rnd(3);
+		if (cf_rnd(6) == 0)
+			fr->flags = (uint8_t)cf_rnd(256);
+	} else if (kind < 8) {
 		/* sender EC_MAX_REPLICAS stands for any id past the table */
 		*fr = cf_frame_of(EC_MSG_PREPARE,
 				  cf_rnd(6) ? k->leader :
@@ -227,7 +252,8 @@ static void random_frame(struct cf_frame *fr)
 }
 
 /* Verdicts the random sequences of n must reach, lest they test less
- * than they seem to: all but FULL and RACE where n makes them possible. */
+ * than they seem to: all but FULL, RACE and NO_CPU (never here:
+ * conform.h) where n makes them possible. */
 static void check_coverage(unsigned n)
 {
 	unsigned need = ec_quorum_followers(n);
@@ -235,7 +261,10 @@ static void check_coverage(unsigned n)
 
 	cf_counters(c);
 	for (unsigned v = 0; v < EC_XDP_MAX; v++) {
-		bool reachable = v != EC_XDP_FA_FULL && v != EC_XDP_FA_RACE;
+		bool reachable = v != EC_XDP_FA_FULL && v != EC_XDP_FA_RACE &&
+				 v != EC_XDP_FA_NO_CPU &&
+				 v != EC_XDP_HB_FULL && v != EC_XDP_HB_RACE &&
+				 v != EC_XDP_HB_NO_CPU;
 
 		if (n == 1) /* no peer: all but these are unreachable */
 			reachable = v == EC_XDP_PASS_NOT_EC ||

@@ -8,12 +8,14 @@
  * Each run must end in exactly one verdict, counted once, whose action the
  * program returned, and do no more than that verdict says: a frame that
  * goes up leaves every map and global as it found them (the .bss with
- * ec_state and the quorum slots, the fast-ack ring) and the frame itself
- * untouched but for EC_F_QUORUM, which only the leader's program may set
- * or clear.  A fast ack moves expected by one and stores exactly the
- * PREPARE; an ack counted towards a quorum adds exactly its sender's bit
- * to its slot.  The state is put back after every run, so the valid
- * frames stay valid.
+ * ec_state, the quorum slots and the promise stamps, the fast-ack ring)
+ * and the frame itself untouched but for EC_F_QUORUM, which only the
+ * leader's program may set or clear.  A fast ack of a PREPARE moves
+ * expected by one and stores exactly the PREPARE; one of a heartbeat
+ * leaves expected, stores exactly the COMMIT and answers its seq; each
+ * stamps one promise slot with a time within the run.  An ack counted
+ * towards a quorum adds exactly its sender's bit to its slot.  The state
+ * is put back after every run, so the valid frames stay valid.
  *
  * EC_FUZZ_ITERS (default 40000) frames per XDP role, a quarter of that
  * for TC (each broadcast sends four clones), from the seed
@@ -192,7 +194,8 @@ static void setup_follower(void)
 
 	skel = open_load(N, F_SELF, 0);
 	st = &skel->bss->ec_state;
-	st->switches[EC_OFFLOAD_FASTACK] = 1u << EC_MSG_PREPARE;
+	st->switches[EC_OFFLOAD_FASTACK] =
+		1u << EC_MSG_PREPARE | 1u << EC_MSG_COMMIT;
 	st->view = F_VIEW;
 	st->leader = 0;
 	st->expected = EC_FA_WORD(F_VIEW, 1, F_NEXT);
@@ -302,25 +305,76 @@ static void assert_up(const uint8_t *in, size_t len, bool set, int clear)
 	fz_assert(memcmp(o, in, len) == 0, "frame changed beyond the flag");
 }
 
-/* A fast ack: expected moved by one, the record is the PREPARE, the
- * frame is its PREPARE_OK. */
-static void assert_fast_ack(const uint8_t *in, const struct ec_xdp__bss *was)
+/* An acknowledgement sent: exactly one promise slot stamped, with a time
+ * within [t0, t1], the run's; put back. */
+static void assert_stamped(const struct ec_xdp__bss *was, uint64_t t0,
+			   uint64_t t1)
+{
+	__u64 *now = skel->bss->ec_promise_ns;
+	unsigned written = 0;
+
+	for (unsigned c = 0; c < EC_PROMISE_CPUS; c++) {
+		if (now[c] == was->ec_promise_ns[c])
+			continue;
+		written++;
+		fz_assert(now[c] >= t0 && now[c] <= t1,
+			  "stamp %llu outside the run [%llu, %llu]",
+			  (unsigned long long)now[c], (unsigned long long)t0,
+			  (unsigned long long)t1);
+		now[c] = was->ec_promise_ns[c];
+	}
+	fz_assert(written == 1, "an ack stamped %u slots", written);
+}
+
+/* A fast ack: the record is the datagram acked, the frame our ack of
+ * type for it, with header op `op` (network order). */
+static void assert_ack_of(const uint8_t *in, uint8_t type, __be64 op)
 {
 	const struct ec_hdr *h = ec_of(in);
 	size_t stored = sizeof(*h) + ntohl(h->body_len);
+	const struct ec_hdr *a = ec_of(out);
 
-	fz_assert(skel->bss->ec_state.expected == was->ec_state.expected + 1,
-		  "expected did not move by one");
 	fz_assert(n_records == 1, "%u records for a fast ack", n_records);
 	fz_assert(record.len == stored &&
 			  memcmp(record.data, in + L2L4_LEN, stored) == 0,
-		  "the record is not the PREPARE");
-	fz_assert(out_len == ACK_LEN && ec_of(out)->type == EC_MSG_PREPARE_OK &&
-			  ec_of(out)->flags == EC_F_FAST_ACK &&
-			  ec_of(out)->op == h->op && ec_of(out)->view == h->view &&
-			  ec_of(out)->sender == F_SELF && ip_csum_ok(out),
-		  "not a PREPARE_OK for the PREPARE");
+		  "the record is not the datagram acked");
+	fz_assert(out_len == ACK_LEN && a->type == type &&
+			  a->flags == EC_F_FAST_ACK && a->op == op &&
+			  a->view == h->view && a->sender == F_SELF &&
+			  a->body_len == 0 && a->commit == 0 &&
+			  ip_csum_ok(out) && udp_of(out)->check == 0 &&
+			  ntohs(udp_of(out)->len) == ACK_LEN - 14 - 20 &&
+			  ip_of(out)->daddr == ip_of(in)->saddr &&
+			  udp_of(out)->dest == udp_of(in)->source,
+		  "not our %s for the datagram", type == EC_MSG_PREPARE_OK ?
+							"PREPARE_OK" :
+							"HEARTBEAT_OK");
+}
+
+/* A fast ack of a PREPARE: expected moved by one; its PREPARE_OK. */
+static void assert_fast_ack(const uint8_t *in, const struct ec_xdp__bss *was)
+{
+	fz_assert(ec_of(in)->type == EC_MSG_PREPARE, "acked type %u",
+		  ec_of(in)->type);
+	fz_assert(skel->bss->ec_state.expected == was->ec_state.expected + 1,
+		  "expected did not move by one");
+	assert_ack_of(in, EC_MSG_PREPARE_OK, ec_of(in)->op);
 	skel->bss->ec_state.expected = was->ec_state.expected;
+}
+
+/* A fast ack of a heartbeat: one body of a seq, expected where it was;
+ * the HEARTBEAT_OK of that seq. */
+static void assert_heartbeat_ack(const uint8_t *in)
+{
+	const struct ec_hdr *h = ec_of(in);
+	struct ec_heartbeat hb;
+
+	fz_assert(h->type == EC_MSG_COMMIT && ntohl(h->body_len) == sizeof(hb),
+		  "acked a heartbeat of type %u, body %u", h->type,
+		  ntohl(h->body_len));
+	memcpy(&hb, in + ACK_LEN, sizeof(hb));
+	fz_assert(hb.seq != 0, "acked heartbeat 0");
+	assert_ack_of(in, EC_MSG_HEARTBEAT_OK, hb.seq);
 }
 
 /* An ack counted towards a quorum: its sender's bit added to its slot. */
@@ -343,14 +397,16 @@ static void xdp_check(size_t len)
 {
 	static struct ec_xdp__bss was;
 	static uint8_t in[BUF_SIZE];
-	uint64_t before[EC_XDP_MAX], after[EC_XDP_MAX];
+	uint64_t before[EC_XDP_MAX], after[EC_XDP_MAX], t0, t1;
 	unsigned v;
 	int r;
 
 	memcpy(&was, skel->bss, sizeof(was));
 	memcpy(in, pkt, len);
 	counters(before);
+	t0 = boot_ns();
 	r = run_on(pkt, len, out, &out_len);
+	t1 = boot_ns();
 	counters(after);
 	n_records = 0;
 	fz_assert(ring_buffer__consume(ring) >= 0, "ring");
@@ -363,22 +419,27 @@ static void xdp_check(size_t len)
 	} else {
 		fz_assert(r >= 0, "test run: %s", strerror(errno));
 		v = moved(before, after, EC_XDP_MAX);
-		fz_assert(r == (v == EC_XDP_FA_ACKED	     ? XDP_TX :
+		fz_assert(r == (ec_xdp_verdict_sends(v)   ? XDP_TX :
 				ec_xdp_verdict_drops(v) ? XDP_DROP :
 							  XDP_PASS),
 			  "action %d for verdict %u", r, v);
 	}
 	if (v == EC_XDP_FA_ACKED)
 		assert_fast_ack(in, &was);
+	else if (v == EC_XDP_HB_ACKED)
+		assert_heartbeat_ack(in);
 	else
 		fz_assert(n_records == 0, "verdict %u stored %u records", v,
 			  n_records);
+	if (v < EC_XDP_MAX && ec_xdp_verdict_sends(v))
+		assert_stamped(&was, t0, t1);
 	if (v == EC_XDP_Q_PENDING || v == EC_XDP_Q_QUORUM ||
 	    v == EC_XDP_Q_EXTRA)
 		assert_counted(in, &was);
 	fz_assert(memcmp(skel->bss, &was, sizeof(was)) == 0,
 		  "verdict %u changed the state beyond its own effect", v);
-	if (v == EC_XDP_MAX || v == EC_XDP_FA_ACKED || ec_xdp_verdict_drops(v))
+	if (v == EC_XDP_MAX || ec_xdp_verdict_sends(v) ||
+	    ec_xdp_verdict_drops(v))
 		return;
 	if (v == EC_XDP_Q_QUORUM || v == EC_XDP_Q_LATE)
 		assert_up(in, len, true, 0);
@@ -402,17 +463,27 @@ START_TEST(xdp_follower_frames)
 {
 	static const uint8_t types[] = { EC_MSG_PREPARE, EC_MSG_PREPARE,
 					 EC_MSG_PREPARE_OK, EC_MSG_COMMIT,
-					 EC_MSG_START_VIEW };
+					 EC_MSG_COMMIT, EC_MSG_START_VIEW };
 	unsigned n = iterations();
 
 	for (iter = 0; iter < n; iter++) {
+		uint8_t type = types[rnd(sizeof(types))];
 		uint32_t body = rnd(4) ? rnd(EC_MAX_ENTRY_BODY + 1) :
 					 rnd(BUF_SIZE - FRAME_OFF - ACK_LEN + 1);
-		size_t len = build(pkt, rnd(4) ? 0 : rnd(N + 1), F_SELF,
-				   types[rnd(sizeof(types))],
-				   rnd(4) ? F_VIEW : F_VIEW + rnd(3) - 1,
-				   rnd(4) ? F_NEXT : F_NEXT + rnd(3) - 1, body);
+		size_t len;
 
+		/* most heartbeats carry one, numbered 0 (none) to 2 */
+		if (type == EC_MSG_COMMIT && rnd(4))
+			body = sizeof(struct ec_heartbeat);
+		len = build(pkt, rnd(4) ? 0 : rnd(N + 1), F_SELF, type,
+			    rnd(4) ? F_VIEW : F_VIEW + rnd(3) - 1,
+			    rnd(4) ? F_NEXT : F_NEXT + rnd(3) - 1, body);
+		if (type == EC_MSG_COMMIT &&
+		    body == sizeof(struct ec_heartbeat)) {
+			struct ec_heartbeat hb = { htobe64(rnd(3)) };
+
+			memcpy(pkt + ACK_LEN, &hb, sizeof(hb));
+		}
 		if (rnd(2))
 			set_udp_csum(pkt);
 		xdp_check(mutate(pkt, len, BUF_SIZE - FRAME_OFF));
@@ -428,8 +499,11 @@ START_TEST(xdp_leader_frames)
 	unsigned n = iterations();
 
 	for (iter = 0; iter < n; iter++) {
+		static const uint8_t types[] = { EC_MSG_PREPARE,
+						 EC_MSG_HEARTBEAT_OK,
+						 EC_MSG_COMMIT };
 		size_t len = build(pkt, rnd(8) ? 1 + rnd(N - 1) : rnd(N + 2), 0,
-				   rnd(8) ? EC_MSG_PREPARE_OK : EC_MSG_PREPARE,
+				   rnd(8) ? EC_MSG_PREPARE_OK : types[rnd(3)],
 				   L_VIEW + (rnd(8) ? 0 : rnd(3) - 1),
 				   L_COMMIT + rnd(5), 0);
 

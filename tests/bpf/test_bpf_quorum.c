@@ -239,6 +239,26 @@ START_TEST(q_forged_flag_cleared)
 }
 END_TEST
 
+/* A follower's HEARTBEAT_OK, built by its XDP program or not, with
+ * every switch on: the leader's user space counts it (the lease); the
+ * quorum program leaves it and the slots alone. */
+START_TEST(q_heartbeat_ok_passed)
+{
+	struct ec_xdp_state *st = &skel->bss->ec_state;
+	size_t len = build(pkt, 1, 0, EC_MSG_HEARTBEAT_OK, L_VIEW, L_OP, 0);
+
+	st->switches[EC_OFFLOAD_QUORUM] = ~0u;
+	st->switches[EC_OFFLOAD_FASTACK] = ~0u;
+	ec_of(pkt)->commit = 0;
+	ec_of(pkt)->flags = EC_F_FAST_ACK;
+	expect_untouched(len, XDP_PASS, EC_XDP_PASS_OTHER);
+	ec_of(pkt)->flags = 0;
+	set_udp_csum(pkt);
+	expect_untouched(len, XDP_PASS, EC_XDP_PASS_OTHER);
+	ck_assert_uint_eq(slot(L_OP), EC_SLOT_TAG(L_OP, L_VIEW));
+}
+END_TEST
+
 /* n = 3: one follower ack is the quorum. */
 START_TEST(q_n3_first_ack_completes)
 {
@@ -354,6 +374,7 @@ static Suite *quorum_suite(void)
 	tcase_add_test(q, q_switch_off);
 	tcase_add_test(q, q_unknown_slot);
 	tcase_add_test(q, q_forged_flag_cleared);
+	tcase_add_test(q, q_heartbeat_ok_passed);
 	tcase_add_test(q, q_n3_first_ack_completes);
 	tcase_add_test(q, q_concurrent_acks_count_once);
 	suite_add_tcase(s, q);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,6 +19,7 @@ uint8_t *const pkt = FRAME(&in_buf);
 uint8_t *const out = FRAME(&out_buf);
 size_t out_len;
 struct sink sink;
+uint64_t last_stamp;
 
 /* Replica i's address in the tests: distinct IPs, MACs and ports. */
 struct ec_bpf_peer peer(unsigned i)
@@ -54,12 +56,23 @@ size_t build(uint8_t *f, unsigned from, unsigned to, uint8_t type,
 	return len;
 }
 
+/* The possible CPUs, as many as have promise slots: what the replica's
+ * loader gives the program (replica/offload/offload.c). */
+unsigned possible_cpus(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	ck_assert_int_gt(ncpu, 0);
+	return ncpu < EC_PROMISE_CPUS ? (unsigned)ncpu : EC_PROMISE_CPUS;
+}
+
 /* Open and load the program as replica self of n; ring_bytes 0 keeps
  * the program's ring size (another size leaves its wake-up threshold
- * behind, which drain() does not rely on).  The peer table holds an
- * address for every id, past n too, so that a frame from an id outside
- * the cluster shows. */
-struct ec_xdp *open_load(unsigned n, unsigned self, unsigned ring_bytes)
+ * behind, which drain() does not rely on); promise slots for CPUs below
+ * promise_cpus.  The peer table holds an address for every id, past n
+ * too, so that a frame from an id outside the cluster shows. */
+struct ec_xdp *open_load_cpus(unsigned n, unsigned self, unsigned ring_bytes,
+			      unsigned promise_cpus)
 {
 	struct ec_xdp *s = ec_xdp__open();
 
@@ -68,12 +81,27 @@ struct ec_xdp *open_load(unsigned n, unsigned self, unsigned ring_bytes)
 		s->rodata->ec_peers[i] = peer(i);
 	s->rodata->ec_self = self;
 	s->rodata->ec_n = n;
+	s->rodata->ec_promise_cpus = promise_cpus;
 	if (ring_bytes)
 		ck_assert_int_eq(bpf_map__set_max_entries(s->maps.fa_log,
 							  ring_bytes), 0);
 	ck_assert_msg(ec_xdp__load(s) == 0,
 		      "ec_xdp__load failed (root? verifier log above)");
 	return s;
+}
+
+/* open_load_cpus() with a slot for every possible CPU, as the replica. */
+struct ec_xdp *open_load(unsigned n, unsigned self, unsigned ring_bytes)
+{
+	return open_load_cpus(n, self, ring_bytes, possible_cpus());
+}
+
+uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Checked fixture teardown: unload the program. */
@@ -113,15 +141,24 @@ uint64_t counter(unsigned v)
 	return c[v];
 }
 
-/* Run pkt[0..len) and check the action, and that exactly counter
- * `verdict` moved, by one. */
+/* Run pkt[0..len) and check the action, that exactly counter `verdict`
+ * moved, by one, and the promise stamps: an acknowledgement sent wrote
+ * one slot (that of the CPU it ran on), with a CLOCK_BOOTTIME reading
+ * taken between ours before and after the run (last_stamp); nothing else
+ * wrote any. */
 void expect(size_t len, int action, unsigned verdict)
 {
-	uint64_t before[EC_XDP_MAX], after[EC_XDP_MAX];
+	static __u64 was[EC_PROMISE_CPUS];
+	const __u64 *now = skel->bss->ec_promise_ns;
+	uint64_t before[EC_XDP_MAX], after[EC_XDP_MAX], t0, t1;
+	unsigned written = 0;
 	int r;
 
 	counters(before);
+	memcpy(was, now, sizeof(was));
+	t0 = boot_ns();
 	r = run_on(pkt, len, out, &out_len);
+	t1 = boot_ns();
 	ck_assert_msg(r >= 0, "test run: %s", strerror(errno));
 	counters(after);
 	ck_assert_msg(r == action, "action %d, want %d (verdict %u)", r,
@@ -131,6 +168,23 @@ void expect(size_t len, int action, unsigned verdict)
 			      "counter %u moved by %llu, want verdict %u", k,
 			      (unsigned long long)(after[k] - before[k]),
 			      verdict);
+	last_stamp = 0;
+	for (unsigned c = 0; c < EC_PROMISE_CPUS; c++) {
+		if (now[c] == was[c])
+			continue;
+		written++;
+		last_stamp = now[c];
+	}
+	if (!ec_xdp_verdict_sends(verdict)) {
+		ck_assert_msg(written == 0, "verdict %u stamped %u slots",
+			      verdict, written);
+		return;
+	}
+	ck_assert_msg(written == 1, "an ack stamped %u slots", written);
+	ck_assert_msg(last_stamp >= t0 && last_stamp <= t1,
+		      "stamp %llu outside [%llu, %llu]",
+		      (unsigned long long)last_stamp, (unsigned long long)t0,
+		      (unsigned long long)t1);
 }
 
 /* expect(), and the frame came out byte for byte as it went in. */

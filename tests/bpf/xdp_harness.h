@@ -40,7 +40,10 @@ uint8_t body_byte(uint64_t op, size_t i);
 size_t build(uint8_t *f, unsigned from, unsigned to, uint8_t type,
 	     uint32_t view, uint64_t op, uint32_t body_len);
 
+unsigned possible_cpus(void);
 struct ec_xdp *open_load(unsigned n, unsigned self, unsigned ring_bytes);
+struct ec_xdp *open_load_cpus(unsigned n, unsigned self, unsigned ring_bytes,
+			      unsigned promise_cpus);
 void teardown(void);
 
 int run_on(uint8_t *in, size_t len, uint8_t *o, size_t *olen);
@@ -48,6 +51,11 @@ void counters(uint64_t c[EC_XDP_MAX]);
 uint64_t counter(unsigned v);
 void expect(size_t len, int action, unsigned verdict);
 void expect_untouched(size_t len, int action, unsigned verdict);
+
+/* CLOCK_BOOTTIME in nanoseconds: bpf_ktime_get_boot_ns's clock. */
+uint64_t boot_ns(void);
+/* The promise stamp expect() saw the run write (0: none). */
+extern uint64_t last_stamp;
 
 /* Records drained from fa_log. */
 #define SINK_MAX 1100

@@ -10,7 +10,12 @@
 #              the PREPAREs its XDP program saw were acked in the kernel
 #   quorum     leader's xdp.quorum_drop_* grew (acks dropped in XDP)
 # One summary line per combination: ops/s, p50, the fractions of this run,
-# the leader's syscalls and datagrams per request.  Last, the leader must
+# the leader's syscalls and datagrams per request.  First, idle for a
+# second twice, the leader's heartbeats: with every offload on, the
+# followers' XDP programs answer them (xdp.heartbeat_acked grows, user
+# space sends almost no HEARTBEAT_OK) and the leader holds its lease
+# (status lease_held 1); with fastack.commit off user space answers them
+# and the lease holds all the same.  Last, the leader must
 # handle fewer datagrams per request (io.rx_datagrams + io.tx_datagrams,
 # counted by the replica) with all three on than with none: with sendmmsg
 # and recvmmsg a syscall carries many datagrams, so the datagrams that
@@ -43,7 +48,40 @@ moved_iff() {
 	fi
 }
 
+# Idle for a second with every offload on, fastack.commit $1 on every
+# replica: the followers' heartbeat acknowledgements, by the kernel when
+# on, else by user space, and the leader's lease.
+idle_heartbeats() {
+	local kernel=$1 what="idle, fastack.commit $1" i hb up off
+	for i in "${all[@]}"; do
+		ec_offloads "$i" all ||
+			t_fail "$what: setting the switches of replica $i failed"
+		ec_ctl "$i" offload fastack.commit "$kernel" >/dev/null ||
+			t_fail "$what: setting fastack.commit of replica $i failed"
+	done
+	sleep 0.3 # past the turn that applied them
+	t_snap_all "hb-$kernel-0" "${all[@]}"
+	sleep 1
+	t_snap_all "hb-$kernel-1" "${all[@]}"
+	for i in "${followers[@]}"; do
+		hb=$(t_delta "$i" "hb-$kernel-0" "hb-$kernel-1" '^xdp[.]heartbeat_acked$')
+		up=$(t_delta "$i" "hb-$kernel-0" "hb-$kernel-1" '^tx[.]HEARTBEAT_OK$')
+		off=$(t_delta "$i" "hb-$kernel-0" "hb-$kernel-1" '^xdp[.]heartbeat_pass_off$')
+		t_info "$what: follower $i acked $hb heartbeats in XDP, $up in user space ($off passed up, switch off)"
+		if [ "$kernel" = on ]; then
+			((hb >= 20 && 10 * up <= hb)) ||
+				t_fail "$what: follower $i acked $hb heartbeats in XDP and $up in user space in 1 s idle"
+		else
+			((hb == 0 && up >= 20 && off > 0)) ||
+				t_fail "$what: follower $i acked $hb heartbeats in XDP and $up in user space in 1 s idle ($off passed up)"
+		fi
+	done
+	t_eq "$(ec_field 0 lease_held)" 1 "$what: the leader's lease_held"
+}
+
 ec_up "$n"
+idle_heartbeats on
+idle_heartbeats off
 summary=() dgop=()
 for c in 0 1 2 3 4 5 6 7; do
 	bc=off fa=off qu=off spec=

@@ -30,7 +30,27 @@ static void must(bool ok, const char *what)
 static void push(struct sim *s, unsigned from, unsigned to, uint8_t type,
 		 const uint8_t *buf, size_t len);
 
-/* Hand replica i's core every PREPARE its "kernel" acked, in order. */
+/* Skews start at this simulated time (the origin of every replica's
+ * clock). */
+#define SIM_T0 1000000
+
+/* Simulated time t as replica i's clock reads it. */
+static uint64_t time_of(const struct sim *s, unsigned i, uint64_t t)
+{
+	int64_t d = (int64_t)(t - SIM_T0);
+
+	return t + (uint64_t)(d / 1000000 * s->skew_ppm[i] +
+			      d % 1000000 * s->skew_ppm[i] / 1000000);
+}
+
+uint64_t sim_now_of(const struct sim *s, unsigned i)
+{
+	return time_of(s, i, s->now);
+}
+
+
+/* Hand replica i's core every PREPARE and heartbeat its "kernel" acked,
+ * in order. */
 static void kern_absorb_all(struct sim *s, unsigned i)
 {
 	struct sim_kernel *k = &s->kern[i];
@@ -50,8 +70,6 @@ static void kern_close(struct sim *s, unsigned i)
 
 	if (k->expected && k->expected - 1 > q->acked_through)
 		q->acked_through = k->expected - 1;
-	if (k->expected)
-		q->closed_at = sim_now_of(s, i);
 	k->expected = 0;
 }
 
@@ -66,7 +84,8 @@ static void quiesced_free(struct sim_quiesced *q)
 	q->n = 0;
 }
 
-/* ec_core_opts.quiesce: close the fast ack and hand back what it acked.
+/* ec_core_opts.quiesce: close the fast ack and hand back what it acked,
+ * and when it last acked (its stamp, as offload.c reads the program's).
  * Nothing is ever a moment away here (no concurrency): last_op is not
  * needed to know when every record is in. */
 static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
@@ -91,7 +110,8 @@ static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
 	out->acked = q->dgram;
 	out->n = n;
 	out->through = q->acked_through;
-	out->acked_at = q->closed_at;
+	/* the kernel's stamp, on the replica's clock (ec_boot_from_kernel_ns) */
+	out->acked_at = k->promised_at ? time_of(s, k->self, k->promised_at) : 0;
 	q->acked_through = 0;
 }
 
@@ -137,12 +157,18 @@ static bool kern_frame(struct sim *s, struct sim_pkt *p)
 	struct sim_kernel *k = &s->kern[p->to];
 	uint8_t ack[SIMK_ACK_LEN];
 
-	/* the switches, as the tests set them */
+	/* the switches, as the tests set them (fastack: every type; but a
+	 * lazy kernel leaves heartbeats to user space, which would never
+	 * hear its leader otherwise, where the replica drains every tick) */
 	k->fastack_on = s->kernel_fastack;
+	k->fastack_commit_on = s->kernel_fastack && !s->kernel_lazy;
 	k->quorum_on = s->kernel_quorum;
+	k->now = s->now;
 	switch (sim_kernel_frame(k, p->from, p->buf, p->len, ack)) {
 	case SIMK_ACKED:
-		push(s, p->to, p->from, EC_MSG_PREPARE_OK, ack, sizeof(ack));
+		/* a PREPARE_OK or a HEARTBEAT_OK */
+		push(s, p->to, p->from, ((struct ec_hdr *)ack)->type, ack,
+		     sizeof(ack));
 		return true;
 	case SIMK_DROP:
 		return true;
@@ -169,18 +195,6 @@ struct ec_addr sim_client_addr(unsigned c)
 static void on_core_fatal(void *arg, const char *msg)
 {
 	fprintf(stderr, "sim: a core stops: %s\n", msg);
-}
-
-/* Skews start at this simulated time (the origin of every replica's
- * clock). */
-#define SIM_T0 1000000
-
-uint64_t sim_now_of(const struct sim *s, unsigned i)
-{
-	int64_t d = (int64_t)(s->now - SIM_T0);
-
-	return s->now + (uint64_t)(d / 1000000 * s->skew_ppm[i] +
-				   d % 1000000 * s->skew_ppm[i] / 1000000);
 }
 
 /* ec_core_opts.clock: the simulated time on the replica's clock. */

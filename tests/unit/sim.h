@@ -34,7 +34,6 @@ struct sim_quiesced {
 	size_t n;
 	uint64_t acked_through; /* the fast ack closed by kern_sync: acked up
 				 * to here, for the next quiesce to report */
-	uint64_t closed_at;     /* when an open fast ack was last closed */
 };
 
 /* Return true to drop the packet. */
@@ -60,7 +59,8 @@ struct sim {
 	void *filter_arg;
 	bool kernel_fastack, kernel_quorum; /* model the XDP offloads */
 	bool kernel_lazy;  /* absorb kernel records only when a datagram
-			    * for that replica arrives (never on ticks) */
+			    * for that replica arrives (never on ticks);
+			    * heartbeats then go up unacked */
 	struct sim_kernel kern[EC_MAX_REPLICAS]; /* the XDP program of each
 						  * replica, modelled */
 	struct sim_quiesced quiesced[EC_MAX_REPLICAS];

@@ -88,9 +88,42 @@ static enum simk_verdict fastack(struct sim_kernel *k, const uint8_t *buf,
 	record(k, buf, len);
 	k->expected++;
 	k->fast_acked++;
+	k->promised_at = k->now;
 	a.sender = (uint8_t)k->self;
 	a.view = m->view;
 	a.op = m->op;
+	ec_hdr_encode(ack, &a, 0);
+	return SIMK_ACKED;
+}
+
+/* The follower's fast ack of heartbeat (COMMIT) m, from a member: the same
+ * gate as a PREPARE's, then what user space would answer. */
+static enum simk_verdict heartbeat(struct sim_kernel *k, const uint8_t *buf,
+				   size_t len, const struct ec_msg *m,
+				   uint8_t ack[SIMK_ACK_LEN])
+{
+	struct ec_msg a = { .type = EC_MSG_HEARTBEAT_OK,
+			    .flags = EC_F_FAST_ACK };
+	struct ec_heartbeat hb;
+
+	if (!k->fastack_commit_on || !k->expected || m->view != k->view ||
+	    m->sender != k->leader)
+		return SIMK_PASS;
+	/* exactly one heartbeat, numbered, lengths that add up (in a
+	 * frame: UDP, IP and body_len), a commit within the op */
+	if (m->body_len != sizeof(hb) ||
+	    len != sizeof(struct ec_hdr) + sizeof(hb) || m->commit > m->op)
+		return SIMK_PASS;
+	memcpy(&hb, buf + sizeof(struct ec_hdr), sizeof(hb));
+	if (hb.seq == 0)
+		return SIMK_PASS;
+	/* stored for its commit number; expected stays */
+	record(k, buf, len);
+	k->heartbeats_acked++;
+	k->promised_at = k->now;
+	a.sender = (uint8_t)k->self;
+	a.view = m->view;
+	a.op = be64toh(hb.seq);
 	ec_hdr_encode(ack, &a, 0);
 	return SIMK_ACKED;
 }
@@ -153,6 +186,8 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 		return SIMK_DROP;
 	if (m.type == EC_MSG_PREPARE)
 		return fastack(k, buf, len, &m, ack);
+	if (m.type == EC_MSG_COMMIT)
+		return heartbeat(k, buf, len, &m, ack);
 	/* counted whatever its commit and body: the program does not
 	 * look at them */
 	if (m.type == EC_MSG_PREPARE_OK)
@@ -177,6 +212,7 @@ void sim_kernel_reset(struct sim_kernel *k)
 	sim_kernel_clear_records(k);
 	k->expected = 0;
 	k->lead = false;
+	k->promised_at = 0;
 }
 
 void sim_kernel_free(struct sim_kernel *k)

@@ -1,7 +1,8 @@
 /*
  * sim_kernel.h - the unit tests' model of one replica's XDP program
  * (bpf/ec_xdp.bpf.c): the follower's fast ack, which stores a PREPARE in
- * an in-kernel log and answers it with a PREPARE_OK, and the leader's
+ * an in-kernel log and answers it with a PREPARE_OK, or a heartbeat
+ * (COMMIT) with a HEARTBEAT_OK, stamping when it did; and the leader's
  * wait on quorum, which counts PREPARE_OKs in per-slot bitsets.
  *
  * The model takes one datagram at a time: state in, datagram in, verdict
@@ -23,7 +24,10 @@
  *   - the quorum threshold is ec_quorum_followers(n), which user space
  *     stores in ec_state.quorum;
  *   - a switch is one bool: the program's word has a bit per message
- *     type, of which it reads only its own.
+ *     type, of which it reads only its own;
+ *   - CPUs: one promise stamp, the newest, where the program keeps one
+ *     per CPU (user space takes the newest); every CPU has its slot here
+ *     (never EC_XDP_FA_NO_CPU nor EC_XDP_HB_NO_CPU).
  */
 #ifndef EC_TEST_SIM_KERNEL_H
 #define EC_TEST_SIM_KERNEL_H
@@ -42,21 +46,30 @@ enum simk_verdict {
 	SIMK_ACKED,       /* stored in the log; the ack goes back (XDP_TX) */
 };
 
-/* One PREPARE the model acknowledged: the datagram, header and body. */
+/* One PREPARE or COMMIT the model acknowledged: the datagram, header and
+ * body. */
 struct simk_record {
 	uint8_t *buf;
 	size_t len;
 };
 
-/* The length of the ack the model writes for SIMK_ACKED: a header. */
+/* The length of the ack the model writes for SIMK_ACKED (a PREPARE_OK or
+ * a HEARTBEAT_OK): a header. */
 #define SIMK_ACK_LEN sizeof(struct ec_hdr)
 
 struct sim_kernel {
 	/* Set at load: the program's ec_self and ec_n. */
 	unsigned self, n;
-	/* The fast-ack switch for PREPARE, the quorum switch for
-	 * PREPARE_OK. */
-	bool fastack_on, quorum_on;
+	/* The fast-ack switch for PREPARE, the fast-ack switch for COMMIT,
+	 * the quorum switch for PREPARE_OK. */
+	bool fastack_on, fastack_commit_on, quorum_on;
+	/* The time of the next frame, as the program's
+	 * bpf_ktime_get_boot_ns() would read it, in the caller's unit (the
+	 * sim's microseconds; the conformance tests' nanoseconds). */
+	uint64_t now;
+	/* When the model last acknowledged (now at the ack; 0: never): the
+	 * newest of the program's ec_promise_ns. */
+	uint64_t promised_at;
 	/* ec_state */
 	uint32_t view, leader;
 	bool lead;
@@ -69,7 +82,7 @@ struct sim_kernel {
 	struct simk_record *records;
 	size_t n_records, cap_records;
 	/* what the sim's tests read */
-	uint64_t fast_acked, quorum_dropped;
+	uint64_t fast_acked, heartbeats_acked, quorum_dropped;
 	/* The sim's, for its callbacks; the model never reads it. */
 	void *owner;
 };
@@ -80,9 +93,10 @@ void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n);
 /*
  * The program on one datagram buf[0..len) sent from the configured
  * address of replica `from` (any id >= EC_MAX_REPLICAS: from an address
- * no replica has).  May change the state and buf (the EC_F_QUORUM flag);
- * for SIMK_ACKED appends a record and writes the PREPARE_OK, SIMK_ACK_LEN
- * bytes, into ack, to be sent back to `from`.
+ * no replica has), at k->now.  May change the state and buf (the
+ * EC_F_QUORUM flag); for SIMK_ACKED appends a record, stamps the promise
+ * and writes the PREPARE_OK or HEARTBEAT_OK, SIMK_ACK_LEN bytes, into
+ * ack, to be sent back to `from`.
  */
 enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 				   uint8_t *buf, size_t len,
@@ -95,8 +109,8 @@ void sim_kernel_tag(struct sim_kernel *k, uint64_t op, uint32_t view);
 /* Forget the records (drained). */
 void sim_kernel_clear_records(struct sim_kernel *k);
 
-/* The program is detached (its replica crashed): records gone, fast ack
- * closed, not leading. */
+/* The program is detached (its replica crashed): records and stamps
+ * gone, fast ack closed, not leading. */
 void sim_kernel_reset(struct sim_kernel *k);
 
 /* sim_kernel_reset, and free the record list. */

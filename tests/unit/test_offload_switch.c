@@ -19,9 +19,11 @@ START_TEST(all_and_none)
 	ck_assert(on(&sw, EC_OFFLOAD_BROADCAST, EC_MSG_PREPARE));
 	ck_assert(on(&sw, EC_OFFLOAD_BROADCAST, EC_MSG_START_VIEW_CHANGE));
 	ck_assert(on(&sw, EC_OFFLOAD_FASTACK, EC_MSG_PREPARE));
+	ck_assert(on(&sw, EC_OFFLOAD_FASTACK, EC_MSG_COMMIT));
 	ck_assert(on(&sw, EC_OFFLOAD_QUORUM, EC_MSG_PREPARE_OK));
 	/* an offload never covers a type it does not handle */
-	ck_assert(!on(&sw, EC_OFFLOAD_FASTACK, EC_MSG_COMMIT));
+	ck_assert(!on(&sw, EC_OFFLOAD_FASTACK, EC_MSG_PREPARE_OK));
+	ck_assert(!on(&sw, EC_OFFLOAD_QUORUM, EC_MSG_HEARTBEAT_OK));
 	ck_assert(!on(&sw, EC_OFFLOAD_BROADCAST, EC_MSG_PREPARE_OK));
 	ck_assert_int_eq(ec_switches_apply(&sw, "none", true, err, sizeof(err)), 0);
 	for (unsigned k = 0; k < EC_OFFLOAD_MAX; k++)
@@ -53,7 +55,8 @@ END_TEST
 START_TEST(bad_items_change_nothing)
 {
 	static const char *const bad[] = {
-		"", "bogus", "fastack.commit", "broadcast.", "broadcast,,quorum",
+		"", "bogus", "fastack.prepare_ok", "broadcast.",
+		"broadcast,,quorum",
 		"quorum.prepare", "all,", "broadcast.prepare_ok",
 	};
 	struct ec_switches sw = { .on = { 1u << EC_MSG_COMMIT } };
@@ -95,7 +98,7 @@ START_TEST(every_switch_is_listed_once)
 			 "broadcast.prepare=off broadcast.commit=off "
 			 "broadcast.start_view_change=off broadcast.start_view=off "
 			 "broadcast.recovery=off fastack.prepare=on "
-			 "quorum.prepare_ok=off ");
+			 "fastack.commit=on quorum.prepare_ok=off ");
 }
 END_TEST
 
