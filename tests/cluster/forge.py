@@ -6,16 +6,21 @@ the client namespace, so the source is the client's address), datagrams to
 every replica address listed in the cluster configuration FILE, round
 robin, and nowhere else:
 
-  - well-formed headers (magic, version) of every message type 1..14 from
+  - well-formed headers (magic, version) of every message type 1..15 from
     every sender id 0..n-1 and from out-of-range ids (n, 9, 0x7f, 0xfe,
     0xff), with views at and near the target's current one and random huge
     ones, op numbers at and near its current op (PREPARE mostly for
     exactly its next op, from the view's leader) and random ones, and
     commit numbers; bodies are valid protobuf encodings of the type's body
     (hand-encoded: Request, Reply, LogChunk, GetState, Recovery,
-    StartViewChange, DoViewChange) or, now and then, random bytes;
+    StartViewChange, DoViewChange), a COMMIT's 8-byte heartbeat, or, now
+    and then, random bytes;
   - garbage (--garbage, default a fifth): random bytes, truncated
     headers, bad magic, bad version, unknown types, a body_len that lies.
+
+The wire version and the message types (the numbers above are those of
+version 3) are read from proto/ec_wire.h next to this script, so a
+datagram is never garbage only because the protocol moved on.
 
 --types limits the well-formed ones to some types (e.g. PREPARE).
 
@@ -36,10 +41,10 @@ At the end it prints "key value" lines: sent.total, sent.kind.KIND per
 kind of datagram built, sent.send_errors, and per target replica I:
   target.I.sent          datagrams sent to it
   target.I.ec_frames     with a full header, right magic and version and a
-                         type 2..14 (what an XDP program parses as a
+                         type 2..15 (what an XDP program parses as a
                          replica message: REQUESTs, which clients may send
                          from anywhere, are not counted)
-  target.I.header_ok     with a right header of any type 1..14, also a
+  target.I.header_ok     with a right header of any type 1..15, also a
                          body_len that matches and a valid sender for the
                          type (what ec_msg_parse accepts: REQUEST from
                          0xff, others from 0..n-1)
@@ -51,30 +56,46 @@ total.replica_types.  Exit 0 when it sent anything, 1 on error, 2 on
 usage.  Python 3 standard library only.
 """
 import argparse
+import os
 import random
+import re
 import socket
 import struct
 import sys
 import time
 
-MAGIC = 0x45435058
-VERSION = 2
+WIRE_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "ec_wire.h")
+
+
+def read_wire(path):
+    """(magic, version, {type number: NAME}) from proto/ec_wire.h."""
+    with open(path) as f:
+        text = f.read()
+    magic = re.search(r"#define EC_MAGIC (0x[0-9a-fA-F]+)u?", text)
+    version = re.search(r"#define EC_VERSION (\d+)", text)
+    types = {int(num): name for name, num in
+             re.findall(r"^\s*EC_MSG_([A-Z_]+)\s*=\s*(\d+),", text, re.M)
+             if name != "TYPE_MAX"}
+    if not magic or not version or not types:
+        raise SystemExit("forge: %s: no EC_MAGIC, EC_VERSION or EC_MSG_ types" % path)
+    return int(magic.group(1), 16), int(version.group(1)), types
+
+
+MAGIC, VERSION, TYPES = read_wire(WIRE_H)
 HDR = struct.Struct("!IBBBBIIQQ")  # proto/ec_wire.h struct ec_hdr, 32 bytes
 assert HDR.size == 32
 SENDER_CLIENT = 0xFF
 MAX_REPLICAS = 9
-
-TYPES = {
-    1: "REQUEST", 2: "REPLY", 3: "PREPARE", 4: "PREPARE_OK", 5: "COMMIT",
-    6: "START_VIEW_CHANGE", 7: "DO_VIEW_CHANGE", 8: "START_VIEW",
-    9: "GET_STATE", 10: "NEW_STATE", 11: "RECOVERY", 12: "RECOVERY_RESPONSE",
-    13: "GET_SNAPSHOT", 14: "SNAPSHOT",
-}
 MAX_TYPE = max(TYPES)
-REQUEST, REPLY, PREPARE, PREPARE_OK, COMMIT = 1, 2, 3, 4, 5
-START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW = 6, 7, 8
-GET_STATE, NEW_STATE, RECOVERY, RECOVERY_RESPONSE = 9, 10, 11, 12
-GET_SNAPSHOT, SNAPSHOT = 13, 14
+_NUM = {name: num for num, name in TYPES.items()}
+REQUEST, REPLY, PREPARE, PREPARE_OK, COMMIT = (
+    _NUM[k] for k in ("REQUEST", "REPLY", "PREPARE", "PREPARE_OK", "COMMIT"))
+START_VIEW_CHANGE, DO_VIEW_CHANGE, START_VIEW = (
+    _NUM[k] for k in ("START_VIEW_CHANGE", "DO_VIEW_CHANGE", "START_VIEW"))
+GET_STATE, NEW_STATE, RECOVERY, RECOVERY_RESPONSE = (
+    _NUM[k] for k in ("GET_STATE", "NEW_STATE", "RECOVERY", "RECOVERY_RESPONSE"))
+GET_SNAPSHOT, SNAPSHOT, HEARTBEAT_OK = (
+    _NUM[k] for k in ("GET_SNAPSHOT", "SNAPSHOT", "HEARTBEAT_OK"))
 
 MAX_COUNT = 10_000_000
 MAX_DURATION = 600.0
@@ -293,8 +314,10 @@ class Forger:
         if mtype == REPLY:
             return reply(r.getrandbits(64), r.randint(1, 1000), r.randint(0, 4),
                          b"forged"), "pb"
-        if mtype in (PREPARE_OK, COMMIT):
+        if mtype in (PREPARE_OK, HEARTBEAT_OK):
             return b"", "empty"
+        if mtype == COMMIT:
+            return struct.pack("!Q", r.getrandbits(64)), "heartbeat"
         if mtype == START_VIEW_CHANGE:
             return start_view_change(commit), "pb"
         if mtype == DO_VIEW_CHANGE:
@@ -357,7 +380,7 @@ class Forger:
                 "garbage." + kind
         if kind == "bad_version":
             return header(mtype, sender, st["view"], len(body), st["op"] + 1, st["commit"],
-                          version=r.choice([v for v in (0, 1, 3, 255) if v != VERSION])) + body, \
+                          version=r.choice([v for v in (0, VERSION - 1, VERSION + 1, 255) if v != VERSION])) + body, \
                 "garbage." + kind
         if kind == "bad_type":
             return header(r.choice([0, MAX_TYPE + 1, 255]), sender, st["view"], len(body), st["op"] + 1,
@@ -406,7 +429,7 @@ def main():
                    help="control socket path with {id}: poll each target's status")
     p.add_argument("--types", metavar="LIST",
                    help="well-formed datagrams only of these types, comma-separated "
-                   "numbers or names (default all 14)")
+                   "numbers or names (default all %d)" % len(TYPES))
     p.add_argument("--garbage", type=float, default=0.2,
                    help="share of garbage datagrams, 0..1 (default 0.2)")
     p.add_argument("--only", type=int, action="append", metavar="ID",
