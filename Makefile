@@ -85,7 +85,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iproto -Ibpf 
 # clients and cluster tools), app (the state machine), core (the pure
 # protocol).  libec holds these three and nothing else: make check-layers
 # links it whole without libevent or libbpf.
-COMMON_SRCS := replica/common/wire.c replica/common/config.c replica/common/udp.c \
+COMMON_SRCS := replica/common/wire.c replica/common/read_msg.c replica/common/config.c replica/common/udp.c \
 	       replica/common/clock.c
 APP_SRCS    := replica/app/kv.c replica/app/client_table.c replica/app/snapshot.c \
 	       replica/app/exec.c

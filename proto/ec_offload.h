@@ -5,7 +5,8 @@
  * fixed: explicit widths and padding, sizes pinned below.  Two objects use
  * it:
  *   bpf/ec_broadcast.bpf.c  TC egress: clone a "to all" packet to every peer
- *   bpf/ec_xdp.bpf.c        XDP: follower fast ack, leader wait-on-quorum
+ *   bpf/ec_xdp.bpf.c        XDP: follower fast ack, leader wait-on-quorum,
+ *                           leader reads (READ answered from the cache)
  *
  * Topology (peers, own id, interface) is read-only data set by the loader
  * before load.  What changes at run time (switches, view, role, op
@@ -32,7 +33,8 @@ enum ec_offload_kind {
 	EC_OFFLOAD_FASTACK = 1,   /* XDP follower: PREPARE, COMMIT (the
 				   * heartbeat) */
 	EC_OFFLOAD_QUORUM = 2,    /* XDP leader: PREPARE_OK */
-	EC_OFFLOAD_MAX = 3,
+	EC_OFFLOAD_READ = 3,      /* XDP leader: READ */
+	EC_OFFLOAD_MAX = 4,
 };
 
 /* skb->mark on clones made by the broadcast program: a marked packet that
@@ -51,10 +53,12 @@ _Static_assert(sizeof(struct ec_bpf_peer) == 16, "shared layout");
 
 /* XDP run-time state, one instance in ec_xdp.bpf.c's .bss. */
 struct ec_xdp_state {
-	__u32 switches[EC_OFFLOAD_MAX]; /* only FASTACK and QUORUM are read */
+	__u32 switches[EC_OFFLOAD_MAX]; /* FASTACK, QUORUM and READ are read */
 	__u32 view;       /* our view */
 	__u32 leader;     /* leader of that view */
 	__u32 lead;       /* 1: we are the leader of view in normal status */
+	__u32 quorum;     /* leader: follower acks that make a quorum
+			   * (ec_quorum_followers, replica/core/quorum.h) */
 	__u64 expected;   /* follower: EC_FA_WORD(view, epoch, next op the
 			   * kernel may fast-ack); 0 = fast ack closed (not
 			   * normal, leader, ...).  The kernel advances it
@@ -65,11 +69,15 @@ struct ec_xdp_state {
 			   * the view tag is checked from the very word that
 			   * is swapped, whatever order loads complete in */
 	__u64 commit;     /* leader: commit number user space knows */
-	__u32 quorum;     /* leader: follower acks that make a quorum
-			   * (ec_quorum_followers, replica/core/quorum.h) */
-	__u32 pad;
+	/* The read offload (below): */
+	__u64 read_word;  /* EC_READ_WORD(view, generation) while the leader
+			   * answers reads (normal status, --reads lease,
+			   * every inherited op executed); 0: closed */
+	__u64 lease_until_ns; /* the lease: a read is answered only while
+			       * bpf_ktime_get_boot_ns() is below this */
+	__u64 applied_op; /* the last op whose writes are in read_cache */
 };
-_Static_assert(sizeof(struct ec_xdp_state) == 48, "shared layout");
+_Static_assert(sizeof(struct ec_xdp_state) == 72, "shared layout");
 
 #define EC_FA_OP_MASK ((1ULL << 48) - 1)
 #define EC_FA_OP(w) ((w) & EC_FA_OP_MASK)
@@ -120,6 +128,68 @@ struct ec_fa_record {
 	__u32 pad;
 	__u8 data[EC_FA_DATA_MAX];
 };
+
+/*
+ * The read offload.  Every replica keeps a copy of its executed values in
+ * read_cache, a BPF_F_MMAPABLE array of struct ec_read_slot that user
+ * space maps: one slot per key hash (ec_read_hash & ec_read_mask, the
+ * number of slots a power of two set at start), a key whose slot holds
+ * another key is simply not cached.  Only the event loop writes it, when
+ * it executes an op, before that op's reply is queued, as a seqlock: seq
+ * made odd, the fields written, seq made even (release stores).  After
+ * the writes of op k it stores applied_op = k (release).  DELETE empties
+ * the key's slot; installing a snapshot empties all and refills them from
+ * the store while reads are closed (a follower installs).
+ *
+ * The leader's XDP program answers a READ for key K only if, checked
+ * after the value was copied out: the read switch is on for READ;
+ * read_word was nonzero before the copy and is unchanged after it;
+ * bpf_ktime_get_boot_ns() is below lease_until_ns; the slot's seq was
+ * even and is unchanged (read with a fully ordered atomic), and it holds
+ * K; applied_op, read before the slot, is at least the READ's min_op.
+ * The answer says applied_op (the value reflects at least that).
+ * Anything else passes the frame up untouched: user space answers it.
+ * User space closes read_word (store 0) before anything it sends after
+ * leaving the view or the lease's rules, and publishes lease_until_ns
+ * before it opens read_word with a new generation.
+ */
+#define EC_READ_VALUE_MAX 256 /* longer values are not cached */
+#define EC_READ_DEFAULT_SLOTS 65536
+#define EC_READ_MAX_SLOTS (1u << 22)
+#define EC_READ_WORD(view, gen) (((__u64)(view) << 32) | ((gen) & 0xffffffffu))
+
+enum ec_read_slot_flags {
+	EC_RS_TOO_LARGE = 1u << 0, /* holds key, but its value is longer than
+				    * EC_READ_VALUE_MAX: not cached */
+};
+
+struct ec_read_slot {
+	__u32 seq;        /* odd while user space writes the slot */
+	__u32 hash;       /* ec_read_hash of key */
+	__u8 key_len;     /* 0: empty */
+	__u8 flags;       /* enum ec_read_slot_flags */
+	__u16 value_len;
+	__u32 pad;
+	__u8 key[EC_MAX_KEY];
+	__u8 value[EC_READ_VALUE_MAX];
+};
+_Static_assert(sizeof(struct ec_read_slot) % 8 == 0,
+	       "an array map's value stride is rounded up to 8: keep it exact");
+_Static_assert(sizeof(struct ec_read_slot) == 336, "shared layout");
+
+/* FNV-1a of the key, the same in user space and BPF (a loop the verifier
+ * bounds: len is at most EC_MAX_KEY). */
+static inline __u32 ec_read_hash(const __u8 *key, __u32 len)
+{
+	__u32 h = 2166136261u;
+
+	for (__u32 i = 0; i < EC_MAX_KEY; i++) {
+		if (i >= len)
+			break;
+		h = (h ^ key[i]) * 16777619u;
+	}
+	return h;
+}
 
 /* Verdicts, counted per CPU in each object's `counters` array.  Keep the
  * names in replica/offload/switches.c in step.  replica/control/offload_cmds.c sums
@@ -181,6 +251,21 @@ enum ec_xdp_verdict {
 	EC_XDP_Q_UNKNOWN,        /* slot holds another op */
 	EC_XDP_Q_EXTRA,          /* first ack of a follower for a slot
 				  * already at quorum: dropped */
+	/* leader reads (READ) */
+	EC_XDP_RD_ANSWERED,      /* answered with a READ_REPLY by XDP_TX */
+	EC_XDP_RD_OFF,           /* switch off */
+	EC_XDP_RD_CLOSED,        /* read_word 0: not a leader answering reads */
+	EC_XDP_RD_LEASE,         /* the lease is over by the kernel's clock */
+	EC_XDP_RD_BUSY,          /* the slot was being written (seq odd or
+				  * moved during the copy) */
+	EC_XDP_RD_MISS,          /* the slot is empty or holds another key */
+	EC_XDP_RD_BEHIND,        /* applied_op below the client's min_op */
+	EC_XDP_RD_TOO_LARGE,     /* the value is not cached (too long) */
+	EC_XDP_RD_RACE,          /* read_word changed during the read */
+	EC_XDP_RD_NO_ROOM,       /* the frame could not grow to the reply */
+	EC_XDP_RD_MALFORMED,     /* lengths that do not add up, a key length
+				  * outside 1..EC_MAX_KEY, a sender other
+				  * than EC_SENDER_CLIENT */
 	/* membership (any role) */
 	EC_XDP_NOT_MEMBER,       /* a replica message not from the IP and
 				  * port of the replica it names: dropped */
@@ -193,7 +278,8 @@ enum ec_xdp_verdict {
  * the program does. */
 static inline bool ec_xdp_verdict_sends(enum ec_xdp_verdict v)
 {
-	return v == EC_XDP_FA_ACKED || v == EC_XDP_HB_ACKED;
+	return v == EC_XDP_FA_ACKED || v == EC_XDP_HB_ACKED ||
+	       v == EC_XDP_RD_ANSWERED;
 }
 
 static inline bool ec_xdp_verdict_drops(enum ec_xdp_verdict v)

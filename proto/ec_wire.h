@@ -17,8 +17,9 @@
 #include <linux/types.h>
 
 #define EC_MAGIC 0x45435058u /* "ECPX" */
-#define EC_VERSION 3 /* 2: a PREPARE carries a Batch of requests; 3: a
-			    * COMMIT carries a heartbeat, acknowledged */
+#define EC_VERSION 4 /* 2: a PREPARE carries a Batch of requests; 3: a
+			    * COMMIT carries a heartbeat, acknowledged; 4:
+			    * READ and READ_REPLY */
 
 /* Largest datagram the replica accepts or sends (header + body). */
 #define EC_MAX_MSG 60000
@@ -53,7 +54,11 @@ enum ec_msg_type {
 	EC_MSG_SNAPSHOT = 14,         /* answer to GET_SNAPSHOT, body Snapshot */
 	EC_MSG_HEARTBEAT_OK = 15,     /* follower -> leader, no body: op is the
 				       * heartbeat's seq (struct ec_heartbeat) */
-	EC_MSG_TYPE_MAX = 16,
+	EC_MSG_READ = 16,             /* client -> leader: a GET, body struct
+				       * ec_read (fixed layout) */
+	EC_MSG_READ_REPLY = 17,       /* leader's XDP program -> client, body
+				       * struct ec_read_reply */
+	EC_MSG_TYPE_MAX = 18,
 };
 
 /* Header flags. */
@@ -96,6 +101,46 @@ struct ec_heartbeat {
 	__be64 seq;
 };
 _Static_assert(sizeof(struct ec_heartbeat) == 8, "part of the wire");
+
+/*
+ * A GET in a fixed layout, so that the leader's XDP program can answer it
+ * (the read offload, ec_offload.h).  The header: sender EC_SENDER_CLIENT,
+ * view the client's guess, op and commit 0, body_len = sizeof(struct
+ * ec_read) + key_len.  The fields mean what the same Request fields mean
+ * (client_id, request_id, session_op, min_op, a GET of key); user space
+ * takes a READ it gets as that Request, under the lease or through the
+ * log (ec.proto), and answers with a REPLY.
+ */
+struct ec_read {
+	__be64 client_id;
+	__be64 request_id;
+	__be64 session_op;
+	__be64 min_op;    /* the highest op the client has seen */
+	__u8 key_len;     /* 1..EC_MAX_KEY */
+	__u8 pad[7];      /* 0 */
+	__u8 key[];
+};
+_Static_assert(sizeof(struct ec_read) == 40, "part of the wire");
+
+/*
+ * The answer to a READ from the leader's XDP program.  The header: sender
+ * the leader, view its view, op the op the answer reflects (as below),
+ * commit the leader's commit number as XDP knows it, body_len =
+ * sizeof(struct ec_read_reply) + value_len.  It means what a REPLY to the
+ * GET with status OK or NOT_FOUND, Reply.lease set, means.
+ */
+struct ec_read_reply {
+	__be64 client_id;
+	__be64 request_id;
+	__be64 op;        /* the answer reflects at least every op up to this */
+	__u8 status;      /* Ec__Status: EC__STATUS__ST_OK */
+	__u8 found;       /* 1 */
+	__be16 value_len; /* bytes of value */
+	__u8 pad[4];      /* 0 */
+	__u8 value[];
+};
+_Static_assert(sizeof(struct ec_read_reply) == 32, "part of the wire");
+
 _Static_assert(__builtin_offsetof(struct ec_hdr, magic) == 0, "do not move");
 _Static_assert(__builtin_offsetof(struct ec_hdr, version) == 4, "do not move");
 _Static_assert(__builtin_offsetof(struct ec_hdr, type) == 5, "do not move");

@@ -33,6 +33,8 @@ static const char *const type_names[EC_MSG_TYPE_MAX] = {
 	[EC_MSG_GET_SNAPSHOT] = "GET_SNAPSHOT",
 	[EC_MSG_SNAPSHOT] = "SNAPSHOT",
 	[EC_MSG_HEARTBEAT_OK] = "HEARTBEAT_OK",
+	[EC_MSG_READ] = "READ",
+	[EC_MSG_READ_REPLY] = "READ_REPLY",
 };
 
 const char *ec_parse_result_name(enum ec_parse_result r)
@@ -52,12 +54,14 @@ const char *ec_msg_type_name(unsigned type)
  * GET_STATE, an op above its commit number): then its commit number, which
  * never passes the sender's log, cannot exceed op.  RECOVERY (op 0) is
  * sent by a replica that may hold committed entries already; REQUEST and
- * REPLY carry no op, HEARTBEAT_OK a heartbeat number.
+ * REPLY carry no op, HEARTBEAT_OK a heartbeat number, READ nothing and
+ * READ_REPLY the op its answer reflects (possibly below the commit).
  */
 static bool commit_within_op(unsigned type)
 {
 	return type != EC_MSG_REQUEST && type != EC_MSG_REPLY &&
-	       type != EC_MSG_RECOVERY && type != EC_MSG_HEARTBEAT_OK;
+	       type != EC_MSG_RECOVERY && type != EC_MSG_HEARTBEAT_OK &&
+	       type != EC_MSG_READ && type != EC_MSG_READ_REPLY;
 }
 
 static enum ec_parse_result parse(const uint8_t *buf, size_t len,
@@ -82,7 +86,7 @@ static enum ec_parse_result parse(const uint8_t *buf, size_t len,
 		return EC_PARSE_TRUNCATED;
 	if (body_len < len - sizeof(h))
 		return EC_PARSE_OVERSIZED;
-	if (h.type == EC_MSG_REQUEST) {
+	if (h.type == EC_MSG_REQUEST || h.type == EC_MSG_READ) {
 		if (h.sender != EC_SENDER_CLIENT)
 			return EC_PARSE_BAD_SENDER;
 	} else if (h.sender >= n_replicas) {
