@@ -49,10 +49,13 @@ static uint64_t hdr_op(const struct sim_pkt *p)
 static bool filter(struct sim *s, const struct sim_pkt *p, void *arg)
 {
 	struct net *n = arg;
-	uint32_t from = 1u << p->from, to = 1u << p->to;
+	uint32_t from, to;
 
-	if (p->from >= SIM_CLIENT)
+	/* clients' traffic both ways flows: the cuts are between replicas */
+	if (p->from >= SIM_CLIENT || p->to >= SIM_CLIENT)
 		return false;
+	from = 1u << p->from;
+	to = 1u << p->to;
 	if (((n->cut_a & from) && (n->cut_b & to)) ||
 	    ((n->cut_b & from) && (n->cut_a & to)))
 		return true;
