@@ -126,7 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 m.sender < EC_MAX_REPLICAS,
 	      "sender outside the cluster accepted");
 	check(m.type == EC_MSG_REQUEST || m.type == EC_MSG_REPLY ||
-		      m.type == EC_MSG_RECOVERY || m.commit <= m.op,
+		      m.type == EC_MSG_RECOVERY ||
+		      m.type == EC_MSG_HEARTBEAT_OK || m.commit <= m.op,
 	      "a commit past the sender's last op accepted");
 	ec_hdr_encode(hdr, &m, m.body_len);
 	check(memcmp(hdr, data, sizeof(hdr)) == 0, "header does not round-trip");
