@@ -98,9 +98,13 @@ CORE_SRCS   := replica/core/membership.c replica/core/batch.c \
 LIBEC_SRCS  := $(COMMON_SRCS) $(APP_SRCS) $(CORE_SRCS)
 # The offload switch table (pure too), for the daemon and the tests of it.
 SWITCH_OBJ   = $(call obj,replica/offload/switches.c)
+# The read cache's writer (no libbpf: it writes a mapping), for the
+# daemon and the tests of the read path.
+READ_CACHE_OBJ = $(call obj,replica/offload/read_cache.c)
 # The replica daemon's glue: sockets, libevent, control socket, BPF loader.
 REPLICA_SRCS := replica/main.c replica/options.c replica/io/io.c \
 		replica/io/checkpointer.c replica/offload/switches.c \
+		replica/offload/read_cache.c \
 		replica/control/server.c replica/control/replica_cmds.c \
 		replica/offload/offload.c replica/control/offload_cmds.c
 CTL_SRCS     := replica/control/ctl.c
@@ -257,6 +261,7 @@ $(BUILD)/bin/ec-lincheck: $(call obj,tests/lincheck/main.c) $(LIBLINCHECK)
 # The checker's unit test needs its library besides what every test links.
 $(BUILD)/tests/test_lincheck: $(LIBLINCHECK)
 $(BUILD)/tests/test_offload_switch: $(SWITCH_OBJ)
+$(BUILD)/tests/test_read_cache: $(READ_CACHE_OBJ)
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(BUILD)/obj/tests/unit/sim_kernel.o $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
@@ -267,7 +272,7 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/
 # tests (tests/bpf/conform.c) run beside the program.
 $(BUILD)/tests/test_bpf_%: $(BUILD)/obj/tests/bpf/test_bpf_%.o \
 			   $(call obj,$(BPFT_SUPPORT_SRCS) tests/unit/sim_kernel.c) \
-			   $(SWITCH_OBJ) $(LIBEC)
+			   $(SWITCH_OBJ) $(READ_CACHE_OBJ) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_CORE) $$(pkg-config --libs check)

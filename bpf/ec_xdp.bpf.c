@@ -38,6 +38,18 @@ struct {
 	__uint(max_entries, FA_RING_BYTES);
 } fa_log SEC(".maps");
 
+/* The read offload's cache (ec_offload.h): sized by the loader. */
+const volatile __u32 ec_read_mask;
+/* TEST ONLY: answer reads whatever the lease says. */
+const volatile __u32 ec_test_ignore_lease;
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ec_read_slot);
+} read_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, EC_XDP_MAX);

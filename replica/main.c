@@ -144,11 +144,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.no_bpf) {
-		off = ec_offload_new(&cfg, o.id, &o.offload);
+		struct ec_offload_params op = {
+			.sw = o.offload,
+			.read_cache_slots = o.read_cache_slots,
+			.test_ignore_lease = co->test_lease_ignore_clock,
+		};
+
+		off = ec_offload_new(&cfg, o.id, &op);
 		if (!off)
 			goto out;
 		co->quiesce = ec_offload_quiesce;
 		co->quiesce_arg = off;
+		co->store_observer = ec_offload_store_observer(off);
 	}
 	ckp = ec_checkpointer_new(base);
 	if (!ckp)

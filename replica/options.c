@@ -149,10 +149,19 @@ static const struct opt opts[] = {
 	{ "offload", 0, "SPEC", .kind = OPT_OFFLOAD,
 	  AT(offload, struct ec_switches),
 	  .help = "BPF offloads to turn on at start, comma-separated:\n"
-		  "all, none, broadcast, fastack, quorum, or one\n"
+		  "all, none, broadcast, fastack, quorum, read, or one\n"
 		  "message type of one, e.g. broadcast.commit\n"
 		  "(default none; `ec-ctl SOCKET offload` shows and\n"
 		  "changes them at run time)" },
+	{ "read-cache-slots", 0, "N", UINT(read_cache_slots), .min = 1,
+	  .max = EC_READ_MAX_SLOTS, .def = EC_READ_DEFAULT_SLOTS,
+	  .help = "slots of the read offload's cache of executed values,\n"
+		  "a power of two up to {max} (default {default}: 21 MiB\n"
+		  "of kernel memory at 336 bytes a slot); one key per\n"
+		  "slot, a key whose slot another holds is not cached,\n"
+		  "nor a value over 256 bytes: their reads go up to\n"
+		  "user space.  Kept on every replica, so that a new\n"
+		  "leader starts warm" },
 	{ "no-bpf", 0, NULL, FLAG(no_bpf),
 	  .help = "do not load the BPF programs at all (no root or\n"
 		  "BPF needed; offloads cannot be turned on)" },
@@ -411,6 +420,11 @@ int ec_replica_opts_parse(int argc, char **argv, struct ec_replica_opts *r)
 	if (r->no_bpf && any_offload_on(&r->offload)) {
 		fprintf(stderr, "ec-replica: --offload needs the BPF programs: "
 			"drop --no-bpf\n");
+		goto usage_err;
+	}
+	if (r->read_cache_slots & (r->read_cache_slots - 1)) {
+		fprintf(stderr, "ec-replica: --read-cache-slots %u is not a "
+			"power of two\n", r->read_cache_slots);
 		goto usage_err;
 	}
 	if (r->core.view_timeout_us <= r->core.heartbeat_us) {

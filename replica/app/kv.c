@@ -33,6 +33,7 @@ struct ec_kv {
 	uint64_t bytes;      /* sum of key_len + value_len */
 	uint64_t digest;
 	struct ec_kv_limits limits;
+	struct ec_kv_observer obs; /* changed NULL: nobody */
 };
 
 /* A 64-bit finaliser: every input bit affects every output bit. */
@@ -266,7 +267,30 @@ static int bounded_put(struct ec_kv *kv, struct kv_entry **slot, uint64_t h,
 		res->status = EC__STATUS__ST_STORE_FULL;
 		return 0;
 	}
-	return put(kv, slot, h, &op->key, &op->value);
+	if (put(kv, slot, h, &op->key, &op->value) < 0)
+		return -1;
+	if (kv->obs.changed)
+		kv->obs.changed(kv->obs.arg, op->key.data, op->key.len,
+				op->value.data, op->value.len, true);
+	return 0;
+}
+
+static void tell_one(const uint8_t *key, size_t key_len, const uint8_t *value,
+		     size_t value_len, void *arg)
+{
+	const struct ec_kv_observer *obs = arg;
+
+	obs->changed(obs->arg, key, key_len, value, value_len, true);
+}
+
+void ec_kv_observe(struct ec_kv *kv, const struct ec_kv_observer *obs)
+{
+	memset(&kv->obs, 0, sizeof(kv->obs));
+	if (!obs || !obs->changed || !obs->cleared)
+		return;
+	kv->obs = *obs;
+	obs->cleared(obs->arg);
+	ec_kv_foreach(kv, tell_one, &kv->obs);
 }
 
 /* Whether entry e (which may be NULL) satisfies op's CAS condition. */
@@ -321,9 +345,12 @@ int ec_kv_apply(struct ec_kv *kv, const Ec__KvOp *op, struct ec_kv_result *res)
 	case EC__OP_KIND__OP_PUT:
 		return bounded_put(kv, slot, h, op, res);
 	case EC__OP_KIND__OP_DELETE:
-		if (e)
+		if (e) {
 			del(kv, slot);
-		else
+			if (kv->obs.changed)
+				kv->obs.changed(kv->obs.arg, op->key.data,
+						op->key.len, NULL, 0, false);
+		} else
 			res->status = EC__STATUS__ST_NOT_FOUND;
 		break;
 	case EC__OP_KIND__OP_CAS:

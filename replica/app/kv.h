@@ -18,6 +18,7 @@
 #ifndef EC_REPLICA_APP_KV_H
 #define EC_REPLICA_APP_KV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,25 @@ void ec_kv_free(struct ec_kv *kv);
  * past a new bound keeps its keys (only growth is refused). */
 void ec_kv_set_limits(struct ec_kv *kv, const struct ec_kv_limits *l);
 struct ec_kv_limits ec_kv_limits(const struct ec_kv *kv);
+
+/*
+ * Someone kept told of every change ec_kv_apply makes to a store, just
+ * after it: key now holds value (present) or is gone.  For a copy of the
+ * values kept elsewhere, such as the read offload's cache in the kernel;
+ * the calls must not touch the store.  Nothing else changes a store, so
+ * the copy follows every write in execution order.
+ */
+struct ec_kv_observer {
+	void (*cleared)(void *arg); /* forget every key */
+	void (*changed)(void *arg, const uint8_t *key, size_t key_len,
+			const uint8_t *value, size_t value_len, bool present);
+	void *arg;
+};
+
+/* Tell obs (NULL: nobody) of kv's changes from now on, starting with
+ * the whole store as it is: cleared, then changed for every key.  For a
+ * store that replaces another (a snapshot installed). */
+void ec_kv_observe(struct ec_kv *kv, const struct ec_kv_observer *obs);
 
 /* 1 if op is well formed (key and value sizes), else 0. */
 int ec_kv_op_valid(const Ec__KvOp *op);

@@ -35,6 +35,11 @@ uint64_t ec_boot_us(void);
  * (by an XDP program); 0 stays 0 ("never"). */
 uint64_t ec_boot_from_kernel_ns(uint64_t ns);
 
+/* The other way: the CLOCK_BOOTTIME reading in nanoseconds, as an XDP
+ * program reads it, at which the replica's time reads us (0 stays 0):
+ * so that a time the replica publishes to the kernel (its lease's end)
+ * means in the kernel what it means to the replica, skewed or not. */
+uint64_t ec_boot_to_kernel_ns(uint64_t us);
 /* TEST ONLY: from now on the replica's time runs ppm parts per million
  * faster (negative: slower) than CLOCK_BOOTTIME.  0 undoes it. */
 void ec_boot_set_skew_ppm(int64_t ppm);

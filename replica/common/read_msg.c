@@ -67,6 +67,7 @@ void ec_read_as_request(const struct ec_read_msg *r, Ec__Request *req,
 Ec__Reply *ec_read_reply_unpack(const struct ec_msg *m)
 {
 	struct ec_read_reply body;
+	static const uint8_t zero[sizeof(body.pad)];
 	Ec__Reply *rep;
 	size_t vlen;
 
@@ -75,7 +76,8 @@ Ec__Reply *ec_read_reply_unpack(const struct ec_msg *m)
 	memcpy(&body, m->body, sizeof(body));
 	vlen = be16toh(body.value_len);
 	if (m->body_len != sizeof(body) + vlen || vlen > EC_MAX_VALUE ||
-	    body.status != EC__STATUS__ST_OK || body.found != 1)
+	    body.status != EC__STATUS__ST_OK || body.found != 1 ||
+	    memcmp(body.pad, zero, sizeof(zero)) != 0)
 		return NULL;
 	/* Allocated as protobuf-c's unpack would, so that
 	 * ec__reply__free_unpacked frees it: the Reply and its value's

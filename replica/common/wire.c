@@ -86,7 +86,7 @@ static enum ec_parse_result parse(const uint8_t *buf, size_t len,
 		return EC_PARSE_TRUNCATED;
 	if (body_len < len - sizeof(h))
 		return EC_PARSE_OVERSIZED;
-	if (h.type == EC_MSG_REQUEST || h.type == EC_MSG_READ) {
+	if (ec_msg_from_client(h.type)) {
 		if (h.sender != EC_SENDER_CLIENT)
 			return EC_PARSE_BAD_SENDER;
 	} else if (h.sender >= n_replicas) {

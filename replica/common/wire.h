@@ -22,6 +22,13 @@ static inline unsigned ec_view_leader(uint32_t view, unsigned n)
 	return view % n;
 }
 
+/* Whether messages of type come from clients (sender EC_SENDER_CLIENT,
+ * from any address) rather than from a replica. */
+static inline bool ec_msg_from_client(unsigned type)
+{
+	return type == EC_MSG_REQUEST || type == EC_MSG_READ;
+}
+
 /* A UDP address (both fields in network byte order): a replica's or a
  * client's. */
 struct ec_addr {

@@ -21,10 +21,24 @@ static void show_fraction(FILE *out, const char *name, uint64_t num,
 		fprintf(out, "%s -\n", name);
 }
 
+/* What user space wrote into the read cache (read_cache.h). */
+static void show_read_cache(FILE *out, const struct ec_read_cache *rc)
+{
+	fprintf(out, "read_cache.slots %u\n", rc->mask + 1);
+	fprintf(out, "read_cache.writes %llu\n", (unsigned long long)rc->writes);
+	fprintf(out, "read_cache.deletes %llu\n",
+		(unsigned long long)rc->deletes);
+	fprintf(out, "read_cache.evictions %llu\n",
+		(unsigned long long)rc->evictions);
+	fprintf(out, "read_cache.too_large %llu\n",
+		(unsigned long long)rc->too_large);
+	fprintf(out, "read_cache.clears %llu\n", (unsigned long long)rc->clears);
+}
+
 static int show(struct ec_control_req *r, struct ec_offload *o)
 {
 	struct ec_offload_counts c;
-	uint64_t fa = 0, hb = 0, q = 0, qdrop = 0;
+	uint64_t fa = 0, hb = 0, q = 0, qdrop = 0, rd = 0;
 
 	ec_switches_foreach(ec_offload_switches(o), show_switch, r->out);
 	if (ec_offload_counts(o, &c) < 0)
@@ -44,6 +58,8 @@ static int show(struct ec_control_req *r, struct ec_offload *o)
 		if (ec_xdp_verdict_drops(v))
 			qdrop += c.xdp[v];
 	}
+	for (unsigned v = EC_XDP_RD_ANSWERED; v <= EC_XDP_RD_MALFORMED; v++)
+		rd += c.xdp[v];
 	/* of the PREPAREs that reached this replica's XDP program */
 	show_fraction(r->out, "fraction.prepare_acked_in_kernel",
 		      c.xdp[EC_XDP_FA_ACKED], fa);
@@ -52,6 +68,10 @@ static int show(struct ec_control_req *r, struct ec_offload *o)
 		      c.xdp[EC_XDP_HB_ACKED], hb);
 	/* of the PREPARE_OKs that reached it */
 	show_fraction(r->out, "fraction.prepare_ok_dropped_in_kernel", qdrop, q);
+	/* of the READs that reached it */
+	show_fraction(r->out, "fraction.read_answered_in_kernel",
+		      c.xdp[EC_XDP_RD_ANSWERED], rd);
+	show_read_cache(r->out, ec_offload_read_cache(o));
 	return 0;
 }
 
@@ -84,7 +104,7 @@ int ec_offload_cmds_add(struct ec_control *ctl, struct ec_offload *o)
 	return ec_control_add(ctl, "offload", "[SPEC on|off]",
 			      "show offload switches and BPF counters, or set "
 			      "switches (SPEC: all, none, broadcast, fastack, "
-			      "quorum, or e.g. broadcast.commit; none turns "
+			      "quorum, read, or e.g. broadcast.commit; none turns "
 			      "every switch off whatever on|off says)",
 			      offload_cmd, o);
 }

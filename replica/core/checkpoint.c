@@ -345,6 +345,7 @@ static void install(struct ec_core *c, struct ec_kv *kv,
 	ec_ct_free(c->ct);
 	c->kv = kv;
 	c->ct = ct;
+	ec_kv_observe(c->kv, &c->o.store_observer);
 	c->commit = c->executed = f->op;
 	c->ckpt_point = f->op; /* a checkpoint op of everyone's */
 	c->bytes_since_point = 0;

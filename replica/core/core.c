@@ -82,6 +82,8 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	ec_log_init(&c->log);
 	c->kv = ec_kv_new();
 	c->ct = ec_ct_new();
+	if (c->kv)
+		ec_kv_observe(c->kv, &c->o.store_observer);
 	c->queue = calloc(EC_MAX_QUEUED, sizeof(*c->queue));
 	if (!c->kv || !c->ct || !c->queue) {
 		ec_core_free(c);
@@ -378,7 +380,7 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	    ec_member_check(&c->o.members, &m, from, &c->stats.member) !=
 		    EC_MEMBER_OK)
 		return;
-	if (m.type != EC_MSG_REQUEST && m.sender == c->o.self)
+	if (!ec_msg_from_client(m.type) && m.sender == c->o.self)
 		return;
 	c->stats.rx[m.type]++;
 	if (c->status == EC_ST_RECOVERING &&
@@ -390,6 +392,9 @@ void ec_core_receive(struct ec_core *c, const void *buf, size_t len,
 	switch (m.type) {
 	case EC_MSG_REQUEST:
 		normal_on_request(c, &m, from);
+		break;
+	case EC_MSG_READ:
+		normal_on_read(c, &m, from);
 		break;
 	case EC_MSG_PREPARE:
 		normal_on_prepare(c, &m);

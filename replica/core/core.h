@@ -161,6 +161,14 @@ struct ec_core_opts {
 	int (*checkpoint_async)(void *arg, uint64_t op, uint32_t view);
 	void *checkpoint_arg;
 	/*
+	 * Told of every change to the store as it executes, and of the whole
+	 * store when a snapshot replaces it (app/kv.h): the read offload
+	 * keeps its copy of the values with it.  Called inside the turn,
+	 * before the replies of what executed are queued.  Both NULL:
+	 * nobody.
+	 */
+	struct ec_kv_observer store_observer;
+	/*
 	 * The core cannot go on: going on would make this replica diverge
 	 * or break a promise it made (out of memory where nothing may be
 	 * skipped, an acknowledged op its log cannot keep).  Called once,

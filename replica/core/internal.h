@@ -212,6 +212,8 @@ _Noreturn void core_fatal(const struct ec_core *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* normal.c */
+void normal_on_read(struct ec_core *c, const struct ec_msg *m,
+		    const struct ec_addr *from);
 void normal_on_request(struct ec_core *c, const struct ec_msg *m,
 		       const struct ec_addr *from);
 void normal_on_prepare(struct ec_core *c, const struct ec_msg *m);

@@ -24,7 +24,7 @@ static enum ec_member_verdict check(const struct ec_members *mb,
 				    const struct ec_msg *m,
 				    const struct ec_addr *from)
 {
-	if (m->type == EC_MSG_REQUEST)
+	if (ec_msg_from_client(m->type))
 		return EC_MEMBER_OK;
 	if (!from)
 		return EC_MEMBER_NOT_MEMBER;

@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include "common/read_msg.h"
+
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +195,37 @@ static bool read_under_lease(struct ec_core *c, const Ec__Request *req,
 	core_send_raw(c, EC_TO_CLIENT, 0, from, EC_MSG_REPLY, 0, buf, len);
 	free(buf);
 	return true;
+}
+
+/*
+ * A READ: the GET Request it stands for (common/read_msg.h), taken the
+ * way a REQUEST carrying it would be: under the lease, through the log,
+ * or refused, and answered with a REPLY.  It reaches user space when the
+ * leader's XDP program did not answer it (the read offload off, no lease
+ * by the kernel's clock, the key not cached...) or on any other replica.
+ */
+void normal_on_read(struct ec_core *c, const struct ec_msg *m,
+		    const struct ec_addr *from)
+{
+	struct ec_read_msg r;
+	Ec__Request req;
+	Ec__KvOp get;
+	/* four varints of at most 11 bytes with their tags, the op's kind
+	 * and key with theirs: far below this */
+	uint8_t buf[2 * EC_READ_MAX_DGRAM];
+	struct ec_msg as_request = *m;
+
+	if (ec_read_decode(m, &r) < 0) {
+		c->stats.parse.count[EC_PARSE_BAD_BODY]++;
+		return;
+	}
+	ec_read_as_request(&r, &req, &get);
+	if (ec__request__get_packed_size(&req) > sizeof(buf))
+		return;
+	as_request.type = EC_MSG_REQUEST;
+	as_request.body = buf;
+	as_request.body_len = ec__request__pack(&req, buf);
+	normal_on_request(c, &as_request, from);
 }
 
 /*

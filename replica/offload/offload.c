@@ -78,6 +78,8 @@ struct ec_offload {
 	size_t to_all_max;       /* largest datagram the TC program can fan
 				  * out: one frame (it passes IP fragments
 				  * untouched, so they would reach one peer) */
+	struct ec_offload_params params;
+	struct ec_read_cache rc;
 	bool tc_attached, tc_hook_created;
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts tc_opts;
@@ -196,12 +198,29 @@ static int load(struct ec_offload *o)
 	if (count_promise_cpus(o) < 0)
 		return -1;
 	o->xdp->rodata->ec_promise_cpus = o->promise_cpus;
+	o->xdp->rodata->ec_read_mask = o->params.read_cache_slots - 1;
+	o->xdp->rodata->ec_test_ignore_lease = o->params.test_ignore_lease;
+	err = bpf_map__set_max_entries(o->xdp->maps.read_cache,
+				       o->params.read_cache_slots);
+	if (err) {
+		pr_warn("cannot size the read cache: %s", strerror(-err));
+		return -1;
+	}
 	err = ec_broadcast__load(o->bc);
 	if (!err)
 		err = ec_xdp__load(o->xdp);
 	if (err) {
 		pr_warn("cannot load the BPF programs: %s (run with -v for the "
 			"verifier log)", strerror(-err));
+		return -1;
+	}
+	if (ec_read_cache_map(&o->rc, bpf_map__fd(o->xdp->maps.read_cache),
+			      o->params.read_cache_slots) < 0) {
+		pr_warn("cannot map the read cache (%u slots, %zu MiB): %s",
+			o->params.read_cache_slots,
+			(size_t)o->params.read_cache_slots *
+				sizeof(struct ec_read_slot) >> 20,
+			strerror(errno));
 		return -1;
 	}
 	o->ring = ring_buffer__new(bpf_map__fd(o->xdp->maps.fa_log),
@@ -290,7 +309,7 @@ static int interface_mtu(struct ec_offload *o)
 }
 
 struct ec_offload *ec_offload_new(const struct ec_config *cfg, unsigned self,
-				  const struct ec_switches *sw)
+				  const struct ec_offload_params *p)
 {
 	struct ec_offload *o = calloc(1, sizeof(*o));
 
@@ -300,7 +319,8 @@ struct ec_offload *ec_offload_new(const struct ec_config *cfg, unsigned self,
 	}
 	o->cfg = cfg;
 	o->self = self;
-	o->sw = *sw;
+	o->params = *p;
+	o->sw = p->sw;
 	o->xdp_link = -1;
 	libbpf_set_print(libbpf_log);
 	o->ifindex = (int)if_nametoindex(cfg->peers[self].ifname);
@@ -311,7 +331,7 @@ struct ec_offload *ec_offload_new(const struct ec_config *cfg, unsigned self,
 	}
 	if (interface_mtu(o) < 0 || load(o) < 0 || attach(o) < 0)
 		goto err;
-	ec_offload_set_switches(o, sw);
+	ec_offload_set_switches(o, &p->sw);
 	return o;
 err:
 	ec_offload_free(o);
@@ -333,6 +353,7 @@ void ec_offload_free(struct ec_offload *o)
 	if (o->xdp_link >= 0)
 		close(o->xdp_link);
 	ring_buffer__free(o->ring);
+	ec_read_cache_unmap(&o->rc);
 	free(o->recs);
 	free(o->dgrams);
 	ec_xdp__destroy(o->xdp);
@@ -419,6 +440,9 @@ void ec_offload_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *q)
 	bool gap = false;
 
 	close_fast_ack(o);
+	/* about to leave normal status or rewrite the log: no read is
+	 * answered in the kernel from here until a sync reopens it */
+	ec_read_cache_close(&o->xdp->bss->ec_state);
 	through = o->acked_through;
 	o->acked_through = 0;
 	o->n_recs = 0;
@@ -510,6 +534,47 @@ static void sync_kernel(struct ec_offload *o)
 					  EC_MSG_PREPARE) ||
 			     ec_switch_on(&o->sw, EC_OFFLOAD_FASTACK,
 					  EC_MSG_COMMIT)));
+	/* the rules of a lease read in user space (core/lease.h), but
+	 * the clock: the program reads that itself, at read time */
+	ec_read_cache_sync(&o->rc, &o->xdp->bss->ec_state,
+			   normal && s->leader == o->self &&
+				   s->reads == EC_READS_LEASE && s->reads_open &&
+				   ec_switch_on(&o->sw, EC_OFFLOAD_READ,
+						EC_MSG_READ),
+			   s->view, ec_boot_to_kernel_ns(s->lease_until),
+			   s->executed);
+}
+
+static void cache_cleared(void *arg)
+{
+	struct ec_offload *o = arg;
+
+	/* a new store: nothing of the old one may be answered, and the
+	 * replica installing it is no leader answering reads anyway */
+	ec_read_cache_close(&o->xdp->bss->ec_state);
+	ec_read_cache_clear(&o->rc);
+}
+
+static void cache_changed(void *arg, const uint8_t *key, size_t key_len,
+			  const uint8_t *value, size_t value_len, bool present)
+{
+	struct ec_offload *o = arg;
+
+	ec_read_cache_set(&o->rc, key, key_len, value, value_len, present);
+}
+
+const struct ec_read_cache *ec_offload_read_cache(const struct ec_offload *o)
+{
+	return &o->rc;
+}
+
+struct ec_kv_observer ec_offload_store_observer(struct ec_offload *o)
+{
+	return (struct ec_kv_observer){
+		.cleared = cache_cleared,
+		.changed = cache_changed,
+		.arg = o,
+	};
 }
 
 void ec_offload_sync(struct ec_offload *o, const struct ec_core_state *s)

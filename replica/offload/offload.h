@@ -10,7 +10,9 @@
  * switches say, so any offload can be turned on or off at run time:
  *   ec_broadcast (TC egress)  clones a "to all" datagram to every peer
  *   ec_xdp (XDP)              follower fast ack (PREPAREs, heartbeats);
- *                             leader wait on quorum
+ *                             leader wait on quorum; leader reads
+ *                             (READs answered from the read cache,
+ *                             read_cache.h, kept on every replica)
  */
 #ifndef EC_REPLICA_OFFLOAD_H
 #define EC_REPLICA_OFFLOAD_H
@@ -20,6 +22,7 @@
 
 #include "common/config.h"
 #include "core/core.h"
+#include "read_cache.h"
 #include "switches.h"
 
 struct ec_offload;
@@ -30,13 +33,27 @@ struct ec_offload_counts {
 	uint64_t xdp[EC_XDP_MAX];
 };
 
+/* What the programs are loaded with besides the topology. */
+struct ec_offload_params {
+	struct ec_switches sw;     /* switched on at start */
+	uint32_t read_cache_slots; /* a power of two, up to EC_READ_MAX_SLOTS */
+	bool test_ignore_lease;    /* TEST ONLY: XDP answers reads whatever
+				    * the lease says (ec_core_opts'
+				    * test_lease_ignore_clock) */
+};
+
 /*
  * Load both programs for replica self of cfg and attach them to its
- * interface (cfg->peers[self].ifname) with the given switches.  Returns
- * NULL after logging the reason.
+ * interface (cfg->peers[self].ifname).  Returns NULL after logging the
+ * reason.
  */
 struct ec_offload *ec_offload_new(const struct ec_config *cfg, unsigned self,
-				  const struct ec_switches *sw);
+				  const struct ec_offload_params *p);
+
+/* The read cache's writer, for ec_core_opts.store_observer, and the
+ * cache (its counters). */
+struct ec_kv_observer ec_offload_store_observer(struct ec_offload *o);
+const struct ec_read_cache *ec_offload_read_cache(const struct ec_offload *o);
 
 /* Detach and unload.  NULL is fine. */
 void ec_offload_free(struct ec_offload *o);

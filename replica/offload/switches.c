@@ -11,6 +11,7 @@ static const char *const offload_names[EC_OFFLOAD_MAX] = {
 	[EC_OFFLOAD_BROADCAST] = "broadcast",
 	[EC_OFFLOAD_FASTACK] = "fastack",
 	[EC_OFFLOAD_QUORUM] = "quorum",
+	[EC_OFFLOAD_READ] = "read",
 };
 
 /* Broadcast covers every message the replica sends to all its peers. */
@@ -20,6 +21,7 @@ static const uint32_t offload_types[EC_OFFLOAD_MAX] = {
 				 1u << EC_MSG_START_VIEW | 1u << EC_MSG_RECOVERY,
 	[EC_OFFLOAD_FASTACK] = 1u << EC_MSG_PREPARE | 1u << EC_MSG_COMMIT,
 	[EC_OFFLOAD_QUORUM] = 1u << EC_MSG_PREPARE_OK,
+	[EC_OFFLOAD_READ] = 1u << EC_MSG_READ,
 };
 
 /* Message type whose lower-case name is s, or -1. */
@@ -160,6 +162,17 @@ static const char *const xdp_names[EC_XDP_MAX] = {
 	[EC_XDP_Q_VIEW] = "quorum_pass_view",
 	[EC_XDP_Q_UNKNOWN] = "quorum_pass_unknown",
 	[EC_XDP_Q_EXTRA] = "quorum_drop_extra",
+	[EC_XDP_RD_ANSWERED] = "read_answered",
+	[EC_XDP_RD_OFF] = "read_pass_off",
+	[EC_XDP_RD_CLOSED] = "read_pass_closed",
+	[EC_XDP_RD_LEASE] = "read_pass_lease",
+	[EC_XDP_RD_BUSY] = "read_pass_busy",
+	[EC_XDP_RD_MISS] = "read_pass_miss",
+	[EC_XDP_RD_BEHIND] = "read_pass_behind",
+	[EC_XDP_RD_TOO_LARGE] = "read_pass_too_large",
+	[EC_XDP_RD_RACE] = "read_pass_race",
+	[EC_XDP_RD_NO_ROOM] = "read_pass_no_room",
+	[EC_XDP_RD_MALFORMED] = "read_pass_malformed",
 	[EC_XDP_NOT_MEMBER] = "drop_not_member",
 };
 

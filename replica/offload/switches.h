@@ -5,7 +5,8 @@
  * A switch table is one word per offload (enum ec_offload_kind) with bit
  * (1 << message type) set where the offload is on.  Text form, for
  * --offload and the control command: a comma-separated list of items,
- * each "all", "none", an offload name ("broadcast", "fastack", "quorum":
+ * each "all", "none", an offload name ("broadcast", "fastack", "quorum",
+ * "read":
  * every message type it handles) or "offload.type" ("broadcast.commit").
  */
 #ifndef EC_REPLICA_OFFLOAD_SWITCHES_H

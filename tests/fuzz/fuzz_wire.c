@@ -6,7 +6,7 @@
  *
  * Besides never crashing, what the parser accepts must be what the
  * header says: body_len + 32 == len, a known type, a sender id within the
- * cluster (or the client id on a REQUEST), no commit past the sender's
+ * cluster (or the client id on a REQUEST or READ), no commit past the sender's
  * last op, and a header that encodes back to the very bytes it came from.
  * The membership rule must judge a parsed header as replica/core/membership.h says.
  */
@@ -17,7 +17,15 @@
 
 #include "core/batch.h"
 #include "core/membership.h"
+#include "common/read_msg.h"
 #include "common/wire.h"
+
+/* Messages clients send, from any address, with sender
+ * EC_SENDER_CLIENT: the rule written again, as the oracle. */
+static int client_type(unsigned type)
+{
+	return type == EC_MSG_REQUEST || type == EC_MSG_READ;
+}
 
 static const ProtobufCMessageDescriptor *const bodies[] = {
 	&ec__request__descriptor,	  &ec__reply__descriptor,
@@ -79,21 +87,57 @@ static void members(const struct ec_msg *m)
 		enum ec_member_verdict v = ec_member_check(&mb, m, &mb.addr[i],
 							   &st);
 
-		if (m->type == EC_MSG_REQUEST || m->sender == i)
+		if (client_type(m->type) || m->sender == i)
 			check(v == EC_MEMBER_OK, "a member's own message refused");
 		else
 			check(v == EC_MEMBER_WRONG_SENDER,
 			      "a member speaking for another not caught");
 	}
 	check(ec_member_check(&mb, m, &stranger, &st) ==
-		      (m->type == EC_MSG_REQUEST ? EC_MEMBER_OK :
+		      (client_type(m->type) ? EC_MEMBER_OK :
 						   EC_MEMBER_NOT_MEMBER),
 	      "a stranger's message misjudged");
 	check(ec_member_check(&mb, m, NULL, &st) ==
-		      (m->type == EC_MSG_REQUEST ? EC_MEMBER_OK :
+		      (client_type(m->type) ? EC_MEMBER_OK :
 						   EC_MEMBER_NOT_MEMBER),
 	      "a message from nowhere misjudged");
 	check(st.count[EC_MEMBER_OK] == 0, "ok counted as a rejection");
+}
+
+/* The fixed-layout READ and READ_REPLY (common/read_msg.h): whatever
+ * the body, a READ taken is one key of 1..EC_MAX_KEY bytes that fills
+ * the body, and re-encodes to the same datagram; a READ_REPLY taken
+ * holds the body's value. */
+static void fixed_bodies(const struct ec_msg *m)
+{
+	struct ec_msg as_read = *m, as_reply = *m;
+	uint8_t buf[EC_READ_MAX_DGRAM];
+	struct ec_read_msg rd;
+	Ec__Reply *rep;
+
+	as_read.type = EC_MSG_READ;
+	if (ec_read_decode(&as_read, &rd) == 0) {
+		check(rd.key_len >= 1 && rd.key_len <= EC_MAX_KEY &&
+			      rd.key == m->body + sizeof(struct ec_read) &&
+			      m->body_len == sizeof(struct ec_read) + rd.key_len,
+		      "a READ body taken that is not one key");
+		check(ec_read_encode(buf, m->view, &rd) ==
+				      sizeof(struct ec_hdr) + m->body_len &&
+			      memcmp(buf + sizeof(struct ec_hdr), m->body,
+				     m->body_len) == 0,
+		      "a READ body does not round-trip");
+	}
+	as_reply.type = EC_MSG_READ_REPLY;
+	rep = ec_read_reply_unpack(&as_reply);
+	if (rep) {
+		check(m->body_len == sizeof(struct ec_read_reply) + rep->value.len &&
+			      (rep->value.len == 0 ||
+			       memcmp(rep->value.data,
+				      m->body + sizeof(struct ec_read_reply),
+				      rep->value.len) == 0),
+		      "a READ_REPLY's value is not its body's");
+		ec__reply__free_unpacked(rep, NULL);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -122,18 +166,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(m.body == data + sizeof(struct ec_hdr), "body follows the header");
 	check(size <= EC_MAX_MSG, "oversized accepted");
 	check(m.type > 0 && m.type < EC_MSG_TYPE_MAX, "unknown type accepted");
-	check(m.type == EC_MSG_REQUEST ? m.sender == EC_SENDER_CLIENT :
+	check(client_type(m.type) ? m.sender == EC_SENDER_CLIENT :
 					 m.sender < EC_MAX_REPLICAS,
 	      "sender outside the cluster accepted");
-	check(m.type == EC_MSG_REQUEST || m.type == EC_MSG_REPLY ||
+	check(client_type(m.type) || m.type == EC_MSG_REPLY ||
 		      m.type == EC_MSG_RECOVERY ||
-		      m.type == EC_MSG_HEARTBEAT_OK || m.commit <= m.op,
+		      m.type == EC_MSG_HEARTBEAT_OK ||
+		      m.type == EC_MSG_READ_REPLY || m.commit <= m.op,
 	      "a commit past the sender's last op accepted");
 	ec_hdr_encode(hdr, &m, m.body_len);
 	check(memcmp(hdr, data, sizeof(hdr)) == 0, "header does not round-trip");
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
 		unpack_as(&m, bodies[i]);
 	batch_of(&m);
+	fixed_bodies(&m);
 	if (r_small == EC_PARSE_OK)
 		members(&m_small);
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/read_msg.h"
 #include "core/internal.h"
 
 unsigned sim_rand(struct sim *s, unsigned n)
@@ -418,6 +419,19 @@ void sim_request(struct sim *s, unsigned client, unsigned to,
 	uint8_t body[EC_MAX_MSG];
 	size_t len;
 
+	if (s->read_msg && kind == EC__OP_KIND__OP_GET) {
+		struct ec_read_msg r = {
+			.client_id = client_id_of(client),
+			.request_id = request_id,
+			.session_op = client < 64 ? s->session_op[client] : 0,
+			.key = (const uint8_t *)key,
+			.key_len = strlen(key),
+		};
+
+		len = ec_read_encode(body, 0, &r);
+		push(s, SIM_CLIENT + client, to, EC_MSG_READ, body, len);
+		return;
+	}
 	len = pack_request(body, client_id_of(client), request_id,
 			   client < 64 ? s->session_op[client] : 0, kind, key,
 			   value, expected);

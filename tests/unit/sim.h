@@ -90,6 +90,7 @@ struct sim {
 	int64_t skew_ppm[EC_MAX_REPLICAS]; /* sim_set_skew_ppm */
 	enum ec_reads reads;               /* sim_set_reads */
 	bool lease_ignore_clock;           /* sim_set_lease_ignore_clock */
+	bool read_msg;                     /* sim_request sends GETs as READs */
 	uint64_t delivered;
 };
 

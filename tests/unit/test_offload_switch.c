@@ -98,7 +98,7 @@ START_TEST(every_switch_is_listed_once)
 			 "broadcast.prepare=off broadcast.commit=off "
 			 "broadcast.start_view_change=off broadcast.start_view=off "
 			 "broadcast.recovery=off fastack.prepare=on "
-			 "fastack.commit=on quorum.prepare_ok=off ");
+			 "fastack.commit=on quorum.prepare_ok=off read.read=off ");
 }
 END_TEST
 

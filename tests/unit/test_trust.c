@@ -26,7 +26,8 @@ static struct ec_members three(void)
 START_TEST(rule_takes_requests_from_anyone)
 {
 	struct ec_members mb = three();
-	struct ec_msg m = { .type = EC_MSG_REQUEST, .sender = EC_SENDER_CLIENT };
+	struct ec_msg m = { .type = _i ? EC_MSG_READ : EC_MSG_REQUEST,
+			    .sender = EC_SENDER_CLIENT };
 	struct ec_addr client = sim_client_addr(3), r1 = sim_addr(1);
 	struct ec_member_stats st = { { 0 } };
 
@@ -42,6 +43,7 @@ START_TEST(rule_takes_replica_messages_only_from_the_named_replica)
 {
 	struct ec_members mb = three();
 	struct ec_member_stats st = { { 0 } };
+	uint64_t types = 0;
 
 	for (unsigned t = EC_MSG_REPLY; t < EC_MSG_TYPE_MAX; t++) {
 		struct ec_msg m = { .type = (uint8_t)t, .sender = 1 };
@@ -50,6 +52,9 @@ START_TEST(rule_takes_replica_messages_only_from_the_named_replica)
 		struct ec_addr port = own;
 
 		port.port = htons(7100); /* right host, wrong port */
+		if (ec_msg_from_client(t))
+			continue;
+		types++;
 		ck_assert_int_eq(ec_member_check(&mb, &m, &own, &st),
 				 EC_MEMBER_OK);
 		ck_assert_int_eq(ec_member_check(&mb, &m, &other, &st),
@@ -62,10 +67,9 @@ START_TEST(rule_takes_replica_messages_only_from_the_named_replica)
 				 EC_MEMBER_NOT_MEMBER);
 	}
 	ck_assert_uint_eq(st.count[EC_MEMBER_OK], 0);
-	ck_assert_uint_eq(st.count[EC_MEMBER_WRONG_SENDER],
-			  EC_MSG_TYPE_MAX - EC_MSG_REPLY);
-	ck_assert_uint_eq(st.count[EC_MEMBER_NOT_MEMBER],
-			  3 * (EC_MSG_TYPE_MAX - EC_MSG_REPLY));
+	ck_assert_uint_eq(types, EC_MSG_TYPE_MAX - EC_MSG_REPLY - 1);
+	ck_assert_uint_eq(st.count[EC_MEMBER_WRONG_SENDER], types);
+	ck_assert_uint_eq(st.count[EC_MEMBER_NOT_MEMBER], 3 * types);
 	ck_assert_str_eq(ec_member_verdict_name(EC_MEMBER_NOT_MEMBER),
 			 "from_non_member");
 	ck_assert_str_eq(ec_member_verdict_name(EC_MEMBER_WRONG_SENDER),
@@ -182,11 +186,12 @@ START_TEST(forged_messages_change_nothing_in_any_status)
 	ck_assert_int_eq(sim_st(s, 2).status, EC_ST_RECOVERING);
 	for (unsigned i = 0; i < 3; i++) {
 		struct ec_core_state before = sim_st(s, i), after;
-		uint64_t counted = 0;
+		uint64_t counted = 0, forged = 0;
 		size_t queued;
 
 		for (unsigned t = EC_MSG_REPLY; t < EC_MSG_TYPE_MAX; t++)
-			for (unsigned from = 0; from < 3; from++) {
+			for (unsigned from = 0; from < 3 && !ec_msg_from_client(t);
+			     from++) {
 				struct ec_msg m = {
 					.type = (uint8_t)t, .sender = (uint8_t)from,
 					.view = before.view + (t & 1),
@@ -200,6 +205,7 @@ START_TEST(forged_messages_change_nothing_in_any_status)
 								m.view, m.op,
 								body, blen);
 				queued = s->q_len;
+				forged++;
 				sim_receive_at(s, i, &client, dgram, len);
 				ck_assert_uint_eq(s->q_len, queued);
 			}
@@ -210,7 +216,8 @@ START_TEST(forged_messages_change_nothing_in_any_status)
 		ck_assert_uint_eq(after.commit, before.commit);
 		for (unsigned v = 0; v < EC_MEMBER_MAX; v++)
 			counted += ec_core_stats(s->r[i])->member.count[v];
-		ck_assert_uint_eq(counted, (EC_MSG_TYPE_MAX - EC_MSG_REPLY) * 3);
+		ck_assert_uint_eq(counted, forged);
+		ck_assert_uint_ge(forged, (EC_MSG_TYPE_MAX - EC_MSG_REPLY - 1) * 3);
 	}
 	sim_free(s);
 }
@@ -397,7 +404,7 @@ static Suite *trust_suite(void)
 	Suite *s = suite_create("trust");
 	TCase *t = tcase_create("trust");
 
-	tcase_add_test(t, rule_takes_requests_from_anyone);
+	tcase_add_loop_test(t, rule_takes_requests_from_anyone, 0, 2);
 	tcase_add_test(t, rule_takes_replica_messages_only_from_the_named_replica);
 	tcase_add_test(t, core_needs_every_member_address);
 	tcase_add_test(t, forged_prepare_from_client_is_dropped);

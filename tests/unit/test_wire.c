@@ -125,7 +125,7 @@ START_TEST(round_trip_every_type)
 		struct ec_msg in = {
 			.type = (uint8_t)t,
 			.flags = EC_F_QUORUM | EC_F_FAST_ACK,
-			.sender = t == EC_MSG_REQUEST ? EC_SENDER_CLIENT : 4,
+			.sender = ec_msg_from_client(t) ? EC_SENDER_CLIENT : 4,
 			.view = 0x89abcdefu,
 			.op = 0xfedcba9876543210ULL + t,
 			.commit = 0x0123456789abcdefULL,
@@ -424,11 +424,12 @@ START_TEST(commit_past_op_is_a_bad_range)
 	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++) {
 		struct ec_msg in = {
 			.type = (uint8_t)t,
-			.sender = t == EC_MSG_REQUEST ? EC_SENDER_CLIENT : 1,
+			.sender = ec_msg_from_client(t) ? EC_SENDER_CLIENT : 1,
 			.op = 10,
 		};
 		bool loose = t == EC_MSG_REQUEST || t == EC_MSG_REPLY ||
-			     t == EC_MSG_RECOVERY || t == EC_MSG_HEARTBEAT_OK;
+			     t == EC_MSG_RECOVERY || t == EC_MSG_HEARTBEAT_OK ||
+			     t == EC_MSG_READ || t == EC_MSG_READ_REPLY;
 		struct ec_parse_stats st = { { 0 } };
 		uint8_t buf[64];
 		struct ec_msg out;
