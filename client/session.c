@@ -367,6 +367,14 @@ void ec_session_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
 	}
 }
 
+int ec_session_parse_read_msg(const char *arg, bool *on)
+{
+	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+		return -1;
+	*on = strcmp(arg, "on") == 0;
+	return 0;
+}
+
 int ec_session_random_id(uint64_t *id)
 {
 	/* 8 bytes never come short: it is all of them or -1 with errno. */

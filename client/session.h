@@ -280,6 +280,10 @@ void ec_session_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
 		       const struct ec_session_send *out,
 		       ec_session_send_err_fn on_err, void *arg);
 
+/* Parse the argument of --read-msg (ec-bench, ec-cli): "on" or "off"
+ * into *on.  Returns 0, or -1 for anything else. */
+int ec_session_parse_read_msg(const char *arg, bool *on);
+
 /*
  * A random client id from the kernel, so that two runs, or an ec-bench and
  * an ec-cli, never share one and trip over each other's request_ids (a
