@@ -258,6 +258,7 @@ static void on_done(struct bench *b, struct client *c,
 		b->pt.ops++;
 		b->pt.kind_ops[c->kind]++;
 		b->pt.kind_lease[c->kind] += res->lease;
+		b->pt.kind_kernel[c->kind] += res->read_reply;
 		if (now - b->pt.last_done > b->pt.max_stall)
 			b->pt.max_stall = now - b->pt.last_done;
 		b->pt.last_done = now;
@@ -474,6 +475,7 @@ static int setup(struct bench *b)
 			fprintf(stderr, "ec-bench: bad session parameters\n");
 			return -1;
 		}
+		ec_session_use_read(&b->cl[i].s, b->o.read_msg);
 		if (i < b->o.pin_clients)
 			ec_session_pin(&b->cl[i].s, (int)b->o.pin_replica);
 	}

@@ -39,12 +39,14 @@ struct bench_opts {
 	unsigned pin_clients;             /* ... for clients 0..K-1 (0: none) */
 	unsigned pin_mix[K_MAX];          /* --pin-mix: their op mix */
 	bool has_pin_mix;                 /* (else they use mix) */
+	bool read_msg;                    /* --read-msg: GETs as READs */
 	bool verbose;
 };
 
 /* Results of one point.  ops and the histograms cover the measured
  * period (kind_*: the requests of each op kind; kind_lease: the answers
- * the leader's lease gave); retries, timeouts, errors and stale replies
+ * the leader's lease gave; kind_kernel: those of them the leader's XDP
+ * program gave, READ_REPLYs); retries, timeouts, errors and stale replies
  * (answers from older state than one the client saw, not accepted)
  * everything after warmup.  The histograms are last: bench.c zeroes the
  * fields before them and resets them, rather than clearing their 30 KiB
@@ -55,6 +57,7 @@ struct bench_point {
 	uint64_t max_stall;
 	uint64_t measured_us;
 	uint64_t kind_ops[K_MAX], kind_lease[K_MAX], kind_stale[K_MAX];
+	uint64_t kind_kernel[K_MAX];
 	struct ec_hist hist;
 	struct ec_hist kind_hist[K_MAX];
 };

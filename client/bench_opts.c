@@ -9,6 +9,7 @@
 
 #include "common/config.h"
 #include "ec_wire.h"
+#include "session.h"
 
 static const char *const kind_names[K_MAX] = {
 	[K_GET] = "get", [K_PUT] = "put", [K_CAS] = "cas", [K_DELETE] = "delete",
@@ -47,7 +48,8 @@ static void usage(FILE *f)
 "                      p50_us,p90_us,p99_us,p999_us,retries,timeouts\n"
 "  --csv-kinds FILE    append one row per op kind in --mix per point (header\n"
 "                      first if the file is new): clients,kind,ops,mean_us,\n"
-"                      p50_us,p90_us,p99_us,p999_us,lease,stale_replies\n"
+"                      p50_us,p90_us,p99_us,p999_us,lease,stale_replies,\n"
+"                      kernel\n"
 "  --verify-log FILE   lost-write check mode: client c PUTs only its own keys\n"
 "                      v<c>-<k>, k < K / (largest client count), with value\n"
 "                      \"<seq>\" (strictly increasing per client, starting\n"
@@ -86,6 +88,11 @@ static void usage(FILE *f)
 "  --pin-mix SPEC      the op mix of the pinned clients, as --mix (default:\n"
 "                      --mix); e.g. get=100 for readers that keep asking a\n"
 "                      deposed leader while the others write\n"
+"  --read-msg on|off   on (the default): every GET goes out as a READ, the\n"
+"                      fixed-layout message the leader's XDP program can\n"
+"                      answer itself (READ_REPLY) and user space answers as\n"
+"                      the GET it stands for; off: GETs go out as REQUESTs\n"
+"                      like every other op, as before READs, for comparison\n"
 "  --seed N            seed of the op/key choices (default 1); client ids\n"
 "                      are random whatever the seed\n"
 "  -v, --verbose       progress every second and diagnostics on stderr\n"
@@ -96,8 +103,10 @@ static void usage(FILE *f)
 "the longest measured interval with no completion, \"stale replies N\"), then\n"
 "one line per op kind in --mix with the latencies of its requests alone\n"
 "(\"get: N ops, mean N us, p50 N us, p90 N us, p99 N us, p99.9 N us\"; the\n"
-"get line ends \", lease N (P%%)\": the gets the leader answered under its\n"
-"lease, without the log), and outside --sweep, as the last line,\n"
+"get line ends \", lease N (P%%), kernel N (P%%)\": the gets the leader\n"
+"answered under its lease, without the log, and of those the ones its XDP\n"
+"program answered in the kernel, with a READ_REPLY; P is of the line's ops),\n"
+"and outside --sweep, as the last line,\n"
 "\"summary: ... N ops/s, p50 N us, p90 N us, p99 N us, p99.9 N us\".\n"
 "Retries count every resend (timeouts and NOT_LEADER redirects) after\n"
 "warmup; errors count requests the cluster answered with a refusal\n"
@@ -330,6 +339,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "seed", required_argument, NULL, 's' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "pin-mix", required_argument, NULL, 'Q' },
+		{ "read-msg", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -349,6 +359,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->timeout_us = 100000;
 	o->give_up_us = 5000000;
 	o->seed = 1;
+	o->read_msg = true;
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
@@ -425,6 +436,13 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 				return -1;
 			o->has_pin_mix = true;
 			break;
+		case 'R':
+			if (ec_session_parse_read_msg(optarg, &o->read_msg) < 0) {
+				fprintf(stderr, "ec-bench: --read-msg: expected on or off, got '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -470,8 +488,9 @@ void bench_print_header(const struct bench_opts *o, unsigned replicas)
 		printf(" (mix get=%u,put=%u,cas=%u,delete=%u)",
 		       o->pin_mix[K_GET], o->pin_mix[K_PUT], o->pin_mix[K_CAS],
 		       o->pin_mix[K_DELETE]);
-	printf("%s%s\n", o->verify_log ? ", verify log" : "",
-	       o->history ? ", history" : "");
+	printf("%s%s%s\n", o->verify_log ? ", verify log" : "",
+	       o->history ? ", history" : "",
+	       o->read_msg ? "" : ", gets as requests");
 	if (o->n_sweep)
 		printf("%7s %10s %10s %9s %8s %8s %8s %8s %8s %8s %9s %6s\n",
 		       "clients", "ops", "ops/s", "mean_us", "p50_us", "p90_us",
@@ -542,9 +561,16 @@ static bool kind_runs(const struct bench_opts *o, unsigned k)
 	return o->mix[k] || (o->has_pin_mix && o->pin_mix[k]);
 }
 
+/* n as a percentage of total, 0 for none. */
+static double share(uint64_t n, uint64_t total)
+{
+	return total ? 100.0 * (double)n / (double)total : 0.0;
+}
+
 /* Print one line per op kind in the mix, point p's requests of that kind
- * alone (indented under a --sweep row); the get line with the share the
- * lease answered. */
+ * alone (indented under a --sweep row); the get line with the shares the
+ * lease and the kernel answered (appended last, so that the fields
+ * before stay where scripts look for them). */
 static void print_kinds(const struct bench_opts *o,
 			const struct bench_point *p)
 {
@@ -561,10 +587,11 @@ static void print_kinds(const struct bench_opts *o,
 		       (unsigned long long)ec_hist_percentile(h, 99),
 		       (unsigned long long)ec_hist_percentile(h, 99.9));
 		if (k == K_GET)
-			printf(", lease %llu (%.1f%%)",
+			printf(", lease %llu (%.1f%%), kernel %llu (%.1f%%)",
 			       (unsigned long long)p->kind_lease[k],
-			       p->kind_ops[k] ? 100.0 * (double)p->kind_lease[k] /
-						(double)p->kind_ops[k] : 0.0);
+			       share(p->kind_lease[k], p->kind_ops[k]),
+			       (unsigned long long)p->kind_kernel[k],
+			       share(p->kind_kernel[k], p->kind_ops[k]));
 		printf("\n");
 	}
 }
@@ -574,7 +601,7 @@ static void print_kinds(const struct bench_opts *o,
 static int csv_kind_rows(const char *path, const struct bench_opts *o,
 			 unsigned clients, const struct bench_point *p)
 {
-	FILE *f = csv_open(path, "clients,kind,ops,mean_us,p50_us,p90_us,p99_us,p999_us,lease,stale_replies");
+	FILE *f = csv_open(path, "clients,kind,ops,mean_us,p50_us,p90_us,p99_us,p999_us,lease,stale_replies,kernel");
 
 	if (!f)
 		return -1;
@@ -583,7 +610,7 @@ static int csv_kind_rows(const char *path, const struct bench_opts *o,
 
 		if (!kind_runs(o, k))
 			continue;
-		fprintf(f, "%u,%s,%llu,%.1f,%llu,%llu,%llu,%llu,%llu,%llu\n",
+		fprintf(f, "%u,%s,%llu,%.1f,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
 			clients, kind_names[k],
 			(unsigned long long)p->kind_ops[k], ec_hist_mean(h),
 			(unsigned long long)ec_hist_percentile(h, 50),
@@ -591,7 +618,8 @@ static int csv_kind_rows(const char *path, const struct bench_opts *o,
 			(unsigned long long)ec_hist_percentile(h, 99),
 			(unsigned long long)ec_hist_percentile(h, 99.9),
 			(unsigned long long)p->kind_lease[k],
-			(unsigned long long)p->kind_stale[k]);
+			(unsigned long long)p->kind_stale[k],
+			(unsigned long long)p->kind_kernel[k]);
 	}
 	return csv_close(f, path);
 }

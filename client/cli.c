@@ -39,7 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: ec-cli --config FILE [--timeout-ms T] [--deadline-ms D] [--min-op OP]\n"
-"              [-v] COMMAND\n"
+"              [--read-msg on|off] [-v] COMMAND\n"
 "\n"
 "Send one request to an electrode-c cluster and print the answer.\n"
 "\n"
@@ -65,8 +65,14 @@ static void usage(FILE *f)
 "                      it): an answer from older state is not accepted (the\n"
 "                      request is resent until the deadline), so reads never\n"
 "                      go back in time from one run to the next (default 0)\n"
+"  --read-msg on|off   on (the default): a get goes out as a READ, the\n"
+"                      fixed-layout message the leader's XDP program can\n"
+"                      answer itself (READ_REPLY) and user space answers as\n"
+"                      the GET it stands for; off: as a REQUEST like every\n"
+"                      other command, as before READs\n"
 "  -v, --verbose       show redirects, retries and the op the answer reflects\n"
-"                      (and whether the leader's lease answered it) on stderr\n"
+"                      (and whether the leader's lease answered it, and if so\n"
+"                      whether in the kernel) on stderr\n"
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 OK, 2 NOT_FOUND or CAS_FAILED, 3 STORE_FULL, 1 error or no\n"
@@ -251,6 +257,7 @@ static int receive(struct cli *c)
 					(unsigned long long)res.latency_us,
 					res.sends, res.sends == 1 ? "" : "s",
 					(unsigned long long)res.op,
+					res.read_reply ? " (under the lease, in the kernel)" :
 					res.lease ? " (under the lease)" : "");
 			rc = print_result(c, &res);
 			break;
@@ -308,6 +315,7 @@ int main(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "deadline-ms", required_argument, NULL, 'd' },
 		{ "min-op", required_argument, NULL, 'o' },
+		{ "read-msg", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -316,6 +324,7 @@ int main(int argc, char **argv)
 	Ec__KvOp op = EC__KV_OP__INIT;
 	uint64_t timeout_us = 100000, deadline_us = 5000000, client_id;
 	unsigned long long min_op = 0;
+	bool read_msg = true;
 	const char *config = NULL;
 	char err[256];
 	int opt, rc = EXIT_ERROR;
@@ -337,6 +346,13 @@ int main(int argc, char **argv)
 		case 'o':
 			if (ec_parse_uint(optarg, 0, UINT64_MAX, &min_op) < 0) {
 				fprintf(stderr, "ec-cli: --min-op: expected an op number, got '%s'\n",
+					optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'r':
+			if (ec_session_parse_read_msg(optarg, &read_msg) < 0) {
+				fprintf(stderr, "ec-cli: --read-msg: expected on or off, got '%s'\n",
 					optarg);
 				return EXIT_ERROR;
 			}
@@ -373,6 +389,7 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	ec_session_saw(&c.s, min_op);
+	ec_session_use_read(&c.s, read_msg);
 	c.fd = ec_udp_open(&(struct ec_udp_opts){ 0 }, NULL);
 	if (c.fd < 0) {
 		perror("ec-cli: socket");

@@ -8,7 +8,11 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "common/read_msg.h"
 #include "common/wire.h"
+
+_Static_assert(EC_READ_MAX_DGRAM <= EC_SESSION_MAX_DGRAM,
+	       "a READ fits the session's datagram buffer");
 
 int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
 		    uint64_t timeout_us, uint64_t give_up_us)
@@ -22,11 +26,18 @@ int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
 	s->timeout_us = timeout_us;
 	s->give_up_us = give_up_us;
 	s->pin = -1;
+	s->use_read = true;
 	return 0;
 }
 
+void ec_session_use_read(struct ec_session *s, bool on)
+{
+	s->use_read = on;
+}
+
 /* Write the current view guess into the stored datagram's header, so a
- * resend tells the replicas what the client now believes. */
+ * resend tells the replicas what the client now believes.  A READ starts
+ * with the same header, so this holds for it too. */
 static void stamp_view(struct ec_session *s)
 {
 	uint32_t v = htobe32(s->view);
@@ -84,13 +95,12 @@ static size_t put_varint_field(uint8_t *p, unsigned field, uint64_t v)
 }
 
 /*
- * Make the stored datagram the request: its body, with session_op (field
- * 4) and min_op (field 5) after it, both varints; a protobuf message takes
- * its fields in any order.  The body fits (ec_session_start checked).
- * min_op is the op seen when the request is built: a request is
- * outstanding alone, so nothing accepted moves it before it is answered.
+ * The REQUEST: its body, with session_op (field 4) and min_op (field 5)
+ * after it, both varints; a protobuf message takes its fields in any
+ * order.  The body fits (ec_session_start checked).  Returns the
+ * datagram's length.
  */
-static void build_request(struct ec_session *s)
+static size_t encode_request(struct ec_session *s, uint64_t min_op)
 {
 	struct ec_msg m = {
 		.type = EC_MSG_REQUEST,
@@ -103,10 +113,38 @@ static void build_request(struct ec_session *s)
 	memcpy(p, s->body, len);
 	if (s->session_op)
 		len += put_varint_field(p + len, 4, s->session_op);
-	if (s->seen_op)
-		len += put_varint_field(p + len, 5, s->seen_op);
+	if (min_op)
+		len += put_varint_field(p + len, 5, min_op);
 	ec_hdr_encode(s->dgram, &m, len);
-	s->dgram_len = sizeof(struct ec_hdr) + len;
+	return sizeof(struct ec_hdr) + len;
+}
+
+/* The READ: the same fields in its fixed layout, the key from s->body
+ * (ec_session_start checked its length). */
+static size_t encode_read(struct ec_session *s, uint64_t min_op)
+{
+	struct ec_read_msg r = {
+		.client_id = s->client_id,
+		.request_id = s->request_id,
+		.session_op = s->session_op,
+		.min_op = min_op,
+		.key = s->body,
+		.key_len = s->body_len,
+	};
+
+	return ec_read_encode(s->dgram, s->view, &r);
+}
+
+/*
+ * Make the stored datagram the outstanding request, as a READ or a
+ * REQUEST.  min_op is the op seen when the request is built: a request
+ * is outstanding alone, so nothing accepted moves it before it is
+ * answered, and every resend carries the same.
+ */
+static void build_request(struct ec_session *s)
+{
+	s->dgram_len = s->read ? encode_read(s, s->seen_op) :
+				 encode_request(s, s->seen_op);
 	s->hello = false;
 }
 
@@ -126,6 +164,15 @@ static void build_hello(struct ec_session *s)
 	s->hello = true;
 }
 
+/* Whether op goes out as a READ: a GET, with the switch on, whose key a
+ * READ can carry.  A key outside 1..EC_MAX_KEY goes in a REQUEST, for
+ * the replicas to refuse as before (BAD_REQUEST). */
+static bool as_read(const struct ec_session *s, const Ec__KvOp *op)
+{
+	return s->use_read && op->kind == EC__OP_KIND__OP_GET &&
+	       op->key.len >= 1 && op->key.len <= EC_MAX_KEY;
+}
+
 int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 		     struct ec_session_send *out)
 {
@@ -139,12 +186,20 @@ int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 	if (ec__request__get_packed_size(&req) + REQUEST_EXTRA >
 	    EC_MAX_ENTRY_BODY)
 		return -1;
-	s->body_len = ec__request__pack(&req, s->body);
+	/* What the datagram is built from, now and after a hello: a READ
+	 * needs only the key, a REQUEST the packed Request. */
+	s->read = as_read(s, op);
+	if (s->read) {
+		memcpy(s->body, op->key.data, op->key.len);
+		s->body_len = op->key.len;
+	} else {
+		s->body_len = ec__request__pack(&req, s->body);
+	}
+	s->request_id = s->next_request_id++;
 	if (s->has_session_op)
 		build_request(s);
 	else
 		build_hello(s);
-	s->request_id = s->next_request_id++;
 	s->busy = true;
 	s->started = now;
 	s->retry_at = now + s->timeout_us;
@@ -159,10 +214,13 @@ Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
 	struct ec_msg m;
 
 	if (ec_msg_parse(buf, len, n, &m, NULL) != EC_PARSE_OK ||
-	    m.type != EC_MSG_REPLY)
+	    (m.type != EC_MSG_REPLY && m.type != EC_MSG_READ_REPLY))
 		return NULL;
 	hdr->view = m.view;
 	hdr->commit = m.commit;
+	hdr->read_reply = m.type == EC_MSG_READ_REPLY;
+	if (hdr->read_reply)
+		return ec_read_reply_unpack(&m);
 	return (Ec__Reply *)ec_msg_unpack(&m, &ec__reply__descriptor, NULL);
 }
 
@@ -208,6 +266,13 @@ enum ec_session_event ec_session_on_reply(
 {
 	uint32_t view = hdr->view;
 
+	/* A READ_REPLY answers a READ and nothing else: not the hello, nor
+	 * a request that went as a REQUEST (no correct leader sends one
+	 * then). */
+	if (hdr->read_reply && (s->hello || !s->read)) {
+		s->stats.stale++;
+		return EC_SESSION_NONE;
+	}
 	if (s->busy && s->hello && rep->client_id == s->client_id &&
 	    rep->request_id == 0 && rep->status == EC__STATUS__ST_OK)
 		return hello_answered(s, hdr, out);
@@ -240,6 +305,7 @@ enum ec_session_event ec_session_on_reply(
 	res->sends = s->sends;
 	res->op = rep->op;
 	res->lease = rep->lease;
+	res->read_reply = hdr->read_reply;
 	return EC_SESSION_DONE;
 }
 
@@ -299,6 +365,14 @@ void ec_session_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
 		    on_err)
 			on_err(arg, i, errno);
 	}
+}
+
+int ec_session_parse_read_msg(const char *arg, bool *on)
+{
+	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+		return -1;
+	*on = strcmp(arg, "on") == 0;
+	return 0;
 }
 
 int ec_session_random_id(uint64_t *id)

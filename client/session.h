@@ -7,6 +7,23 @@
  * the time in and sends the datagrams the session hands back, so the same
  * logic drives ec-bench, ec-cli and the unit tests.
  *
+ * READs.  A GET goes out as a READ (proto/ec_wire.h), the fixed layout
+ * the leader's XDP program can answer itself, unless the session's
+ * read-message switch is off (ec_session_use_read; on by default), or its
+ * key is not 1..EC_MAX_KEY bytes (such a GET goes as a REQUEST for the
+ * replicas to refuse).  A READ carries what the GET's REQUEST would:
+ * client_id, request_id, session_op and min_op, in fixed fields instead
+ * of protobuf ones.  Its answer is a READ_REPLY when the leader's XDP
+ * program gave it (always status OK, found, Reply.lease), or an ordinary
+ * REPLY when user space did (a replica takes a READ as the GET Request
+ * it stands for: under the lease, through the log, NOT_LEADER from a
+ * follower); ec_session_reply_decode takes either to the same Reply, and
+ * the result says which it was.  A READ_REPLY answers a READ only, never
+ * the hello or a REQUEST.  Everything below holds for a READ as for a
+ * REQUEST: retries resend the same datagram, NOT_LEADER redirects it,
+ * pinning, min_op and STALE, giving up.  All other ops, and the hello,
+ * are REQUESTs.
+ *
  * Retry policy.  A request goes first to the guessed leader.  A
  * NOT_LEADER reply naming a newer view moves the guess and resends at once
  * to that view's leader.  When the retry timeout passes with no answer the
@@ -56,7 +73,8 @@
 /* Destination meaning "every replica". */
 #define EC_SESSION_TO_ALL (-1)
 
-/* Largest REQUEST datagram: a request must fit in one PREPARE body. */
+/* Largest REQUEST datagram: a request must fit in one PREPARE body (a
+ * READ is smaller, session.c checks). */
 #define EC_SESSION_MAX_DGRAM (sizeof(struct ec_hdr) + EC_MAX_ENTRY_BODY)
 
 enum ec_session_event {
@@ -81,10 +99,11 @@ struct ec_session_send {
 	size_t len;
 };
 
-/* What a REPLY's header says besides its body. */
+/* What a REPLY's or READ_REPLY's header says besides its body. */
 struct ec_session_reply_hdr {
 	uint32_t view;
 	uint64_t commit;
+	bool read_reply;     /* a READ_REPLY, not a REPLY */
 };
 
 /* The answer to a request.  value points into the Reply it came from. */
@@ -100,6 +119,9 @@ struct ec_session_result {
 			      * refusal before ordering) */
 	bool lease;          /* Reply.lease: a GET answered under the
 			      * leader's lease, without the log */
+	bool read_reply;     /* answered by a READ_REPLY: by the leader's
+			      * XDP program, in the kernel (lease is set
+			      * too) */
 };
 
 /* Counters over the session's life. */
@@ -123,6 +145,7 @@ struct ec_session {
 
 	int pin;               /* replica each request goes to first, or -1 */
 	uint64_t seen_op;      /* highest Reply.op accepted: Request.min_op */
+	bool use_read;         /* GETs go out as READs */
 
 	bool has_session_op;   /* the session's start is known */
 	uint64_t session_op;   /* Request.session_op of this session */
@@ -134,10 +157,13 @@ struct ec_session {
 	uint64_t retry_at;     /* when to resend it to all */
 	unsigned sends;
 	bool at_pin;           /* it went to the pinned replica alone so far */
+	bool read;             /* it goes (after the hello) as a READ */
 	uint8_t dgram[EC_SESSION_MAX_DGRAM];
 	size_t dgram_len;
-	uint8_t body[EC_MAX_ENTRY_BODY]; /* the request, without session_op
-					  * and min_op */
+	uint8_t body[EC_MAX_ENTRY_BODY]; /* what the request is built from:
+					  * for a READ its key, else the
+					  * packed Request without
+					  * session_op and min_op */
 	size_t body_len;
 
 	struct ec_session_stats stats;
@@ -155,6 +181,10 @@ int ec_session_init(struct ec_session *s, uint64_t client_id, unsigned n,
  * caller that knows, and for tests). */
 void ec_session_begin_at(struct ec_session *s, uint64_t session_op);
 
+/* Send GETs as READs (on, the default) or as REQUESTs (off), from the
+ * next request on (see the top of this file). */
+void ec_session_use_read(struct ec_session *s, bool on);
+
 /* Send every request first to replica (< n), or to the guessed leader
  * again with -1 (see the top of this file). */
 void ec_session_pin(struct ec_session *s, int replica);
@@ -166,16 +196,18 @@ void ec_session_saw(struct ec_session *s, uint64_t op);
 /*
  * Start a request for op at time now under the next request_id.  Fills
  * *out with the datagram for the guessed leader, or the pinned replica:
- * the request, or the session's hello first.  Returns 0, or -1 if a request is already
- * outstanding or the request does not fit a PREPARE.
+ * the request (a READ for a GET, see READs above), or the session's
+ * hello first.  Returns 0, or -1 if a request is already outstanding or
+ * the request does not fit a PREPARE.
  */
 int ec_session_start(struct ec_session *s, const Ec__KvOp *op, uint64_t now,
 		     struct ec_session_send *out);
 
 /*
- * Parse one received datagram as a REPLY.  Returns the unpacked Reply
- * (free it with ec__reply__free_unpacked) and fills *hdr from its header,
- * or NULL if it is not a valid REPLY from one of n replicas.
+ * Parse one received datagram as a REPLY or a READ_REPLY.  Returns the
+ * unpacked Reply (for a READ_REPLY the Reply it stands for; free either
+ * with ec__reply__free_unpacked) and fills *hdr from its header, or NULL
+ * if it is not a valid REPLY or READ_REPLY from one of n replicas.
  */
 Ec__Reply *ec_session_reply_decode(const void *buf, size_t len, unsigned n,
 				   struct ec_session_reply_hdr *hdr);
@@ -247,6 +279,10 @@ typedef void (*ec_session_send_err_fn)(void *arg, unsigned replica, int err);
 void ec_session_sendto(int fd, const struct sockaddr_in *addr, unsigned n,
 		       const struct ec_session_send *out,
 		       ec_session_send_err_fn on_err, void *arg);
+
+/* Parse the argument of --read-msg (ec-bench, ec-cli): "on" or "off"
+ * into *on.  Returns 0, or -1 for anything else. */
+int ec_session_parse_read_msg(const char *arg, bool *on);
 
 /*
  * A random client id from the kernel, so that two runs, or an ec-bench and

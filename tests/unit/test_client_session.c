@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "session.h"
+#include "common/read_msg.h"
 #include "common/wire.h"
 #include "../run_suite.h"
 
@@ -17,7 +18,7 @@ static struct ec_session s;
 static struct ec_session_send out;
 static struct ec_session_result res;
 static uint8_t key[] = "k1", val[] = "v1";
-static Ec__KvOp put_op = EC__KV_OP__INIT;
+static Ec__KvOp put_op = EC__KV_OP__INIT, get_op = EC__KV_OP__INIT;
 
 static void setup(void)
 {
@@ -28,14 +29,17 @@ static void setup(void)
 	put_op.key.len = 2;
 	put_op.value.data = val;
 	put_op.value.len = 2;
+	get_op.kind = EC__OP_KIND__OP_GET;
+	get_op.key.data = key;
+	get_op.key.len = 2;
 	memset(&out, 0, sizeof(out));
 	memset(&res, 0, sizeof(res));
 }
 
-/* Check that d is a REQUEST for (CID, rid) carrying put_op with header
- * view `view`. */
-static void ck_request(const struct ec_session_send *d, uint64_t rid,
-		       uint32_t view)
+/* Check that d is a REQUEST for (CID, rid) with header view `view`
+ * carrying an op of the given kind on key "k1" (a PUT's value "v1"). */
+static void ck_request_kind(const struct ec_session_send *d, uint64_t rid,
+			    uint32_t view, Ec__OpKind kind)
 {
 	struct ec_msg m;
 	Ec__Request *req;
@@ -52,10 +56,19 @@ static void ck_request(const struct ec_session_send *d, uint64_t rid,
 	ck_assert_uint_eq(req->client_id, CID);
 	ck_assert_uint_eq(req->request_id, rid);
 	ck_assert_ptr_nonnull(req->op);
-	ck_assert_int_eq(req->op->kind, EC__OP_KIND__OP_PUT);
+	ck_assert_int_eq(req->op->kind, kind);
 	ck_assert_mem_eq(req->op->key.data, "k1", 2);
-	ck_assert_mem_eq(req->op->value.data, "v1", 2);
+	if (kind == EC__OP_KIND__OP_PUT)
+		ck_assert_mem_eq(req->op->value.data, "v1", 2);
 	ec__request__free_unpacked(req, NULL);
+}
+
+/* Check that d is a REQUEST for (CID, rid) carrying put_op with header
+ * view `view`. */
+static void ck_request(const struct ec_session_send *d, uint64_t rid,
+		       uint32_t view)
+{
+	ck_request_kind(d, rid, view, EC__OP_KIND__OP_PUT);
 }
 
 /* Request.min_op of the REQUEST d. */
@@ -74,20 +87,43 @@ static uint64_t min_op_of(const struct ec_session_send *d)
 	return v;
 }
 
+/* Feed s the datagram buf[0..len) through the same decoding path the
+ * tools use; it must decode, with header view and commit as given.
+ * Returns the session's event. */
+static enum ec_session_event feed(const uint8_t *buf, size_t len,
+				  uint32_t view, uint64_t commit, uint64_t now)
+{
+	struct ec_session_reply_hdr hv;
+	enum ec_session_event ev;
+	Ec__Reply *got;
+
+	got = ec_session_reply_decode(buf, len, N, &hv);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(hv.view, view);
+	ck_assert_uint_eq(hv.commit, commit);
+	ev = ec_session_on_reply(&s, got, &hv, now, &out, &res);
+	/* The result points into the reply: check the value here. */
+	if (ev == EC_SESSION_DONE) {
+		ck_assert_uint_eq(res.value_len, 2);
+		ck_assert_mem_eq(res.value, "v1", 2);
+		res.value = NULL;
+	}
+	ec__reply__free_unpacked(got, NULL);
+	return ev;
+}
+
 /* Feed s a REPLY built from the arguments, with commit number commit in
- * its header and Reply.op op, Reply.lease lease in its body, through the
- * same decoding path the tools use.  Returns the session's event. */
+ * its header and Reply.op op, Reply.lease lease in its body.  Returns
+ * the session's event. */
 static enum ec_session_event reply_op(uint64_t cid, uint64_t rid, Ec__Status st,
 				      uint32_t view, unsigned sender,
 				      uint64_t now, uint64_t commit,
 				      uint64_t op, bool lease)
 {
 	uint8_t buf[256];
-	Ec__Reply r = EC__REPLY__INIT, *got;
+	Ec__Reply r = EC__REPLY__INIT;
 	struct ec_msg m = { .type = EC_MSG_REPLY, .sender = sender,
 			    .view = view, .commit = commit };
-	enum ec_session_event ev;
-	struct ec_session_reply_hdr hv;
 	size_t len;
 
 	r.client_id = cid;
@@ -100,19 +136,7 @@ static enum ec_session_event reply_op(uint64_t cid, uint64_t rid, Ec__Status st,
 	r.lease = lease;
 	len = ec_msg_encode(buf, sizeof(buf), &m, &r.base);
 	ck_assert_uint_gt(len, 0);
-	got = ec_session_reply_decode(buf, len, N, &hv);
-	ck_assert_ptr_nonnull(got);
-	ck_assert_uint_eq(hv.view, view);
-	ck_assert_uint_eq(hv.commit, commit);
-	ev = ec_session_on_reply(&s, got, &hv, now, &out, &res);
-	/* The result points into the reply: copy what the tests look at. */
-	if (ev == EC_SESSION_DONE) {
-		ck_assert_uint_eq(res.value_len, 2);
-		ck_assert_mem_eq(res.value, "v1", 2);
-		res.value = NULL;
-	}
-	ec__reply__free_unpacked(got, NULL);
-	return ev;
+	return feed(buf, len, view, commit, now);
 }
 
 static enum ec_session_event reply_at(uint64_t cid, uint64_t rid, Ec__Status st,
@@ -555,6 +579,343 @@ START_TEST(init_rejects_bad_arguments)
 }
 END_TEST
 
+/*
+ * GETs as READs.  The helpers: ck_read checks a READ the session sent,
+ * read_reply feeds it a READ_REPLY like the leader's XDP program's.
+ */
+
+/* Check that d is a READ of key "k1" for (CID, rid) with header view
+ * `view`, session_op and min_op as given. */
+static void ck_read(const struct ec_session_send *d, uint64_t rid,
+		    uint32_t view, uint64_t session_op, uint64_t min_op)
+{
+	struct ec_read_msg r;
+	struct ec_msg m;
+
+	ck_assert_int_eq(ec_msg_parse(d->buf, d->len, N, &m, NULL),
+			 EC_PARSE_OK);
+	ck_assert_uint_eq(m.type, EC_MSG_READ);
+	ck_assert_uint_eq(m.sender, EC_SENDER_CLIENT);
+	ck_assert_uint_eq(m.view, view);
+	ck_assert_uint_eq(m.op, 0);
+	ck_assert_uint_eq(m.commit, 0);
+	ck_assert_int_eq(ec_read_decode(&m, &r), 0);
+	ck_assert_uint_eq(r.client_id, CID);
+	ck_assert_uint_eq(r.request_id, rid);
+	ck_assert_uint_eq(r.session_op, session_op);
+	ck_assert_uint_eq(r.min_op, min_op);
+	ck_assert_uint_eq(r.key_len, 2);
+	ck_assert_mem_eq(r.key, "k1", 2);
+}
+
+/* A READ_REPLY datagram into buf (at least 1024 bytes): header fields
+ * from m, then body followed by value_len bytes of "v1..." (up to 2 of
+ * them, then zeros), the header's body_len saying body_len.  Returns its
+ * length. */
+static size_t read_reply_dgram(uint8_t *buf, struct ec_msg m,
+			       const struct ec_read_reply *body,
+			       size_t value_len, size_t body_len)
+{
+	uint8_t *p = buf + sizeof(struct ec_hdr);
+
+	m.type = EC_MSG_READ_REPLY;
+	memset(buf, 0, 1024);
+	ec_hdr_encode(buf, &m, body_len);
+	memcpy(p, body, sizeof(*body));
+	memcpy(p + sizeof(*body), val, value_len < 2 ? value_len : 2);
+	return sizeof(struct ec_hdr) + sizeof(*body) + value_len;
+}
+
+/* Make *b the body of a well-formed READ_REPLY answering (cid, rid)
+ * from op, value "v1". */
+static void read_reply_body(struct ec_read_reply *b, uint64_t cid,
+			    uint64_t rid, uint64_t op)
+{
+	memset(b, 0, sizeof(*b));
+	b->client_id = htobe64(cid);
+	b->request_id = htobe64(rid);
+	b->op = htobe64(op);
+	b->status = EC__STATUS__ST_OK;
+	b->found = 1;
+	b->value_len = htobe16(2);
+}
+
+/* Feed s a well-formed READ_REPLY to (cid, rid) from replica sender in
+ * view, header commit commit, reflecting op.  Returns the event. */
+static enum ec_session_event read_reply(uint64_t cid, uint64_t rid,
+					uint32_t view, unsigned sender,
+					uint64_t now, uint64_t commit,
+					uint64_t op)
+{
+	uint8_t buf[1024];
+	struct ec_read_reply body;
+	struct ec_msg m = { .sender = sender, .view = view, .op = op,
+			    .commit = commit };
+	size_t len;
+
+	read_reply_body(&body, cid, rid, op);
+	len = read_reply_dgram(buf, m, &body, 2, sizeof(body) + 2);
+	return feed(buf, len, view, commit, now);
+}
+
+/* A GET goes out as a READ with the request's fields; a PUT still as a
+ * REQUEST; both answered as usual. */
+START_TEST(get_goes_out_as_a_read)
+{
+	ec_session_begin_at(&s, 77);
+	ec_session_saw(&s, 40);
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 1000, &out), 0);
+	ck_assert_int_eq(out.to, 0);
+	ck_read(&out, 1, 0, 77, 40);
+	ck_assert_int_eq(reply_op(CID, 1, EC__STATUS__ST_OK, 0, 0, 1100, 0, 41,
+				  true), EC_SESSION_DONE);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, 1200, &out), 0);
+	ck_request(&out, 2, 0);
+	ck_assert_uint_eq(min_op_of(&out), 41);
+	ck_assert_int_eq(reply_op(CID, 2, EC__STATUS__ST_OK, 0, 0, 1300, 0, 42,
+				  false), EC_SESSION_DONE);
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 1400, &out), 0);
+	ck_read(&out, 3, 0, 77, 42);
+}
+END_TEST
+
+/* The hello before a GET is a REQUEST; the READ after it carries the
+ * session_op the hello's answer gave, and a READ_REPLY cannot answer
+ * the hello. */
+START_TEST(hello_before_a_read_is_a_request)
+{
+	struct ec_msg m;
+	Ec__Request *req;
+
+	ck_assert_int_eq(ec_session_renew(&s, CID), 0);
+	ec_session_saw(&s, 5);
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 0, &out), 0);
+	ck_assert(s.hello);
+	ck_assert_int_eq(ec_msg_parse(out.buf, out.len, N, &m, NULL),
+			 EC_PARSE_OK);
+	ck_assert_uint_eq(m.type, EC_MSG_REQUEST);
+	req = (Ec__Request *)ec_msg_unpack(&m, &ec__request__descriptor, NULL);
+	ck_assert(req && req->request_id == 0 && !req->op);
+	ec__request__free_unpacked(req, NULL);
+	ck_assert_int_eq(read_reply(CID, 0, 0, 0, 1, 9, 9), EC_SESSION_NONE);
+	ck_assert(s.hello);
+	ck_assert_int_eq(reply_at(CID, 0, EC__STATUS__ST_OK, 0, 3, 2, 12345),
+			 EC_SESSION_BEGIN);
+	ck_assert_int_eq(out.to, 0);
+	ck_read(&out, 1, 0, 12345, 5);
+}
+END_TEST
+
+/* A READ_REPLY answers the outstanding READ: its value, its op (seen
+ * from then on), under the lease, from the kernel; its view is trusted
+ * as a REPLY's. */
+START_TEST(read_reply_answers_the_read)
+{
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 1000, &out), 0);
+	ck_assert_int_eq(read_reply(CID, 1, 5, 0, 1250, 60, 55),
+			 EC_SESSION_DONE);
+	ck_assert_uint_eq(res.request_id, 1);
+	ck_assert_int_eq(res.status, EC__STATUS__ST_OK);
+	ck_assert(res.found);
+	ck_assert_uint_eq(res.op, 55);
+	ck_assert(res.lease);
+	ck_assert(res.read_reply);
+	ck_assert_uint_eq(res.latency_us, 250);
+	ck_assert_uint_eq(res.sends, 1);
+	ck_assert_uint_eq(s.seen_op, 55);
+	ck_assert_uint_eq(ec_session_leader(&s), 0);
+	ck_assert_uint_eq(s.view, 5);
+	/* a late copy is no answer */
+	ck_assert_int_eq(read_reply(CID, 1, 5, 0, 1300, 60, 55),
+			 EC_SESSION_NONE);
+	/* the next GET asks for what this one saw */
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 1400, &out), 0);
+	ck_read(&out, 2, 5, 0, 55);
+}
+END_TEST
+
+/* An ordinary REPLY answers a READ as well: user space took it as the
+ * GET Request it stands for. */
+START_TEST(reply_answers_a_read)
+{
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 0, &out), 0);
+	ck_assert_int_eq(reply_op(CID, 1, EC__STATUS__ST_OK, 0, 0, 10, 0, 30,
+				  false), EC_SESSION_DONE);
+	ck_assert(!res.lease);
+	ck_assert(!res.read_reply);
+	ck_assert_uint_eq(res.op, 30);
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 20, &out), 0);
+	ck_assert_int_eq(reply_op(CID, 2, EC__STATUS__ST_NOT_FOUND, 0, 0, 30,
+				  0, 31, true), EC_SESSION_DONE);
+	ck_assert_int_eq(res.status, EC__STATUS__ST_NOT_FOUND);
+	ck_assert(res.lease);
+	ck_assert(!res.read_reply);
+}
+END_TEST
+
+/* A READ_REPLY from older state than the session saw is not accepted;
+ * the timer resends the same READ, min_op unchanged, and a newer answer
+ * completes it. */
+START_TEST(older_read_reply_is_stale)
+{
+	const uint8_t *first;
+	uint8_t sent[EC_SESSION_MAX_DGRAM];
+	size_t sent_len;
+
+	ec_session_saw(&s, 100);
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 0, &out), 0);
+	ck_read(&out, 1, 0, 0, 100);
+	first = out.buf;
+	sent_len = out.len;
+	memcpy(sent, out.buf, out.len);
+	ck_assert_int_eq(read_reply(CID, 1, 0, 0, 10, 120, 99),
+			 EC_SESSION_STALE);
+	ck_assert_uint_eq(s.stats.stale_op, 1);
+	ck_assert(s.busy);
+	ck_assert_int_eq(ec_session_tick(&s, TIMEOUT, &out), EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, EC_SESSION_TO_ALL);
+	ck_assert_ptr_eq(out.buf, first);
+	ck_assert_uint_eq(out.len, sent_len);
+	ck_assert_mem_eq(out.buf, sent, sent_len);
+	ck_assert_int_eq(read_reply(CID, 1, 0, 2, TIMEOUT + 5, 120, 100),
+			 EC_SESSION_DONE);
+	ck_assert_uint_eq(res.sends, 2);
+}
+END_TEST
+
+/* NOT_LEADER (a REPLY) to a READ redirects the same READ, its header
+ * stamped with the new view; a pinned READ goes to the pin first. */
+START_TEST(not_leader_redirects_a_read)
+{
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 0, &out), 0);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_NOT_LEADER, 7, 0, 10),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 2);
+	ck_read(&out, 1, 7, 0, 0);
+	ck_assert_uint_eq(s.stats.redirects, 1);
+	ck_assert_int_eq(read_reply(CID, 1, 7, 2, 20, 3, 3), EC_SESSION_DONE);
+	ck_assert_uint_eq(res.sends, 2);
+	ec_session_pin(&s, 4);
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 30, &out), 0);
+	ck_assert_int_eq(out.to, 4);
+	ck_read(&out, 2, 7, 0, 3);
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_NOT_LEADER, 7, 4, 40),
+			 EC_SESSION_SEND);
+	ck_assert_int_eq(out.to, 2);
+	ck_read(&out, 2, 7, 0, 3);
+}
+END_TEST
+
+/* A READ_REPLY for another client or request, or for a request that
+ * went as a REQUEST, answers nothing; an unanswered READ is given up. */
+START_TEST(foreign_read_replies_are_ignored)
+{
+	uint64_t t = 0;
+
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 0, &out), 0);
+	ck_assert_int_eq(read_reply(CID + 1, 1, 0, 0, 1, 0, 0),
+			 EC_SESSION_NONE);
+	ck_assert_int_eq(read_reply(CID, 2, 0, 0, 2, 0, 0), EC_SESSION_NONE);
+	ck_assert_int_eq(read_reply(CID, 0, 0, 0, 3, 0, 0), EC_SESSION_NONE);
+	ck_assert_uint_eq(s.stats.stale, 3);
+	ck_assert(s.busy);
+	while (ec_session_tick(&s, t, &out) != EC_SESSION_GAVE_UP)
+		t = ec_session_next_tick(&s);
+	ck_assert_uint_eq(s.stats.gave_up, 1);
+	ck_assert_int_eq(read_reply(CID, 1, 0, 0, t + 1, 0, 0),
+			 EC_SESSION_NONE);
+	ck_assert_int_eq(ec_session_start(&s, &put_op, t + 2, &out), 0);
+	ck_assert_int_eq(read_reply(CID, 2, 0, 0, t + 3, 0, 0),
+			 EC_SESSION_NONE);
+	ck_assert(s.busy);
+	ck_assert_uint_eq(s.stats.stale, 5);
+}
+END_TEST
+
+/* A READ_REPLY that is not one well-formed answer does not decode. */
+START_TEST(decode_rejects_malformed_read_replies)
+{
+	uint8_t buf[1024];
+	struct ec_read_reply good, b;
+	struct ec_msg m = { .sender = 0 };
+	struct ec_session_reply_hdr v;
+	Ec__Reply *rep;
+	size_t len;
+
+	read_reply_body(&good, CID, 1, 5);
+	len = read_reply_dgram(buf, m, &good, 2, sizeof(good) + 2);
+	rep = ec_session_reply_decode(buf, len, N, &v);
+	ck_assert_ptr_nonnull(rep);
+	ck_assert(v.read_reply);
+	ec__reply__free_unpacked(rep, NULL);
+	/* value_len longer, or shorter, than the body */
+	b = good;
+	b.value_len = htobe16(3);
+	len = read_reply_dgram(buf, m, &b, 2, sizeof(b) + 2);
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	b.value_len = htobe16(1);
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	/* a body shorter than the fixed part */
+	len = read_reply_dgram(buf, m, &good, 0, sizeof(good) - 1) - 1;
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	/* a value longer than any the replicas store */
+	b = good;
+	b.value_len = htobe16(EC_MAX_VALUE + 1);
+	len = read_reply_dgram(buf, m, &b, EC_MAX_VALUE + 1,
+			       sizeof(b) + EC_MAX_VALUE + 1);
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	/* any status but OK, or not found */
+	b = good;
+	b.status = EC__STATUS__ST_NOT_FOUND;
+	len = read_reply_dgram(buf, m, &b, 2, sizeof(b) + 2);
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	b.status = EC__STATUS__ST_NOT_LEADER;
+	len = read_reply_dgram(buf, m, &b, 2, sizeof(b) + 2);
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	b = good;
+	b.found = 0;
+	len = read_reply_dgram(buf, m, &b, 2, sizeof(b) + 2);
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+	/* from a sender outside the cluster */
+	m.sender = N;
+	len = read_reply_dgram(buf, m, &good, 2, sizeof(good) + 2);
+	ck_assert_ptr_null(ec_session_reply_decode(buf, len, N, &v));
+}
+END_TEST
+
+/* With the switch off a GET is a REQUEST, as before READs; so is a GET
+ * whose key no READ can carry, switch or not. */
+START_TEST(read_switch_off_sends_requests)
+{
+	static uint8_t long_key[EC_MAX_KEY + 1];
+	Ec__KvOp op = EC__KV_OP__INIT;
+	struct ec_msg m;
+
+	ec_session_use_read(&s, false);
+	ec_session_saw(&s, 8);
+	ck_assert_int_eq(ec_session_start(&s, &get_op, 0, &out), 0);
+	ck_request_kind(&out, 1, 0, EC__OP_KIND__OP_GET);
+	ck_assert_uint_eq(min_op_of(&out), 8);
+	ck_assert_int_eq(reply(CID, 1, EC__STATUS__ST_OK, 0, 0, 10),
+			 EC_SESSION_DONE);
+	ec_session_use_read(&s, true);
+	op.kind = EC__OP_KIND__OP_GET;
+	op.key.data = long_key;
+	op.key.len = sizeof(long_key);
+	ck_assert_int_eq(ec_session_start(&s, &op, 20, &out), 0);
+	ck_assert_int_eq(ec_msg_parse(out.buf, out.len, N, &m, NULL),
+			 EC_PARSE_OK);
+	ck_assert_uint_eq(m.type, EC_MSG_REQUEST);
+	ck_assert_int_eq(reply(CID, 2, EC__STATUS__ST_BAD_REQUEST, 0, 0, 30),
+			 EC_SESSION_DONE);
+	op.key.len = 0;
+	ck_assert_int_eq(ec_session_start(&s, &op, 40, &out), 0);
+	ck_assert_int_eq(ec_msg_parse(out.buf, out.len, N, &m, NULL),
+			 EC_PARSE_OK);
+	ck_assert_uint_eq(m.type, EC_MSG_REQUEST);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
 	Suite *su = suite_create("session");
@@ -582,6 +943,18 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, op_seen_survives_renew);
 	tcase_add_test(tc, pinned_requests_go_to_the_pinned_replica_first);
 	tcase_add_test(tc, pinned_to_the_leader_and_hello);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("read");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, get_goes_out_as_a_read);
+	tcase_add_test(tc, hello_before_a_read_is_a_request);
+	tcase_add_test(tc, read_reply_answers_the_read);
+	tcase_add_test(tc, reply_answers_a_read);
+	tcase_add_test(tc, older_read_reply_is_stale);
+	tcase_add_test(tc, not_leader_redirects_a_read);
+	tcase_add_test(tc, foreign_read_replies_are_ignored);
+	tcase_add_test(tc, decode_rejects_malformed_read_replies);
+	tcase_add_test(tc, read_switch_off_sends_requests);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -1,9 +1,14 @@
 /* test_history_slot.c - a --history client slot: unique values, cas from
  * what it saw, what each answer means, and a new process (and client id)
  * after an unknown outcome. */
+#define _GNU_SOURCE /* open_memstream */
 #include <check.h>
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/wire.h"
 #include "history_slot.h"
 #include "../run_suite.h"
 
@@ -187,6 +192,95 @@ START_TEST(info_starts_a_new_process_and_client_id)
 }
 END_TEST
 
+/* The datagram answering request 1 of the session's client with value
+ * "p5-4" from op 9, into buf: a READ_REPLY (kernel) or a REPLY. */
+static size_t answer_dgram(uint8_t *buf, size_t cap, bool kernel)
+{
+	static const char v[] = "p5-4";
+	struct ec_msg m = { .type = kernel ? EC_MSG_READ_REPLY : EC_MSG_REPLY,
+			    .op = 9, .commit = 9 };
+	struct ec_read_reply b = {
+		.client_id = htobe64(ID_BASE + SLOT),
+		.request_id = htobe64(1),
+		.op = htobe64(9),
+		.status = EC__STATUS__ST_OK,
+		.found = 1,
+		.value_len = htobe16(sizeof(v) - 1),
+	};
+	Ec__Reply r = EC__REPLY__INIT;
+
+	if (!kernel) {
+		r.client_id = ID_BASE + SLOT;
+		r.request_id = 1;
+		r.value.data = (uint8_t *)v;
+		r.value.len = sizeof(v) - 1;
+		r.found = true;
+		r.op = 9;
+		r.lease = true;
+		return ec_msg_encode(buf, cap, &m, &r.base);
+	}
+	ec_hdr_encode(buf, &m, sizeof(b) + sizeof(v) - 1);
+	memcpy(buf + sizeof(struct ec_hdr), &b, sizeof(b));
+	memcpy(buf + sizeof(struct ec_hdr) + sizeof(b), v, sizeof(v) - 1);
+	return sizeof(struct ec_hdr) + sizeof(b) + sizeof(v) - 1;
+}
+
+/* A get through the session (a READ), answered in the kernel or by user
+ * space; returns the history's ok line for it as ec-bench writes it
+ * (free it). */
+static char *get_answered(bool kernel)
+{
+	uint8_t buf[256];
+	struct ec_session_send out;
+	struct ec_session_result res;
+	struct ec_session_reply_hdr hdr;
+	ProtobufCBinaryData read;
+	const Ec__KvOp *op;
+	Ec__Reply *rep;
+	size_t len, text_len;
+	char *text;
+	FILE *mem;
+
+	setup();
+	ec_session_begin_at(&s, 0);
+	op = ec_hslot_next(&h, EC__OP_KIND__OP_GET, 2);
+	ck_assert_int_eq(ec_session_start(&s, op, 0, &out), 0);
+	ck_assert_uint_eq(out.buf[offsetof(struct ec_hdr, type)], EC_MSG_READ);
+	len = answer_dgram(buf, sizeof(buf), kernel);
+	rep = ec_session_reply_decode(buf, len, 5, &hdr);
+	ck_assert_ptr_nonnull(rep);
+	ck_assert_int_eq(ec_session_on_reply(&s, rep, &hdr, 1, &out, &res),
+			 EC_SESSION_DONE);
+	ck_assert(res.read_reply == kernel);
+	ck_assert_int_eq(ec_hslot_done(&h, &res), EC_HISTORY_OK);
+	read.data = (uint8_t *)res.value;
+	read.len = res.value_len;
+	mem = open_memstream(&text, &text_len);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(ec_history_write(mem, 0, h.process, EC_HISTORY_OK,
+					  &h.op, &read), 0);
+	fclose(mem);
+	ec__reply__free_unpacked(rep, NULL);
+	/* what the slot saw is what the answer said */
+	op = ec_hslot_next(&h, EC__OP_KIND__OP_CAS, 3);
+	ck_bytes(op->expected, "p5-4");
+	return text;
+}
+
+/* A get the leader's XDP program answered (READ_REPLY) is recorded
+ * exactly as one user space answered (REPLY): ok, the value read. */
+START_TEST(get_answered_in_the_kernel_is_recorded_alike)
+{
+	char *kernel = get_answered(true), *user = get_answered(false);
+
+	ck_assert_str_eq(kernel, user);
+	ck_assert_ptr_nonnull(strstr(kernel, "\"type\":\"ok\",\"f\":\"get\""));
+	ck_assert_ptr_nonnull(strstr(kernel, "\"value\":\"p5-4\""));
+	free(kernel);
+	free(user);
+}
+END_TEST
+
 static Suite *history_slot_suite(void)
 {
 	Suite *su = suite_create("history_slot");
@@ -202,6 +296,7 @@ static Suite *history_slot_suite(void)
 	tcase_add_test(tc, not_found_is_ok_for_get_and_delete);
 	tcase_add_test(tc, fail_only_when_certainly_not_executed);
 	tcase_add_test(tc, info_starts_a_new_process_and_client_id);
+	tcase_add_test(tc, get_answered_in_the_kernel_is_recorded_alike);
 	suite_add_tcase(su, tc);
 	return su;
 }
