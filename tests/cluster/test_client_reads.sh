@@ -9,7 +9,8 @@
 #     retry each: at least a fifth of the ops, none timed out), while
 #     unpinned clients retry nothing;
 #   - history mode with the read-heavy mix, 4 of 8 clients pinned to the
-#     leader, replica 0, while it is cut off from the other replicas (not
+#     leader (replica 0; if that run found nothing, once more against the
+#     new leader) while it is cut off from the other replicas (not
 #     from the client) for 1.5 s: the pinned clients, once answered by the
 #     new leader, ask the deposed one for newer state than it has
 #     (Request.min_op), so its reads_behind counts reads it did not answer
@@ -69,20 +70,41 @@ for i in 0 1 2 3 4; do
 	ec_ctl "$i" reads lease >/dev/null || t_fail "ec-ctl $i reads lease"
 done
 
-t_snap 0 history0
-ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 --duration 5 \
-	--warmup 0 --give-up-ms 2000 "${mix[@]}" --pin 0:4 \
-	--history "$T_OUT/history.jsonl" >"$T_OUT/history.out" 2>&1 &
-bench=$!
-sleep 1.5
-EC_PREFIX=$EC_PREFIX EC_NET=$EC_NET "$EC_ROOT/cluster/nemesis.sh" partition 1.5 0 1,2,3,4 >"$T_OUT/nemesis.out" ||
-	t_fail "the nemesis failed: $(cat "$T_OUT/nemesis.out")"
-wait "$bench" || t_fail "ec-bench history run failed: $(tail -n 5 "$T_OUT/history.out")"
-t_snap 0 history1
-cat "$T_OUT/history.out"
-grep -q 'stale replies 0$' "$T_OUT/history.out" ||
-	t_fail "replies from older state than their client had seen: $(grep 'stale replies' "$T_OUT/history.out")"
-behind=$(t_delta 0 history0 history1 '^reads_behind$')
+# The partitioned run $1 (history $T_OUT/history.jsonl, replaced) against
+# the current leader L: 4 of 8 clients pinned to it while it is cut off
+# from the others; sets behind, L's reads_behind growth.
+partitioned_run() {
+	local bench others
+	L=$(($(ec_field 0 view) % 5))
+	others=$(seq 0 4 | grep -vx "$L" | paste -sd,)
+	t_snap "$L" "history$1.0"
+	ec_client "$EC_BIN/ec-bench" --config "$EC_CONF" --clients 8 --duration 5 \
+		--warmup 0 --give-up-ms 2000 "${mix[@]}" --pin "$L:4" \
+		--history "$T_OUT/history.jsonl" >"$T_OUT/history.out" 2>&1 &
+	bench=$!
+	sleep 1.5
+	EC_PREFIX=$EC_PREFIX EC_NET=$EC_NET "$EC_ROOT/cluster/nemesis.sh" partition 1.5 "$L" "$others" >"$T_OUT/nemesis.out" ||
+		t_fail "the nemesis failed: $(cat "$T_OUT/nemesis.out")"
+	wait "$bench" || t_fail "ec-bench history run failed: $(tail -n 5 "$T_OUT/history.out")"
+	t_snap "$L" "history$1.1"
+	cat "$T_OUT/history.out"
+	grep -q 'stale replies 0$' "$T_OUT/history.out" ||
+		t_fail "replies from older state than their client had seen: $(grep 'stale replies' "$T_OUT/history.out")"
+	behind=$(t_delta "$L" "history$1.0" "history$1.1" '^reads_behind$')
+}
+
+# A pinned client asks the deposed leader for newer state only if that
+# replica still leads in its own view once the client heard the new
+# leader: in one CI run it left normal status at once (a view change it
+# heard of), so a second run, against the new leader, may be needed.
+partitioned_run 1
+if [ "$behind" -eq 0 ]; then
+	t_info "run 1: deposed leader $L was never asked for newer state than it had; once more"
+	"$EC_BIN/ec-lincheck" "$T_OUT/history.jsonl" >"$T_OUT/lincheck.txt" 2>&1 ||
+		t_fail "run 1: the history is not linearizable: $(head -n 20 "$T_OUT/lincheck.txt")"
+	ec_wait_converged 15 0 1 2 3 4 >/dev/null || t_fail "run 1: the replicas did not converge"
+	partitioned_run 2
+fi
 t_gt "$behind" 0 ||
 	t_fail "the deposed leader was never asked for newer state than it had (reads_behind 0): the clients send no min_op"
 "$EC_BIN/ec-lincheck" "$T_OUT/history.jsonl" >"$T_OUT/lincheck.txt" 2>&1 ||
