@@ -131,6 +131,9 @@ int main(int argc, char **argv)
 	if (co->test_lease_ignore_clock)
 		pr_warn("TEST ONLY: leases never run out: stale reads will be "
 			"answered");
+	if (o.test_xdp_ignore_lease)
+		pr_warn("TEST ONLY: the XDP read path ignores the lease: stale "
+			"reads will be answered");
 	co->clock = boot_clock;
 	co->fatal = on_core_fatal;
 	if (co->recovering && make_nonce(&co->nonce) < 0)
@@ -147,7 +150,7 @@ int main(int argc, char **argv)
 		struct ec_offload_params op = {
 			.sw = o.offload,
 			.read_cache_slots = o.read_cache_slots,
-			.test_ignore_lease = co->test_lease_ignore_clock,
+			.test_ignore_lease = o.test_xdp_ignore_lease,
 		};
 
 		off = ec_offload_new(&cfg, o.id, &op);

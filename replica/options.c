@@ -174,6 +174,11 @@ static const struct opt opts[] = {
 	  .help = "TEST ONLY, NEVER IN PRODUCTION: a leader's lease\n"
 		  "never runs out, so a deposed leader answers stale\n"
 		  "reads (the stale-read test's negative control)" },
+	{ "test-xdp-ignore-lease", 0, NULL, FLAG(test_xdp_ignore_lease),
+	  .help = "TEST ONLY, NEVER IN PRODUCTION: the XDP read path\n"
+		  "answers reads whatever the lease says (user space\n"
+		  "still checks it): the negative control of the\n"
+		  "stale-read test with the read offload on" },
 	{ "verbose", 'v', NULL, FLAG(verbose), .help = "debug logging" },
 	{ "help", 'h', NULL, .kind = OPT_HELP, .help = "show this help" },
 };

@@ -27,6 +27,7 @@ struct ec_replica_opts {
 	int64_t clock_skew_ppm;    /* TEST ONLY: --clock-skew-ppm */
 	struct ec_switches offload; /* switched on at start */
 	unsigned read_cache_slots; /* --read-cache-slots */
+	bool test_xdp_ignore_lease; /* TEST ONLY: --test-xdp-ignore-lease */
 	/* The protocol's settings: the options' values (recovering is
 	 * --recover) over the core's defaults.  n, self and members are
 	 * the cluster configuration's, for the caller to fill. */

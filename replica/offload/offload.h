@@ -38,8 +38,7 @@ struct ec_offload_params {
 	struct ec_switches sw;     /* switched on at start */
 	uint32_t read_cache_slots; /* a power of two, up to EC_READ_MAX_SLOTS */
 	bool test_ignore_lease;    /* TEST ONLY: XDP answers reads whatever
-				    * the lease says (ec_core_opts'
-				    * test_lease_ignore_clock) */
+				    * the lease says (--test-xdp-ignore-lease) */
 };
 
 /*

@@ -3,7 +3,11 @@
 #   serve      a GET load on a healthy cluster is answered under the
 #              lease (the leader holds one, renews it, reads_lease grows);
 #              `ec-ctl reads log` sends every GET through the log
-#   stale      the classic stale read, offloads off and all on: history-
+#   stale      the classic stale read, offloads off and all on (with
+#              all, the read offload answers the pinned readers' GETs in
+#              the old leader's XDP program, and must have: xdp.read_
+#              answered, and refused some for the lease, read_pass_lease,
+#              or user space did, reads_lease_expired): history-
 #              mode ec-bench, get=90,put=10, 4 of 8 clients pinned to the
 #              leader and only reading (--pin, --pin-mix get=100: their
 #              reads keep reaching it, and what they have seen stays
@@ -14,6 +18,10 @@
 #              once its lease ran out (reads_lease_expired)
 #   control    the same with --test-lease-ignore-clock (the old leader's
 #              lease never runs out): ec-lincheck must find a violation
+#   control-xdp  offloads all on with --test-xdp-ignore-lease: user space
+#              checks the lease, the XDP read path does not; ec-lincheck
+#              must find a violation, so the kernel's clock check is what
+#              keeps the reads it answers linearizable
 # The lease's clock skew tests are test_lease_skew.sh.
 set -eu
 # shellcheck source=SCRIPTDIR/common.sh
@@ -26,6 +34,11 @@ export EC_PREFIX EC_NET # for the nemesis
 # Stats field $2 of replica $1.
 stat_of() {
 	ec_ctl "$1" stats | awk -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# Offload counter $2 of replica $1 (0 without BPF counters).
+xdp_of() {
+	ec_ctl "$1" offload 2>/dev/null | awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'
 }
 
 # --- serve ---------------------------------------------------------------
@@ -69,9 +82,11 @@ partitioned() {
 		t_fail "$name: the replicas did not converge after the heal"
 	EXPIRED=$(stat_of 0 reads_lease_expired)
 	LEASED=$(stat_of 0 reads_lease)
+	KERNEL=$(xdp_of 0 xdp.read_answered)
+	KERNEL_EXPIRED=$(xdp_of 0 xdp.read_pass_lease)
 	LC=0
 	"$EC_BIN/ec-lincheck" "$hist" >"$T_OUT/$name.lincheck" 2>&1 || LC=$?
-	t_info "$name: $(grep -c '"type":"invoke"' "$hist") operations, ec-lincheck status $LC; old leader: $LEASED reads under the lease, $EXPIRED refused for an expired one; after the heal $T_STATE"
+	t_info "$name: $(grep -c '"type":"invoke"' "$hist") operations, ec-lincheck status $LC; old leader: $LEASED reads under the lease in user space, $EXPIRED refused for an expired one; in XDP $KERNEL answered, $KERNEL_EXPIRED passed up for an expired one; after the heal $T_STATE"
 	ec_down
 }
 
@@ -81,8 +96,14 @@ for mode in off all; do
 	[ "$mode" = off ] || args=(--offload all)
 	partitioned "stale-$mode" "${args[@]}"
 	[ "$LC" -eq 0 ] || t_fail "stale-$mode: not linearizable: $(head -c 800 "$T_OUT/stale-$mode.lincheck")"
-	((LEASED > 0)) || t_fail "stale-$mode: the old leader answered no read under its lease"
+	((LEASED + KERNEL > 0)) || t_fail "stale-$mode: the old leader answered no read under its lease"
 	((EXPIRED > 0)) || t_fail "stale-$mode: the old leader never refused a read for an expired lease"
+	if [ "$mode" = all ]; then
+		((KERNEL > 0)) ||
+			t_fail "stale-all: the read offload answered none of the old leader's reads (user space $LEASED)"
+		((KERNEL_EXPIRED > 0)) ||
+			t_fail "stale-all: the XDP read path never passed a read up for an expired lease"
+	fi
 done
 
 # --- control -------------------------------------------------------------
@@ -90,3 +111,10 @@ partitioned control --test-lease-ignore-clock
 [ "$LC" -eq 1 ] ||
 	t_fail "control: with the lease's clock check off ec-lincheck exited $LC, want 1 (a stale read): $(head -c 400 "$T_OUT/control.lincheck")"
 t_info "control: $(grep -c 'NOT linearizable' "$T_OUT/control.lincheck") keys not linearizable, as they must be"
+
+# --- control-xdp ---------------------------------------------------------
+partitioned control-xdp --offload all --test-xdp-ignore-lease
+[ "$LC" -eq 1 ] ||
+	t_fail "control-xdp: with the XDP read path's clock check off ec-lincheck exited $LC, want 1 (a stale read): $(head -c 400 "$T_OUT/control-xdp.lincheck")"
+((KERNEL > 0)) || t_fail "control-xdp: the read offload answered no read"
+t_info "control-xdp: $(grep -c 'NOT linearizable' "$T_OUT/control-xdp.lincheck") keys not linearizable, as they must be"
