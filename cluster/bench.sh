@@ -16,10 +16,13 @@
 # EC_BATCH), its best setting.  These run with --reads log (every GET
 # through the log: they compare the consensus path, as before leases)
 # and ec-bench's default mix, get=50,put=50.  Then the
-# read mixes: for each GET percentage M in EC_READ_MIXES, lease<M> and
-# log<M>, 5 replicas with all offloads and --batch EC_BATCH, --reads
-# lease and --reads log, under --mix get=M,put=100-M (lease95 log95
-# lease90 log90 lease50 log50 by default).  Each run starts a fresh
+# read mixes: for each GET percentage M in EC_READ_MIXES, under --mix
+# get=M,put=100-M, with --batch EC_BATCH: xdp<M>, 5 replicas with all four
+# offloads and --reads lease (reads answered in the leader's XDP program
+# when they can be); lease<M> and log<M>, 5 replicas with the three
+# consensus offloads (the read offload off) and --reads lease or --reads
+# log; single<M>, the unreplicated server: 1 replica without BPF, --reads
+# lease (xdp95 lease95 log95 single95 ... for 95, 90 and 50 by default).  Each run starts a fresh
 # cluster (no run inherits another's log); a read-mix run does only the
 # client sweep, over EC_READ_SWEEP (the leader's figures below are per
 # committed request, which a lease read never is); the others do:
@@ -83,8 +86,8 @@
 #   EC_REPLICAS      replica counts of the replica-count table, odd, 3..9,
 #                    comma-separated (5); empty: none
 #   EC_CONFIGS       configurations to run, comma-separated (all of the
-#                    above, unreplicated included, and lease<M> log<M> for
-#                    the M of EC_READ_MIXES; any lease<M> or log<M> with M
+#                    above, unreplicated included, and xdp<M> lease<M> log<M> single<M> for
+#                    the M of EC_READ_MIXES; any of those with M
 #                    in 1..99 may be named)
 #   EC_PREFIX, EC_NET  cluster name and subnet (cluster/lib.sh)
 # Run time is about EC_REPEATS x (configs x (sweep points + 1) + read
@@ -113,7 +116,7 @@ batch=${EC_BATCH:-64}
 replica_counts=${EC_REPLICAS-5}
 default_configs=("${main_configs[@]}")
 for m in ${read_mixes//,/ }; do
-	default_configs+=("lease$m" "log$m")
+	default_configs+=("xdp$m" "lease$m" "log$m" "single$m")
 done
 IFS=, read -r -a configs <<<"${EC_CONFIGS:-$(
 	IFS=,
@@ -121,16 +124,21 @@ IFS=, read -r -a configs <<<"${EC_CONFIGS:-$(
 )}"
 out=${1:-$EC_ROOT/build/results/bench-$(date +%Y%m%d-%H%M%S)}
 
-# Whether config $1 is a read mix: lease<M> or log<M>, M a GET percentage.
+# Whether config $1 is a read mix: xdp<M>, lease<M>, log<M> or single<M>,
+# M a GET percentage.
 is_read_config() {
-	[[ $1 =~ ^(lease|log)([1-9][0-9]?)$ ]]
+	[[ $1 =~ ^(xdp|lease|log|single)([1-9][0-9]?)$ ]]
 }
 
 # The replica arguments of config $1 (bench_run.sh's run_one calls it).
 config_args() {
 	local b=1 spec
 	if is_read_config "$1"; then
-		echo "--offload all --batch $batch --reads ${BASH_REMATCH[1]}"
+		case ${BASH_REMATCH[1]} in
+		xdp) echo "--offload all --batch $batch --reads lease" ;;
+		single) echo "--no-bpf --batch $batch --reads lease" ;;
+		*) echo "--offload broadcast,fastack,quorum --batch $batch --reads ${BASH_REMATCH[1]}" ;;
+		esac
 		return
 	fi
 	[[ $1 == *+batch || $1 == unreplicated ]] && b=$batch
@@ -197,7 +205,7 @@ check_args() {
 		for n in "${main_configs[@]}"; do
 			[ "$c" = "$n" ] && continue 2
 		done
-		ec_die "EC_CONFIGS: unknown config '$c' (known: ${main_configs[*]}, lease<M> and log<M> for M in 1..99)"
+		ec_die "EC_CONFIGS: unknown config '$c' (known: ${main_configs[*]}, xdp<M>, lease<M>, log<M> and single<M> for M in 1..99)"
 	done
 }
 
@@ -229,6 +237,8 @@ run_all() {
 			ec_info "run $done/$total ($((SECONDS - start)) s): $cfg, round $r"
 			if [ "$cfg" = unreplicated ]; then
 				run_one "$cfg" "$r" 1 sweep "$high"
+			elif [[ $cfg == single* ]] && is_read_config "$cfg"; then
+				run_one "$cfg" "$r" 1 reads "$high"
 			elif is_read_config "$cfg"; then
 				run_one "$cfg" "$r" 5 reads "$high"
 			else
@@ -255,7 +265,7 @@ write_info() {
 		echo "commit   $(git -C "$EC_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 		echo "configs  ${configs[*]}; 5 replicas, unreplicated 1 without BPF (--batch $batch)"
 		echo "batch    +batch and read-mix configs --batch $batch, others --batch 1"
-		echo "reads    lease<M>/log<M>: --reads lease/log, --offload all, mix get=M,put=100-M, sweep $read_sweep; others --reads log, mix get=50,put=50"
+		echo "reads    xdp<M>: --offload all --reads lease; lease<M>/log<M>: --offload broadcast,fastack,quorum --reads lease/log; single<M>: 1 replica, --no-bpf --reads lease; mix get=M,put=100-M, sweep $read_sweep; others --reads log, mix get=50,put=50"
 		echo "rounds   $repeats, order forward then reversed, alternating; a fresh cluster per run"
 		echo "sweep    $sweep, ${warmup} s warmup, ${duration} s per point"
 		echo "measured $high clients, leader counters over $duration - 0.5 s from 0.2 s after the ${warmup} s warmup"

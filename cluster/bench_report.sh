@@ -303,7 +303,10 @@ write_reads_summary() {
 	}
 	FILENAME ~ /kinds.csv$/ {
 		c = get("config"); f = get("kind")
-		if (f == "get") { gets[c] += get("ops"); leased[c] += get("lease") }
+		if (f == "get") {
+			gets[c] += get("ops"); leased[c] += get("lease")
+			kern[c] += get("kernel")
+		}
 		stale[c] += get("stale_replies")
 		k = c SUBSEP f SUBSEP get("clients")
 		add(p50, k, get("p50_us"))
@@ -323,34 +326,40 @@ write_reads_summary() {
 		for (i = 1; i <= nc; i++) {
 			c = cs[i]
 			pk[c] = med(peaks(c))
-			m = c; sub(/^(lease|log)/, "", m)
+			m = c; sub(/^(xdp|lease|log|single)/, "", m)
 			if (!(m in seen)) { seen[m] = 1; mixes[++nm] = m }
 			x_gp[c] = ratio(med(p50[c, "get", lowc]), med(p50[c, "put", lowc]))
 		}
-		printf "Read mixes: 5 replicas, all offloads, --batch %s; lease<M>: --reads lease,\n", batch
-		printf "log<M>: --reads log; mix get=M,put=100-M; sweep %s clients.  Peak: of each\n", sweep
-		printf "run'"'"'s sweep, median [min..max] over %d runs; at: where the median curve\n", repeats
-		print "peaks; x log: ratio of the medians, lease to log."
-		printf "%-13s %-26s %5s %-26s %5s %6s\n", "mix", "lease peak ops/s", "at", "log peak ops/s", "at", "x log"
+		printf "Read mixes, --batch %s, mix get=M,put=100-M, sweep %s clients.  xdp<M>: 5\n", batch, sweep
+		print "replicas, all four offloads, --reads lease (reads answered in XDP at the leader);"
+		print "lease<M>/log<M>: 5 replicas, the three consensus offloads, --reads lease/log;"
+		print "single<M>: 1 replica, no BPF, --reads lease (the unreplicated server).  Peak:"
+		printf "of each run'"'"'s sweep, median [min..max] over %d runs; x single, x lease:\n", repeats
+		print "ratios of the medians, xdp to single and to lease."
+		printf "%-13s %-24s %-24s %-24s %-24s %8s %7s\n", "mix", "xdp peak ops/s",
+			"lease peak", "log peak", "single peak", "x single", "x lease"
 		for (i = 1; i <= nm; i++) {
 			m = mixes[i]
-			printf "%-13s %-26s %5s %-26s %5s %6s\n", "get=" m ",put=" 100 - m,
-				mm(peaks("lease" m), "%.0f"), bestc["lease" m],
-				mm(peaks("log" m), "%.0f"), bestc["log" m],
-				r2(ratio(pk["lease" m], pk["log" m]))
+			printf "%-13s %-24s %-24s %-24s %-24s %8s %7s\n", "get=" m ",put=" 100 - m,
+				mm(peaks("xdp" m), "%.0f"), mm(peaks("lease" m), "%.0f"),
+				mm(peaks("log" m), "%.0f"), mm(peaks("single" m), "%.0f"),
+				r2(ratio(pk["xdp" m], pk["single" m])),
+				r2(ratio(pk["xdp" m], pk["lease" m]))
 		}
 		print ""
 		printf "Latency at %d client(s) by op kind (us), median [min..max] over the runs;\n", lowc
 		print "get/put: ratio of the p50 medians; lease: the share of GETs (every point)"
-		print "the lease answered; stale: replies from older state than the client saw."
-		printf "%-9s %-18s %-18s %7s %-18s %-18s %6s %6s\n", "config", "get p50", "put p50",
-			"get/put", "get p99", "put p99", "lease", "stale"
+		print "answered under the lease; kernel: in XDP at the leader; stale:"
+		print "replies from older state than the client saw."
+		printf "%-9s %-18s %-18s %7s %-18s %-18s %6s %6s %6s\n", "config", "get p50", "put p50",
+			"get/put", "get p99", "put p99", "lease", "kernel", "stale"
 		for (i = 1; i <= nc; i++) {
 			c = cs[i]
-			printf "%-9s %-18s %-18s %7s %-18s %-18s %6s %6d\n", c,
+			printf "%-9s %-18s %-18s %7s %-18s %-18s %6s %6s %6d\n", c,
 				lat(p50, c, "get"), lat(p50, c, "put"), r2(x_gp[c]),
 				lat(p99, c, "get"), lat(p99, c, "put"),
-				gets[c] ? sprintf("%.3f", leased[c] / gets[c]) : "-", stale[c]
+				gets[c] ? sprintf("%.3f", leased[c] / gets[c]) : "-",
+				gets[c] ? sprintf("%.3f", kern[c] / gets[c]) : "-", stale[c]
 		}
 		print ""
 		print "Targets (issue 18, leases):"
@@ -358,6 +367,15 @@ write_reads_summary() {
 		target("peak lease95 / log95 (get=95,put=5)", x_tp, "%.2f", x_tp >= 2, ">= 2")
 		target("get p50@" lowc " / put p50@" lowc ", lease95", x_gp["lease95"], "%.2f",
 			x_gp["lease95"] <= 0.5, "<= 0.5")
+		print "Targets (issue 19, reads in XDP):"
+		x_xs = ratio(pk["xdp95"], pk["single95"])
+		target("peak xdp95 / single95 (unreplicated)", x_xs, "%.2f", x_xs >= 2, ">= 2")
+		x_xl = ratio(pk["xdp95"], pk["lease95"])
+		target("peak xdp95 / lease95", x_xl, "%.2f", x_xl >= 1.5, ">= 1.5")
+		x_gl = ratio(med(p50["xdp95", "get", lowc]), med(p50["single95", "get", lowc]))
+		target("get p50@" lowc " xdp95 / single95", x_gl, "%.2f", x_gl <= 0.5, "<= 0.5")
+		x_k = gets["xdp95"] ? kern["xdp95"] / gets["xdp95"] : ""
+		target("GETs answered in XDP, xdp95", x_k, "%.3f", x_k >= 0.99, ">= 0.99")
 	}' "$out/results.csv" "$out/medians.csv" "$out/kinds.csv"
 }
 

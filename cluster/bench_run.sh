@@ -108,7 +108,7 @@ run_sweep() {
 		"$out/raw/$1.sweep.kinds.csv")
 	case ${2%%[0-9]*}:$share in
 	*:-) warn "run $1: no GET completed" ;;
-	lease:*) awk -v s="$share" 'BEGIN { exit !(s < 0.9) }' &&
+	lease:* | xdp:* | single:*) awk -v s="$share" 'BEGIN { exit !(s < 0.9) }' &&
 		warn "run $1: the lease answered only a fraction $share of the GETs" ;;
 	log:*) [ "$share" = 0.000 ] ||
 		warn "run $1: with --reads log the lease answered a fraction $share of the GETs" ;;
