@@ -155,6 +155,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ)/bin/%,$(FUZZ_SRCS))
 fuzz_obj    = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
 FUZZ_LIB_OBJS := $(call fuzz_obj,$(LIBEC_SRCS) tests/unit/sim.c tests/unit/sim_kernel.c \
+		   replica/offload/read_cache.c \
 		   tests/fuzz/scenario.c) $(FUZZ)/obj/proto/ec.pb-c.o
 FUZZ_TIME    ?= 60
 FUZZ_CI_TIME ?= 8
@@ -261,9 +262,8 @@ $(BUILD)/bin/ec-lincheck: $(call obj,tests/lincheck/main.c) $(LIBLINCHECK)
 # The checker's unit test needs its library besides what every test links.
 $(BUILD)/tests/test_lincheck: $(LIBLINCHECK)
 $(BUILD)/tests/test_offload_switch: $(SWITCH_OBJ)
-$(BUILD)/tests/test_read_cache: $(READ_CACHE_OBJ)
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(BUILD)/obj/tests/unit/sim_kernel.o $(LIBCLIENT) $(LIBEC)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/sim.o $(BUILD)/obj/tests/unit/sim_kernel.o $(READ_CACHE_OBJ) $(LIBCLIENT) $(LIBEC)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(EC_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS_CORE) $$(pkg-config --libs check) -lm

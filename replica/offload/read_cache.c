@@ -16,27 +16,37 @@
 #include <string.h>
 #include <sys/mman.h>
 
-int ec_read_cache_map(struct ec_read_cache *rc, int map_fd, uint32_t nslots)
+int ec_read_cache_init(struct ec_read_cache *rc, struct ec_read_slot *slots,
+		       uint32_t nslots)
 {
-	void *p;
-
 	memset(rc, 0, sizeof(*rc));
 	if (nslots == 0 || (nslots & (nslots - 1))) {
 		errno = EINVAL;
 		return -1;
 	}
-	rc->bytes = (size_t)nslots * sizeof(struct ec_read_slot);
-	p = mmap(NULL, rc->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	rc->slots = slots;
+	rc->mask = nslots - 1;
+	return 0;
+}
+
+int ec_read_cache_map(struct ec_read_cache *rc, int map_fd, uint32_t nslots)
+{
+	size_t bytes = (size_t)nslots * sizeof(struct ec_read_slot);
+	void *p;
+
+	if (ec_read_cache_init(rc, NULL, nslots) < 0)
+		return -1;
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	rc->slots = p;
-	rc->mask = nslots - 1;
+	rc->bytes = bytes;
 	return 0;
 }
 
 void ec_read_cache_unmap(struct ec_read_cache *rc)
 {
-	if (rc->slots)
+	if (rc->slots && rc->bytes)
 		munmap(rc->slots, rc->bytes);
 	rc->slots = NULL;
 }

@@ -32,7 +32,7 @@
 struct ec_read_cache {
 	struct ec_read_slot *slots; /* mapped: slots[0..mask] */
 	uint32_t mask;
-	size_t bytes;               /* of the mapping */
+	size_t bytes;               /* of the mapping (0: not mapped) */
 	uint32_t gen;               /* of the last read window opened */
 	uint64_t writes, deletes, evictions, too_large, clears;
 };
@@ -40,6 +40,11 @@ struct ec_read_cache {
 /* Map the array of map_fd (nslots, a power of two, of struct
  * ec_read_slot).  0, or -1 with errno. */
 int ec_read_cache_map(struct ec_read_cache *rc, int map_fd, uint32_t nslots);
+
+/* Use slots[0..nslots) (a power of two) as the cache, not mapped (for
+ * tests and models).  0, or -1 if nslots is not a power of two. */
+int ec_read_cache_init(struct ec_read_cache *rc, struct ec_read_slot *slots,
+		       uint32_t nslots);
 void ec_read_cache_unmap(struct ec_read_cache *rc);
 
 /* key now holds value (present), or is gone. */

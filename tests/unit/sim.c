@@ -49,6 +49,16 @@ uint64_t sim_now_of(const struct sim *s, unsigned i)
 	return time_of(s, i, s->now);
 }
 
+/* The other way: the simulated (kernel) time at which replica i's clock
+ * reads t (replica/common/clock.c's ec_boot_to_kernel_ns); 0 stays 0. */
+static uint64_t kernel_time_of(const struct sim *s, unsigned i, uint64_t t)
+{
+	if (!t || !s->skew_ppm[i] || t < SIM_T0)
+		return t;
+	return SIM_T0 + (uint64_t)((__int128)(t - SIM_T0) * 1000000 /
+				   (1000000 + s->skew_ppm[i]));
+}
+
 
 /* Hand replica i's core every PREPARE and heartbeat its "kernel" acked,
  * in order. */
@@ -97,6 +107,7 @@ static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
 	size_t n = k->n_records;
 
 	kern_close(s, k->self);
+	ec_read_cache_close(&k->rstate);
 	quiesced_free(q);
 	q->buf = malloc((n ? n : 1) * sizeof(*q->buf));
 	q->dgram = malloc((n ? n : 1) * sizeof(*q->dgram));
@@ -135,6 +146,16 @@ static void kern_sync(struct sim *s, unsigned i, const struct ec_core_state *st)
 			k->commit = st->commit;
 		}
 	}
+	if (s->kernel_read) {
+		/* offload.c's sync_kernel, with the switch on */
+		k->rstate.commit = st->commit;
+		ec_read_cache_sync(&k->cache, &k->rstate,
+				   normal && st->leader == i &&
+					   st->reads == EC_READS_LEASE &&
+					   st->reads_open,
+				   st->view, kernel_time_of(s, i, st->lease_until),
+				   st->executed);
+	}
 	if (!s->kernel_fastack)
 		return;
 	if (!normal || st->leader == i) {
@@ -165,6 +186,16 @@ static bool kern_frame(struct sim *s, struct sim_pkt *p)
 	k->fastack_commit_on = s->kernel_fastack && !s->kernel_lazy;
 	k->quorum_on = s->kernel_quorum;
 	k->now = s->now;
+	if (p->type == EC_MSG_READ) {
+		uint8_t reply[SIMK_READ_REPLY_MAX];
+		size_t len;
+
+		if (sim_kernel_read(k, p->buf, p->len, reply, &len) !=
+		    SIMK_ANSWERED)
+			return false;
+		push(s, p->to, p->from, EC_MSG_READ_REPLY, reply, len);
+		return true;
+	}
 	switch (sim_kernel_frame(k, p->from, p->buf, p->len, ack)) {
 	case SIMK_ACKED:
 		/* a PREPARE_OK or a HEARTBEAT_OK */
@@ -198,6 +229,24 @@ static void on_core_fatal(void *arg, const char *msg)
 	fprintf(stderr, "sim: a core stops: %s\n", msg);
 }
 
+/* The store observer of offload.c: the read cache follows the store. */
+static void kern_cache_cleared(void *arg)
+{
+	struct sim_kernel *k = arg;
+
+	ec_read_cache_close(&k->rstate);
+	ec_read_cache_clear(&k->cache);
+}
+
+static void kern_cache_changed(void *arg, const uint8_t *key, size_t key_len,
+			       const uint8_t *value, size_t value_len,
+			       bool present)
+{
+	struct sim_kernel *k = arg;
+
+	ec_read_cache_set(&k->cache, key, key_len, value, value_len, present);
+}
+
 /* ec_core_opts.clock: the simulated time on the replica's clock. */
 static uint64_t sim_clock(void *arg)
 {
@@ -223,18 +272,24 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 	o.clock_arg = &s->kern[i];
 	o.reads = s->reads;
 	o.test_lease_ignore_clock = s->lease_ignore_clock;
-	if (s->kernel_fastack) {
+	if (s->kernel_fastack || s->kernel_read) {
 		o.quiesce = kern_quiesce;
 		o.quiesce_arg = &s->kern[i];
 	}
+	if (s->kernel_read)
+		o.store_observer = (struct ec_kv_observer){
+			.cleared = kern_cache_cleared,
+			.changed = kern_cache_changed,
+			.arg = &s->kern[i],
+		};
 	c = ec_core_new(&o, sim_now_of(s, i));
 	must(c != NULL, "ec_core_new failed");
 	ec_core_trust_quorum_flag(c, s->kernel_quorum);
 	return c;
 }
 
-struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
-			    bool quorum)
+static struct sim *sim_create(unsigned n, uint64_t seed, bool fastack,
+			      bool quorum, bool reads)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 
@@ -244,6 +299,8 @@ struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
 	s->now = SIM_T0;
 	s->kernel_fastack = fastack;
 	s->kernel_quorum = quorum;
+	s->kernel_read = reads;
+	s->read_msg = reads;
 	ec_core_opts_default(&s->opts, n, 0);
 	s->opts.members.n = n;
 	for (unsigned i = 0; i < n; i++)
@@ -251,9 +308,25 @@ struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
 	for (unsigned i = 0; i < n; i++) {
 		sim_kernel_init(&s->kern[i], i, n);
 		s->kern[i].owner = s;
+		if (reads) {
+			sim_kernel_read_cache(&s->kern[i], SIM_READ_SLOTS);
+			s->kern[i].read_on = true;
+		}
 		s->r[i] = make_core(s, i, false);
 	}
 	return s;
+}
+
+struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
+			    bool quorum)
+{
+	return sim_create(n, seed, fastack, quorum, false);
+}
+
+struct sim *sim_new_reads(unsigned n, uint64_t seed, bool fastack,
+			  bool quorum)
+{
+	return sim_create(n, seed, fastack, quorum, true);
 }
 
 struct sim *sim_new(unsigned n, uint64_t seed)
@@ -446,7 +519,9 @@ static void to_client(struct sim *s, const struct sim_pkt *p)
 
 	if (ci >= 64 || ec_msg_parse(p->buf, p->len, s->n, &m, NULL) != 0)
 		return;
-	r = (Ec__Reply *)ec_msg_unpack(&m, &ec__reply__descriptor, NULL);
+	r = m.type == EC_MSG_READ_REPLY ?
+		    ec_read_reply_unpack(&m) :
+		    (Ec__Reply *)ec_msg_unpack(&m, &ec__reply__descriptor, NULL);
 	if (!r)
 		return;
 	s->reply[ci].have = true;
@@ -479,7 +554,8 @@ static void deliver_one(struct sim *s, struct sim_pkt *p)
 		return;
 	if (s->loss_pct && sim_rand(s, 100) < s->loss_pct)
 		return;
-	if ((s->kernel_fastack || s->kernel_quorum) && kern_frame(s, p))
+	if ((s->kernel_fastack || s->kernel_quorum || s->kernel_read) &&
+	    kern_frame(s, p))
 		return;
 	/* what the kernel buffered before this datagram goes first */
 	kern_absorb_all(s, p->to);

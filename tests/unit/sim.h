@@ -91,6 +91,8 @@ struct sim {
 	enum ec_reads reads;               /* sim_set_reads */
 	bool lease_ignore_clock;           /* sim_set_lease_ignore_clock */
 	bool read_msg;                     /* sim_request sends GETs as READs */
+	bool kernel_read;                  /* model the read offload
+					    * (sim_new_reads) */
 	uint64_t delivered;
 };
 
@@ -99,6 +101,14 @@ struct sim *sim_new(unsigned n, uint64_t seed);
 /* Same, with the XDP offloads modelled (see struct sim_kernel). */
 struct sim *sim_new_offload(unsigned n, uint64_t seed, bool fastack,
 			    bool quorum);
+
+/* Same with the read offload modelled too, on a read cache of
+ * SIM_READ_SLOTS slots per replica kept by its store observer; clients'
+ * GETs go as READs (read_msg).  The model's lease check is skipped while
+ * kern[i].read_ignore_lease (TEST ONLY, the negative control). */
+#define SIM_READ_SLOTS 256
+struct sim *sim_new_reads(unsigned n, uint64_t seed, bool fastack,
+			  bool quorum);
 void sim_free(struct sim *s);
 
 /* Stop replica i (its packets are dropped) / restart it with an empty

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/quorum.h"
+#include "common/read_msg.h"
 #include "common/wire.h"
 
 static void must(bool ok, const char *what)
@@ -216,6 +217,7 @@ void sim_kernel_reset(struct sim_kernel *k)
 	k->expected = 0;
 	k->lead = false;
 	k->promised_at = 0;
+	k->rstate.read_word = 0;
 }
 
 void sim_kernel_free(struct sim_kernel *k)
@@ -224,4 +226,71 @@ void sim_kernel_free(struct sim_kernel *k)
 	free(k->records);
 	k->records = NULL;
 	k->cap_records = 0;
+	free(k->read_slots);
+	k->read_slots = NULL;
+}
+
+void sim_kernel_read_cache(struct sim_kernel *k, uint32_t nslots)
+{
+	free(k->read_slots);
+	k->read_slots = calloc(nslots, sizeof(*k->read_slots));
+	must(k->read_slots &&
+		     ec_read_cache_init(&k->cache, k->read_slots, nslots) == 0,
+	     "read cache");
+}
+
+enum simk_verdict sim_kernel_read(struct sim_kernel *k, const uint8_t *buf,
+				  size_t len,
+				  uint8_t reply[SIMK_READ_REPLY_MAX],
+				  size_t *reply_len)
+{
+	const struct ec_read_slot *slot;
+	struct ec_read_reply body;
+	struct ec_read_msg r;
+	struct ec_msg m;
+	uint64_t w0, a0;
+	uint32_t hash;
+
+	if (!k->read_on || !k->read_slots || !read_hdr(buf, len, &m) ||
+	    m.type != EC_MSG_READ || m.sender != EC_SENDER_CLIENT)
+		return SIMK_PASS;
+	m.body = buf + sizeof(struct ec_hdr);
+	m.body_len = len - sizeof(struct ec_hdr);
+	if (ec_read_decode(&m, &r) < 0)
+		return SIMK_PASS;
+	w0 = k->rstate.read_word;
+	a0 = k->rstate.applied_op;
+	if (!w0)
+		return SIMK_PASS;
+	hash = ec_read_hash(r.key, (uint32_t)r.key_len);
+	slot = &k->read_slots[hash & k->cache.mask];
+	if (slot->seq & 1 || slot->key_len != r.key_len || slot->hash != hash ||
+	    memcmp(slot->key, r.key, r.key_len) != 0 ||
+	    slot->flags & EC_RS_TOO_LARGE)
+		return SIMK_PASS;
+	if (!k->read_ignore_lease && k->now >= k->rstate.lease_until_ns)
+		return SIMK_PASS;
+	if (a0 < r.min_op)
+		return SIMK_PASS;
+	m = (struct ec_msg){
+		.type = EC_MSG_READ_REPLY,
+		.sender = (uint8_t)k->self,
+		.view = (uint32_t)(w0 >> 32),
+		.op = a0,
+		.commit = k->rstate.commit,
+	};
+	memset(&body, 0, sizeof(body));
+	body.client_id = htobe64(r.client_id);
+	body.request_id = htobe64(r.request_id);
+	body.op = htobe64(a0);
+	body.status = EC__STATUS__ST_OK;
+	body.found = 1;
+	body.value_len = htobe16(slot->value_len);
+	ec_hdr_encode(reply, &m, sizeof(body) + slot->value_len);
+	memcpy(reply + sizeof(struct ec_hdr), &body, sizeof(body));
+	memcpy(reply + sizeof(struct ec_hdr) + sizeof(body), slot->value,
+	       slot->value_len);
+	*reply_len = sizeof(struct ec_hdr) + sizeof(body) + slot->value_len;
+	k->reads_answered++;
+	return SIMK_ANSWERED;
 }

@@ -27,7 +27,13 @@
  *     type, of which it reads only its own;
  *   - CPUs: one promise stamp, the newest, where the program keeps one
  *     per CPU (user space takes the newest); every CPU has its slot here
- *     (never EC_XDP_FA_NO_CPU nor EC_XDP_HB_NO_CPU).
+ *     (never EC_XDP_FA_NO_CPU nor EC_XDP_HB_NO_CPU);
+ *   - reads (bpf/read.h, sim_kernel_read): the decision alone, on the
+ *     replica's real read cache (replica/offload/read_cache.c, written by
+ *     its store observer) and the read window user space syncs into
+ *     k->rstate with the real ec_read_cache_sync; no seqlock race (one
+ *     thread) and no frame to grow; the reply's payload is built as the
+ *     program builds it.
  */
 #ifndef EC_TEST_SIM_KERNEL_H
 #define EC_TEST_SIM_KERNEL_H
@@ -37,6 +43,7 @@
 #include <stdint.h>
 
 #include "ec_offload.h"
+#include "offload/read_cache.h"
 
 /* What the program does with a datagram. */
 enum simk_verdict {
@@ -44,6 +51,7 @@ enum simk_verdict {
 	SIMK_PASS_QUORUM, /* up to user space flagged EC_F_QUORUM (XDP_PASS) */
 	SIMK_DROP,        /* dropped in the driver (XDP_DROP) */
 	SIMK_ACKED,       /* stored in the log; the ack goes back (XDP_TX) */
+	SIMK_ANSWERED,    /* a READ answered with a READ_REPLY (XDP_TX) */
 };
 
 /* One PREPARE or COMMIT the model acknowledged: the datagram, header and
@@ -81,8 +89,15 @@ struct sim_kernel {
 	/* fa_log: acked, not yet drained, in op order */
 	struct simk_record *records;
 	size_t n_records, cap_records;
+	/* The read offload: switch, TEST ONLY lease check skipped
+	 * (ec_test_ignore_lease), the cache and the window (read_word,
+	 * lease_until_ns in k->now's unit, applied_op, commit). */
+	bool read_on, read_ignore_lease;
+	struct ec_read_slot *read_slots;
+	struct ec_read_cache cache;
+	struct ec_xdp_state rstate;
 	/* what the sim's tests read */
-	uint64_t fast_acked, heartbeats_acked, quorum_dropped;
+	uint64_t fast_acked, heartbeats_acked, quorum_dropped, reads_answered;
 	/* The sim's, for its callbacks; the model never reads it. */
 	void *owner;
 };
@@ -101,6 +116,23 @@ void sim_kernel_init(struct sim_kernel *k, unsigned self, unsigned n);
 enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 				   uint8_t *buf, size_t len,
 				   uint8_t ack[SIMK_ACK_LEN]);
+
+/* Room for the largest READ_REPLY sim_kernel_read writes. */
+#define SIMK_READ_REPLY_MAX \
+	(sizeof(struct ec_hdr) + sizeof(struct ec_read_reply) + EC_READ_VALUE_MAX)
+
+/* Give the model a read cache of nslots (a power of two) slots. */
+void sim_kernel_read_cache(struct sim_kernel *k, uint32_t nslots);
+
+/*
+ * The read path on a READ buf[0..len) at k->now: SIMK_ANSWERED with the
+ * READ_REPLY in reply (*reply_len bytes) when every condition of
+ * proto/ec_offload.h holds, else SIMK_PASS.
+ */
+enum simk_verdict sim_kernel_read(struct sim_kernel *k, const uint8_t *buf,
+				  size_t len,
+				  uint8_t reply[SIMK_READ_REPLY_MAX],
+				  size_t *reply_len);
 
 /* What user space does when it sends PREPARE op of view as the leader
  * (replica/offload/offload.c): tag op's slot, no acks yet. */

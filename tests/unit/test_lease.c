@@ -78,20 +78,25 @@ static bool filter(struct sim *s, const struct sim_pkt *p, void *arg)
 	return false;
 }
 
-/* Whether the clients of the next cluster send GETs as READs. */
+/* Whether the clients of the next cluster send GETs as READs; whether
+ * its replicas model the read offload (XDP_READS), with the old leader's
+ * lease check skipped in it (XDP_READS_NO_LEASE, a negative control). */
 static bool read_msg;
+static enum { NO_XDP_READS, XDP_READS, XDP_READS_NO_LEASE } xdp_reads;
 
 static struct sim *cluster(unsigned n, uint64_t seed, bool fastack,
 			   struct net *net)
 {
-	struct sim *s = sim_new_offload(n, seed, fastack, fastack);
+	struct sim *s = xdp_reads ? sim_new_reads(n, seed, fastack, fastack) :
+				    sim_new_offload(n, seed, fastack, fastack);
 
 	memset(net, 0, sizeof(*net));
 	net->watch = SIM_CLIENT; /* nobody until a test says */
 	s->filter = filter;
 	s->filter_arg = net;
 	sim_set_reads(s, EC_READS_LEASE);
-	s->read_msg = read_msg;
+	s->read_msg = read_msg || xdp_reads;
+	s->kern[0].read_ignore_lease = xdp_reads == XDP_READS_NO_LEASE;
 	return s;
 }
 
@@ -417,8 +422,11 @@ static bool stale_read(bool fastack, uint64_t seed, int64_t leader_skew_ppm,
 	}
 	ck_assert_msg(written, "the write at the new leader never completed");
 	ck_assert_msg(lease_answers > 0, "the old leader never answered");
-	if (!ignore_clock)
+	if (!ignore_clock && xdp_reads != XDP_READS_NO_LEASE)
 		ck_assert_uint_ge(sim_stats(s, 0)->reads_lease_expired, 1);
+	if (xdp_reads)
+		ck_assert_msg(s->kern[0].reads_answered > 0,
+			      "the old leader's read offload answered nothing");
 	sim_free(s);
 	return stale;
 }
@@ -443,6 +451,34 @@ START_TEST(read_messages_serve_no_stale_read)
 		ck_assert(!stale_read(true, seed, 0, false, true));
 		ck_assert(stale_read(true, seed, 0, true, false));
 		read_msg = false;
+	}
+}
+END_TEST
+
+/* With the read offload modelled (the old leader's XDP program answers
+ * the reads it can from its read cache, under the window user space
+ * syncs): none stale, partitioned or disruptive, fast ack off or on; and
+ * its negative control, the model's lease check skipped (user space
+ * still checks), serves stale reads. */
+START_TEST(xdp_reads_serve_no_stale_read)
+{
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		xdp_reads = XDP_READS;
+		ck_assert(!stale_read(false, seed, 0, false, false));
+		ck_assert(!stale_read(true, seed, 0, false, false));
+		ck_assert(!stale_read(true, seed, 0, false, true));
+		ck_assert(!stale_read(false, seed, -1000, false, false));
+		xdp_reads = NO_XDP_READS;
+	}
+}
+END_TEST
+
+START_TEST(negative_control_xdp_no_clock_check)
+{
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		xdp_reads = XDP_READS_NO_LEASE;
+		ck_assert(stale_read(true, seed, 0, false, false));
+		xdp_reads = NO_XDP_READS;
 	}
 }
 END_TEST
@@ -499,6 +535,8 @@ static Suite *lease_suite(void)
 	tcase_add_test(t, reads_closed_until_inherited_ops_execute);
 	tcase_add_test(t, partitioned_leader_serves_no_stale_read);
 	tcase_add_test(t, read_messages_serve_no_stale_read);
+	tcase_add_test(t, xdp_reads_serve_no_stale_read);
+	tcase_add_test(t, negative_control_xdp_no_clock_check);
 	tcase_add_test(t, disruptive_view_change_serves_no_stale_read);
 	tcase_add_test(t, skew_within_the_bound_serves_no_stale_read);
 	tcase_add_test(t, negative_control_no_clock_check);
