@@ -301,6 +301,14 @@ write_reads_summary() {
 		if (!(c in best) || r + 0 > best[c]) { best[c] = r; bestc[c] = get("clients") }
 		next
 	}
+	FILENAME ~ /reads-leader.csv$/ {
+		c = get("config")
+		add(rcpu, c, get("cpu_us_per_op"))
+		add(rhost, c, get("host_cpu_us_per_op"))
+		add(rkern, c, get("fraction_reads_in_kernel"))
+		if (rpc == "") rpc = get("clients")
+		next
+	}
 	FILENAME ~ /kinds.csv$/ {
 		c = get("config"); f = get("kind")
 		if (f == "get") {
@@ -362,6 +370,16 @@ write_reads_summary() {
 				gets[c] ? sprintf("%.3f", kern[c] / gets[c]) : "-", stale[c]
 		}
 		print ""
+		printf "The leader at %s clients (one measured point a run): its process'"'"'s CPU time\n", rpc
+		print "and the host'"'"'s busy CPU time per completed op (us), and the share of the"
+		print "READs reaching its XDP program answered there; median [min..max]."
+		printf "%-9s %-22s %-22s %-22s\n", "config", "leader cpu/op", "host cpu/op", "reads in XDP"
+		for (i = 1; i <= nc; i++) {
+			c = cs[i]
+			printf "%-9s %-22s %-22s %-22s\n", c, mm(rcpu[c], "%.2f"),
+				mm(rhost[c], "%.2f"), mm(rkern[c], "%.3f")
+		}
+		print ""
 		print "Targets (issue 18, leases):"
 		x_tp = ratio(pk["lease95"], pk["log95"])
 		target("peak lease95 / log95 (get=95,put=5)", x_tp, "%.2f", x_tp >= 2, ">= 2")
@@ -376,7 +394,8 @@ write_reads_summary() {
 		target("get p50@" lowc " xdp95 / single95", x_gl, "%.2f", x_gl <= 0.5, "<= 0.5")
 		x_k = gets["xdp95"] ? kern["xdp95"] / gets["xdp95"] : ""
 		target("GETs answered in XDP, xdp95", x_k, "%.3f", x_k >= 0.99, ">= 0.99")
-	}' "$out/results.csv" "$out/medians.csv" "$out/kinds.csv"
+	}' "$out/results.csv" "$out/medians.csv" "$out/kinds.csv" \
+		$([ -e "$out/reads-leader.csv" ] && echo "$out/reads-leader.csv")
 }
 
 # results.png: throughput against p50 (left) and p99 (right), medians,

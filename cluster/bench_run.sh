@@ -199,9 +199,49 @@ run_point() {
 		warn "run $tag: offloads at work by the counters: '${got# }', want '$want'"
 }
 
+# The measured point of read-mix run $1 (config $2, round $3): $4
+# clients at the config's mix; over a window inside the measured time,
+# the leader's CPU time (its process: user space and the system calls it
+# makes; XDP runs in softirq, counted in the host's) and the host's busy
+# CPU time, per completed operation (the client's ops/s times the
+# window), and the share of the READs that reached the leader's XDP
+# program it answered there ("-" without BPF); one row into csv $5.
+run_read_point() {
+	local tag=$1 cfg=$2 round=$3 clients=$4 csv=$5 lead pid win client
+	local window t0 t1 ops row mix
+	lead=$(ec_field 0 leader)
+	[[ $lead =~ ^[0-9]$ ]] || ec_die "replica 0 does not know its leader"
+	pid=$(ec_replica_pid "$lead") || ec_die "replica $lead is not running"
+	mix=$(config_sweep_args "$cfg")
+	mix=${mix##*--mix }
+	win=$out/raw/$tag.rwindow
+	window=$(awk -v d="$duration" 'BEGIN { print d - 0.5 }')
+	bench "$tag.rpoint" --clients "$clients" --duration "$duration" \
+		--warmup "$warmup" --mix "$mix" --csv "$out/raw/$tag.rpoint.csv" &
+	client=$!
+	sleep "$warmup"
+	sleep 0.2
+	t0=$(date +%s.%N)
+	snap "$lead" "$win.0"
+	cpu_ticks "$win.0" "$pid"
+	sleep "$window"
+	t1=$(date +%s.%N)
+	snap "$lead" "$win.1"
+	cpu_ticks "$win.1" "$pid"
+	wait "$client" || ec_die "ec-bench failed in the measured point of run $tag"
+	row=$(awk -F, 'NR == 2 { print $1 "," $4 "," $6 "," $8 }' "$out/raw/$tag.rpoint.csv")
+	[ -n "$row" ] || ec_die "no result from the measured point of run $tag"
+	ops=$(awk -v r="${row#*,}" -v a="$t0" -v b="$t1" 'BEGIN { split(r, f, ","); printf "%.0f\n", f[1] * (b - a) }')
+	[ -e "$csv" ] ||
+		echo "config,round,clients,ops_per_s,p50_us,p99_us,cpu_us_per_op,host_cpu_us_per_op,fraction_reads_in_kernel" >"$csv"
+	echo "$cfg,$round,$row,$(div "$(($(grew "$win.0" "$win.1" '^proc_ticks$') * 1000000 / hz))" "$ops" %.2f),$(div "$(($(grew "$win.0" "$win.1" '^host_ticks$') * 1000000 / hz))" "$ops" %.2f),$(div "$(grew "$win.0" "$win.1" '^xdp[.]read_answered$')" "$(grew "$win.0" "$win.1" '^xdp[.]read_')" %.3f)" \
+		>>"$csv"
+}
+
 # One run: config $1, round $2, $3 replicas (1: the unreplicated
 # baseline, no BPF), then what to do: "sweep" (a sweep, then the measured
-# point into leader.csv), "reads" (a read mix's sweep alone) or "point"
+# point into leader.csv), "reads" (a read mix's sweep, then its measured
+# point into reads-leader.csv) or "point"
 # (the measured point only, into replicas-runs.csv) as $4; $5 is the
 # measured point's client count.  Dies if the replicas do not agree
 # afterwards; warns on a view change.
@@ -219,7 +259,10 @@ run_one() {
 		run_sweep "$tag" "$cfg" "$round"
 		run_point "$tag" "$cfg" "$round" "$n" "$clients" "$out/leader.csv"
 		;;
-	reads) run_sweep "$tag" "$cfg" "$round" ;;
+	reads)
+		run_sweep "$tag" "$cfg" "$round"
+		run_read_point "$tag" "$cfg" "$round" "$clients" "$out/reads-leader.csv"
+		;;
 	point) run_point "$tag" "$cfg" "$round" "$n" "$clients" "$out/replicas-runs.csv" ;;
 	esac
 	state=$(ec_wait_converged 30 $(seq 0 $((n - 1)))) || {
