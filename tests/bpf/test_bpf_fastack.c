@@ -817,19 +817,22 @@ START_TEST(invalid_sender)
 END_TEST
 
 /* The membership rule for every type: from an address that is no
- * replica's, a REQUEST goes up, anything else is dropped. */
+ * replica's, a REQUEST goes up, and so does a READ (the read offload is
+ * off here: test_bpf_read.c); anything else is dropped. */
 START_TEST(member_rule_for_every_type)
 {
 	for (unsigned t = 1; t < EC_MSG_TYPE_MAX; t++) {
 		size_t len = build(pkt, F_LEADER, F_SELF, (uint8_t)t, F_VIEW,
 				   F_NEXT, 10);
 
-		if (t == EC_MSG_REQUEST)
+		if (t == EC_MSG_REQUEST || t == EC_MSG_READ)
 			ec_of(pkt)->sender = EC_SENDER_CLIENT;
 		ip_of(pkt)->saddr ^= htonl(0x80); /* a client's host */
 		fix_ip_csum(pkt);
 		if (t == EC_MSG_REQUEST)
 			expect_untouched(len, XDP_PASS, EC_XDP_PASS_OTHER);
+		else if (t == EC_MSG_READ)
+			expect_untouched(len, XDP_PASS, EC_XDP_RD_OFF);
 		else
 			expect_untouched(len, XDP_DROP, EC_XDP_NOT_MEMBER);
 	}

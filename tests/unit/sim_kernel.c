@@ -177,8 +177,11 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 {
 	struct ec_msg m;
 
-	if (!read_hdr(buf, len, &m) || m.type == EC_MSG_REQUEST)
-		return SIMK_PASS; /* a REQUEST may come from anyone */
+	/* a REQUEST or a READ may come from anyone; a READ goes up, the
+	 * read offload being off here (sim_kernel.h) */
+	if (!read_hdr(buf, len, &m) || m.type == EC_MSG_REQUEST ||
+	    m.type == EC_MSG_READ)
+		return SIMK_PASS;
 	/* the membership rule (replica/core/membership.h; from_peer in the
 	 * program): another replica of the configuration, from its own
 	 * address, or dropped */

@@ -25,6 +25,8 @@
  *     stores in ec_state.quorum;
  *   - a switch is one bool: the program's word has a bit per message
  *     type, of which it reads only its own;
+ *   - reads: the read offload (bpf/read.h) is off, every READ goes up
+ *     (tests/bpf/test_bpf_read.c tests it against the read cache);
  *   - CPUs: one promise stamp, the newest, where the program keeps one
  *     per CPU (user space takes the newest); every CPU has its slot here
  *     (never EC_XDP_FA_NO_CPU nor EC_XDP_HB_NO_CPU).
