@@ -316,25 +316,6 @@ static void *close_reopen(void *arg)
 	return NULL;
 }
 
-/* Whether this process may run on cpus CPUs at once; if not, a skip
- * for `test`, loud, which CI (EC_TEST_STRICT=1) counts as a failure, as
- * the cluster tests do: a pass would claim what never ran. */
-static bool have_cpus(int cpus, const char *test)
-{
-	cpu_set_t set;
-	const char *strict = getenv("EC_TEST_STRICT");
-
-	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
-	if (CPU_COUNT(&set) >= cpus)
-		return true;
-	ck_assert_msg(!strict || strcmp(strict, "1") != 0,
-		      "%s needs %d CPUs, has %d (EC_TEST_STRICT=1)", test,
-		      cpus, CPU_COUNT(&set));
-	fprintf(stderr, "SKIP %s: needs %d CPUs, has %d\n", test, cpus,
-		CPU_COUNT(&set));
-	return false;
-}
-
 /* Run pkt[0..len) (whose body of body_len bytes goes into the ring when
  * acked) against close_reopen until three runs lost the race (verdict
  * `race`): each of those goes up untouched and leaves no record; every
