@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ec_xdp.bpf.c - the XDP program of every replica: follower fast ack of
- * PREPAREs and heartbeats (fastack.h) and leader wait-on-quorum
- * (quorum.h).
+ * PREPAREs and heartbeats (fastack.h), leader wait-on-quorum (quorum.h)
+ * and leader reads answered from the cache (read.h).
  *
  * One program serves both roles; which one applies is run-time data in
  * ec_state (view, leader, lead, expected), so a view change never has to
@@ -21,6 +21,12 @@ const volatile __u32 ec_self;
 const volatile __u32 ec_n;
 /* The CPUs whose promise slots user space reads (ec_offload.h). */
 const volatile __u32 ec_promise_cpus;
+/* read_cache's slots - 1: the loader sizes the map to a power of two. */
+const volatile __u32 ec_read_mask;
+/* Tests only, never set by the replica: 1 answers reads whatever the
+ * lease, so that a cluster test's negative control can see the stale
+ * reads the lease check prevents. */
+const volatile __u32 ec_test_ignore_lease;
 
 /* Run-time state, mapped and updated by user space with atomics. */
 struct ec_xdp_state ec_state;
@@ -38,10 +44,10 @@ struct {
 	__uint(max_entries, FA_RING_BYTES);
 } fa_log SEC(".maps");
 
-/* The read offload's cache (ec_offload.h): sized by the loader. */
-const volatile __u32 ec_read_mask;
-/* TEST ONLY: answer reads whatever the lease says. */
-const volatile __u32 ec_test_ignore_lease;
+/* The executed values, one struct ec_read_slot per key hash, written by
+ * user space through its mapping (ec_offload.h).  max_entries is a
+ * placeholder: the loader sets the real size (ec_read_mask + 1) before
+ * load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -76,6 +82,7 @@ static __always_inline void ec_set_flags(struct ec_pkt *p, __u8 flags)
 
 #include "fastack.h"
 #include "quorum.h"
+#include "read.h"
 
 /* The XDP action each verdict stands for. */
 static __always_inline int verdict_action(enum ec_xdp_verdict v)
@@ -120,8 +127,8 @@ static __always_inline int from_peer(const struct ec_pkt *p)
 
 /*
  * Classify the frame, run the offload its type belongs to, count the
- * verdict.  Returns XDP_TX (a fast ack), XDP_DROP (an ack the quorum does
- * not need) or XDP_PASS (everything else).
+ * verdict.  Returns XDP_TX (a fast ack, a read's answer), XDP_DROP (an
+ * ack the quorum does not need) or XDP_PASS (everything else).
  */
 SEC("xdp")
 int ec_xdp(struct xdp_md *ctx)
@@ -135,6 +142,8 @@ int ec_xdp(struct xdp_md *ctx)
 		v = EC_XDP_PASS_NOT_EC;
 	} else if (p.ec->type == EC_MSG_REQUEST) {
 		v = EC_XDP_PASS_OTHER; /* a client's: from any address */
+	} else if (p.ec->type == EC_MSG_READ) {
+		v = rd_read(ctx, &p); /* a client's too */
 	} else if (!from_peer(&p)) {
 		v = EC_XDP_NOT_MEMBER;
 	} else if (p.ec->type == EC_MSG_PREPARE) {

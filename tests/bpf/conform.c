@@ -106,6 +106,9 @@ void cf_push(void)
 			 k->fastack_commit_on, EC_MSG_COMMIT);
 	st->switches[EC_OFFLOAD_QUORUM] =
 		with_bit(random_word(), k->quorum_on, EC_MSG_PREPARE_OK);
+	/* the model has no read path (sim_kernel.h): reads off */
+	st->switches[EC_OFFLOAD_READ] =
+		with_bit(random_word(), false, EC_MSG_READ);
 	st->view = k->view;
 	st->leader = k->leader;
 	st->lead = k->lead;

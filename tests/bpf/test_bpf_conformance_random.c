@@ -209,7 +209,7 @@ static void random_frame(struct cf_frame *fr)
 		if (cf_rnd(8) == 0)
 			fr->flags = (uint8_t)cf_rnd(256);
 	} else if (kind == 16) {
-		*fr = cf_frame_of(EC_MSG_REQUEST,
+		*fr = cf_frame_of(cf_rnd(2) ? EC_MSG_REQUEST : EC_MSG_READ,
 				  cf_rnd(2) ? EC_SENDER_CLIENT :
 					      cf_rnd(EC_MAX_REPLICAS),
 				  0, 0);
@@ -253,7 +253,8 @@ static void random_frame(struct cf_frame *fr)
 
 /* Verdicts the random sequences of n must reach, lest they test less
  * than they seem to: all but FULL, RACE and NO_CPU (never here:
- * conform.h) where n makes them possible. */
+ * conform.h), and of the reads only OFF (the model has none), where n
+ * makes them possible. */
 static void check_coverage(unsigned n)
 {
 	unsigned need = ec_quorum_followers(n);
@@ -264,11 +265,14 @@ static void check_coverage(unsigned n)
 		bool reachable = v != EC_XDP_FA_FULL && v != EC_XDP_FA_RACE &&
 				 v != EC_XDP_FA_NO_CPU &&
 				 v != EC_XDP_HB_FULL && v != EC_XDP_HB_RACE &&
-				 v != EC_XDP_HB_NO_CPU;
+				 v != EC_XDP_HB_NO_CPU &&
+				 (v < EC_XDP_RD_ANSWERED ||
+				  v > EC_XDP_RD_MALFORMED || v == EC_XDP_RD_OFF);
 
 		if (n == 1) /* no peer: all but these are unreachable */
 			reachable = v == EC_XDP_PASS_NOT_EC ||
 				    v == EC_XDP_PASS_OTHER ||
+				    v == EC_XDP_RD_OFF ||
 				    v == EC_XDP_NOT_MEMBER;
 		if (v == EC_XDP_Q_PENDING || v == EC_XDP_Q_DUP)
 			reachable &= need >= 2;

@@ -1,7 +1,8 @@
 /*
  * test_bpf_fuzz.c - random and mutated frames through both BPF programs:
- * the XDP program as a follower with fast ack on and as a leader waiting
- * on quorum, and the TC broadcast program.  Frames start as the valid
+ * the XDP program as a follower with fast ack on, as a leader waiting
+ * on quorum and as a leader answering READs from a filled read cache
+ * (random read state per frame), and the TC broadcast program.  Frames start as the valid
  * ones the harnesses build, then get bytes flipped, header fields set,
  * cut short, extended, or are random altogether.
  *
@@ -13,7 +14,9 @@
  * leader's program may set or clear.  A fast ack of a PREPARE moves
  * expected by one and stores exactly the PREPARE; one of a heartbeat
  * leaves expected, stores exactly the COMMIT and answers its seq; each
- * stamps one promise slot with a time within the run.  An ack counted
+ * stamps one promise slot with a time within the run.  A READ answered
+ * is a well-formed READ_REPLY of a key the cache holds, with its value,
+ * under a state that allows it; no run writes the cache.  An ack counted
  * towards a quorum adds exactly its sender's bit to its slot.  The state
  * is put back after every run, so the valid frames stay valid.
  *
@@ -30,10 +33,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/read_msg.h"
 #include "offload/switches.h"
 #include "tc_harness.h"
 #include "xdp_harness.h"
@@ -392,6 +397,76 @@ static void assert_counted(const uint8_t *in, const struct ec_xdp__bss *was)
 	skel->bss->ec_slots[k] = was->ec_slots[k];
 }
 
+/* The leader's read cache (xdp_reads), mapped, and what it held before
+ * the run: no run may write it. */
+#define RD_SLOTS 64u
+static struct ec_read_slot *cache;
+static struct ec_read_slot cache_was[RD_SLOTS];
+
+/* A READ answered: in was a READ from a client, of a key in the cache,
+ * with its lengths right, while the state let it be answered; the frame
+ * is its READ_REPLY with the slot's value at the op the state had. */
+static void assert_read_reply(const uint8_t *in, const struct ec_xdp__bss *was)
+{
+	const struct ec_xdp_state *st = &was->ec_state;
+	const struct ec_hdr *q = ec_of(in), *h = ec_of(out);
+	const struct ec_read *r = (const void *)(q + 1);
+	const struct ec_read_reply *rr = (const void *)(h + 1);
+	const struct ec_read_slot *sl;
+	uint32_t hash, vlen;
+	struct ec_msg m;
+	Ec__Reply *rep;
+
+	fz_assert(cache && q->type == EC_MSG_READ &&
+			  q->sender == EC_SENDER_CLIENT && r->key_len >= 1 &&
+			  r->key_len <= EC_MAX_KEY &&
+			  ntohl(q->body_len) == sizeof(*r) + r->key_len &&
+			  ntohs(udp_of(in)->len) == 8 + 32 + ntohl(q->body_len) &&
+			  ntohs(ip_of(in)->tot_len) ==
+				  20 + ntohs(udp_of(in)->len),
+		  "answered a frame that is no READ");
+	fz_assert(st->read_word != 0 && st->lease_until_ns > boot_ns() &&
+			  (st->switches[EC_OFFLOAD_READ] & 1u << EC_MSG_READ) &&
+			  st->applied_op >= be64toh(r->min_op),
+		  "answered a READ the state refuses");
+	hash = ec_read_hash(r->key, r->key_len);
+	sl = &cache_was[hash & (RD_SLOTS - 1)];
+	vlen = sl->value_len;
+	fz_assert(!(sl->seq & 1) && !(sl->flags & EC_RS_TOO_LARGE) &&
+			  vlen <= EC_READ_VALUE_MAX && sl->hash == hash &&
+			  sl->key_len == r->key_len &&
+			  memcmp(sl->key, r->key, r->key_len) == 0,
+		  "answered a key the cache does not hold");
+	fz_assert(out_len == L2L4_LEN + 64 + vlen && ip_csum_ok(out) &&
+			  udp_csum_checks(out, out_len) &&
+			  ip_of(out)->ttl == 64 &&
+			  ntohs(ip_of(out)->tot_len) == out_len - 14 &&
+			  ntohs(udp_of(out)->len) == out_len - 34 &&
+			  ip_of(out)->daddr == ip_of(in)->saddr &&
+			  ip_of(out)->saddr == ip_of(in)->daddr &&
+			  udp_of(out)->dest == udp_of(in)->source &&
+			  udp_of(out)->source == udp_of(in)->dest &&
+			  memcmp(eth_of(out)->h_dest, eth_of(in)->h_source, 6) ==
+				  0 &&
+			  memcmp(eth_of(out)->h_source, eth_of(in)->h_dest, 6) ==
+				  0,
+		  "the reply's addresses, lengths or checksums are wrong");
+	fz_assert(h->type == EC_MSG_READ_REPLY && h->flags == 0 &&
+			  h->sender == 0 &&
+			  ntohl(h->view) == (uint32_t)(st->read_word >> 32) &&
+			  be64toh(h->op) == st->applied_op &&
+			  be64toh(h->commit) == st->commit &&
+			  rr->client_id == r->client_id &&
+			  rr->request_id == r->request_id && rr->op == h->op &&
+			  memcmp(out + L2L4_LEN + 64, sl->value, vlen) == 0,
+		  "the reply's header or body is wrong");
+	fz_assert(ec_msg_parse(out + L2L4_LEN, out_len - L2L4_LEN, N, &m,
+			       NULL) == EC_PARSE_OK &&
+			  (rep = ec_read_reply_unpack(&m)) != NULL,
+		  "the client refuses the reply");
+	ec__reply__free_unpacked(rep, NULL);
+}
+
 /* Run the XDP program on pkt[0..len) and check all of the above. */
 static void xdp_check(size_t len)
 {
@@ -402,6 +477,8 @@ static void xdp_check(size_t len)
 	int r;
 
 	memcpy(&was, skel->bss, sizeof(was));
+	if (cache)
+		memcpy(cache_was, cache, sizeof(cache_was));
 	memcpy(in, pkt, len);
 	counters(before);
 	t0 = boot_ns();
@@ -431,8 +508,13 @@ static void xdp_check(size_t len)
 	else
 		fz_assert(n_records == 0, "verdict %u stored %u records", v,
 			  n_records);
-	if (v < EC_XDP_MAX && ec_xdp_verdict_sends(v))
+	if (v < EC_XDP_MAX && promises(v))
 		assert_stamped(&was, t0, t1);
+	if (v == EC_XDP_RD_ANSWERED)
+		assert_read_reply(in, &was);
+	if (cache)
+		fz_assert(memcmp(cache, cache_was, sizeof(cache_was)) == 0,
+			  "verdict %u changed the read cache", v);
 	if (v == EC_XDP_Q_PENDING || v == EC_XDP_Q_QUORUM ||
 	    v == EC_XDP_Q_EXTRA)
 		assert_counted(in, &was);
@@ -443,7 +525,7 @@ static void xdp_check(size_t len)
 		return;
 	if (v == EC_XDP_Q_QUORUM || v == EC_XDP_Q_LATE)
 		assert_up(in, len, true, 0);
-	else if (v >= EC_XDP_Q_QUORUM)
+	else if (v >= EC_XDP_Q_QUORUM && v <= EC_XDP_Q_EXTRA)
 		assert_up(in, len, false, 1);
 	else if (v == EC_XDP_PASS_NOT_EC)
 		assert_up(in, len, false, -1);
@@ -513,6 +595,126 @@ START_TEST(xdp_leader_frames)
 		xdp_check(mutate(pkt, len, BUF_SIZE - FRAME_OFF));
 	}
 	xdp_summary("xdp leader");
+}
+END_TEST
+
+/* The leader of view L_VIEW answering reads, its cache filled with keys
+ * of every length and values of every length, some too large, some
+ * slots being written; keys[] what was put (collisions lost some). */
+#define RD_KEYS 48
+static struct { uint8_t k[EC_MAX_KEY]; uint8_t len; } keys[RD_KEYS];
+
+static void setup_reads(void)
+{
+	void *m;
+
+	skel = open_load_read(N, 0, RD_SLOTS, false);
+	skel->bss->ec_state.view = L_VIEW;
+	skel->bss->ec_state.lead = 1;
+	skel->bss->ec_state.commit = L_COMMIT;
+	m = mmap(NULL, sizeof(cache_was), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(skel->maps.read_cache), 0);
+	ck_assert_msg(m != MAP_FAILED, "mmap read_cache");
+	cache = m;
+	rng = 7;
+	for (unsigned i = 0; i < RD_KEYS; i++) {
+		uint8_t len = (uint8_t)(i < 2 ? 1 + i * 63 : 1 + rnd(EC_MAX_KEY));
+		struct ec_read_slot *sl;
+		uint32_t h;
+
+		keys[i].len = len;
+		for (unsigned j = 0; j < len; j++)
+			keys[i].k[j] = (uint8_t)rnd(256);
+		h = ec_read_hash(keys[i].k, len);
+		sl = &cache[h & (RD_SLOTS - 1)];
+		sl->seq = rnd(8) ? 2 * rnd(100) : 1 + 2 * rnd(100);
+		sl->hash = h;
+		sl->key_len = len;
+		memcpy(sl->key, keys[i].k, len);
+		sl->flags = rnd(10) ? 0 : EC_RS_TOO_LARGE;
+		sl->value_len = (uint16_t)(sl->flags ? EC_READ_VALUE_MAX + 1 +
+							       rnd(200) :
+						       rnd(EC_READ_VALUE_MAX + 1));
+		for (unsigned j = 0; j < EC_READ_VALUE_MAX; j++)
+			sl->value[j] = (uint8_t)rnd(256);
+	}
+	open_ring();
+}
+
+static void teardown_reads(void)
+{
+	munmap(cache, sizeof(cache_was));
+	cache = NULL;
+	xdp_teardown();
+}
+
+/* A random read state: reads open mostly, the lease running mostly,
+ * applied_op near the frames' min_op. */
+static void read_state(void)
+{
+	struct ec_xdp_state *st = &skel->bss->ec_state;
+	uint64_t now = boot_ns();
+
+	st->switches[EC_OFFLOAD_READ] = rnd(16) ? 1u << EC_MSG_READ :
+						  rnd(1u << 30) << 1 & ~(1u << EC_MSG_READ);
+	st->read_word = rnd(8) ? EC_READ_WORD(L_VIEW + rnd(2), 1 + rnd(3)) : 0;
+	st->lease_until_ns = rnd(8) ? now + 3600000000000ULL :
+			     rnd(2)  ? 0 :
+				       now - 1;
+	st->applied_op = L_OP + rnd(3);
+}
+
+/* A READ of a cached key (mostly) or any key, from a client (mostly) at
+ * a random address, to replica 0; its length. */
+static size_t read_frame(void)
+{
+	static uint8_t key[EC_MAX_KEY];
+	struct ec_read_msg r = { .client_id = rnd(1u << 31),
+				 .request_id = rnd(1u << 31),
+				 .session_op = rnd(4),
+				 .min_op = rnd(4) ? L_OP + rnd(4) - 1 : 0 };
+	struct hdr_spec s = { .src = peer(rnd(N + 4)), .dst = peer(0),
+			      .ttl = 9, .type = EC_MSG_READ,
+			      .sender = EC_SENDER_CLIENT };
+	size_t len;
+
+	if (rnd(4)) {
+		unsigned i = rnd(RD_KEYS);
+
+		r.key = keys[i].k;
+		r.key_len = keys[i].len;
+	} else {
+		r.key_len = 1 + rnd(EC_MAX_KEY);
+		for (size_t j = 0; j < r.key_len; j++)
+			key[j] = (uint8_t)rnd(256);
+		r.key = key;
+	}
+	s.src.ip ^= htonl(rnd(3) << 8); /* mostly no replica's */
+	s.body_len = (uint32_t)(sizeof(struct ec_read) + r.key_len);
+	len = write_hdrs(pkt, &s);
+	ec_read_encode(pkt + L2L4_LEN, L_VIEW, &r);
+	if (rnd(16) == 0)
+		ec_of(pkt)->sender = (uint8_t)rnd(N + 1);
+	if (rnd(2))
+		set_udp_csum(pkt);
+	return len;
+}
+
+START_TEST(xdp_read_frames)
+{
+	unsigned n = iterations();
+
+	for (iter = 0; iter < n; iter++) {
+		size_t len;
+
+		read_state();
+		len = read_frame();
+		if (rnd(8) == 0) /* the READ's own fields: key_len, min_op */
+			pkt[rnd(2) ? L2L4_LEN + 64 : L2L4_LEN + 56 + rnd(8)] =
+				(uint8_t)rnd(256);
+		xdp_check(mutate(pkt, len, BUF_SIZE - FRAME_OFF));
+	}
+	xdp_summary("xdp reads");
 }
 END_TEST
 
@@ -637,6 +839,11 @@ static Suite *fuzz_suite(void)
 	tcase_set_timeout(x, 120);
 	tcase_add_checked_fixture(x, setup_leader, xdp_teardown);
 	tcase_add_test(x, xdp_leader_frames);
+	suite_add_tcase(s, x);
+	x = tcase_create("xdp_reads");
+	tcase_set_timeout(x, 120);
+	tcase_add_checked_fixture(x, setup_reads, teardown_reads);
+	tcase_add_test(x, xdp_read_frames);
 	suite_add_tcase(s, x);
 	tcase_set_timeout(t, 120);
 	tcase_add_checked_fixture(t, setup_tc, teardown_tc);

@@ -3,8 +3,12 @@
  * for the ec_xdp program tests.  Needs root (loading BPF); no device is
  * used.
  */
+#define _GNU_SOURCE /* CPU_COUNT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -66,13 +70,10 @@ unsigned possible_cpus(void)
 	return ncpu < EC_PROMISE_CPUS ? (unsigned)ncpu : EC_PROMISE_CPUS;
 }
 
-/* Open and load the program as replica self of n; ring_bytes 0 keeps
- * the program's ring size (another size leaves its wake-up threshold
- * behind, which drain() does not rely on); promise slots for CPUs below
- * promise_cpus.  The peer table holds an address for every id, past n
- * too, so that a frame from an id outside the cluster shows. */
-struct ec_xdp *open_load_cpus(unsigned n, unsigned self, unsigned ring_bytes,
-			      unsigned promise_cpus)
+/* Open the program as replica self of n, with promise slots for CPUs
+ * below promise_cpus.  The peer table holds an address for every id,
+ * past n too, so that a frame from an id outside the cluster shows. */
+static struct ec_xdp *open_as(unsigned n, unsigned self, unsigned promise_cpus)
 {
 	struct ec_xdp *s = ec_xdp__open();
 
@@ -82,12 +83,44 @@ struct ec_xdp *open_load_cpus(unsigned n, unsigned self, unsigned ring_bytes,
 	s->rodata->ec_self = self;
 	s->rodata->ec_n = n;
 	s->rodata->ec_promise_cpus = promise_cpus;
-	if (ring_bytes)
-		ck_assert_int_eq(bpf_map__set_max_entries(s->maps.fa_log,
-							  ring_bytes), 0);
+	return s;
+}
+
+static struct ec_xdp *load(struct ec_xdp *s)
+{
 	ck_assert_msg(ec_xdp__load(s) == 0,
 		      "ec_xdp__load failed (root? verifier log above)");
 	return s;
+}
+
+/* Open and load the program as replica self of n; ring_bytes 0 keeps
+ * the program's ring size (another size leaves its wake-up threshold
+ * behind, which drain() does not rely on); promise slots for CPUs below
+ * promise_cpus; the read cache of one slot the program is built with. */
+struct ec_xdp *open_load_cpus(unsigned n, unsigned self, unsigned ring_bytes,
+			      unsigned promise_cpus)
+{
+	struct ec_xdp *s = open_as(n, self, promise_cpus);
+
+	if (ring_bytes)
+		ck_assert_int_eq(bpf_map__set_max_entries(s->maps.fa_log,
+							  ring_bytes), 0);
+	return load(s);
+}
+
+/* Open and load the program as replica self of n, with a read cache of
+ * `slots` (a power of two) and the test-only lease override, as the
+ * replica's loader sizes the cache. */
+struct ec_xdp *open_load_read(unsigned n, unsigned self, unsigned slots,
+			      bool ignore_lease)
+{
+	struct ec_xdp *s = open_as(n, self, possible_cpus());
+
+	ck_assert_int_eq(bpf_map__set_max_entries(s->maps.read_cache, slots),
+			 0);
+	s->rodata->ec_read_mask = slots - 1;
+	s->rodata->ec_test_ignore_lease = ignore_lease;
+	return load(s);
 }
 
 /* open_load_cpus() with a slot for every possible CPU, as the replica. */
@@ -102,6 +135,25 @@ uint64_t boot_ns(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether this process may run on cpus CPUs at once; if not, a skip
+ * for `test`, loud, which CI (EC_TEST_STRICT=1) counts as a failure, as
+ * the cluster tests do: a pass would claim what never ran. */
+bool have_cpus(int cpus, const char *test)
+{
+	cpu_set_t set;
+	const char *strict = getenv("EC_TEST_STRICT");
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	if (CPU_COUNT(&set) >= cpus)
+		return true;
+	ck_assert_msg(!strict || strcmp(strict, "1") != 0,
+		      "%s needs %d CPUs, has %d (EC_TEST_STRICT=1)", test,
+		      cpus, CPU_COUNT(&set));
+	fprintf(stderr, "SKIP %s: needs %d CPUs, has %d\n", test, cpus,
+		CPU_COUNT(&set));
+	return false;
 }
 
 /* Checked fixture teardown: unload the program. */
@@ -141,6 +193,13 @@ uint64_t counter(unsigned v)
 	return c[v];
 }
 
+/* Whether verdict v acknowledges our leader, a promise (ec_offload.h):
+ * a read's answer sends, but promises nothing. */
+bool promises(unsigned v)
+{
+	return v == EC_XDP_FA_ACKED || v == EC_XDP_HB_ACKED;
+}
+
 /* Run pkt[0..len) and check the action, that exactly counter `verdict`
  * moved, by one, and the promise stamps: an acknowledgement sent wrote
  * one slot (that of the CPU it ran on), with a CLOCK_BOOTTIME reading
@@ -175,7 +234,7 @@ void expect(size_t len, int action, unsigned verdict)
 		written++;
 		last_stamp = now[c];
 	}
-	if (!ec_xdp_verdict_sends(verdict)) {
+	if (!promises(verdict)) {
 		ck_assert_msg(written == 0, "verdict %u stamped %u slots",
 			      verdict, written);
 		return;

@@ -2,12 +2,13 @@
  * xdp_harness.h - running the ec_xdp program (bpf/ec_xdp.bpf.c) on crafted
  * frames with BPF_PROG_TEST_RUN: replica addresses and frames, skeleton
  * open/load, program runs checked against the per-verdict counters, and
- * the fast-ack log drained into a sink.  Shared by test_bpf_fastack.c and
- * test_bpf_quorum.c.
+ * the fast-ack log drained into a sink.  Shared by the test_bpf_*.c of
+ * the XDP program.
  */
 #ifndef XDP_HARNESS_H
 #define XDP_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,13 +45,20 @@ unsigned possible_cpus(void);
 struct ec_xdp *open_load(unsigned n, unsigned self, unsigned ring_bytes);
 struct ec_xdp *open_load_cpus(unsigned n, unsigned self, unsigned ring_bytes,
 			      unsigned promise_cpus);
+struct ec_xdp *open_load_read(unsigned n, unsigned self, unsigned slots,
+			      bool ignore_lease);
 void teardown(void);
 
 int run_on(uint8_t *in, size_t len, uint8_t *o, size_t *olen);
 void counters(uint64_t c[EC_XDP_MAX]);
 uint64_t counter(unsigned v);
+bool promises(unsigned v);
 void expect(size_t len, int action, unsigned verdict);
 void expect_untouched(size_t len, int action, unsigned verdict);
+
+/* Whether this process may run on cpus CPUs at once (else a loud skip
+ * of test, a failure under EC_TEST_STRICT=1). */
+bool have_cpus(int cpus, const char *test);
 
 /* CLOCK_BOOTTIME in nanoseconds: bpf_ktime_get_boot_ns's clock. */
 uint64_t boot_ns(void);

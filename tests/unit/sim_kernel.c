@@ -178,8 +178,8 @@ enum simk_verdict sim_kernel_frame(struct sim_kernel *k, unsigned from,
 {
 	struct ec_msg m;
 
-	/* a REQUEST or a READ may come from anyone; the model has no read
-	 * offload: READs go up as with the switch off */
+	/* a REQUEST or a READ may come from anyone; this entry point has
+	 * no read path (sim_kernel_read is the model's) */
 	if (!read_hdr(buf, len, &m) || m.type == EC_MSG_REQUEST ||
 	    m.type == EC_MSG_READ)
 		return SIMK_PASS;
