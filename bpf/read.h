@@ -28,13 +28,14 @@
  *
  * Nothing in the frame changes until every check passed and the reply,
  * its UDP checksum included, is ready in per-CPU scratch; then the frame
- * is grown or shrunk to the reply's length, the only step that can fail
- * (NO_ROOM, the frame left as it came), and written.  Any other verdict
+ * is grown (at the tail, or else the head) or shrunk to the reply's
+ * length, the only step that can fail (NO_ROOM, the frame left as it
+ * came), and written.  Any other verdict
  * passes the READ up untouched: user space answers it, through the lease
  * or the log.
  *
  * Included by ec_xdp.bpf.c after its maps and globals and fastack.h
- * (fa_lengths_ok, fa_swap_mac).
+ * (fa_lengths_ok).
  */
 #ifndef EC_BPF_READ_H
 #define EC_BPF_READ_H
@@ -182,9 +183,14 @@ static __always_inline int rd_build(struct rd_scratch *s,
 
 /*
  * Turn the frame into the reply in s (value of vlen bytes): resized,
- * then the Ethernet and IP headers rewritten in place and the UDP
- * datagram stored.  Returns EC_XDP_RD_ANSWERED, or EC_XDP_RD_NO_ROOM if
- * the frame could not take the reply's length (the frame unchanged).
+ * then the Ethernet and IP headers written from the READ's, swapped, and
+ * the UDP datagram stored.  A reply longer than the READ grows at the
+ * tail if the driver left room there, else at the head: veth, generic
+ * XDP and test runs keep XDP_PACKET_HEADROOM (256 bytes) in front of a
+ * frame, more than the largest growth (a 1-byte key's READ to a reply of
+ * EC_READ_VALUE_MAX: 247 bytes), while veth often gives no tailroom.
+ * Returns EC_XDP_RD_ANSWERED, or EC_XDP_RD_NO_ROOM if the frame could
+ * not take the reply's length (the frame unchanged).
  */
 static __always_inline enum ec_xdp_verdict rd_reply(struct xdp_md *ctx,
 						    const struct rd_scratch *s,
@@ -193,16 +199,23 @@ static __always_inline enum ec_xdp_verdict rd_reply(struct xdp_md *ctx,
 	int delta = (int)RD_REPLY_LEN(vlen) -
 		    (int)(ctx->data_end - ctx->data);
 	__u32 dgram = RD_REPLY_LEN(vlen) - EC_L2L4_LEN + sizeof(struct udphdr);
-	void *data, *data_end;
-	struct ethhdr *eth;
-	struct iphdr *ip;
-	__be32 addr;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data, eth0;
+	struct iphdr *ip = (void *)(eth + 1), ip0;
 
-	if (delta && bpf_xdp_adjust_tail(ctx, delta) < 0)
+	if ((void *)(ip + 1) > data_end)
+		return EC_XDP_RD_NO_ROOM;
+	eth0 = *eth;
+	ip0 = *ip;
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta) < 0)
+		return EC_XDP_RD_NO_ROOM;
+	if (delta > 0 && bpf_xdp_adjust_tail(ctx, delta) < 0 &&
+	    bpf_xdp_adjust_head(ctx, -delta) < 0)
 		return EC_XDP_RD_NO_ROOM;
 	/* The frame is now exactly the reply's length, which holds these
-	 * headers (RD_REPLY_LEN is at least EC_L2L4_LEN + 64): the checks
-	 * below are for the verifier and cannot fail. */
+	 * headers (RD_REPLY_LEN is at least EC_L2L4_LEN + 64): the check
+	 * below is for the verifier and cannot fail. */
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;
@@ -210,10 +223,12 @@ static __always_inline enum ec_xdp_verdict rd_reply(struct xdp_md *ctx,
 	if ((void *)(ip + 1) > data_end)
 		return EC_XDP_RD_NO_ROOM;
 
-	fa_swap_mac(eth->h_dest, eth->h_source);
-	addr = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = addr;
+	__builtin_memcpy(eth->h_dest, eth0.h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth0.h_dest, ETH_ALEN);
+	eth->h_proto = eth0.h_proto;
+	*ip = ip0;
+	ip->saddr = ip0.daddr;
+	ip->daddr = ip0.saddr;
 	ip->tot_len = bpf_htons(RD_REPLY_LEN(vlen) - sizeof(struct ethhdr));
 	ip->ttl = 64;
 	ip->check = ipv4_csum(ip);
