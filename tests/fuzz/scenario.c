@@ -16,13 +16,20 @@ static void some_ops(struct sim *s)
 		sim_run(s, 5 * MS, MS);
 	}
 	sim_run(s, 30 * MS, MS); /* a heartbeat carries the last commit */
+	/* a GET: a READ where the clients send them (the read offload's
+	 * model answers it in the kernel), else a REQUEST */
+	sim_request(s, 1, 0, 5, EC__OP_KIND__OP_GET, "k1", NULL, NULL);
+	sim_run(s, 5 * MS, MS);
 }
 
 struct sim *fz_scenario(enum fz_scenario which)
 {
 	struct sim *s = which == FZ_OFFLOAD ?
-				sim_new_offload(FZ_N, 1, true, true) :
+				sim_new_reads(FZ_N, 1, true, true) :
 				sim_new(FZ_N, 1);
+
+	if (which == FZ_OFFLOAD)
+		sim_set_reads(s, EC_READS_LEASE);
 
 	some_ops(s);
 	switch (which) {

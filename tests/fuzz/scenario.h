@@ -23,7 +23,8 @@ enum fz_scenario {
 	FZ_NORMAL,      /* all normal in view 0: leader 0, followers 1, 2 */
 	FZ_VIEW_CHANGE, /* replica 1 has just started a view change to view 1 */
 	FZ_RECOVERING,  /* replica 2 restarted with nothing, recovering */
-	FZ_OFFLOAD,     /* all normal, fast ack and wait-on-quorum modelled */
+	FZ_OFFLOAD,     /* all normal, fast ack, wait-on-quorum and reads
+			 * modelled (sim_new_reads, --reads lease) */
 	FZ_SCENARIOS,
 };
 
