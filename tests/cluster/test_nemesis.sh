@@ -174,7 +174,8 @@ wait "$nem_pid" || t_fail "nemesis dup failed"
 t_bench_clean dup
 t_snap "$leader" dup1
 copies=$(($(port_sum duplicated) - dup0))
-rxreq=$(t_delta "$leader" dup0 dup1 '^rx\.(REQUEST|READ)$') # GETs are READs
+# what reached the leader, in user space or answered by its XDP program
+rxreq=$(t_delta "$leader" dup0 dup1 '^(rx\.(REQUEST|READ)|xdp\.read_answered)$')
 ratio=$(t_ratio "$rxreq" "$B_OPS")
 t_info "dup: ports sent $copies copies; leader $leader received $rxreq requests for $B_OPS ops ($ratio per op)"
 ((copies > 100)) || t_fail "only $copies copies under dup"
