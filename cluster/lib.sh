@@ -464,7 +464,7 @@ ec_links_clear() {
 # Start the delay line (ec-port delay-line) for every bridge port unless
 # it runs; wait until the ports know it runs.  Fails if it does not start.
 ec_delay_line_start() {
-	local node ports=() pid deadline=$((SECONDS + 5))
+	local node ports=() pid deadline=$((SECONDS + 15))
 	ec_delay_line_pid >/dev/null && return 0
 	for node in $(ec_nodes); do
 		ports+=("$(ec_port_of "$node")")

@@ -302,7 +302,8 @@ fault_link() {
 	a=$(nem_set "$4" all)
 	b=$(nem_set "$5" "$(nem_join "$a")")
 	if [ "$kind" = delay ] && ! ec_delay_line_pid >/dev/null; then
-		ec_delay_line_start || ec_die "the delay line did not start ($EC_RUN/delay-line.log)"
+		ec_delay_line_start ||
+			ec_die "the delay line did not start in 15 s: $(tail -n 3 "$EC_RUN/delay-line.log" 2>/dev/null | tr '\n' ' ')"
 		NEM_DELAY=1
 	fi
 	NEM_LINKS=1
