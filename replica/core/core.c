@@ -79,6 +79,7 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 		return NULL;
 	c->o = *o;
 	c->now = now;
+	lease_init(&c->lease, o->n, o->self, o->view_timeout_us);
 	ec_log_init(&c->log);
 	c->kv = ec_kv_new();
 	c->ct = ec_ct_new();
@@ -96,7 +97,7 @@ struct ec_core *ec_core_new(const struct ec_core_opts *o, uint64_t now)
 	if (o->recovering) {
 		/* what it promised before the restart is forgotten: keep it
 		 * by waiting it out (lease.h) */
-		lease_promised(c, now);
+		lease_promised(&c->lease, now);
 		rec_start(c);
 	}
 	else if (core_is_leader(c))
@@ -260,7 +261,7 @@ void core_quiesce(struct ec_core *c)
 	c->o.quiesce(c->o.quiesce_arg, c->log.last, &q);
 	for (size_t i = 0; i < q.n; i++)
 		normal_absorb(c, q.acked[i].buf, q.acked[i].len);
-	lease_promised(c, q.acked_at);
+	lease_promised(&c->lease, q.acked_at);
 	/* the leader counted these ops as ours: a view change without them
 	 * could lose a committed op */
 	if (q.through > c->log.last)

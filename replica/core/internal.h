@@ -56,6 +56,8 @@ struct ec_dvc {
 	Ec__DoViewChange *msg;     /* NULL for our own */
 };
 
+_Static_assert(EC_MAX_WINDOW <= EC_LEASE_OP_SLOTS,
+	       "every op in flight keeps its first send time (lease.h)");
 _Static_assert((EC_MAX_WINDOW + 2) * (EC_MAX_ENTRY_BODY + 32) <= EC_CHUNK_BUDGET,
 	       "a log's uncommitted part must fit in one message");
 

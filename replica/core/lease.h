@@ -1,6 +1,8 @@
 /*
- * lease.h - leader leases, part of the core (pure: the clock is what the
- * glue hands in, and opts.clock for the one fresh reading a read needs).
+ * lease.h - leader leases: the rules, on their own state (struct
+ * ec_lease), knowing no core.  The core calls them with the times (its
+ * turn's, and for a read the fresh reading of opts.clock) and checks the
+ * rest of a read's conditions itself (normal.c).
  *
  * A leader answers a GET from its executed state, without a log slot,
  * only while it holds a lease: while a quorum's acknowledgements of what
@@ -51,16 +53,18 @@
 
 #include "ec_wire.h"
 
-struct ec_core;
-
 /* Heartbeats whose send time the leader remembers: acknowledgements come
  * back within milliseconds, heartbeats go out every heartbeat_us. */
 #define EC_LEASE_HB_RING 16
 /* First-send times kept per op: at least the window (checked in lease.c). */
 #define EC_LEASE_OP_SLOTS 32
 
-/* Lease state, inside struct ec_core (internal.h). */
+/* Lease state of one replica, inside struct ec_core (internal.h).  It
+ * knows no core: the core hands in the times and tells it what happened. */
 struct ec_lease {
+	unsigned n, self;        /* replicas, and which one this is */
+	uint64_t promise_us;     /* T_p */
+	uint64_t length_us;      /* T_l */
 	uint64_t promise_until;  /* no DO_VIEW_CHANGE before this */
 	uint64_t waited_view;    /* view + 1 whose DO_VIEW_CHANGE last had to
 				  * wait for the promise (a counter's) */
@@ -79,29 +83,33 @@ struct ec_lease {
 					     * of this leadership acked */
 };
 
-/* T_p and T_l of core c, in microseconds. */
-uint64_t lease_promise_us(const struct ec_core *c);
-uint64_t lease_length_us(const struct ec_core *c);
+/* Set up l for replica self of n with view timeout T_p = view_timeout_us
+ * (T_l = 0.9 T_p): no promise, no lease. */
+void lease_init(struct ec_lease *l, unsigned n, unsigned self,
+		uint64_t view_timeout_us);
 
-/* Follower: it acknowledged its leader at time at (at most now). */
-void lease_promised(struct ec_core *c, uint64_t at);
-/* Whether c may help form a later view now (its promises are over). */
-bool lease_promise_over(const struct ec_core *c);
+/* Follower: it acknowledged its leader at time at. */
+void lease_promised(struct ec_lease *l, uint64_t at);
+/* Whether it may help form a later view at now (its promises are over). */
+bool lease_promise_over(const struct ec_lease *l, uint64_t now);
 
-/* Leader: this leadership begins now (START_VIEW goes out now). */
-void lease_leading(struct ec_core *c);
-/* Leader: the first PREPARE of op goes out now. */
-void lease_prepared(struct ec_core *c, uint64_t op);
-/* Leader: a quorum acknowledged every op up to op in this view. */
-void lease_committed(struct ec_core *c, uint64_t op);
-/* Leader: the number of the heartbeat that goes out now. */
-uint64_t lease_heartbeat(struct ec_core *c);
-/* Leader: replica from acknowledged heartbeat seq of this view. */
-void lease_heartbeat_acked(struct ec_core *c, unsigned from, uint64_t seq);
+/* Leader: this leadership begins at now (START_VIEW goes out now), with
+ * last_op the last op of the log it inherited. */
+void lease_leading(struct ec_lease *l, uint64_t last_op, uint64_t now);
+/* Leader: the first PREPARE of op goes out at now. */
+void lease_prepared(struct ec_lease *l, uint64_t op, uint64_t now);
+/*
+ * Leader: a quorum acknowledged every op up to op in this view; a
+ * heartbeat goes out at now, and returns its number; replica from
+ * acknowledged heartbeat seq of this view.  Each returns (the last
+ * through *renewed) whether the lease got longer.
+ */
+bool lease_committed(struct ec_lease *l, uint64_t op);
+uint64_t lease_heartbeat(struct ec_lease *l, uint64_t now, bool *renewed);
+bool lease_heartbeat_acked(struct ec_lease *l, unsigned from, uint64_t seq);
 
-/* Leader: whether reads may be answered from the executed state now: in
- * normal status, reads open, and the lease valid by a fresh reading of
- * the clock (to be taken after the value was read). */
-bool lease_read_ok(struct ec_core *c);
+/* Leader: whether the lease holds at now, a fresh reading of the clock
+ * taken after the value a read answers with was read. */
+bool lease_holds(const struct ec_lease *l, uint64_t now);
 
 #endif /* EC_REPLICA_CORE_LEASE_H */

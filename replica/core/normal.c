@@ -10,6 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+
+/* Count a renewal of the lease (lease.h), if there was one. */
+static void count_renewal(struct ec_core *c, bool renewed)
+{
+	if (renewed)
+		c->stats.lease_renewals++;
+}
+
+/* Whether reads may be answered from the executed state now: in normal
+ * status as the leader, reads open (every inherited op executed, lease.h)
+ * and the lease holding by a fresh reading of the clock, taken after the
+ * value was read (c->now was read before this turn's input, and an
+ * earlier reading would stretch the lease). */
+static bool read_lease_ok(struct ec_core *c)
+{
+	if (c->status != EC_ST_NORMAL || !core_is_leader(c) ||
+	    c->executed < c->lease.view_start_op) {
+		c->stats.reads_closed++;
+		return false;
+	}
+	if (c->o.test_lease_ignore_clock)
+		return true;
+	if (!lease_holds(&c->lease,
+			 c->o.clock ? c->o.clock(c->o.clock_arg) : c->now)) {
+		c->stats.reads_lease_expired++;
+		return false;
+	}
+	return true;
+}
+
 /* Put a closed batch (body encoded, batch the same decoded; the log takes
  * it) in the next slot and send it to every follower.  False if out of
  * memory. */
@@ -23,14 +53,14 @@ static bool prepare(struct ec_core *c, const uint8_t *body, size_t len,
 		return false;
 	if (c->commit + 1 == op)
 		c->retx_at = c->now + c->retx_gap;
-	lease_prepared(c, op);
+	lease_prepared(&c->lease, op, c->now);
 	core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_PREPARE, op, body, len);
 	c->last_broadcast = c->now;
 	c->stats.batches++;
 	c->stats.batched_requests += n;
 	if (ec_quorum_followers(c->o.n) == 0) {
 		core_set_commit(c, op);
-		lease_committed(c, op);
+		count_renewal(c, lease_committed(&c->lease, op));
 	}
 	return true;
 }
@@ -187,7 +217,7 @@ static bool read_under_lease(struct ec_core *c, const Ec__Request *req,
 	}
 	if (ec_exec_read(c->kv, req, c->executed, &buf, &len) < 0)
 		return false;
-	if (!lease_read_ok(c)) {
+	if (!read_lease_ok(c)) {
 		free(buf);
 		return false;
 	}
@@ -303,7 +333,7 @@ void normal_send_prepare_ok(struct ec_core *c)
 {
 	core_send(c, EC_TO_REPLICA, core_leader_of(c, c->view), NULL,
 		  EC_MSG_PREPARE_OK, c->log.last, NULL);
-	lease_promised(c, c->now);
+	lease_promised(&c->lease, c->now);
 }
 
 void normal_heard_from_leader(struct ec_core *c, const struct ec_msg *m)
@@ -454,7 +484,7 @@ void ec_core_trust_quorum_flag(struct ec_core *c, bool on)
 static void leader_commit(struct ec_core *c, uint64_t op)
 {
 	core_set_commit(c, op);
-	lease_committed(c, op);
+	count_renewal(c, lease_committed(&c->lease, op));
 	c->retx_gap = c->o.retransmit_us;
 	c->retx_at = c->now + c->retx_gap;
 	normal_prepare_queued(c, false);
@@ -519,7 +549,7 @@ void normal_on_commit(struct ec_core *c, const struct ec_msg *m)
 	take_commit(c, m);
 	core_send(c, EC_TO_REPLICA, m->sender, NULL, EC_MSG_HEARTBEAT_OK, seq,
 		  NULL);
-	lease_promised(c, c->now);
+	lease_promised(&c->lease, c->now);
 }
 
 void normal_on_heartbeat_ok(struct ec_core *c, const struct ec_msg *m)
@@ -529,7 +559,7 @@ void normal_on_heartbeat_ok(struct ec_core *c, const struct ec_msg *m)
 		c->stats.ignored[m->type]++;
 		return;
 	}
-	lease_heartbeat_acked(c, m->sender, m->op);
+	count_renewal(c, lease_heartbeat_acked(&c->lease, m->sender, m->op));
 }
 
 /* Called when we become leader of c->view: forget per-follower progress,
@@ -543,7 +573,7 @@ void normal_reset_leader(struct ec_core *c)
 	c->retx_at = c->now + c->retx_gap;
 	c->last_broadcast = c->now;
 	mark_in_flight(c);
-	lease_leading(c);
+	lease_leading(&c->lease, c->log.last, c->now);
 }
 
 /*
@@ -586,7 +616,12 @@ void normal_leader_tick(struct ec_core *c)
 {
 	normal_prepare_queued(c, true); /* nothing waits past a tick */
 	if (c->now - c->last_broadcast >= c->o.heartbeat_us) {
-		struct ec_heartbeat hb = { htobe64(lease_heartbeat(c)) };
+		bool renewed;
+		struct ec_heartbeat hb = {
+			htobe64(lease_heartbeat(&c->lease, c->now, &renewed))
+		};
+
+		count_renewal(c, renewed);
 
 		core_send_raw(c, EC_TO_ALL, 0, NULL, EC_MSG_COMMIT, c->log.last,
 			      (const uint8_t *)&hb, sizeof(hb));

@@ -88,7 +88,7 @@ static void maybe_send_dvc(struct ec_core *c)
 
 	if (!have_svc_quorum(c) || own->have)
 		return;
-	if (!lease_promise_over(c)) {
+	if (!lease_promise_over(&c->lease, c->now)) {
 		if (c->lease.waited_view != c->view + 1ULL) {
 			c->lease.waited_view = c->view + 1ULL;
 			c->stats.promise_waits++;
