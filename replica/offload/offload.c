@@ -215,7 +215,8 @@ static int load(struct ec_offload *o)
 		return -1;
 	}
 	if (ec_read_cache_map(&o->rc, bpf_map__fd(o->xdp->maps.read_cache),
-			      o->params.read_cache_slots) < 0) {
+			      o->params.read_cache_slots,
+			      &o->xdp->bss->ec_state) < 0) {
 		pr_warn("cannot map the read cache (%u slots, %zu MiB): %s",
 			o->params.read_cache_slots,
 			(size_t)o->params.read_cache_slots *
@@ -442,7 +443,7 @@ void ec_offload_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *q)
 	close_fast_ack(o);
 	/* about to leave normal status or rewrite the log: no read is
 	 * answered in the kernel from here until a sync reopens it */
-	ec_read_cache_close(&o->xdp->bss->ec_state);
+	ec_read_cache_close(&o->rc);
 	through = o->acked_through;
 	o->acked_through = 0;
 	o->n_recs = 0;
@@ -536,31 +537,12 @@ static void sync_kernel(struct ec_offload *o)
 					  EC_MSG_COMMIT)));
 	/* the rules of a lease read in user space (core/lease.h), but
 	 * the clock: the program reads that itself, at read time */
-	ec_read_cache_sync(&o->rc, &o->xdp->bss->ec_state,
-			   normal && s->leader == o->self &&
+	ec_read_cache_sync(&o->rc, normal && s->leader == o->self &&
 				   s->reads == EC_READS_LEASE && s->reads_open &&
 				   ec_switch_on(&o->sw, EC_OFFLOAD_READ,
 						EC_MSG_READ),
 			   s->view, ec_boot_to_kernel_ns(s->lease_until),
 			   s->executed);
-}
-
-static void cache_cleared(void *arg)
-{
-	struct ec_offload *o = arg;
-
-	/* a new store: nothing of the old one may be answered, and the
-	 * replica installing it is no leader answering reads anyway */
-	ec_read_cache_close(&o->xdp->bss->ec_state);
-	ec_read_cache_clear(&o->rc);
-}
-
-static void cache_changed(void *arg, const uint8_t *key, size_t key_len,
-			  const uint8_t *value, size_t value_len, bool present)
-{
-	struct ec_offload *o = arg;
-
-	ec_read_cache_set(&o->rc, key, key_len, value, value_len, present);
 }
 
 const struct ec_read_cache *ec_offload_read_cache(const struct ec_offload *o)
@@ -570,11 +552,7 @@ const struct ec_read_cache *ec_offload_read_cache(const struct ec_offload *o)
 
 struct ec_kv_observer ec_offload_store_observer(struct ec_offload *o)
 {
-	return (struct ec_kv_observer){
-		.cleared = cache_cleared,
-		.changed = cache_changed,
-		.arg = o,
-	};
+	return ec_read_cache_observer(&o->rc);
 }
 
 void ec_offload_sync(struct ec_offload *o, const struct ec_core_state *s)

@@ -17,9 +17,10 @@
 #include <sys/mman.h>
 
 int ec_read_cache_init(struct ec_read_cache *rc, struct ec_read_slot *slots,
-		       uint32_t nslots)
+		       uint32_t nslots, struct ec_xdp_state *xs)
 {
 	memset(rc, 0, sizeof(*rc));
+	rc->xs = xs;
 	if (nslots == 0 || (nslots & (nslots - 1))) {
 		errno = EINVAL;
 		return -1;
@@ -29,12 +30,13 @@ int ec_read_cache_init(struct ec_read_cache *rc, struct ec_read_slot *slots,
 	return 0;
 }
 
-int ec_read_cache_map(struct ec_read_cache *rc, int map_fd, uint32_t nslots)
+int ec_read_cache_map(struct ec_read_cache *rc, int map_fd, uint32_t nslots,
+		      struct ec_xdp_state *xs)
 {
 	size_t bytes = (size_t)nslots * sizeof(struct ec_read_slot);
 	void *p;
 
-	if (ec_read_cache_init(rc, NULL, nslots) < 0)
+	if (ec_read_cache_init(rc, NULL, nslots, xs) < 0)
 		return -1;
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (p == MAP_FAILED)
@@ -124,22 +126,22 @@ void ec_read_cache_clear(struct ec_read_cache *rc)
 	}
 }
 
-void ec_read_cache_close(struct ec_xdp_state *xs)
+void ec_read_cache_close(struct ec_read_cache *rc)
 {
-	__atomic_store_n(&xs->read_word, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&rc->xs->read_word, 0, __ATOMIC_SEQ_CST);
 }
 
-void ec_read_cache_sync(struct ec_read_cache *rc, struct ec_xdp_state *xs,
-			bool open, uint32_t view, uint64_t lease_until_ns,
-			uint64_t applied_op)
+void ec_read_cache_sync(struct ec_read_cache *rc, bool open, uint32_t view,
+			uint64_t lease_until_ns, uint64_t applied_op)
 {
+	struct ec_xdp_state *xs = rc->xs;
 	uint64_t w = __atomic_load_n(&xs->read_word, __ATOMIC_RELAXED);
 
 	/* release: the cache's writes up to applied_op are visible first */
 	__atomic_store_n(&xs->applied_op, applied_op, __ATOMIC_RELEASE);
 	if (!open) {
 		if (w)
-			ec_read_cache_close(xs);
+			ec_read_cache_close(rc);
 		return;
 	}
 	__atomic_store_n(&xs->lease_until_ns, lease_until_ns, __ATOMIC_RELEASE);
@@ -151,4 +153,30 @@ void ec_read_cache_sync(struct ec_read_cache *rc, struct ec_xdp_state *xs,
 		rc->gen = 1;
 	__atomic_store_n(&xs->read_word, EC_READ_WORD(view, rc->gen),
 			 __ATOMIC_SEQ_CST);
+}
+
+static void observed_clear(void *arg)
+{
+	struct ec_read_cache *rc = arg;
+
+	/* a new store: nothing of the old one may be answered, and the
+	 * replica installing it is no leader answering reads anyway */
+	ec_read_cache_close(rc);
+	ec_read_cache_clear(rc);
+}
+
+static void observed_change(void *arg, const uint8_t *key, size_t key_len,
+			    const uint8_t *value, size_t value_len,
+			    bool present)
+{
+	ec_read_cache_set(arg, key, key_len, value, value_len, present);
+}
+
+struct ec_kv_observer ec_read_cache_observer(struct ec_read_cache *rc)
+{
+	return (struct ec_kv_observer){
+		.cleared = observed_clear,
+		.changed = observed_change,
+		.arg = rc,
+	};
 }

@@ -27,10 +27,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/kv.h"
 #include "ec_offload.h"
 
 struct ec_read_cache {
 	struct ec_read_slot *slots; /* mapped: slots[0..mask] */
+	struct ec_xdp_state *xs;    /* the read window beside it */
 	uint32_t mask;
 	size_t bytes;               /* of the mapping (0: not mapped) */
 	uint32_t gen;               /* of the last read window opened */
@@ -38,13 +40,15 @@ struct ec_read_cache {
 };
 
 /* Map the array of map_fd (nslots, a power of two, of struct
- * ec_read_slot).  0, or -1 with errno. */
-int ec_read_cache_map(struct ec_read_cache *rc, int map_fd, uint32_t nslots);
+ * ec_read_slot), with xs the program's state holding the read window.
+ * 0, or -1 with errno. */
+int ec_read_cache_map(struct ec_read_cache *rc, int map_fd, uint32_t nslots,
+		      struct ec_xdp_state *xs);
 
-/* Use slots[0..nslots) (a power of two) as the cache, not mapped (for
- * tests and models).  0, or -1 if nslots is not a power of two. */
+/* Use slots[0..nslots) (a power of two) and xs, not mapped (for tests
+ * and models).  0, or -1 if nslots is not a power of two. */
 int ec_read_cache_init(struct ec_read_cache *rc, struct ec_read_slot *slots,
-		       uint32_t nslots);
+		       uint32_t nslots, struct ec_xdp_state *xs);
 void ec_read_cache_unmap(struct ec_read_cache *rc);
 
 /* key now holds value (present), or is gone. */
@@ -58,11 +62,15 @@ void ec_read_cache_clear(struct ec_read_cache *rc);
 /* Publish applied_op (every write up to it is in the cache) and, if
  * open, the lease end and an open read window for view (a new generation
  * unless one is open for view already); else close the window. */
-void ec_read_cache_sync(struct ec_read_cache *rc, struct ec_xdp_state *xs,
-			bool open, uint32_t view, uint64_t lease_until_ns,
-			uint64_t applied_op);
+void ec_read_cache_sync(struct ec_read_cache *rc, bool open, uint32_t view,
+			uint64_t lease_until_ns, uint64_t applied_op);
 
 /* Close the read window now. */
-void ec_read_cache_close(struct ec_xdp_state *xs);
+void ec_read_cache_close(struct ec_read_cache *rc);
+
+/* The store observer (ec_core_opts.store_observer) that keeps rc: each
+ * change written through, a new store (a snapshot installed) closing the
+ * window and emptying every slot before it is written in. */
+struct ec_kv_observer ec_read_cache_observer(struct ec_read_cache *rc);
 
 #endif /* EC_REPLICA_OFFLOAD_READ_CACHE_H */

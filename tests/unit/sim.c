@@ -107,7 +107,8 @@ static void kern_quiesce(void *arg, uint64_t last_op, struct ec_quiesced *out)
 	size_t n = k->n_records;
 
 	kern_close(s, k->self);
-	ec_read_cache_close(&k->rstate);
+	if (k->read_slots)
+		ec_read_cache_close(&k->cache);
 	quiesced_free(q);
 	q->buf = malloc((n ? n : 1) * sizeof(*q->buf));
 	q->dgram = malloc((n ? n : 1) * sizeof(*q->dgram));
@@ -149,8 +150,7 @@ static void kern_sync(struct sim *s, unsigned i, const struct ec_core_state *st)
 	if (s->kernel_read) {
 		/* offload.c's sync_kernel, with the switch on */
 		k->rstate.commit = st->commit;
-		ec_read_cache_sync(&k->cache, &k->rstate,
-				   normal && st->leader == i &&
+		ec_read_cache_sync(&k->cache, normal && st->leader == i &&
 					   st->reads == EC_READS_LEASE &&
 					   st->reads_open,
 				   st->view, kernel_time_of(s, i, st->lease_until),
@@ -229,24 +229,6 @@ static void on_core_fatal(void *arg, const char *msg)
 	fprintf(stderr, "sim: a core stops: %s\n", msg);
 }
 
-/* The store observer of offload.c: the read cache follows the store. */
-static void kern_cache_cleared(void *arg)
-{
-	struct sim_kernel *k = arg;
-
-	ec_read_cache_close(&k->rstate);
-	ec_read_cache_clear(&k->cache);
-}
-
-static void kern_cache_changed(void *arg, const uint8_t *key, size_t key_len,
-			       const uint8_t *value, size_t value_len,
-			       bool present)
-{
-	struct sim_kernel *k = arg;
-
-	ec_read_cache_set(&k->cache, key, key_len, value, value_len, present);
-}
-
 /* ec_core_opts.clock: the simulated time on the replica's clock. */
 static uint64_t sim_clock(void *arg)
 {
@@ -277,11 +259,7 @@ static struct ec_core *make_core(struct sim *s, unsigned i, bool recovering)
 		o.quiesce_arg = &s->kern[i];
 	}
 	if (s->kernel_read)
-		o.store_observer = (struct ec_kv_observer){
-			.cleared = kern_cache_cleared,
-			.changed = kern_cache_changed,
-			.arg = &s->kern[i],
-		};
+		o.store_observer = ec_read_cache_observer(&s->kern[i].cache);
 	c = ec_core_new(&o, sim_now_of(s, i));
 	must(c != NULL, "ec_core_new failed");
 	ec_core_trust_quorum_flag(c, s->kernel_quorum);

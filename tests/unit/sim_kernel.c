@@ -235,7 +235,8 @@ void sim_kernel_read_cache(struct sim_kernel *k, uint32_t nslots)
 	free(k->read_slots);
 	k->read_slots = calloc(nslots, sizeof(*k->read_slots));
 	must(k->read_slots &&
-		     ec_read_cache_init(&k->cache, k->read_slots, nslots) == 0,
+		     ec_read_cache_init(&k->cache, k->read_slots, nslots,
+					 &k->rstate) == 0,
 	     "read cache");
 }
 

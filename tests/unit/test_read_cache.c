@@ -14,11 +14,13 @@
 
 static struct ec_read_slot slots[SLOTS];
 static struct ec_read_cache rc;
+static struct ec_xdp_state xs;
 
 static void setup(void)
 {
 	memset(slots, 0, sizeof(slots));
-	ck_assert_int_eq(ec_read_cache_init(&rc, slots, SLOTS), 0);
+	memset(&xs, 0, sizeof(xs));
+	ck_assert_int_eq(ec_read_cache_init(&rc, slots, SLOTS, &xs), 0);
 }
 
 static struct ec_read_slot *slot_of(const char *key)
@@ -68,9 +70,9 @@ START_TEST(power_of_two_only)
 {
 	struct ec_read_cache c;
 
-	ck_assert_int_eq(ec_read_cache_init(&c, slots, 0), -1);
-	ck_assert_int_eq(ec_read_cache_init(&c, slots, 48), -1);
-	ck_assert_int_eq(ec_read_cache_init(&c, slots, 1), 0);
+	ck_assert_int_eq(ec_read_cache_init(&c, slots, 0, &xs), -1);
+	ck_assert_int_eq(ec_read_cache_init(&c, slots, 48, &xs), -1);
+	ck_assert_int_eq(ec_read_cache_init(&c, slots, 1, &xs), 0);
 }
 END_TEST
 
@@ -148,33 +150,61 @@ END_TEST
  * reopen with another word even in the same view. */
 START_TEST(window_opens_stays_and_closes)
 {
-	struct ec_xdp_state xs = { 0 };
 	uint64_t w1, w2;
 
-	ec_read_cache_sync(&rc, &xs, false, 3, 500, 7);
+	ec_read_cache_sync(&rc, false, 3, 500, 7);
 	ck_assert_uint_eq(xs.read_word, 0);
 	ck_assert_uint_eq(xs.applied_op, 7);
 	ck_assert_uint_eq(xs.lease_until_ns, 0);
-	ec_read_cache_sync(&rc, &xs, true, 3, 1000, 8);
+	ec_read_cache_sync(&rc, true, 3, 1000, 8);
 	w1 = xs.read_word;
 	ck_assert_uint_ne(w1, 0);
 	ck_assert_uint_eq(w1 >> 32, 3);
 	ck_assert_uint_eq(xs.lease_until_ns, 1000);
-	ec_read_cache_sync(&rc, &xs, true, 3, 2000, 9);
+	ec_read_cache_sync(&rc, true, 3, 2000, 9);
 	ck_assert_uint_eq(xs.read_word, w1);
 	ck_assert_uint_eq(xs.lease_until_ns, 2000);
 	ck_assert_uint_eq(xs.applied_op, 9);
-	ec_read_cache_sync(&rc, &xs, false, 3, 3000, 10);
+	ec_read_cache_sync(&rc, false, 3, 3000, 10);
 	ck_assert_uint_eq(xs.read_word, 0);
 	ck_assert_uint_eq(xs.lease_until_ns, 2000);
-	ec_read_cache_sync(&rc, &xs, true, 3, 4000, 11);
+	ec_read_cache_sync(&rc, true, 3, 4000, 11);
 	w2 = xs.read_word;
 	ck_assert_uint_ne(w2, 0);
 	ck_assert_uint_ne(w2, w1);
-	ec_read_cache_sync(&rc, &xs, true, 4, 5000, 12);
+	ec_read_cache_sync(&rc, true, 4, 5000, 12);
 	ck_assert_uint_eq(xs.read_word >> 32, 4);
-	ec_read_cache_close(&xs);
+	ec_read_cache_close(&rc);
 	ck_assert_uint_eq(xs.read_word, 0);
+}
+END_TEST
+
+/* The store observer: a store given to it is written in whole after the
+ * window closed and every slot emptied; its changes follow. */
+START_TEST(observer_follows_the_store)
+{
+	struct ec_kv_observer obs = ec_read_cache_observer(&rc);
+	Ec__KvOp op = EC__KV_OP__INIT;
+	struct ec_kv *kv = ec_kv_new();
+	struct ec_kv_result res;
+
+	ck_assert_ptr_nonnull(kv);
+	put("stale", "old");
+	xs.read_word = EC_READ_WORD(1, 1);
+	op.kind = EC__OP_KIND__OP_PUT;
+	op.key.data = (uint8_t *)"a";
+	op.key.len = 1;
+	op.value.data = (uint8_t *)"1";
+	op.value.len = 1;
+	ck_assert_int_eq(ec_kv_apply(kv, &op, &res), 0);
+	ec_kv_observe(kv, &obs);
+	ck_assert_uint_eq(xs.read_word, 0);
+	ck_assert(!holds("stale", "old"));
+	ck_assert(holds("a", "1"));
+	op.kind = EC__OP_KIND__OP_DELETE;
+	ck_assert_int_eq(ec_kv_apply(kv, &op, &res), 0);
+	ck_assert_uint_eq(slot_of("a")->key_len, 0);
+	ec_kv_free(kv);
 }
 END_TEST
 
@@ -190,6 +220,7 @@ static Suite *read_cache_suite(void)
 	tcase_add_test(tc, too_large_values_are_marked);
 	tcase_add_test(tc, clear_empties_every_slot);
 	tcase_add_test(tc, window_opens_stays_and_closes);
+	tcase_add_test(tc, observer_follows_the_store);
 	suite_add_tcase(su, tc);
 	return su;
 }
